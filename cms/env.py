@@ -1,0 +1,123 @@
+"""Strict helpers that read settings from the environment and fail loudly on bad values."""
+
+import os
+from collections.abc import Mapping
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
+    return (os.environ if environ is None else environ).get(name)
+
+
+def env_str(name: str, default: str | None = None, environ: Mapping[str, str] | None = None):
+    """Return a string variable, or the default when unset."""
+    value = _raw(name, environ)
+    return default if value is None else value.strip()
+
+
+def env_bool(name: str, default: bool = False, environ: Mapping[str, str] | None = None) -> bool:
+    """Return a boolean variable; anything but a known spelling is an error."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use true/false, 1/0, yes/no)")
+
+
+def env_int(
+    name: str,
+    default: int,
+    environ: Mapping[str, str] | None = None,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """Return an integer variable within optional bounds."""
+    value = _raw(name, environ)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} is below the minimum of {minimum}")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name}={number} is above the maximum of {maximum}")
+    return number
+
+
+def env_float(name: str, default: float, environ: Mapping[str, str] | None = None) -> float:
+    """Return a positive float variable."""
+    value = _raw(name, environ)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    if number <= 0:
+        raise ImproperlyConfigured(f"{name}={number} must be positive")
+    return number
+
+
+def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = None) -> list[str]:
+    """Return a comma-separated list variable without empty items."""
+    value = _raw(name, environ)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None
+) -> str:
+    """Return a variable that must be one of the given choices."""
+    value = env_str(name, default, environ)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return value
+
+
+def database_config(url: str | None, base_dir, conn_max_age: int) -> dict:
+    """Turn DATABASE_URL into Django's DATABASES['default'] (unset: SQLite beside manage.py)."""
+    import dj_database_url
+
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(base_dir / "db.sqlite3"),
+            # Channels runs DB work on one thread; a short timeout keeps SQLite writers queued.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in {"postgres", "postgresql", "sqlite"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL scheme {scheme!r} is not supported (use postgres:// or sqlite:///)"
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid URL: {exc}") from None
+    if scheme == "sqlite":
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    return config
+
+
+def redis_url(url: str | None) -> str | None:
+    """Validate REDIS_URL (unset: no Redis, everything in memory)."""
+    if not url:
+        return None
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"REDIS_URL={url!r} must start with redis://, rediss:// or unix://"
+        )
+    return url

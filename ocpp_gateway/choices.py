@@ -1,0 +1,38 @@
+"""Enumerations of the OCPP gateway."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CommandStatus(models.TextChoices):
+    """Outcome of a CSMS-to-station call."""
+
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    ERROR = "error", _("Error")
+    TIMEOUT = "timeout", _("Timeout")
+    OFFLINE = "offline", _("Offline")
+
+
+class RequestedVia(models.TextChoices):
+    """Who asked for a command."""
+
+    USER = "user", _("User")
+    API_TOKEN = "api_token", _("API token")
+    SYSTEM = "system", _("System")
+
+
+class Direction(models.TextChoices):
+    """Direction of an OCPP frame as seen from the platform."""
+
+    IN = "in", _("Station → CSMS")
+    OUT = "out", _("CSMS → station")
+
+
+class MessageType(models.IntegerChoices):
+    """OCPP-J message type ids."""
+
+    CALL = 2, "CALL"
+    CALLRESULT = 3, "CALLRESULT"
+    CALLERROR = 4, "CALLERROR"

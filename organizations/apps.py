@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OrganizationsConfig(AppConfig):
+    """Organizations, memberships, access groups and id tokens."""
+
+    name = "organizations"

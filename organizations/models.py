@@ -1,0 +1,164 @@
+"""Organizations (tenants), their members, access groups and id tokens (RFID cards)."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cms.tenancy import TenantQuerySet
+from organizations.choices import ROLE_RANK, IdTokenStatus, IdTokenType, Role
+
+
+class OrganizationQuerySet(TenantQuerySet):
+    """Organizations narrowed to themselves or to a user's memberships."""
+
+    org_path = "pk"
+
+
+class Organization(models.Model):
+    """A tenant: a charge point operator that owns sites, stations and cards."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default="EUR",
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("Use an ISO 4217 code such as EUR."))],
+    )
+    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin")
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipQuerySet(TenantQuerySet):
+    """Memberships narrowed by organization."""
+
+
+class Membership(models.Model):
+    """A user's role in one organization."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="unique_membership")
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+    def has_role(self, minimum: str) -> bool:
+        """Whether this membership's role is at least `minimum`."""
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(minimum)]
+
+
+class AccessGroupQuerySet(TenantQuerySet):
+    """Access groups narrowed by organization."""
+
+
+class AccessGroup(models.Model):
+    """A set of id tokens that may charge wherever the group is authorized."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="access_groups"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = AccessGroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="unique_access_group_name_per_org"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class IdTokenQuerySet(TenantQuerySet):
+    """Id tokens narrowed by organization."""
+
+
+class IdToken(models.Model):
+    """An RFID card or other token a driver identifies with; `uid` is what stations send."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="id_tokens"
+    )
+    # OCPP 2.0.1 allows 36 characters; 1.6 idTag is at most 20.
+    uid = models.CharField(_("uid"), max_length=36)
+    type = models.CharField(
+        _("type"), max_length=20, choices=IdTokenType.choices, default=IdTokenType.ISO14443
+    )
+    label = models.CharField(_("label"), max_length=120, blank=True)
+    holder_name = models.CharField(_("holder name"), max_length=200, blank=True)
+    holder_email = models.EmailField(_("holder email"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=IdTokenStatus.choices, default=IdTokenStatus.ACCEPTED
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    parent_id_tag = models.CharField(_("parent id tag"), max_length=36, blank=True)
+    max_concurrent_transactions = models.PositiveSmallIntegerField(
+        _("max concurrent transactions"),
+        null=True,
+        blank=True,
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("Empty means unlimited."),
+    )
+    access_groups = models.ManyToManyField(
+        AccessGroup, related_name="id_tokens", blank=True, verbose_name=_("access groups")
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = IdTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["uid"]
+        verbose_name = _("id token")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "uid"], name="unique_id_token_uid_per_org"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.uid} ({self.label})" if self.label else self.uid
+
+    def save(self, *args, **kwargs):
+        self.uid = normalize_uid(self.uid)
+        super().save(*args, **kwargs)
+
+
+def normalize_uid(uid: str) -> str:
+    """OCPP id tags are case-insensitive (CiString): store and look them up upper-cased."""
+    return uid.strip().upper()

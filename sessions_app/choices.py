@@ -1,0 +1,42 @@
+"""Enumerations of the sessions app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SessionState(models.TextChoices):
+    """Lifecycle of a charging session."""
+
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+
+
+class AuthMethod(models.TextChoices):
+    """How the session was authorized."""
+
+    RFID = "rfid", _("RFID")
+    REMOTE = "remote", _("Remote (operator)")
+    ROAMING = "roaming", _("Roaming")
+    SCAN2PAY = "scan2pay", _("Scan2Pay")
+
+
+class AuthorizationStatus(models.TextChoices):
+    """idTagInfo status the platform answered for the session's id tag (OCPP 1.6 values)."""
+
+    ACCEPTED = "Accepted", _("Accepted")
+    BLOCKED = "Blocked", _("Blocked")
+    EXPIRED = "Expired", _("Expired")
+    INVALID = "Invalid", _("Invalid")
+    CONCURRENT_TX = "ConcurrentTx", _("Concurrent transaction")
+
+
+class ReservationStatus(models.TextChoices):
+    """Lifecycle of a reservation."""
+
+    PENDING = "pending", _("Pending")
+    ACTIVE = "active", _("Active")
+    USED = "used", _("Used")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+    REJECTED = "rejected", _("Rejected")

@@ -1,0 +1,72 @@
+"""Enumerations of the stations app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OcppVersion(models.TextChoices):
+    """OCPP versions a station can speak; the value is the WebSocket subprotocol."""
+
+    V16 = "ocpp1.6", "OCPP 1.6J"
+    V201 = "ocpp2.0.1", "OCPP 2.0.1"
+
+
+class SecurityProfile(models.IntegerChoices):
+    """OCPP security profiles (0: none, 1: Basic auth, 2: TLS + Basic auth, 3: mutual TLS)."""
+
+    NONE = 0, _("0 – no authentication")
+    BASIC = 1, _("1 – HTTP Basic authentication")
+    TLS_BASIC = 2, _("2 – TLS with Basic authentication")
+    TLS_CLIENT_CERT = 3, _("3 – TLS with client certificate")
+
+
+class RegistrationStatus(models.TextChoices):
+    """Answer the station gets to its BootNotification."""
+
+    ACCEPTED = "Accepted", _("Accepted")
+    PENDING = "Pending", _("Pending")
+    REJECTED = "Rejected", _("Rejected")
+
+
+class ConnectionState(models.TextChoices):
+    """Whether the station holds a WebSocket to us right now."""
+
+    ONLINE = "online", _("Online")
+    OFFLINE = "offline", _("Offline")
+
+
+class Plan(models.TextChoices):
+    """Commercial plan the station is operated under."""
+
+    BASIC = "basic", _("Basic")
+    BUSINESS = "business", _("Business")
+    PUBLIC = "public", _("Public")
+
+
+class ConnectorStatus(models.TextChoices):
+    """Connector status as sent by stations (OCPP 1.6 values and 2.0.1 additions)."""
+
+    AVAILABLE = "Available", _("Available")
+    PREPARING = "Preparing", _("Preparing")
+    CHARGING = "Charging", _("Charging")
+    SUSPENDED_EVSE = "SuspendedEVSE", _("Suspended EVSE")
+    SUSPENDED_EV = "SuspendedEV", _("Suspended EV")
+    FINISHING = "Finishing", _("Finishing")
+    RESERVED = "Reserved", _("Reserved")
+    UNAVAILABLE = "Unavailable", _("Not available")
+    FAULTED = "Faulted", _("Faulted")
+    OCCUPIED = "Occupied", _("Occupied")
+    UNKNOWN = "Unknown", _("Unknown")
+
+
+class ConnectorType(models.TextChoices):
+    """Physical plug or socket type (names as in OCPI ConnectorType)."""
+
+    TYPE2 = "IEC_62196_T2", _("Type 2 socket")
+    TYPE2_CABLE = "IEC_62196_T2_CABLE", _("Type 2 cable")
+    CCS2 = "IEC_62196_T2_COMBO", "CCS2"
+    CHADEMO = "CHADEMO", "CHAdeMO"
+    TYPE1 = "IEC_62196_T1", _("Type 1")
+    CCS1 = "IEC_62196_T1_COMBO", "CCS1"
+    SCHUKO = "DOMESTIC_F", "Schuko"
+    OTHER = "OTHER", _("Other")

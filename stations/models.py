@@ -1,0 +1,310 @@
+"""Sites, charging stations (EVSE controllers), their EVSEs and connectors, status history."""
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cms.tenancy import TenantQuerySet
+from organizations.models import AccessGroup, Organization
+from stations.choices import (
+    ConnectionState,
+    ConnectorStatus,
+    ConnectorType,
+    OcppVersion,
+    Plan,
+    RegistrationStatus,
+    SecurityProfile,
+)
+
+
+class SiteQuerySet(TenantQuerySet):
+    """Sites narrowed by organization."""
+
+
+class Site(models.Model):
+    """A location that holds charging stations."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(_("name"), max_length=200)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text="ISO 3166-1 alpha-2"
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    provider = models.CharField(_("provider"), max_length=200, blank=True)
+    roaming_enabled = models.BooleanField(_("roaming enabled"), default=False)
+    scan2pay_enabled = models.BooleanField(_("Scan2Pay enabled"), default=False)
+    access_groups = models.ManyToManyField(
+        AccessGroup, related_name="sites", blank=True, verbose_name=_("access groups")
+    )
+    grid_capacity_kw = models.DecimalField(
+        _("grid capacity (kW)"),
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="unique_site_name_per_org"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ChargingStationQuerySet(TenantQuerySet):
+    """Stations narrowed by organization; unassigned (pending) stations belong to none."""
+
+    def unassigned(self):
+        """Stations that registered themselves and wait for support staff to assign them."""
+        return self.filter(organization__isnull=True)
+
+
+class ChargingStation(models.Model):
+    """An EVSE controller: one OCPP connection, identified by its OCPP identity."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="stations",
+        null=True,
+        blank=True,
+        help_text=_("Empty while the station waits in the unassigned pool."),
+    )
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="stations", null=True, blank=True
+    )
+    ocpp_id = models.CharField(
+        _("OCPP identity"),
+        max_length=48,
+        unique=True,
+        help_text=_("Identity the station connects with: the last segment of its OCPP URL."),
+    )
+    serial_number = models.CharField(_("serial number"), max_length=50, blank=True)
+    vendor = models.CharField(_("vendor"), max_length=50, blank=True)
+    model = models.CharField(_("model"), max_length=50, blank=True)
+    firmware_version = models.CharField(_("firmware version"), max_length=50, blank=True)
+    iccid = models.CharField("ICCID", max_length=20, blank=True)
+    imsi = models.CharField("IMSI", max_length=20, blank=True)
+    meter_type = models.CharField(_("meter type"), max_length=25, blank=True)
+    meter_serial_number = models.CharField(_("meter serial number"), max_length=25, blank=True)
+    ocpp_version = models.CharField(
+        _("OCPP version in use"), max_length=12, choices=OcppVersion.choices, blank=True
+    )
+    security_profile = models.PositiveSmallIntegerField(
+        _("security profile"), choices=SecurityProfile.choices, default=SecurityProfile.BASIC
+    )
+    password_hash = models.CharField(_("Basic-auth password (hashed)"), max_length=256, blank=True)
+    registration_status = models.CharField(
+        _("registration status"),
+        max_length=10,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.ACCEPTED,
+    )
+    connection_state = models.CharField(
+        _("connection state"),
+        max_length=8,
+        choices=ConnectionState.choices,
+        default=ConnectionState.OFFLINE,
+    )
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+    last_boot = models.DateTimeField(_("last boot"), null=True, blank=True)
+    connected_since = models.DateTimeField(_("connected since"), null=True, blank=True)
+    remote_address = models.CharField(_("remote address"), max_length=64, blank=True)
+    heartbeat_interval = models.PositiveIntegerField(
+        _("heartbeat interval (s)"), default=300, validators=[MinValueValidator(10)]
+    )
+    plan = models.CharField(_("plan"), max_length=16, choices=Plan.choices, default=Plan.BUSINESS)
+    access_groups = models.ManyToManyField(
+        AccessGroup,
+        related_name="stations",
+        blank=True,
+        verbose_name=_("access groups"),
+        help_text=_("Authorized here in addition to the site's access groups."),
+    )
+    # Connector 0 in OCPP 1.6 is the station itself.
+    status = models.CharField(
+        _("status"), max_length=16, choices=ConnectorStatus.choices, default=ConnectorStatus.UNKNOWN
+    )
+    error_code = models.CharField(_("error code"), max_length=50, blank=True)
+    vendor_error_code = models.CharField(_("vendor error code"), max_length=50, blank=True)
+    status_at = models.DateTimeField(_("status time"), null=True, blank=True)
+    diagnostics_status = models.CharField(_("diagnostics status"), max_length=30, blank=True)
+    diagnostics_status_at = models.DateTimeField(null=True, blank=True)
+    firmware_status = models.CharField(_("firmware status"), max_length=30, blank=True)
+    firmware_status_at = models.DateTimeField(null=True, blank=True)
+    message_log_enabled = models.BooleanField(
+        _("log OCPP messages"),
+        default=True,
+        help_text=_("Keep every OCPP frame of this station in the message log."),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ChargingStationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ocpp_id"]
+        verbose_name = _("charging station")
+
+    def __str__(self):
+        return self.ocpp_id
+
+    def set_password(self, raw_password: str) -> None:
+        """Store a Basic-auth password hashed, as for user accounts."""
+        self.password_hash = make_password(raw_password)
+
+    def check_password(self, raw_password: str) -> bool:
+        """Whether the given Basic-auth password matches the stored hash."""
+        return bool(self.password_hash) and check_password(raw_password, self.password_hash)
+
+    @property
+    def is_online(self) -> bool:
+        return self.connection_state == ConnectionState.ONLINE
+
+
+class EvseQuerySet(TenantQuerySet):
+    """EVSEs narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class Evse(models.Model):
+    """An EVSE of a station: one vehicle charges at a time, through one of its connectors."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="evses")
+    evse_number = models.PositiveSmallIntegerField(
+        _("EVSE number"), validators=[MinValueValidator(1)], help_text=_("OCPP evseId, from 1.")
+    )
+    evse_id = models.CharField(
+        _("EVSE identity"), max_length=48, blank=True, help_text="e.g. DE*ABC*E1234*1"
+    )
+
+    objects = EvseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "evse_number"]
+        verbose_name = "EVSE"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "evse_number"], name="unique_evse_per_station"
+            )
+        ]
+
+    def __str__(self):
+        return self.evse_id or f"{self.station}/{self.evse_number}"
+
+
+class ConnectorQuerySet(TenantQuerySet):
+    """Connectors narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class Connector(models.Model):
+    """A charge point: one plug of a station, numbered as in OCPP 1.6 (from 1)."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="connectors"
+    )
+    evse = models.ForeignKey(
+        Evse, on_delete=models.SET_NULL, related_name="connectors", null=True, blank=True
+    )
+    connector_id = models.PositiveSmallIntegerField(
+        _("connector id"), validators=[MinValueValidator(1)]
+    )
+    connector_type = models.CharField(
+        _("connector type"),
+        max_length=24,
+        choices=ConnectorType.choices,
+        default=ConnectorType.TYPE2,
+    )
+    max_power_kw = models.DecimalField(
+        _("max power (kW)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ConnectorStatus.choices, default=ConnectorStatus.UNKNOWN
+    )
+    error_code = models.CharField(_("error code"), max_length=50, blank=True)
+    vendor_error_code = models.CharField(_("vendor error code"), max_length=50, blank=True)
+    info = models.CharField(_("info"), max_length=50, blank=True)
+    status_at = models.DateTimeField(_("status time"), null=True, blank=True)
+
+    objects = ConnectorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "connector_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "connector_id"], name="unique_connector_per_station"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.station}#{self.connector_id}"
+
+    @property
+    def evse_identity(self) -> str:
+        return self.evse.evse_id if self.evse_id else ""
+
+
+class StatusEventQuerySet(TenantQuerySet):
+    """Status history narrowed by the station's organization."""
+
+    org_path = "station__organization"
+
+
+class StatusEvent(models.Model):
+    """One status change reported by a station for itself (connector 0) or a connector."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="status_events"
+    )
+    connector = models.ForeignKey(
+        Connector, on_delete=models.CASCADE, related_name="status_events", null=True, blank=True
+    )
+    connector_number = models.PositiveSmallIntegerField(_("connector id"), default=0)
+    status = models.CharField(_("status"), max_length=16)
+    error_code = models.CharField(_("error code"), max_length=50, blank=True)
+    vendor_error_code = models.CharField(_("vendor error code"), max_length=50, blank=True)
+    info = models.CharField(_("info"), max_length=50, blank=True)
+    timestamp = models.DateTimeField(_("reported at"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    objects = StatusEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        indexes = [models.Index(fields=["station", "-timestamp"], name="statusevent_station_time")]
+
+    def __str__(self):
+        when = f"{self.timestamp:%Y-%m-%d %H:%M:%S}"
+        return f"{self.station}#{self.connector_number} {self.status} @ {when}"

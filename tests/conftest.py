@@ -1,0 +1,58 @@
+"""Shared fixtures: an organization with an admin, an outsider organization, a station."""
+
+import pytest
+
+from organizations.choices import Role
+from tests.factories import (
+    ChargingStationFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def org(db):
+    return OrganizationFactory(name="Stadtwerke Demo", slug="stadtwerke-demo")
+
+
+@pytest.fixture
+def other_org(db):
+    """An outsider organization that must never see or change anything of `org`."""
+    return OrganizationFactory(name="Outsider GmbH", slug="outsider")
+
+
+@pytest.fixture
+def admin_user(org):
+    user = UserFactory(username="org-admin")
+    MembershipFactory(user=user, organization=org, role=Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def outsider_user(other_org):
+    user = UserFactory(username="outsider-admin")
+    MembershipFactory(user=user, organization=other_org, role=Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """A Django test client logged in as an admin of `org`."""
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def station(org):
+    return ChargingStationFactory(organization=org, ocpp_id="CS-DEMO-1")
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    """A Django test client logged in as support staff (superuser) for the Django admin."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser("support", "support@example.com", "x" * 12)
+    client.force_login(user)
+    return client

@@ -1,0 +1,159 @@
+"""factory_boy factories for every domain model."""
+
+from datetime import UTC, datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from billing.models import Tariff
+from organizations.choices import Role
+from organizations.models import AccessGroup, IdToken, Membership, Organization
+from sessions_app.models import ChargingSession, MeterValue, Reservation
+from stations.models import ChargingStation, Connector, Evse, Site
+
+STATION_PASSWORD = "station-secret-123"
+USER_PASSWORD = "user-secret-123"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", USER_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Operator {n}")
+    slug = factory.Sequence(lambda n: f"operator-{n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    role = Role.ADMIN
+
+
+class AccessGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccessGroup
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class IdTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdToken
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+    uid = factory.Sequence(lambda n: f"04A1B2{n:08X}")
+    label = factory.Sequence(lambda n: f"Card {n}")
+
+    @factory.post_generation
+    def access_groups(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.access_groups.set(extracted)
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Site {n}")
+    city = "Berlin"
+    country = "DE"
+
+    @factory.post_generation
+    def access_groups(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.access_groups.set(extracted)
+
+
+class ChargingStationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChargingStation
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+    site = factory.SubFactory(SiteFactory, organization=factory.SelfAttribute("..organization"))
+    ocpp_id = factory.Sequence(lambda n: f"CS-{n:05d}")
+    serial_number = factory.Sequence(lambda n: f"SN{n:06d}")
+
+    @factory.post_generation
+    def password(obj, create, extracted, **kwargs):
+        obj.set_password(extracted or STATION_PASSWORD)
+        if create:
+            obj.save(update_fields=["password_hash"])
+
+    @factory.post_generation
+    def connectors(obj, create, extracted, **kwargs):
+        """Create `connectors` connectors (default 2), each on its own EVSE."""
+        if not create:
+            return
+        for number in range(1, (2 if extracted is None else extracted) + 1):
+            evse = Evse.objects.create(
+                station=obj, evse_number=number, evse_id=f"DE*ABC*E{obj.pk}*{number}"
+            )
+            Connector.objects.create(station=obj, evse=evse, connector_id=number)
+
+
+class ChargingSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChargingSession
+
+    station = factory.SubFactory(ChargingStationFactory)
+    organization = factory.SelfAttribute("station.organization")
+    connector = factory.LazyAttribute(
+        lambda s: s.station.connectors.order_by("connector_id").first()
+    )
+    id_tag = "04A1B2C3"
+    transaction_id = factory.Sequence(lambda n: str(n + 1))
+    start = factory.LazyFunction(lambda: datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
+    meter_start = 0
+
+
+class MeterValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeterValue
+
+    session = factory.SubFactory(ChargingSessionFactory)
+    station = factory.SelfAttribute("session.station")
+    timestamp = factory.LazyFunction(lambda: datetime(2026, 1, 1, 12, 5, tzinfo=UTC))
+    value = 1000
+
+
+class ReservationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reservation
+
+    station = factory.SubFactory(ChargingStationFactory)
+    id_tag = "04A1B2C3"
+    expiry = factory.LazyFunction(lambda: datetime(2030, 1, 1, tzinfo=UTC))
+
+
+class TariffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tariff
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Tariff {n}")
+    price_per_kwh = "0.3900"
+    tax_rate = "19.00"
