@@ -40,5 +40,9 @@ class TypeConstraintViolation(OcppError):
     code = "TypeConstraintViolation"
 
 
+class SecurityError(OcppError):
+    code = "SecurityError"
+
+
 class InternalError(OcppError):
     code = "InternalError"

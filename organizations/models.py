@@ -14,6 +14,10 @@ class OrganizationQuerySet(TenantQuerySet):
 
     org_path = "pk"
 
+    def for_org(self, org):
+        """The organization itself (an object or a primary key)."""
+        return self.filter(pk=getattr(org, "pk", org))
+
 
 class Organization(models.Model):
     """A tenant: a charge point operator that owns sites, stations and cards."""

@@ -11,6 +11,12 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hash passwords cheaply in tests; production keeps Django's slow default."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db):
     return OrganizationFactory(name="Stadtwerke Demo", slug="stadtwerke-demo")

@@ -1,0 +1,232 @@
+"""The OCPP-J WebSocket consumer: authenticate, negotiate, parse, dispatch, answer."""
+
+import logging
+import re
+from urllib.parse import unquote
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from ocpp_gateway import connections, protocol, validation
+from ocpp_gateway.choices import Direction
+from ocpp_gateway.exceptions import (
+    FormationViolation,
+    InternalError,
+    NotImplementedByCsms,
+    NotSupported,
+    OcppError,
+    SecurityError,
+)
+from ocpp_gateway.handlers import handlers_for
+from ocpp_gateway.messagelog import message_log
+
+logger = logging.getLogger(__name__)
+
+# Newest first: the first of these the station offers is the one we speak.
+SUPPORTED_SUBPROTOCOLS = ("ocpp1.6",)
+_UNIQUE_ID_AT_START = re.compile(r'^\s*\[\s*\d\s*,\s*"([^"\\]{1,36})"')
+
+
+def station_group(station_id: int) -> str:
+    """Channel-layer group of one station's connection."""
+    return f"ocpp.station.{station_id}"
+
+
+def identity_from_scope(scope) -> str:
+    """The last path segment of the URL, percent-decoded."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope["path"]
+    path = path.split("?", 1)[0].rstrip("/")
+    return unquote(path.rsplit("/", 1)[-1])
+
+
+class OcppConsumer(AsyncWebsocketConsumer):
+    """One station's OCPP-J connection."""
+
+    station = None
+    version = None
+    connected_since = None
+    accepted = False
+
+    async def connect(self):
+        identity = identity_from_scope(self.scope)
+        offered = self.scope.get("subprotocols") or []
+        self.version = next((p for p in SUPPORTED_SUBPROTOCOLS if p in offered), None)
+        if self.version is None:
+            logger.warning("refused %s: no common subprotocol in %s", identity, offered)
+            await self.close()
+            return
+        headers = dict(self.scope.get("headers") or [])
+        try:
+            credentials = connections.parse_basic_auth(headers.get(b"authorization"))
+            self.station = await database_sync_to_async(connections.authenticate_station)(
+                identity, credentials
+            )
+        except connections.HandshakeRefused as refusal:
+            logger.warning("refused %s from %s: %s", identity, self._remote(), refusal)
+            await self.close()
+            return
+        self.handlers = handlers_for(self.version)
+        self.accepted = connections.is_accepted(self.station)
+        self.connected_since = await database_sync_to_async(connections.mark_connected)(
+            self.station, self.version, self._remote()
+        )
+        self.last_seen_written = self.connected_since
+        self.group = station_group(self.station.pk)
+        # Tell an earlier connection of the same station, wherever it is, to close.
+        await self.channel_layer.group_send(
+            self.group, {"type": "station.replaced", "by": self.channel_name}
+        )
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept(subprotocol=self.version)
+        logger.info("%s connected with %s from %s", identity, self.version, self._remote())
+
+    async def disconnect(self, code):
+        if self.station is None or not hasattr(self, "group"):
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.connected_since is not None:
+            await database_sync_to_async(connections.mark_disconnected)(
+                self.station.pk, self.connected_since
+            )
+        logger.info("%s disconnected (code %s)", self.station.ocpp_id, code)
+
+    async def station_replaced(self, event):
+        """A newer connection of this station took over: close this one."""
+        if event["by"] != self.channel_name:
+            logger.info("%s: replaced by a newer connection", self.station.ocpp_id)
+            self.connected_since = None  # the newer connection owns the online state now
+            await self.close(code=4000)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            await self._send_error(
+                protocol.UNKNOWN_UNIQUE_ID, FormationViolation("OCPP-J frames are text, not binary")
+            )
+            return
+        if len(text_data) > settings.OCPP_MAX_FRAME_BYTES or (
+            len(text_data.encode()) > settings.OCPP_MAX_FRAME_BYTES
+        ):
+            match = _UNIQUE_ID_AT_START.match(text_data)
+            message_log.record(self.station, Direction.IN, None, "", "", None, raw=text_data[:1000])
+            await self._send_error(
+                match.group(1) if match else protocol.UNKNOWN_UNIQUE_ID,
+                FormationViolation(f"Frame exceeds {settings.OCPP_MAX_FRAME_BYTES} bytes"),
+            )
+            return
+        try:
+            frame = protocol.parse_frame(text_data)
+        except protocol.FrameError as error:
+            message_log.record(
+                self.station, Direction.IN, None, "", error.unique_id, None, raw=text_data[:10000]
+            )
+            await self._send_error(error.unique_id, error)
+            return
+        if isinstance(frame, protocol.Call):
+            message_log.record(
+                self.station,
+                Direction.IN,
+                protocol.CALL,
+                frame.action,
+                frame.unique_id,
+                frame.payload,
+            )
+            await self._answer(frame)
+        else:
+            # Answers to our own calls: the command service matches them (remote-control issue).
+            kind = (
+                protocol.CALLRESULT
+                if isinstance(frame, protocol.CallResult)
+                else protocol.CALLERROR
+            )
+            payload = (
+                frame.payload
+                if kind == protocol.CALLRESULT
+                else {
+                    "errorCode": frame.code,
+                    "errorDescription": frame.description,
+                    "errorDetails": frame.details,
+                }
+            )
+            message_log.record(self.station, Direction.IN, kind, "", frame.unique_id, payload)
+            await self.on_call_answer(frame)
+
+    async def on_call_answer(self, frame):
+        """Deliver a CALLRESULT/CALLERROR to the waiting command, if any."""
+        logger.info("%s: answer %s to no pending call", self.station.ocpp_id, frame.unique_id)
+
+    async def _answer(self, call: protocol.Call):
+        try:
+            response = await self._dispatch(call)
+        except OcppError as error:
+            await self._send_error(call.unique_id, error, call.action)
+            return
+        message_log.record(
+            self.station, Direction.OUT, protocol.CALLRESULT, call.action, call.unique_id, response
+        )
+        await self.send(text_data=protocol.call_result(call.unique_id, response))
+
+    async def _dispatch(self, call: protocol.Call) -> dict:
+        if call.action not in validation.known_actions(self.version):
+            raise NotImplementedByCsms(f"{call.action} is not an action of {self.version}")
+        handler = self.handlers.get(call.action)
+        if handler is None:
+            raise NotSupported(f"{call.action} is not sent by stations to the CSMS")
+        if not self.accepted and call.action != "BootNotification":
+            raise SecurityError("The station is not accepted: send BootNotification first")
+        validation.validate(self.version, call.action, call.payload)
+        try:
+            response = await database_sync_to_async(self._run_handler)(handler, call.payload)
+        except OcppError:
+            raise
+        except Exception as exc:
+            logger.exception(
+                "%s: handler of %s failed on frame %s",
+                self.station.ocpp_id,
+                call.action,
+                protocol.describe(call.payload, 2000),
+            )
+            raise InternalError(f"The CSMS could not process {call.action}") from exc
+        try:
+            validation.validate(self.version, call.action, response, response=True)
+        except OcppError as exc:
+            logger.error(
+                "%s: our %s answer breaks the schema: %s (%s)",
+                self.station.ocpp_id,
+                call.action,
+                exc.description,
+                protocol.describe(response),
+            )
+            raise InternalError(f"The CSMS produced an invalid {call.action} answer") from exc
+        if call.action == "BootNotification":
+            self.accepted = response.get("status") == "Accepted"
+        return response
+
+    def _run_handler(self, handler, payload):
+        """Runs in the DB thread: the handler, plus last_seen when it is due."""
+        now = timezone.now()
+        if now - self.last_seen_written >= connections.LAST_SEEN_RESOLUTION:
+            connections.touch_last_seen(self.station.pk, now)
+            self.last_seen_written = now
+        return handler(self.station, payload)
+
+    async def _send_error(self, unique_id: str, error: OcppError, action: str = ""):
+        message_log.record(
+            self.station,
+            Direction.OUT,
+            protocol.CALLERROR,
+            action,
+            unique_id,
+            {"errorCode": error.code, "errorDescription": error.description},
+        )
+        await self.send(
+            text_data=protocol.call_error(
+                unique_id, error.code, error.description, error.details, self.version
+            )
+        )
+
+    def _remote(self) -> str:
+        client = self.scope.get("client")
+        return f"{client[0]}:{client[1]}" if client else ""

@@ -1,0 +1,98 @@
+"""The OCPP message log: frames are buffered in memory and written in batches off the hot path."""
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from ocpp_gateway.choices import Direction
+from ocpp_gateway.models import OcppMessage
+
+logger = logging.getLogger(__name__)
+
+# Past this many buffered rows a flush starts at once instead of waiting for the timer.
+FLUSH_AT_ROWS = 2000
+
+
+class MessageLog:
+    """Per-process buffer of OcppMessage rows, flushed every OCPP_MESSAGE_LOG_FLUSH_SECONDS."""
+
+    def __init__(self):
+        self._rows: list[OcppMessage] = []
+        self._timer: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flushes: set[asyncio.Task] = set()
+
+    def record(
+        self, station, direction: Direction, message_type, action, unique_id, payload, raw: str = ""
+    ) -> None:
+        """Queue one frame (a no-op when logging is off globally or for the station)."""
+        if not settings.OCPP_MESSAGE_LOG_ENABLED:
+            return
+        if station is not None and not station.message_log_enabled:
+            return
+        self._rows.append(
+            OcppMessage(
+                station_id=station.pk if station is not None else None,
+                ocpp_id=station.ocpp_id if station is not None else "",
+                direction=direction,
+                message_type=message_type,
+                action=action or "",
+                unique_id=(unique_id or "")[:64],
+                payload=payload,
+                raw=raw,
+                created=timezone.now(),
+            )
+        )
+        self._schedule()
+
+    def _schedule(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._timer is None or self._timer.done() or self._loop is not loop:
+            self._loop = loop
+            self._timer = loop.create_task(self._flush_later())
+        elif len(self._rows) >= FLUSH_AT_ROWS:
+            task = loop.create_task(self.flush())
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(settings.OCPP_MESSAGE_LOG_FLUSH_SECONDS)
+        await self.flush()
+
+    async def flush(self) -> int:
+        """Write every buffered row now; returns how many were written."""
+        rows, self._rows = self._rows, []
+        if not rows:
+            return 0
+        try:
+            await database_sync_to_async(_write)(rows)
+        except Exception:
+            # The log must never take the gateway down; losing log rows is the lesser harm.
+            logger.exception("could not write %d OCPP message log rows", len(rows))
+            return 0
+        return len(rows)
+
+    def pending(self) -> int:
+        """Rows waiting to be written."""
+        return len(self._rows)
+
+
+def _write(rows: list[OcppMessage]) -> None:
+    OcppMessage.objects.bulk_create(rows, batch_size=500)
+
+
+def purge_old_messages(now=None) -> int:
+    """Delete message log rows older than the retention; returns how many went."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.OCPP_MESSAGE_LOG_RETENTION_DAYS)
+    deleted, _ = OcppMessage.objects.filter(created__lt=cutoff).delete()
+    return deleted
+
+
+message_log = MessageLog()

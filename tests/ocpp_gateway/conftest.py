@@ -1,0 +1,98 @@
+"""A live server running the real ASGI application, and real OCPP 1.6 clients for it."""
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+
+import pytest
+import pytest_asyncio
+import uvicorn
+import websockets
+from asgiref.sync import sync_to_async
+from ocpp.v16 import ChargePoint
+
+from ocpp_gateway.messagelog import message_log
+from tests.factories import STATION_PASSWORD
+
+logging.getLogger("ocpp").setLevel(logging.WARNING)
+
+
+@pytest_asyncio.fixture
+async def ocpp_server(transactional_db):
+    """The project's ASGI application served on a free loopback port for one test."""
+    from cms.asgi import application
+
+    config = uvicorn.Config(
+        application,
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        log_level="warning",
+        ws="websockets-sansio",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"ws://127.0.0.1:{port}"
+    await message_log.flush()
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)
+
+
+def basic_auth(username: str, password: str) -> dict:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+async def open_socket(
+    base_url, identity, password=STATION_PASSWORD, subprotocols=("ocpp1.6",), path=None
+):
+    """A raw WebSocket to the gateway, as a station would open it."""
+    headers = basic_auth(identity, password) if password is not None else None
+    return await websockets.connect(
+        f"{base_url}/ocpp/{path or identity}",
+        subprotocols=list(subprotocols) or None,
+        additional_headers=headers,
+        open_timeout=5,
+    )
+
+
+class Station(ChargePoint):
+    """The `ocpp` package's own 1.6 charge point, used as the client under test."""
+
+
+@contextlib.asynccontextmanager
+async def connected_station(base_url, identity, password=STATION_PASSWORD, cls=Station):
+    """A running OCPP 1.6 ChargePoint connected to the live server."""
+    ws = await open_socket(base_url, identity, password)
+    cp = cls(identity, ws, response_timeout=10)
+    runner = asyncio.create_task(cp.start())
+    try:
+        yield cp
+    finally:
+        runner.cancel()
+        await ws.close()
+        with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
+            await runner
+
+
+async def raw_exchange(ws, frame) -> list:
+    """Send one raw frame (text or a JSON-able value) and return the parsed answer."""
+    await ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+    return json.loads(await asyncio.wait_for(ws.recv(), 10))
+
+
+@pytest.fixture
+def db_call():
+    """Run ORM code from an async test in the same thread the consumer's DB calls use."""
+
+    def wrap(fn, *args, **kwargs):
+        return sync_to_async(fn)(*args, **kwargs)
+
+    return wrap

@@ -1,0 +1,159 @@
+"""Settings come from the environment, strictly, and switch between embedded and real services."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from cms.env import database_config, env_bool, env_choice, env_int, env_list, redis_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "db_name": str(settings.DATABASES["default"]["NAME"]),
+    "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "broker": settings.CELERY_BROKER_URL,
+    "debug": settings.DEBUG,
+    "hosts": settings.ALLOWED_HOSTS,
+    "tz": settings.TIME_ZONE,
+}))
+"""
+
+
+def load_settings(**env):
+    """Import the settings in a fresh interpreter with exactly these variables set."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    clean.update({"DJANGO_SETTINGS_MODULE": "cms.settings", "SECRET_KEY": "probe-secret"}, **env)
+    clean = {k: v for k, v in clean.items() if v is not None}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=BASE_DIR, env=clean, capture_output=True, text=True
+    )
+    if result.returncode:
+        return {"error": result.stderr.strip().splitlines()[-1]}
+    return json.loads(result.stdout)
+
+
+def test_without_database_url_the_platform_uses_a_sqlite_file():
+    probe = load_settings()
+    assert probe["engine"] == "django.db.backends.sqlite3"
+    assert probe["db_name"].endswith("db.sqlite3")
+
+
+def test_a_postgres_database_url_selects_postgresql():
+    probe = load_settings(DATABASE_URL="postgres://postgres@127.0.0.1:5432/cms")
+    assert probe["engine"] == "django.db.backends.postgresql"
+    assert probe["db_name"] == "cms"
+
+
+def test_a_sqlite_database_url_selects_that_file():
+    probe = load_settings(DATABASE_URL="sqlite:////tmp/elsewhere.sqlite3")
+    assert probe["engine"] == "django.db.backends.sqlite3"
+    assert probe["db_name"] == "/tmp/elsewhere.sqlite3"
+
+
+def test_without_redis_url_everything_runs_in_memory_and_eagerly():
+    probe = load_settings()
+    assert probe["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert probe["cache"].endswith("LocMemCache")
+    assert probe["eager"] is True
+    assert probe["broker"] == "memory://"
+
+
+def test_a_redis_url_selects_redis_for_channels_cache_and_celery():
+    probe = load_settings(REDIS_URL="redis://127.0.0.1:6379/3")
+    assert probe["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert probe["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert probe["eager"] is False
+    assert probe["broker"] == "redis://127.0.0.1:6379/3"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        ({"DATABASE_URL": "mysql://root@localhost/cms"}, "scheme 'mysql' is not supported"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL='localhost:6379' must start with redis://"),
+        ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE='Mars/Olympus' is not a known time zone"),
+        ({"DB_CONN_MAX_AGE": "ten"}, "DB_CONN_MAX_AGE='ten' is not an integer"),
+        ({"OCPP_UNKNOWN_STATIONS": "accept"}, "OCPP_UNKNOWN_STATIONS='accept' must be one of"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set unless DEBUG=true"),
+    ],
+)
+def test_a_bad_value_stops_start_up_with_a_clear_error(env, message):
+    probe = load_settings(**env)
+    assert message in probe.get("error", ""), probe
+
+
+def test_debug_allows_a_development_secret_and_local_hosts():
+    probe = load_settings(SECRET_KEY="", DEBUG="true")
+    assert probe["debug"] is True
+    assert "localhost" in probe["hosts"]
+
+
+def test_env_helpers_parse_strictly():
+    assert env_bool("X", environ={"X": "Yes"}) is True
+    assert env_bool("X", environ={"X": "off"}) is False
+    assert env_bool("X", default=True, environ={}) is True
+    assert env_int("X", 5, environ={"X": " 42 "}) == 42
+    assert env_list("X", [], environ={"X": "a, b,,c "}) == ["a", "b", "c"]
+    assert env_choice("X", "a", ("a", "b"), environ={"X": "b"}) == "b"
+    with pytest.raises(ImproperlyConfigured, match="below the minimum"):
+        env_int("X", 5, environ={"X": "1"}, minimum=10)
+    assert redis_url(None) is None
+
+
+def test_postgres_config_keeps_connections_open_and_health_checked():
+    config = database_config("postgres://u:p@db.example:5433/cms", BASE_DIR, conn_max_age=600)
+    assert (config["HOST"], config["PORT"], config["USER"]) == ("db.example", 5433, "u")
+    assert config["CONN_MAX_AGE"] == 600
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    source = (BASE_DIR / "cms" / "settings.py").read_text()
+    example = (BASE_DIR / ".env.example").read_text()
+    import re
+
+    read = set(re.findall(r'env_\w+\(\s*"([A-Z_]+)"', source))
+    listed = set(re.findall(r"^#?\s*([A-Z_]+)=", example, flags=re.MULTILINE))
+    assert read, "the settings read no variables?"
+    assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="runs in the PostgreSQL pass")
+def test_the_suite_runs_on_postgresql_when_database_url_is_set(db):
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="runs in the Redis pass")
+def test_the_redis_cache_and_channel_layer_answer_when_redis_url_is_set():
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.core.cache import cache
+
+    cache.set("settings-probe", "ok", 5)
+    assert cache.get("settings-probe") == "ok"
+    layer = get_channel_layer()
+    assert type(layer).__name__ == "RedisPubSubChannelLayer"
+
+    async def round_trip():
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "probe", "n": 1})
+        return await layer.receive(channel)
+
+    assert async_to_sync(round_trip)() == {"type": "probe", "n": 1}
+    assert os.environ["REDIS_URL"] == settings.CELERY_BROKER_URL

@@ -1,0 +1,171 @@
+"""Every tenant-owned queryset narrows to one organization and to a user's memberships."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
+
+from billing.models import (
+    ChargeDetailRecord,
+    Invoice,
+    InvoiceLine,
+    TariffAssignment,
+)
+from cms.tenancy import TenantQuerySet
+from ocpp_gateway.models import CommandLog, OcppMessage
+from organizations.choices import Role
+from organizations.models import Membership
+from roaming.models import RoamingActivity, RoamingPartner
+from stations.models import Evse, StatusEvent
+from tests.factories import (
+    AccessGroupFactory,
+    ChargingSessionFactory,
+    ChargingStationFactory,
+    IdTokenFactory,
+    MembershipFactory,
+    MeterValueFactory,
+    ReservationFactory,
+    SiteFactory,
+    TariffFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def make_partner(org):
+    return RoamingPartner.objects.create(
+        organization=org, name="Hubject", country_code="DE", party_id="HUB"
+    )
+
+
+def make_invoice(org):
+    return Invoice.objects.create(
+        organization=org,
+        sequence=1,
+        number=f"{org.slug}-1",
+        period_start=NOW,
+        period_end=NOW,
+        currency="EUR",
+    )
+
+
+BUILDERS = {
+    "organizations.Organization": lambda org: org,
+    "organizations.Membership": lambda org: MembershipFactory(organization=org),
+    "organizations.AccessGroup": lambda org: AccessGroupFactory(organization=org),
+    "organizations.IdToken": lambda org: IdTokenFactory(organization=org),
+    "stations.Site": lambda org: SiteFactory(organization=org),
+    "stations.ChargingStation": lambda org: ChargingStationFactory(organization=org),
+    "stations.Evse": lambda org: Evse.objects.filter(
+        station=ChargingStationFactory(organization=org)
+    ).first(),
+    "stations.Connector": lambda org: ChargingStationFactory(organization=org).connectors.first(),
+    "stations.StatusEvent": lambda org: StatusEvent.objects.create(
+        station=ChargingStationFactory(organization=org), status="Available", timestamp=NOW
+    ),
+    "sessions_app.ChargingSession": lambda org: ChargingSessionFactory(
+        station=ChargingStationFactory(organization=org)
+    ),
+    "sessions_app.MeterValue": lambda org: MeterValueFactory(
+        session=ChargingSessionFactory(station=ChargingStationFactory(organization=org))
+    ),
+    "sessions_app.Reservation": lambda org: ReservationFactory(
+        station=ChargingStationFactory(organization=org)
+    ),
+    "billing.Tariff": lambda org: TariffFactory(organization=org),
+    "billing.TariffAssignment": lambda org: TariffAssignment.objects.create(
+        organization=org, tariff=TariffFactory(organization=org), scope="organization"
+    ),
+    "billing.ChargeDetailRecord": lambda org: ChargeDetailRecord.objects.create(
+        organization=org,
+        session=ChargingSessionFactory(station=ChargingStationFactory(organization=org)),
+        currency="EUR",
+    ),
+    "billing.Invoice": make_invoice,
+    "billing.InvoiceLine": lambda org: InvoiceLine.objects.create(
+        invoice=make_invoice(org), description="Charging"
+    ),
+    "roaming.RoamingPartner": make_partner,
+    "roaming.RoamingActivity": lambda org: RoamingActivity.objects.create(
+        organization=org,
+        partner=make_partner(org),
+        site=SiteFactory(organization=org),
+        date=NOW.date(),
+    ),
+    "ocpp_gateway.CommandLog": lambda org: CommandLog.objects.create(
+        station=ChargingStationFactory(organization=org), command="restart_station"
+    ),
+    "ocpp_gateway.OcppMessage": lambda org: OcppMessage.objects.create(
+        station=ChargingStationFactory(organization=org),
+        ocpp_id="x",
+        direction="in",
+        created=NOW,
+    ),
+}
+
+
+def tenant_models():
+    return [
+        m
+        for m in apps.get_models()
+        if isinstance(getattr(m, "objects", None) and m.objects.all(), TenantQuerySet)
+    ]
+
+
+def test_every_tenant_model_is_covered_here():
+    covered = set(BUILDERS)
+    declared = {m._meta.label for m in tenant_models()}
+    assert declared - covered == set(), "add a builder for each new tenant model"
+
+
+@pytest.fixture(params=sorted(BUILDERS))
+def pair(request, org, other_org):
+    """One row of the model for `org` and one for the outsider organization."""
+    build = BUILDERS[request.param]
+    ours, theirs = build(org), build(other_org)
+    return type(ours), ours, theirs
+
+
+def test_for_org_returns_only_that_organizations_rows(pair, org, other_org):
+    model, ours, theirs = pair
+    assert set(model.objects.for_org(org).values_list("pk", flat=True)) >= {ours.pk}
+    assert theirs.pk not in model.objects.for_org(org).values_list("pk", flat=True)
+    assert ours.pk not in model.objects.for_org(other_org).values_list("pk", flat=True)
+
+
+def test_visible_to_shows_a_member_their_rows_and_an_outsider_none(pair, org):
+    model, ours, theirs = pair
+    member = UserFactory()
+    Membership.objects.create(user=member, organization=org, role=Role.VIEWER)
+    visible = set(model.objects.visible_to(member).values_list("pk", flat=True))
+    assert ours.pk in visible
+    assert theirs.pk not in visible
+
+
+def test_visible_to_shows_the_union_for_a_member_of_several_organizations(pair, org, other_org):
+    model, ours, theirs = pair
+    member = UserFactory()
+    Membership.objects.create(user=member, organization=org)
+    Membership.objects.create(user=member, organization=other_org)
+    visible = set(model.objects.visible_to(member).values_list("pk", flat=True))
+    assert {ours.pk, theirs.pk} <= visible
+    assert model.objects.visible_to(member).count() == len(visible), "no duplicate rows"
+
+
+def test_visible_to_shows_nothing_to_anonymous_users_or_users_without_membership(pair):
+    model, _, _ = pair
+    assert not model.objects.visible_to(AnonymousUser()).exists()
+    assert not model.objects.visible_to(UserFactory()).exists()
+
+
+def test_unassigned_stations_belong_to_no_organization(org):
+    from stations.models import ChargingStation
+
+    pending = ChargingStation.objects.create(ocpp_id="NEW-1", organization=None)
+    member = UserFactory()
+    Membership.objects.create(user=member, organization=org)
+    assert pending in ChargingStation.objects.unassigned()
+    assert not ChargingStation.objects.visible_to(member).filter(pk=pending.pk).exists()
