@@ -2,11 +2,11 @@
 
 from celery import shared_task
 
+from billing import services
+
 
 @shared_task(acks_late=True)
 def rate_session(session_id: int) -> int | None:
     """Price a finished session and write its charge detail record (idempotent)."""
-    from billing.services import rate_session as rate
-
-    cdr = rate(session_id)
+    cdr = services.rate_session(session_id)
     return cdr.pk if cdr else None
