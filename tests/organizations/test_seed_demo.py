@@ -1,0 +1,252 @@
+"""`manage.py seed_demo` builds the documented demo data, idempotently, in one tenant."""
+
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from billing.choices import AssignmentScope
+from billing.models import Tariff, TariffAssignment
+from organizations.choices import Role
+from organizations.demo import DEMO_PASSWORD, DEMO_USERNAME
+from organizations.models import AccessGroup, IdToken, Membership, Organization
+from stations.choices import SecurityProfile
+from stations.models import ChargingStation, Connector, Evse, Site
+from tests.factories import (
+    AccessGroupFactory,
+    ChargingStationFactory,
+    IdTokenFactory,
+    TariffFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+DEMO_MODELS = (
+    Organization,
+    Membership,
+    Site,
+    ChargingStation,
+    Evse,
+    Connector,
+    AccessGroup,
+    IdToken,
+    Tariff,
+    TariffAssignment,
+)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The demo hashes five passwords per run; PBKDF2 would make this module crawl."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed(*args):
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def demo_org():
+    return Organization.objects.get(slug="demo")
+
+
+def primary_keys():
+    """Every row's primary key per model, plus the many-to-many links, to compare runs."""
+    keys = {
+        model.__name__: set(model.objects.values_list("pk", flat=True)) for model in DEMO_MODELS
+    }
+    keys["User"] = set(get_user_model().objects.values_list("pk", flat=True))
+    keys["site groups"] = set(Site.access_groups.through.objects.values_list("pk", flat=True))
+    keys["card groups"] = set(IdToken.access_groups.through.objects.values_list("pk", flat=True))
+    return keys
+
+
+def test_seed_demo_creates_the_demo_organization():
+    seed()
+    org = demo_org()
+    assert (org.name, org.currency, org.timezone) == ("Demo Charging GmbH", "EUR", "Europe/Berlin")
+    assert Organization.objects.count() == 1
+
+
+def test_seed_demo_creates_an_owner_who_is_staff_but_not_superuser():
+    seed()
+    user = get_user_model().objects.get(username=DEMO_USERNAME)
+    membership = Membership.objects.get(user=user)
+    assert (membership.organization, membership.role) == (demo_org(), Role.OWNER)
+    assert user.is_staff
+    assert not user.is_superuser
+
+
+def test_demo_admin_authenticates_with_the_default_password():
+    seed()
+    assert authenticate(username=DEMO_USERNAME, password=DEMO_PASSWORD) is not None
+
+
+def test_seed_demo_creates_two_sites_one_with_roaming():
+    seed()
+    sites = Site.objects.for_org(demo_org())
+    assert sites.count() == 2
+    assert sites.filter(roaming_enabled=True).count() == 1
+    assert all(site.latitude and site.longitude and site.street for site in sites)
+
+
+def test_seed_demo_creates_four_stations_with_two_connectors_each_on_its_own_evse():
+    seed()
+    org = demo_org()
+    stations = ChargingStation.objects.for_org(org)
+    assert sorted(stations.values_list("ocpp_id", flat=True)) == [
+        "DEMO-CS-01",
+        "DEMO-CS-02",
+        "DEMO-CS-03",
+        "DEMO-CS-04",
+    ]
+    assert {station.site.name for station in stations} == set(
+        Site.objects.for_org(org).values_list("name", flat=True)
+    )
+    assert all(station.vendor and station.model and station.serial_number for station in stations)
+    connectors = Connector.objects.for_org(org).select_related("evse")
+    assert connectors.count() == 8
+    assert len({connector.evse_id for connector in connectors}) == 8
+    first_evse = Evse.objects.for_org(org).get(station__ocpp_id="DEMO-CS-01", evse_number=1)
+    assert first_evse.evse_id == "DE*DEM*E0001*1"
+
+
+def test_each_station_uses_basic_auth_with_its_demo_password():
+    seed()
+    for number in range(1, 5):
+        station = ChargingStation.objects.get(ocpp_id=f"DEMO-CS-{number:02d}")
+        assert station.security_profile == SecurityProfile.BASIC
+        assert station.check_password(f"demo-station-{number:02d}")
+
+
+def test_seed_demo_restores_a_changed_station_password():
+    seed()
+    station = ChargingStation.objects.get(ocpp_id="DEMO-CS-01")
+    station.set_password("changed-by-someone")
+    station.save()
+    seed()
+    station.refresh_from_db()
+    assert station.check_password("demo-station-01")
+
+
+def test_seed_demo_authorizes_both_access_groups_on_both_sites():
+    seed()
+    org = demo_org()
+    groups = AccessGroup.objects.for_org(org)
+    assert sorted(groups.values_list("name", flat=True)) == ["Employees", "Visitors"]
+    for site in Site.objects.for_org(org):
+        assert set(site.access_groups.all()) == set(groups)
+
+
+def test_seed_demo_creates_ten_cards_split_across_the_groups():
+    seed()
+    cards = IdToken.objects.for_org(demo_org())
+    assert cards.count() == 10
+    assert all(card.access_groups.count() == 1 for card in cards)
+    assert cards.filter(access_groups__name="Employees").exists()
+    assert cards.filter(access_groups__name="Visitors").exists()
+    assert all(card.holder_name and card.holder_email and card.label for card in cards)
+
+
+def test_seed_demo_assigns_the_tariff_as_organization_default():
+    seed()
+    org = demo_org()
+    tariff = Tariff.objects.for_org(org).get()
+    assert (tariff.price_per_kwh, tariff.tax_rate) == (Decimal("0.39"), Decimal("19"))
+    assignment = TariffAssignment.objects.for_org(org).get()
+    assert (assignment.tariff, assignment.scope) == (tariff, AssignmentScope.ORGANIZATION)
+
+
+def test_running_seed_demo_twice_changes_no_rows():
+    seed()
+    before = primary_keys()
+    seed()
+    assert primary_keys() == before
+
+
+def test_password_option_sets_the_demo_admin_password():
+    seed("--password", "another-demo-secret-7")
+    assert authenticate(username=DEMO_USERNAME, password="another-demo-secret-7") is not None
+    assert authenticate(username=DEMO_USERNAME, password=DEMO_PASSWORD) is None
+
+
+def test_password_option_rejects_a_weak_password_and_writes_nothing():
+    with pytest.raises(CommandError, match="Password rejected"):
+        seed("--password", "123")
+    assert not Organization.objects.exists()
+
+
+def test_json_output_is_one_object_whose_station_passwords_work():
+    demo = json.loads(seed("--json"))
+    assert demo["users"] == [{"username": DEMO_USERNAME, "password": DEMO_PASSWORD}]
+    assert demo["organization"] == {"name": "Demo Charging GmbH", "slug": "demo"}
+    assert len(demo["stations"]) == 4
+    for described in demo["stations"]:
+        station = ChargingStation.objects.get(ocpp_id=described["ocpp_id"])
+        assert station.check_password(described["password"])
+        assert station.site.name == described["site"]
+        assert len(described["connectors"]) == 2
+
+
+def test_json_output_lists_sites_and_cards_that_exist():
+    demo = json.loads(seed("--json"))
+    org = demo_org()
+    assert {site["id"] for site in demo["sites"]} == set(
+        Site.objects.for_org(org).values_list("pk", flat=True)
+    )
+    assert len(demo["cards"]) == 10
+    for card in demo["cards"]:
+        token = IdToken.objects.for_org(org).get(uid=card["uid"])
+        assert card["groups"] == [group.name for group in token.access_groups.all()]
+
+
+def test_json_output_reports_the_password_option():
+    demo = json.loads(seed("--json", "--password", "another-demo-secret-7"))
+    assert demo["users"][0]["password"] == "another-demo-secret-7"
+
+
+def test_text_output_includes_the_credentials():
+    out = seed()
+    assert f"{DEMO_USERNAME} / {DEMO_PASSWORD}" in out
+    assert "DEMO-CS-01 / demo-station-01" in out
+
+
+def test_seed_demo_leaves_the_outsider_organization_untouched(other_org):
+    group = AccessGroupFactory(organization=other_org, name="Employees")
+    card = IdTokenFactory(organization=other_org, uid="04A1B2C3D4E5F6", access_groups=[group])
+    station = ChargingStationFactory(organization=other_org, ocpp_id="OUT-1")
+    TariffFactory(organization=other_org, name="Standard")
+    before = {
+        model.__name__: list(model.objects.for_org(other_org).values())
+        for model in (AccessGroup, IdToken, ChargingStation, Site, Tariff)
+    }
+    seed()
+    after = {
+        model.__name__: list(model.objects.for_org(other_org).values())
+        for model in (AccessGroup, IdToken, ChargingStation, Site, Tariff)
+    }
+    assert after == before
+    assert list(card.access_groups.all()) == [group]
+    assert station.connectors.count() == 2
+    assert not Membership.objects.for_org(other_org).filter(user__username="demo").exists()
+
+
+def test_seed_demo_refuses_a_station_identity_of_another_organization(other_org):
+    ChargingStationFactory(organization=other_org, ocpp_id="DEMO-CS-03")
+    with pytest.raises(CommandError, match="DEMO-CS-03"):
+        seed()
+    assert ChargingStation.objects.get(ocpp_id="DEMO-CS-03").organization == other_org
+    assert not Organization.objects.filter(slug="demo").exists()
+
+
+def test_seed_demo_keeps_what_a_station_reported_at_boot():
+    seed()
+    ChargingStation.objects.filter(ocpp_id="DEMO-CS-01").update(vendor="EVBox", model="Elvi")
+    seed()
+    station = ChargingStation.objects.get(ocpp_id="DEMO-CS-01")
+    assert (station.vendor, station.model) == ("EVBox", "Elvi")
+    assert station.serial_number == "DEMO-SN-000001"
