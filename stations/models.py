@@ -3,9 +3,11 @@
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms.tenancy import TenantQuerySet
+from ocpp_gateway.choices import Direction
 from organizations.models import AccessGroup, Organization
 from stations.choices import (
     ConnectionState,
@@ -308,3 +310,37 @@ class StatusEvent(models.Model):
     def __str__(self):
         when = f"{self.timestamp:%Y-%m-%d %H:%M:%S}"
         return f"{self.station}#{self.connector_number} {self.status} @ {when}"
+
+
+class StationDataTransferQuerySet(TenantQuerySet):
+    """Stored DataTransfer messages narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class StationDataTransfer(models.Model):
+    """One vendor-specific DataTransfer message, kept with the status it was answered with."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="data_transfers"
+    )
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    vendor_id = models.CharField(_("vendor id"), max_length=255)
+    message_id = models.CharField(_("message id"), max_length=50, blank=True)
+    # JSON, not text: OCPP 1.6 sends a string, OCPP 2.0.1 any JSON value.
+    data = models.JSONField(_("data"), null=True, blank=True)
+    status = models.CharField(_("status answered"), max_length=20, blank=True)
+    response_data = models.JSONField(_("data answered"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    objects = StationDataTransferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("data transfer")
+        indexes = [
+            models.Index(fields=["station", "-received_at"], name="datatransfer_station_time")
+        ]
+
+    def __str__(self):
+        return f"{self.station} {self.direction} {self.vendor_id}/{self.message_id}"

@@ -1,10 +1,27 @@
 """Writes and business rules for sites and stations."""
 
-from django.db import transaction
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ocpp_gateway.choices import Direction
 from stations.choices import RegistrationStatus
 from stations.exceptions import StationAssignmentError
-from stations.models import ChargingStation, Site
+from stations.models import (
+    ChargingStation,
+    Connector,
+    Evse,
+    Site,
+    StationDataTransfer,
+    StatusEvent,
+)
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -17,3 +34,206 @@ def assign_station(station: ChargingStation, site: Site) -> ChargingStation:
     station.registration_status = RegistrationStatus.ACCEPTED
     station.save(update_fields=["organization", "site", "registration_status", "updated"])
     return station
+
+
+@dataclass(frozen=True)
+class BootResult:
+    """What a booting station is told: its registration status and the interval to use."""
+
+    registration_status: str
+    interval: int
+
+
+# Station properties a boot may report, mapped to their fields; None means "not reported".
+BOOT_FIELDS = (
+    "vendor",
+    "model",
+    "serial_number",
+    "firmware_version",
+    "iccid",
+    "imsi",
+    "meter_type",
+    "meter_serial_number",
+)
+
+
+@transaction.atomic
+def record_boot(
+    station: ChargingStation,
+    *,
+    vendor: str | None = None,
+    model: str | None = None,
+    serial_number: str | None = None,
+    firmware_version: str | None = None,
+    iccid: str | None = None,
+    imsi: str | None = None,
+    meter_type: str | None = None,
+    meter_serial_number: str | None = None,
+    booted_at: datetime | None = None,
+) -> BootResult:
+    """Store what a booting station reports about itself and decide its registration status."""
+    # Lock and reload: support staff may have assigned or rejected the station since it
+    # connected, and the consumer's instance must learn that now.
+    station.refresh_from_db(from_queryset=ChargingStation.objects.select_for_update())
+    reported = {
+        "vendor": vendor,
+        "model": model,
+        "serial_number": serial_number,
+        "firmware_version": firmware_version,
+        "iccid": iccid,
+        "imsi": imsi,
+        "meter_type": meter_type,
+        "meter_serial_number": meter_serial_number,
+    }
+    update_fields = ["last_boot", "updated"]
+    for name in BOOT_FIELDS:
+        value = reported[name]
+        # A property the boot leaves out tells us nothing: keep what staff may have entered.
+        if value is None:
+            continue
+        max_length = ChargingStation._meta.get_field(name).max_length
+        setattr(station, name, value.strip()[:max_length])
+        update_fields.append(name)
+    station.last_boot = booted_at or timezone.now()
+    station.save(update_fields=update_fields)
+
+    # The station restarted: sessions it still had running are lost on its side unless its
+    # queue reports them (StopTransaction after a power failure), so they stay open here.
+    open_sessions = station.charging_sessions.active().count()
+    if open_sessions:
+        logger.info(
+            "Station %s booted with %d session(s) still active.", station.ocpp_id, open_sessions
+        )
+
+    if station.organization_id is None:
+        status = RegistrationStatus.PENDING
+    elif station.registration_status in (RegistrationStatus.PENDING, RegistrationStatus.REJECTED):
+        status = RegistrationStatus(station.registration_status)
+    else:
+        status = RegistrationStatus.ACCEPTED
+    return BootResult(registration_status=status, interval=station.heartbeat_interval)
+
+
+def get_or_create_connector(station: ChargingStation, connector_number: int) -> Connector:
+    """The station's connector with that number, created on its own EVSE if we do not know it."""
+    try:
+        return Connector.objects.get(station=station, connector_id=connector_number)
+    except Connector.DoesNotExist:
+        pass
+    # get_or_create survives a concurrent creation (it catches the unique-constraint error).
+    evse, _ = Evse.objects.get_or_create(station=station, evse_number=connector_number)
+    connector, _ = Connector.objects.get_or_create(
+        station=station, connector_id=connector_number, defaults={"evse": evse}
+    )
+    return connector
+
+
+@transaction.atomic
+def record_status(
+    station: ChargingStation,
+    connector_number: int,
+    status: str,
+    error_code: str = "",
+    info: str = "",
+    vendor_error_code: str = "",
+    timestamp: datetime | None = None,
+) -> StatusEvent:
+    """Record a status report of the station (connector 0) or a connector, newest wins."""
+    timestamp = timestamp or timezone.now()
+    # A queued notification older than the current status is history, not the present:
+    # the conditional UPDATE applies it only if it is not older than what we have.
+    not_older = Q(status_at__isnull=True) | Q(status_at__lte=timestamp)
+    connector = None
+    if connector_number == 0:
+        applied = (
+            ChargingStation.objects.filter(not_older, pk=station.pk).update(
+                status=status,
+                error_code=error_code,
+                vendor_error_code=vendor_error_code,
+                status_at=timestamp,
+                updated=timezone.now(),
+            )
+            > 0
+        )
+        if applied:
+            station.status, station.error_code = status, error_code
+            station.vendor_error_code, station.status_at = vendor_error_code, timestamp
+    else:
+        connector = get_or_create_connector(station, connector_number)
+        applied = (
+            Connector.objects.filter(not_older, pk=connector.pk).update(
+                status=status,
+                error_code=error_code,
+                vendor_error_code=vendor_error_code,
+                info=info,
+                status_at=timestamp,
+            )
+            > 0
+        )
+    if not applied:
+        logger.info(
+            "Station %s connector %d: status %s of %s is older than the current one; history only.",
+            station.ocpp_id,
+            connector_number,
+            status,
+            timestamp.isoformat(),
+        )
+    return StatusEvent.objects.create(
+        station=station,
+        connector=connector,
+        connector_number=connector_number,
+        status=status,
+        error_code=error_code,
+        vendor_error_code=vendor_error_code,
+        info=info,
+        timestamp=timestamp,
+    )
+
+
+@transaction.atomic
+def record_firmware_status(
+    station: ChargingStation, status: str, timestamp: datetime | None = None
+) -> None:
+    """Store the station's latest firmware update status."""
+    timestamp = timestamp or timezone.now()
+    ChargingStation.objects.filter(pk=station.pk).update(
+        firmware_status=status, firmware_status_at=timestamp, updated=timezone.now()
+    )
+    station.firmware_status, station.firmware_status_at = status, timestamp
+
+
+@transaction.atomic
+def record_diagnostics_status(
+    station: ChargingStation, status: str, timestamp: datetime | None = None
+) -> None:
+    """Store the station's latest diagnostics upload status."""
+    timestamp = timestamp or timezone.now()
+    ChargingStation.objects.filter(pk=station.pk).update(
+        diagnostics_status=status, diagnostics_status_at=timestamp, updated=timezone.now()
+    )
+    station.diagnostics_status, station.diagnostics_status_at = status, timestamp
+
+
+@transaction.atomic
+def record_data_transfer(
+    station: ChargingStation,
+    *,
+    vendor_id: str,
+    message_id: str = "",
+    data: Any = None,
+    status: str = "",
+    response_data: Any = None,
+    direction: str = Direction.IN,
+    received_at: datetime | None = None,
+) -> StationDataTransfer:
+    """Keep one vendor-specific DataTransfer message with the status it was answered with."""
+    return StationDataTransfer.objects.create(
+        station=station,
+        direction=direction,
+        vendor_id=vendor_id,
+        message_id=message_id or "",
+        data=data,
+        status=status,
+        response_data=response_data,
+        received_at=received_at or timezone.now(),
+    )

@@ -17,7 +17,7 @@ from ocpp_gateway.models import CommandLog, OcppMessage
 from organizations.choices import Role
 from organizations.models import Membership
 from roaming.models import RoamingActivity, RoamingPartner
-from stations.models import Evse, StatusEvent
+from stations.models import Evse, StationDataTransfer, StatusEvent
 from tests.factories import (
     AccessGroupFactory,
     ChargingSessionFactory,
@@ -65,6 +65,9 @@ BUILDERS = {
     "stations.Connector": lambda org: ChargingStationFactory(organization=org).connectors.first(),
     "stations.StatusEvent": lambda org: StatusEvent.objects.create(
         station=ChargingStationFactory(organization=org), status="Available", timestamp=NOW
+    ),
+    "stations.StationDataTransfer": lambda org: StationDataTransfer.objects.create(
+        station=ChargingStationFactory(organization=org), direction="in", vendor_id="com.example"
     ),
     "sessions_app.ChargingSession": lambda org: ChargingSessionFactory(
         station=ChargingStationFactory(organization=org)

@@ -1,0 +1,234 @@
+"""OCPP 1.6 handlers: translate each station call into domain services and answer it."""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from ocpp.v16.enums import (
+    ChargePointErrorCode,
+    Measurand,
+    ReadingContext,
+    Reason,
+    UnitOfMeasure,
+    ValueFormat,
+)
+
+from ocpp_gateway.exceptions import PropertyConstraintViolation
+from ocpp_gateway.utils import format_ocpp_datetime, parse_ocpp_datetime
+from ocpp_gateway.v16.data_transfer import dispatch_data_transfer
+from organizations.services import authorize_id_tag
+from sessions_app.services import (
+    SampledValue,
+    parse_meter_value,
+    record_meter_values,
+    start_session,
+    stop_session,
+)
+from stations.models import ChargingStation
+from stations.services import (
+    record_boot,
+    record_data_transfer,
+    record_diagnostics_status,
+    record_firmware_status,
+    record_status,
+)
+
+logger = logging.getLogger(__name__)
+
+# Connector numbers are stored as SMALLINT; anything beyond is not a real connector.
+MAX_CONNECTOR_ID = 32767
+
+
+def _connector_number(payload: dict, *, allow_station: bool) -> int:
+    """The payload's connectorId, checked: 0 means the station itself where that is allowed."""
+    number = payload["connectorId"]
+    lowest = 0 if allow_station else 1
+    if not lowest <= number <= MAX_CONNECTOR_ID:
+        raise PropertyConstraintViolation(
+            f"connectorId must be between {lowest} and {MAX_CONNECTOR_ID}, got {number}.",
+            {"connectorId": number},
+        )
+    return number
+
+
+def _optional_timestamp(payload: dict) -> datetime:
+    """The payload's timestamp if sent (it is optional in several 1.6 messages), else now."""
+    raw = payload.get("timestamp")
+    return parse_ocpp_datetime(raw) if raw is not None else timezone.now()
+
+
+def _sampled_values(meter_values: list[dict], station: ChargingStation) -> list[SampledValue]:
+    """1.6 meterValue objects flattened into version-neutral samples, with the 1.6 defaults."""
+    samples = []
+    for meter_value in meter_values:
+        timestamp = parse_ocpp_datetime(meter_value["timestamp"])
+        for sampled in meter_value.get("sampledValue", []):
+            raw = sampled["value"]
+            signed = sampled.get("format") == ValueFormat.signed_data
+            value = None if signed else parse_meter_value(raw)
+            if value is None and not signed:
+                # Keep the row (measurand, time) rather than reject the whole message, which
+                # the station would only retry.
+                logger.warning(
+                    "Station %s sent a meter value that is not a number: %r.",
+                    station.ocpp_id,
+                    raw[:40],
+                )
+            samples.append(
+                SampledValue(
+                    timestamp=timestamp,
+                    value=value,
+                    measurand=str(
+                        sampled.get("measurand", Measurand.energy_active_import_register)
+                    ),
+                    phase=sampled.get("phase", ""),
+                    unit=str(sampled.get("unit", UnitOfMeasure.wh)),
+                    context=str(sampled.get("context", ReadingContext.sample_periodic)),
+                    location=sampled.get("location", ""),
+                    signed_data=raw if signed else "",
+                )
+            )
+    return samples
+
+
+def on_boot_notification(station: ChargingStation, payload: dict) -> dict:
+    """BootNotification: store what the station reports and tell it whether it is accepted."""
+    # chargeBoxSerialNumber is the deprecated name some older firmware still sends.
+    serial_number = payload.get("chargePointSerialNumber") or payload.get("chargeBoxSerialNumber")
+    result = record_boot(
+        station,
+        vendor=payload["chargePointVendor"],
+        model=payload["chargePointModel"],
+        serial_number=serial_number,
+        firmware_version=payload.get("firmwareVersion"),
+        iccid=payload.get("iccid"),
+        imsi=payload.get("imsi"),
+        meter_type=payload.get("meterType"),
+        meter_serial_number=payload.get("meterSerialNumber"),
+    )
+    return {
+        "status": str(result.registration_status),
+        "currentTime": format_ocpp_datetime(timezone.now()),
+        "interval": result.interval,
+    }
+
+
+def on_heartbeat(station: ChargingStation, payload: dict) -> dict:
+    """Heartbeat: give the station our time (the consumer already tracks that it is alive)."""
+    return {"currentTime": format_ocpp_datetime(timezone.now())}
+
+
+def on_status_notification(station: ChargingStation, payload: dict) -> dict:
+    """StatusNotification: record the status of the station (connector 0) or a connector."""
+    error_code = payload["errorCode"]
+    record_status(
+        station,
+        _connector_number(payload, allow_station=True),
+        payload["status"],
+        # "NoError" is the 1.6 way of saying there is none; the domain stores no error as "".
+        error_code="" if error_code == ChargePointErrorCode.no_error else error_code,
+        info=payload.get("info", ""),
+        vendor_error_code=payload.get("vendorErrorCode", ""),
+        timestamp=_optional_timestamp(payload),
+    )
+    return {}
+
+
+def on_authorize(station: ChargingStation, payload: dict) -> dict:
+    """Authorize: answer whether the id tag may charge here."""
+    # Authorize precedes a start: answering ConcurrentTx now spares the driver a failed start.
+    result = authorize_id_tag(station, payload["idTag"], for_start=True)
+    return {"idTagInfo": result.as_id_tag_info()}
+
+
+def on_start_transaction(station: ChargingStation, payload: dict) -> dict:
+    """StartTransaction: record the session and hand out its platform-unique transaction id."""
+    started = start_session(
+        station,
+        connector_number=_connector_number(payload, allow_station=False),
+        id_tag=payload["idTag"],
+        started_at=parse_ocpp_datetime(payload["timestamp"]),
+        meter_start=payload["meterStart"],
+        reservation_id=payload.get("reservationId"),
+    )
+    # A station of the unassigned pool has nobody to charge for: Invalid makes it stop, and
+    # 0 is an id no session ever has, so its later StopTransaction is answered as unknown.
+    transaction_id = int(started.session.transaction_id) if started.session else 0
+    return {"transactionId": transaction_id, "idTagInfo": started.authorization.as_id_tag_info()}
+
+
+def on_meter_values(station: ChargingStation, payload: dict) -> dict:
+    """MeterValues: store every sampled value, on the session when the transaction is known."""
+    transaction_id = payload.get("transactionId")
+    record_meter_values(
+        station,
+        connector_number=_connector_number(payload, allow_station=True),
+        samples=_sampled_values(payload["meterValue"], station),
+        transaction_id=str(transaction_id) if transaction_id is not None else None,
+    )
+    return {}
+
+
+def on_stop_transaction(station: ChargingStation, payload: dict) -> dict:
+    """StopTransaction: close the session; unknown or repeated stops are answered all the same."""
+    stopped = stop_session(
+        station,
+        transaction_id=str(payload["transactionId"]),
+        stopped_at=parse_ocpp_datetime(payload["timestamp"]),
+        meter_stop=payload["meterStop"],
+        # Absent reason means Local in OCPP 1.6.
+        reason=str(payload.get("reason", Reason.local)),
+        id_tag=payload.get("idTag"),
+        samples=_sampled_values(payload.get("transactionData", []), station),
+    )
+    if stopped.authorization is None:
+        return {}
+    return {"idTagInfo": stopped.authorization.as_id_tag_info()}
+
+
+def on_data_transfer(station: ChargingStation, payload: dict) -> dict:
+    """DataTransfer: answer through the vendor registry and keep the message."""
+    vendor_id, message_id, data = payload["vendorId"], payload.get("messageId"), payload.get("data")
+    # The reply and its record succeed or fail together, like every other handler's writes.
+    with transaction.atomic():
+        reply = dispatch_data_transfer(station, vendor_id, message_id, data)
+        record_data_transfer(
+            station,
+            vendor_id=vendor_id,
+            message_id=message_id or "",
+            data=data,
+            status=str(reply.status),
+            response_data=reply.data,
+        )
+    response = {"status": str(reply.status)}
+    if reply.data is not None:
+        response["data"] = reply.data
+    return response
+
+
+def on_diagnostics_status_notification(station: ChargingStation, payload: dict) -> dict:
+    """DiagnosticsStatusNotification: store the station's diagnostics upload status."""
+    record_diagnostics_status(station, payload["status"])
+    return {}
+
+
+def on_firmware_status_notification(station: ChargingStation, payload: dict) -> dict:
+    """FirmwareStatusNotification: store the station's firmware update status."""
+    record_firmware_status(station, payload["status"])
+    return {}
+
+
+HANDLERS: dict[str, Callable[[ChargingStation, dict], dict]] = {
+    "BootNotification": on_boot_notification,
+    "Heartbeat": on_heartbeat,
+    "StatusNotification": on_status_notification,
+    "Authorize": on_authorize,
+    "StartTransaction": on_start_transaction,
+    "MeterValues": on_meter_values,
+    "StopTransaction": on_stop_transaction,
+    "DataTransfer": on_data_transfer,
+    "DiagnosticsStatusNotification": on_diagnostics_status_notification,
+    "FirmwareStatusNotification": on_firmware_status_notification,
+}

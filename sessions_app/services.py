@@ -1,0 +1,347 @@
+"""Writes and business rules of charging sessions: start, meter values, stop (any OCPP version)."""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from billing import tasks as billing_tasks
+from organizations.services import AuthorizationResult, authorize_id_tag
+from sessions_app.choices import (
+    AuthMethod,
+    AuthorizationStatus,
+    ReservationStatus,
+    SessionState,
+)
+from sessions_app.models import ChargingSession, MeterValue, Reservation
+from stations.models import ChargingStation
+from stations.services import get_or_create_connector
+
+logger = logging.getLogger(__name__)
+
+ENERGY_IMPORT_REGISTER = "Energy.Active.Import.Register"
+POWER_ACTIVE_IMPORT = "Power.Active.Import"
+# stop_reason of a session closed because a newer start arrived on its connector.
+SUPERSEDED = "Superseded"
+
+_TO_WH = {"Wh": Decimal(1), "kWh": Decimal(1000)}
+_TO_W = {"W": Decimal(1), "kW": Decimal(1000)}
+_PHASES = ("L1", "L2", "L3")
+# MeterValue.value is DECIMAL(20, 6): anything this large is a broken meter, not a reading.
+_MAX_METER_VALUE = Decimal(10) ** 14
+_MICRO = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class SampledValue:
+    """One measured value, version-neutral; `value` is None when only signed data came."""
+
+    timestamp: datetime
+    value: Decimal | None
+    measurand: str = ENERGY_IMPORT_REGISTER
+    phase: str = ""
+    unit: str = "Wh"
+    context: str = "Sample.Periodic"
+    location: str = ""
+    signed_data: str = ""
+
+
+@dataclass(frozen=True)
+class SessionStart:
+    """Outcome of a start: the session (None at an unassigned station) and its authorization."""
+
+    session: ChargingSession | None
+    authorization: AuthorizationResult
+    created: bool
+
+
+@dataclass(frozen=True)
+class SessionStop:
+    """Outcome of a stop: the session if known, whether this call closed it, the authorization."""
+
+    session: ChargingSession | None
+    closed: bool
+    authorization: AuthorizationResult | None
+
+
+def parse_meter_value(raw) -> Decimal | None:
+    """A reading as Decimal, or None when it is not a finite number a meter could show."""
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not value.is_finite() or abs(value) >= _MAX_METER_VALUE:
+        return None
+    return value.quantize(_MICRO)
+
+
+@transaction.atomic
+def start_session(
+    station: ChargingStation,
+    *,
+    connector_number: int,
+    id_tag: str,
+    started_at: datetime,
+    meter_start: int,
+    reservation_id: int | None = None,
+    transaction_id: str | None = None,
+    auth_method: str = AuthMethod.RFID,
+) -> SessionStart:
+    """Record a transaction a station started; without `transaction_id` the platform assigns one."""
+    # Locking the station row serializes the starts of one station, so a start retransmitted
+    # twice at once finds the first copy's session instead of writing a second one. It also
+    # reads the organization fresh: an assignment made while connected counts at once.
+    organization_id = (
+        ChargingStation.objects.select_for_update()
+        .values_list("organization_id", flat=True)
+        .get(pk=station.pk)
+    )
+    if organization_id is None:
+        logger.warning(
+            "Station %s in the unassigned pool started a transaction; not recorded.",
+            station.ocpp_id,
+        )
+        return SessionStart(
+            session=None,
+            authorization=AuthorizationResult(status=AuthorizationStatus.INVALID),
+            created=False,
+        )
+
+    connector = get_or_create_connector(station, connector_number)
+    if transaction_id is None:
+        same_start = ChargingSession.objects.filter(
+            station=station,
+            connector=connector,
+            id_tag=id_tag,
+            start=started_at,
+            meter_start=meter_start,
+        )
+    else:
+        same_start = ChargingSession.objects.filter(station=station, transaction_id=transaction_id)
+    existing = same_start.select_related("id_token").first()
+    if existing is not None:
+        # A retransmission: answer as the first time, write nothing.
+        return SessionStart(
+            session=existing,
+            authorization=AuthorizationResult.for_token(existing.auth_status, existing.id_token),
+            created=False,
+        )
+
+    authorization = authorize_id_tag(station, id_tag, for_start=True, connector=connector)
+    _supersede_active_sessions(connector, started_at)
+    reservation = _use_reservation(station, reservation_id) if reservation_id is not None else None
+
+    session = ChargingSession.objects.create(
+        organization_id=organization_id,
+        station=station,
+        connector=connector,
+        id_token=authorization.id_token,
+        id_tag=id_tag,
+        transaction_id=transaction_id,
+        start=started_at,
+        meter_start=meter_start,
+        auth_method=auth_method,
+        auth_status=authorization.status,
+        reservation=reservation,
+        # The station may already deliver energy to an unauthorized tag; keep the record,
+        # but nobody is invoiced for it without review.
+        billable=authorization.accepted,
+    )
+    if transaction_id is None:
+        # The primary key is unique across the platform, so it serves as the 1.6 integer id.
+        session.transaction_id = str(session.pk)
+        session.save(update_fields=["transaction_id"])
+    return SessionStart(session=session, authorization=authorization, created=True)
+
+
+def _supersede_active_sessions(connector, started_at: datetime) -> None:
+    """Close sessions the station lost on this connector, so only the new one stays active."""
+    for lost in ChargingSession.objects.select_for_update().filter(
+        connector=connector, state=SessionState.ACTIVE
+    ):
+        lost.state = SessionState.FAILED
+        lost.stop_reason = SUPERSEDED
+        lost.stop = max(lost.start, started_at)
+        lost.save(update_fields=["state", "stop_reason", "stop", "updated"])
+        logger.warning(
+            "Session %s on %s superseded by a new start; the station lost it.", lost.pk, connector
+        )
+
+
+def _use_reservation(station: ChargingStation, reservation_id: int) -> Reservation | None:
+    """Mark the station's reservation with that OCPP id used, if it is one of this station's."""
+    reservation = (
+        Reservation.objects.select_for_update().filter(pk=reservation_id, station=station).first()
+    )
+    if reservation is None:
+        logger.warning(
+            "Station %s started on unknown reservation %s.", station.ocpp_id, reservation_id
+        )
+        return None
+    reservation.status = ReservationStatus.USED
+    reservation.save(update_fields=["status", "updated"])
+    return reservation
+
+
+@transaction.atomic
+def record_meter_values(
+    station: ChargingStation,
+    *,
+    connector_number: int,
+    samples: Sequence[SampledValue],
+    transaction_id: str | None = None,
+) -> ChargingSession | None:
+    """Store sampled values (one INSERT); with a known transaction, attach them and update it."""
+    session = None
+    if transaction_id is not None:
+        session = (
+            ChargingSession.objects.filter(station=station, transaction_id=str(transaction_id))
+            .only("pk", "state", "meter_start")
+            .first()
+        )
+        if session is None:
+            # Never an error to the station: the values are still worth keeping.
+            logger.warning(
+                "Station %s sent meter values for unknown transaction %s; kept on the station.",
+                station.ocpp_id,
+                transaction_id,
+            )
+    MeterValue.objects.bulk_create(_meter_value_rows(station, connector_number, samples, session))
+    if session is not None and session.state == SessionState.ACTIVE:
+        _update_live_readings(session, samples)
+    return session
+
+
+def _meter_value_rows(station, connector_number, samples, session) -> list[MeterValue]:
+    """Unsaved MeterValue rows for a bulk insert."""
+    return [
+        MeterValue(
+            station=station,
+            session=session,
+            connector_number=connector_number,
+            timestamp=sample.timestamp,
+            measurand=sample.measurand,
+            phase=sample.phase,
+            unit=sample.unit,
+            context=sample.context,
+            location=sample.location,
+            value=sample.value,
+            signed_data=sample.signed_data,
+        )
+        for sample in samples
+    ]
+
+
+def _update_live_readings(session: ChargingSession, samples: Sequence[SampledValue]) -> None:
+    """Update a running session's energy and power from the newest readings of a message."""
+    changes = {}
+    register_wh = _latest_total(samples, ENERGY_IMPORT_REGISTER, _TO_WH)
+    if register_wh is not None:
+        energy_wh = max(0, register_wh - session.meter_start)
+        # Registers only count up; an older reading arriving late must not lower the energy.
+        changes["energy_wh"] = Greatest(F("energy_wh"), Value(energy_wh))
+    power_w = _latest_total(samples, POWER_ACTIVE_IMPORT, _TO_W)
+    if power_w is not None:
+        changes["last_power_w"] = power_w
+    if changes:
+        ChargingSession.objects.filter(pk=session.pk, state=SessionState.ACTIVE).update(
+            **changes, updated=timezone.now()
+        )
+
+
+def _latest_total(samples: Sequence[SampledValue], measurand: str, factors: dict) -> int | None:
+    """The newest total of a measurand in base units: the phase-less value, else L1+L2+L3."""
+    usable = [
+        s
+        for s in samples
+        if s.measurand == measurand
+        and s.value is not None
+        and s.unit in factors
+        and s.location != "EV"
+    ]
+    # Outlet (or unspecified) is what the vehicle got; Inlet also counts the station's losses.
+    candidates = [s for s in usable if s.location in ("", "Outlet")] or usable
+    if not candidates:
+        return None
+    latest = max(s.timestamp for s in candidates)
+    newest = [s for s in candidates if s.timestamp == latest]
+    totals = [s for s in newest if not s.phase]
+    if totals:
+        return round(totals[-1].value * factors[totals[-1].unit])
+    per_phase = {}
+    for sample in newest:
+        # "L1" and "L1-N" are the same phase; a station sending both must not count it twice.
+        phase = sample.phase.removesuffix("-N")
+        if phase in _PHASES:
+            per_phase[phase] = sample.value * factors[sample.unit]
+    return round(sum(per_phase.values())) if per_phase else None
+
+
+@transaction.atomic
+def stop_session(
+    station: ChargingStation,
+    *,
+    transaction_id: str,
+    stopped_at: datetime,
+    meter_stop: int | None,
+    reason: str,
+    id_tag: str | None = None,
+    samples: Sequence[SampledValue] = (),
+) -> SessionStop:
+    """Close a station's session with its final reading; unknown or repeated stops write nothing."""
+    # The stop needs no concurrency check: the card is ending a transaction, not starting one.
+    authorization = authorize_id_tag(station, id_tag) if id_tag else None
+    session = (
+        ChargingSession.objects.select_for_update(of=("self",))
+        .select_related("connector")
+        .filter(station=station, transaction_id=str(transaction_id))
+        .first()
+    )
+    if session is None:
+        logger.warning(
+            "Station %s stopped unknown transaction %s; answered, nothing recorded.",
+            station.ocpp_id,
+            transaction_id,
+        )
+        return SessionStop(session=None, closed=False, authorization=authorization)
+    # A session superseded by a later start still takes its real end from the station's
+    # queue (the stop of a transaction lost in a power failure may arrive after the new start).
+    closable = session.state == SessionState.ACTIVE or (
+        session.state == SessionState.FAILED and session.stop_reason == SUPERSEDED
+    )
+    if not closable:
+        logger.warning(
+            "Station %s stopped transaction %s again (session %s is %s); nothing changed.",
+            station.ocpp_id,
+            transaction_id,
+            session.pk,
+            session.state,
+        )
+        return SessionStop(session=session, closed=False, authorization=authorization)
+
+    session.stop = stopped_at
+    session.stop_reason = reason
+    session.state = SessionState.COMPLETED
+    if meter_stop is not None:
+        session.meter_stop = meter_stop
+        session.energy_wh = max(0, meter_stop - session.meter_start)
+    session.save(
+        update_fields=["stop", "stop_reason", "state", "meter_stop", "energy_wh", "updated"]
+    )
+    MeterValue.objects.bulk_create(
+        _meter_value_rows(station, session.connector.connector_id, samples, session)
+    )
+    transaction.on_commit(partial(_enqueue_rating, session.pk))
+    return SessionStop(session=session, closed=True, authorization=authorization)
+
+
+def _enqueue_rating(session_id: int) -> None:
+    """Ask billing to rate a finished session (runs after the stop is committed)."""
+    billing_tasks.rate_session.delay(session_id)
