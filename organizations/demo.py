@@ -20,6 +20,9 @@ DEMO_ORG_NAME = "Demo Charging GmbH"
 DEMO_ORG_SLUG = "demo"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-charging-2026"
+# Support staff work in the Django admin across organizations; tenants never get that.
+DEMO_SUPPORT_USERNAME = "support"
+DEMO_SUPPORT_PASSWORD = "demo-support-2026"
 DEMO_EMAIL_DOMAIN = "demo-charging.example"
 DEMO_TARIFF_NAME = "Standard"
 OCPP_PATH = "/ocpp/"
@@ -167,6 +170,7 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
         },
     )
     user = _seed_admin(org, password)
+    support = _seed_support()
     groups = {
         name: AccessGroup.objects.update_or_create(
             organization=org, name=name, defaults={"description": description}
@@ -192,7 +196,10 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
         organization=org, scope=AssignmentScope.ORGANIZATION, defaults={"tariff": tariff}
     )
     return {
-        "users": [{"username": user.username, "password": password}],
+        "users": [
+            {"username": user.username, "password": password, "role": "owner"},
+            {"username": support.username, "password": DEMO_SUPPORT_PASSWORD, "role": "support"},
+        ],
         "organization": {"name": org.name, "slug": org.slug},
         "sites": [
             {"name": site.name, "id": site.pk, "roaming_enabled": site.roaming_enabled}
@@ -212,17 +219,27 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
 
 
 def _seed_admin(org: Organization, password: str):
-    """The demo owner: staff for the Django admin, but never a superuser."""
+    """The demo owner: a tenant user of the portal and API, never Django-admin staff."""
     user, _ = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
     user.email = f"{DEMO_USERNAME}@{DEMO_EMAIL_DOMAIN}"
     user.first_name, user.last_name = "Demo", "Admin"
     user.is_active = True
-    user.is_staff = True
+    user.is_staff = False
     user.is_superuser = False
     validate_password(password, user)
     user.set_password(password)
     user.save()
     Membership.objects.update_or_create(user=user, organization=org, defaults={"role": Role.OWNER})
+    return user
+
+
+def _seed_support():
+    """The support-staff superuser for the Django admin."""
+    user, _ = get_user_model().objects.get_or_create(username=DEMO_SUPPORT_USERNAME)
+    user.email = f"{DEMO_SUPPORT_USERNAME}@{DEMO_EMAIL_DOMAIN}"
+    user.is_active = user.is_staff = user.is_superuser = True
+    user.set_password(DEMO_SUPPORT_PASSWORD)
+    user.save()
     return user
 
 

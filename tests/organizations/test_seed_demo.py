@@ -11,7 +11,12 @@ from django.core.management import CommandError, call_command
 from billing.choices import AssignmentScope
 from billing.models import Tariff, TariffAssignment
 from organizations.choices import Role
-from organizations.demo import DEMO_PASSWORD, DEMO_USERNAME
+from organizations.demo import (
+    DEMO_PASSWORD,
+    DEMO_SUPPORT_PASSWORD,
+    DEMO_SUPPORT_USERNAME,
+    DEMO_USERNAME,
+)
 from organizations.models import AccessGroup, IdToken, Membership, Organization
 from stations.choices import SecurityProfile
 from stations.models import ChargingStation, Connector, Evse, Site
@@ -72,13 +77,22 @@ def test_seed_demo_creates_the_demo_organization():
     assert Organization.objects.count() == 1
 
 
-def test_seed_demo_creates_an_owner_who_is_staff_but_not_superuser():
+def test_seed_demo_creates_an_owner_who_is_a_tenant_user_not_admin_staff():
     seed()
     user = get_user_model().objects.get(username=DEMO_USERNAME)
     membership = Membership.objects.get(user=user)
     assert (membership.organization, membership.role) == (demo_org(), Role.OWNER)
-    assert user.is_staff
+    assert not user.is_staff
     assert not user.is_superuser
+
+
+def test_seed_demo_keeps_a_support_superuser_for_the_django_admin():
+    seed()
+    seed()
+    support = get_user_model().objects.get(username=DEMO_SUPPORT_USERNAME)
+    assert support.is_superuser and support.is_staff
+    assert support.check_password(DEMO_SUPPORT_PASSWORD)
+    assert not Membership.objects.filter(user=support).exists()
 
 
 def test_demo_admin_authenticates_with_the_default_password():
@@ -182,7 +196,10 @@ def test_password_option_rejects_a_weak_password_and_writes_nothing():
 
 def test_json_output_is_one_object_whose_station_passwords_work():
     demo = json.loads(seed("--json"))
-    assert demo["users"] == [{"username": DEMO_USERNAME, "password": DEMO_PASSWORD}]
+    assert demo["users"] == [
+        {"username": DEMO_USERNAME, "password": DEMO_PASSWORD, "role": "owner"},
+        {"username": DEMO_SUPPORT_USERNAME, "password": DEMO_SUPPORT_PASSWORD, "role": "support"},
+    ]
     assert demo["organization"] == {"name": "Demo Charging GmbH", "slug": "demo"}
     assert len(demo["stations"]) == 4
     for described in demo["stations"]:

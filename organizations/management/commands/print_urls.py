@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from organizations.demo import (
     DEMO_PASSWORD,
+    DEMO_SUPPORT_PASSWORD,
+    DEMO_SUPPORT_USERNAME,
     DEMO_USERNAME,
     OCPP_PATH,
     OCPP_SUBPROTOCOL,
@@ -37,6 +39,8 @@ class Command(BaseCommand):
             f"Demo login:    {DEMO_USERNAME} / {DEMO_PASSWORD}",
             "               change it with `manage.py seed_demo --password <new>`;"
             " `make run` re-seeds and restores the default.",
+            f"Admin login:   {DEMO_SUPPORT_USERNAME} / {DEMO_SUPPORT_PASSWORD}"
+            " (support staff, Django admin)",
             f"Demo stations: {first.ocpp_id} .. {last.ocpp_id}, Basic-auth passwords"
             f" {first.password} .. {last.password}",
         ]
