@@ -11,6 +11,7 @@ import pytest_asyncio
 import uvicorn
 import websockets
 from asgiref.sync import sync_to_async
+from django.db import connections
 from ocpp.v16 import ChargePoint
 
 from ocpp_gateway.messagelog import message_log
@@ -43,6 +44,9 @@ async def ocpp_server(transactional_db):
     await message_log.flush()
     server.should_exit = True
     await asyncio.wait_for(task, 10)
+    # The consumer's DB thread keeps its connection open (CONN_MAX_AGE); close it so the test
+    # database can be flushed and dropped.
+    await sync_to_async(connections.close_all)()
 
 
 def basic_auth(username: str, password: str) -> dict:
