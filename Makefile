@@ -7,6 +7,9 @@ PORT ?= 8000
 
 .PHONY: install run test lint format migrate seed clean
 
+# `make run` is the demo on embedded defaults: development mode unless told otherwise.
+run seed migrate: export DEBUG ?= true
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 

@@ -1,0 +1,105 @@
+"""The `make run` path: a fresh database, migrate, seed, daphne, and a demo station boots."""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import websockets
+from ocpp.v16 import call
+from ocpp.v16.enums import RegistrationStatus
+
+from tests.ocpp_gateway.conftest import Station, basic_auth
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_demo(tmp_path_factory):
+    """Migrate and seed a throwaway SQLite database, then serve it with daphne."""
+    tmp_path = tmp_path_factory.mktemp("served-demo")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "REDIS_URL": "",
+        "DEBUG": "true",
+        "SECRET_KEY": "",
+    }
+    manage = [sys.executable, str(BASE_DIR / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=BASE_DIR)
+    seeded = subprocess.run(
+        [*manage, "seed_demo", "--json"], env=env, check=True, cwd=BASE_DIR, capture_output=True
+    )
+    port = free_port()
+    daphne = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "cms.asgi:application",
+        ],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert daphne.poll() is None, daphne.stderr.read().decode()
+            time.sleep(0.1)
+    yield port, json.loads(seeded.stdout)
+    daphne.terminate()
+    daphne.wait(10)
+
+
+def test_daphne_serves_the_admin_and_a_demo_station_boots_over_ocpp(served_demo):
+    port, demo = served_demo
+    station = demo["stations"][0]
+
+    async def boot():
+        async with websockets.connect(
+            f"ws://127.0.0.1:{port}/ocpp/{station['ocpp_id']}",
+            subprotocols=["ocpp1.6"],
+            additional_headers=basic_auth(station["ocpp_id"], station["password"]),
+        ) as ws:
+            cp = Station(station["ocpp_id"], ws)
+            runner = asyncio.create_task(cp.start())
+            result = await cp.call(
+                call.BootNotification(charge_point_vendor="ACME", charge_point_model="X")
+            )
+            runner.cancel()
+            return result
+
+    assert asyncio.run(boot()).status == RegistrationStatus.accepted
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/") as response:
+        assert response.status == 200
+
+
+def test_daphne_serves_the_admin_stylesheet_without_collectstatic(served_demo):
+    import urllib.request
+
+    port, _ = served_demo
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/admin/css/base.css") as response:
+        assert response.status == 200
+        assert b"body" in response.read()
