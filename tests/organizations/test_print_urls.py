@@ -16,8 +16,6 @@ def print_urls(*args):
 
 def test_print_urls_shows_localhost_for_a_server_bound_to_every_interface():
     out = print_urls("--host", "0.0.0.0", "--port", "8000")
-    assert "http://localhost:8000/\n" in out
-    assert "http://localhost:8000/api/v1/" in out
     assert "http://localhost:8000/admin/" in out
     assert "ws://localhost:8000/ocpp/<identity>" in out
     assert "0.0.0.0" not in out
@@ -25,7 +23,7 @@ def test_print_urls_shows_localhost_for_a_server_bound_to_every_interface():
 
 def test_print_urls_uses_the_given_host_and_port():
     out = print_urls("--host", "cms.example.net", "--port", "9000")
-    assert "http://cms.example.net:9000/api/v1/" in out
+    assert "http://cms.example.net:9000/admin/" in out
     assert "ws://cms.example.net:9000/ocpp/<identity>" in out
 
 
@@ -46,3 +44,10 @@ def test_print_urls_prints_the_demo_login_and_how_to_change_it():
 def test_print_urls_rejects_a_port_out_of_range():
     with pytest.raises(CommandError, match="not a TCP port"):
         print_urls("--port", "70000")
+
+
+def test_print_urls_lists_only_endpoints_that_are_routed(settings):
+    settings.ROOT_URLCONF = "tests.organizations.urls_without_admin"
+    out = print_urls()
+    assert "/admin/" not in out
+    assert "ws://localhost:8000/ocpp/<identity>" in out

@@ -1,6 +1,7 @@
 """`manage.py print_urls`: where the portal, API, admin and OCPP endpoint are served."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import Resolver404, resolve
 
 from organizations.demo import (
     DEMO_PASSWORD,
@@ -11,6 +12,9 @@ from organizations.demo import (
     OCPP_SUBPROTOCOL,
     STATIONS,
 )
+
+# Listed only once the route exists, so the printout never points at a 404.
+HTTP_ENDPOINTS = (("Portal", "/"), ("REST API", "/api/v1/"), ("Django admin", "/admin/"))
 
 # A server bound to every interface is reached from this machine through localhost.
 WILDCARD_HOSTS = {"0.0.0.0", "::", "[::]", ""}
@@ -29,12 +33,10 @@ class Command(BaseCommand):
             raise CommandError(f"--port {port} is not a TCP port (1-65535).")
         authority = f"{_display_host(options['host'])}:{port}"
         first, last = STATIONS[0], STATIONS[-1]
-        lines = [
-            f"Portal:        http://{authority}/",
-            f"REST API:      http://{authority}/api/v1/",
-            f"Django admin:  http://{authority}/admin/",
-            f"OCPP:          ws://{authority}{OCPP_PATH}<identity>"
-            f"  (subprotocol {OCPP_SUBPROTOCOL})",
+        served = [(label, path) for label, path in HTTP_ENDPOINTS if _routed(path)]
+        lines = [f"{label + ':':<15}http://{authority}{path}" for label, path in served]
+        lines += [
+            f"{'OCPP:':<15}ws://{authority}{OCPP_PATH}<identity>  (subprotocol {OCPP_SUBPROTOCOL})",
             "",
             f"Demo login:    {DEMO_USERNAME} / {DEMO_PASSWORD}",
             "               change it with `manage.py seed_demo --password <new>`;"
@@ -45,6 +47,15 @@ class Command(BaseCommand):
             f" {first.password} .. {last.password}",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def _routed(path: str) -> bool:
+    """Whether the URL configuration serves `path`."""
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
 
 
 def _display_host(host: str) -> str:

@@ -1,0 +1,3 @@
+"""A URL configuration that serves nothing over HTTP."""
+
+urlpatterns = []
