@@ -28,6 +28,7 @@ seed: migrate
 	$(BIN)/python manage.py seed_demo
 
 run: seed
+	$(BIN)/python manage.py collectstatic --noinput -v0
 	@$(BIN)/python manage.py print_urls --host $(HOST) --port $(PORT)
 	$(BIN)/daphne -b $(HOST) -p $(PORT) cms.asgi:application
 

@@ -1,7 +1,9 @@
 """The OCPP-J WebSocket consumer: authenticate, negotiate, parse, dispatch, answer."""
 
+import asyncio
 import logging
 import re
+import uuid
 from urllib.parse import unquote
 
 from channels.db import database_sync_to_async
@@ -11,6 +13,7 @@ from django.utils import timezone
 
 from ocpp_gateway import connections, protocol, validation
 from ocpp_gateway.choices import Direction
+from ocpp_gateway.commands import station_group, status_of_result
 from ocpp_gateway.exceptions import (
     FormationViolation,
     InternalError,
@@ -29,11 +32,6 @@ SUPPORTED_SUBPROTOCOLS = ("ocpp1.6",)
 _UNIQUE_ID_AT_START = re.compile(r'^\s*\[\s*\d\s*,\s*"([^"\\]{1,36})"')
 
 
-def station_group(station_id: int) -> str:
-    """Channel-layer group of one station's connection."""
-    return f"ocpp.station.{station_id}"
-
-
 def identity_from_scope(scope) -> str:
     """The last path segment of the URL, percent-decoded."""
     raw = scope.get("raw_path")
@@ -49,6 +47,13 @@ class OcppConsumer(AsyncWebsocketConsumer):
     version = None
     connected_since = None
     accepted = False
+    # CSMS-to-station calls: one outstanding at a time, the rest wait in the queue.
+    sender = None
+    in_flight = None  # (unique id, action, future, request event)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outgoing: asyncio.Queue = asyncio.Queue()
 
     async def connect(self):
         identity = identity_from_scope(self.scope)
@@ -87,6 +92,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if self.station is None or not hasattr(self, "group"):
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._abandon_calls()
         if self.connected_since is not None:
             await database_sync_to_async(connections.mark_disconnected)(
                 self.station.pk, self.connected_since
@@ -154,8 +160,74 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.on_call_answer(frame)
 
     async def on_call_answer(self, frame):
-        """Deliver a CALLRESULT/CALLERROR to the waiting command, if any."""
-        logger.info("%s: answer %s to no pending call", self.station.ocpp_id, frame.unique_id)
+        """Deliver a CALLRESULT/CALLERROR to the call waiting for it."""
+        if self.in_flight and self.in_flight[0] == frame.unique_id and not self.in_flight[2].done():
+            self.in_flight[2].set_result(frame)
+        else:
+            logger.warning(
+                "%s: answer %s to no pending call", self.station.ocpp_id, frame.unique_id
+            )
+
+    async def ocpp_call(self, event):
+        """A command for this station: acknowledge it now, send it when the line is free."""
+        await self.channel_layer.send(event["reply_to"], {"type": "ocpp.call.ack"})
+        self.outgoing.put_nowait(event)
+        if self.sender is None or self.sender.done():
+            self.sender = asyncio.create_task(self._send_calls())
+
+    async def _send_calls(self):
+        while not self.outgoing.empty():
+            event = self.outgoing.get_nowait()
+            reply = await self._call(event)
+            await self.channel_layer.send(event["reply_to"], {"type": "ocpp.call.result", **reply})
+
+    async def _call(self, event) -> dict:
+        action, payload = event["action"], event["payload"]
+        unique_id = str(uuid.uuid4())
+        future = asyncio.get_running_loop().create_future()
+        self.in_flight = (unique_id, action, future, event)
+        message_log.record(self.station, Direction.OUT, protocol.CALL, action, unique_id, payload)
+        try:
+            await self.send(text_data=protocol.call(unique_id, action, payload))
+            frame = await asyncio.wait_for(future, event["timeout"])
+        except TimeoutError:
+            return {"status": "timeout", "error_description": "The station did not answer in time"}
+        finally:
+            self.in_flight = None
+        if isinstance(frame, protocol.CallError):
+            return {
+                "status": "error",
+                "error_code": frame.code,
+                "error_description": frame.description,
+                "details": frame.details,
+            }
+        try:
+            validation.validate(self.version, action, frame.payload, response=True)
+        except OcppError as error:
+            return {
+                "status": "error",
+                "response": frame.payload,
+                "error_code": error.code,
+                "error_description": f"The station's answer breaks the schema: {error.description}",
+            }
+        return {"status": status_of_result(frame.payload), "response": frame.payload}
+
+    async def _abandon_calls(self):
+        """The socket is gone: every call in flight or queued gets an offline answer."""
+        events = [self.in_flight[3]] if self.in_flight else []
+        if self.sender is not None:
+            self.sender.cancel()
+        while not self.outgoing.empty():
+            events.append(self.outgoing.get_nowait())
+        for event in events:
+            await self.channel_layer.send(
+                event["reply_to"],
+                {
+                    "type": "ocpp.call.result",
+                    "status": "offline",
+                    "error_description": "The station disconnected before answering",
+                },
+            )
 
     async def _answer(self, call: protocol.Call):
         try:

@@ -1,0 +1,126 @@
+"""The command service: send a CSMS-to-station call through the channel layer, await the answer."""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.utils import timezone
+
+from ocpp_gateway.choices import CommandStatus, RequestedVia
+from ocpp_gateway.models import CommandLog
+from stations.models import ChargingStation
+
+logger = logging.getLogger(__name__)
+
+# A connected consumer acknowledges a request at once; no acknowledgement in this time means no
+# process holds the station's socket, whatever the database last said.
+DELIVERY_TIMEOUT = 3.0
+# CALLRESULT statuses that mean the station does what was asked.
+ACCEPTED_STATUSES = frozenset({"Accepted", "Unlocked", "Scheduled", "RebootRequired"})
+
+
+@dataclass(slots=True)
+class CallOutcome:
+    """What came back for one call: a result, an error, or nothing."""
+
+    status: str  # a CommandStatus value
+    response: dict | None = None
+    error_code: str = ""
+    error_description: str = ""
+    details: dict = field(default_factory=dict)
+
+
+def station_group(station_id: int) -> str:
+    """Channel-layer group of one station's connection."""
+    return f"ocpp.station.{station_id}"
+
+
+def status_of_result(payload: dict) -> str:
+    """Accepted or rejected, from the `status` of a CALLRESULT (none means accepted)."""
+    status = payload.get("status")
+    if status is None or status in ACCEPTED_STATUSES:
+        return CommandStatus.ACCEPTED
+    return CommandStatus.REJECTED
+
+
+async def request_call(station_id: int, action: str, payload: dict, timeout: float | None = None):
+    """Send one CALL to the station's connection, wherever it is held, and await the outcome."""
+    timeout = settings.OCPP_CALL_TIMEOUT if timeout is None else timeout
+    layer = get_channel_layer()
+    reply_to = await layer.new_channel("ocpp.reply.")
+    await layer.group_send(
+        station_group(station_id),
+        {
+            "type": "ocpp.call",
+            "action": action,
+            "payload": payload,
+            "reply_to": reply_to,
+            "timeout": timeout,
+        },
+    )
+    try:
+        first = await asyncio.wait_for(layer.receive(reply_to), DELIVERY_TIMEOUT)
+    except TimeoutError:
+        return CallOutcome(CommandStatus.OFFLINE, error_description="The station is not connected")
+    if first["type"] == "ocpp.call.ack":
+        try:
+            # Calls queue behind each other on the socket: allow for the ones ahead of us.
+            reply = await asyncio.wait_for(layer.receive(reply_to), timeout * 2 + DELIVERY_TIMEOUT)
+        except TimeoutError:
+            return CallOutcome(CommandStatus.TIMEOUT, error_description="No answer in time")
+    else:
+        reply = first
+    return CallOutcome(
+        status=reply["status"],
+        response=reply.get("response"),
+        error_code=reply.get("error_code", ""),
+        error_description=reply.get("error_description", ""),
+        details=reply.get("details") or {},
+    )
+
+
+async def asend_call(
+    station: ChargingStation,
+    action: str,
+    payload: dict,
+    *,
+    command: str = "",
+    requested_by=None,
+    via: str = RequestedVia.USER,
+    timeout: float | None = None,
+) -> CommandLog:
+    """Send a call, record it in the CommandLog, and return the log row with the outcome."""
+    log = await database_sync_to_async(CommandLog.objects.create)(
+        station=station,
+        command=command or action,
+        action=action,
+        payload=payload,
+        requested_by=requested_by,
+        requested_via=via,
+    )
+    online = await database_sync_to_async(
+        ChargingStation.objects.filter(pk=station.pk, connection_state="online").exists
+    )()
+    if online:
+        outcome = await request_call(station.pk, action, payload, timeout)
+    else:
+        outcome = CallOutcome(CommandStatus.OFFLINE, error_description="The station is offline")
+    log.status = outcome.status
+    log.response = outcome.response
+    log.error_code = outcome.error_code[:40]
+    log.error_description = outcome.error_description[:255]
+    log.completed = timezone.now()
+    await database_sync_to_async(log.save)(
+        update_fields=["status", "response", "error_code", "error_description", "completed"]
+    )
+    logger.info("%s %s → %s: %s", station.ocpp_id, log.command, action, log.status)
+    return log
+
+
+def send_call(station: ChargingStation, action: str, payload: dict, **kwargs) -> CommandLog:
+    """Synchronous form of `asend_call`, for views, the admin and tasks."""
+    return async_to_sync(asend_call)(station, action, payload, **kwargs)
