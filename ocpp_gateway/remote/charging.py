@@ -1,0 +1,1 @@
+"""Commands around charging: start, stop, unlock, reserve, cancel reservation, stop billing."""

@@ -1,0 +1,1 @@
+"""Maintenance commands: restart, RFID cache, availability, configuration, firmware, lists, profiles."""
