@@ -1,0 +1,254 @@
+"""Django admin for support staff: tariffs and their assignments, CDRs, invoices."""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from billing.choices import AssignmentScope
+from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, Tariff, TariffAssignment
+from organizations.admin import (
+    CmsModelAdmin,
+    CmsTabularInline,
+    ImmutableModelAdmin,
+    ReadOnlyTabularInline,
+    TenantAdminForm,
+    TenantInlineFormSet,
+)
+
+ASSIGNMENT_TARGETS = ("site", "station", "access_group")
+TARGET_OF_SCOPE = {
+    AssignmentScope.ORGANIZATION: None,
+    AssignmentScope.SITE: "site",
+    AssignmentScope.STATION: "station",
+    AssignmentScope.ACCESS_GROUP: "access_group",
+}
+
+
+class TariffAssignmentForm(TenantAdminForm):
+    """Assignment form that explains a scope/target mismatch or a second default tariff in
+    words instead of naming a database constraint."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        scope = cleaned_data.get("scope")
+        if not scope:
+            return cleaned_data
+        wanted = TARGET_OF_SCOPE[AssignmentScope(scope)]
+        for name in ASSIGNMENT_TARGETS:
+            if name not in self.fields or self.has_error(name):
+                continue
+            if name == wanted and not cleaned_data.get(name):
+                self.add_error(name, _("Required for this scope."))
+            elif name != wanted and cleaned_data.get(name):
+                self.add_error(name, _("Leave empty for this scope."))
+        if scope == AssignmentScope.ORGANIZATION:
+            organization = cleaned_data.get("organization")
+            org_id = organization.pk if organization else self.instance.organization_id
+            defaults = TariffAssignment.objects.filter(
+                organization_id=org_id, scope=AssignmentScope.ORGANIZATION
+            ).exclude(pk=self.instance.pk)
+            if org_id and defaults.exists():
+                self.add_error(
+                    "scope",
+                    _("The organization already has a default tariff: %(tariff)s.")
+                    % {"tariff": defaults.select_related("tariff").get().tariff},
+                )
+        return cleaned_data
+
+
+class TariffAssignmentFormSet(TenantInlineFormSet):
+    """Assignments inside a tariff: they belong to the tariff's organization."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.instance.organization_id = self.instance.organization_id
+
+    def clean(self):
+        super().clean()
+        # Each form checks the database for a default; two new ones side by side need this.
+        defaults = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("scope") == AssignmentScope.ORGANIZATION
+            and not (self.can_delete and form.cleaned_data.get("DELETE"))
+        ]
+        if len(defaults) > 1:
+            raise ValidationError(_("An organization has one default tariff at most."))
+
+
+class TariffAssignmentInline(CmsTabularInline):
+    """Where the tariff applies."""
+
+    model = TariffAssignment
+    form = TariffAssignmentForm
+    formset = TariffAssignmentFormSet
+    fields = ("scope", *ASSIGNMENT_TARGETS)
+    autocomplete_fields = ASSIGNMENT_TARGETS
+
+
+@admin.register(Tariff)
+class TariffAdmin(CmsModelAdmin):
+    """Prices, with the places they are assigned to."""
+
+    list_display = (
+        "name",
+        "organization",
+        "currency",
+        "price_per_kwh",
+        "price_per_minute_charging",
+        "price_per_minute_idle",
+        "session_fee",
+        "tax_rate",
+        "valid_from",
+        "valid_to",
+    )
+    list_filter = ("organization", "currency", ("valid_from", admin.DateFieldListFilter))
+    search_fields = ("name", "organization__name")
+    autocomplete_fields = ("organization",)
+    list_select_related = ("organization",)
+    readonly_fields = ("created", "updated")
+    fieldsets = (
+        (None, {"fields": ("organization", "name", "currency", "valid_from", "valid_to")}),
+        (
+            _("Prices"),
+            {
+                "fields": (
+                    "price_per_kwh",
+                    "price_per_minute_charging",
+                    "price_per_minute_idle",
+                    "session_fee",
+                    "tax_rate",
+                )
+            },
+        ),
+        (_("History"), {"fields": ("created", "updated")}),
+    )
+    inlines = (TariffAssignmentInline,)
+
+
+@admin.register(TariffAssignment)
+class TariffAssignmentAdmin(CmsModelAdmin):
+    """Which tariff applies to an organization, site, station or access group."""
+
+    form = TariffAssignmentForm
+    list_display = ("tariff", "scope", "target", "organization")
+    list_filter = ("scope", "organization")
+    search_fields = (
+        "tariff__name",
+        "site__name",
+        "station__ocpp_id",
+        "access_group__name",
+        "organization__name",
+    )
+    autocomplete_fields = ("organization", "tariff", *ASSIGNMENT_TARGETS)
+    list_select_related = ("organization", "tariff", *ASSIGNMENT_TARGETS)
+
+    @admin.display(description=_("applies to"))
+    def target(self, obj):
+        return obj.site or obj.station or obj.access_group or obj.organization
+
+
+@admin.register(ChargeDetailRecord)
+class ChargeDetailRecordAdmin(ImmutableModelAdmin):
+    """Priced session records; immutable, corrected by credit records."""
+
+    list_display = (
+        "__str__",
+        "session",
+        "organization",
+        "kind",
+        "energy_kwh",
+        "total_excl_tax",
+        "total_incl_tax",
+        "currency",
+        "created",
+    )
+    list_filter = ("kind", "organization", ("created", admin.DateFieldListFilter))
+    date_hierarchy = "created"
+    search_fields = (
+        "=id",
+        "=session__transaction_id",
+        "session__station__ocpp_id",
+        "session__id_tag",
+    )
+    list_select_related = ("organization", "session__station")
+
+    @admin.display(description=_("energy (kWh)"), ordering="energy_wh")
+    def energy_kwh(self, obj):
+        return f"{obj.energy_wh / 1000:.3f}"
+
+
+class InvoiceLineInline(ReadOnlyTabularInline):
+    """Lines of an invoice."""
+
+    model = InvoiceLine
+    fields = (
+        "description",
+        "quantity",
+        "unit",
+        "unit_price",
+        "tax_rate",
+        "amount_excl_tax",
+        "tax_amount",
+        "amount_incl_tax",
+        "cdr",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("cdr")
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(CmsModelAdmin):
+    """Invoices with their lines; only the status changes after issue."""
+
+    list_display = (
+        "number",
+        "organization",
+        "holder_name",
+        "period_start",
+        "period_end",
+        "total_incl_tax",
+        "currency",
+        "status",
+        "issued_at",
+    )
+    list_filter = ("status", "organization", ("issued_at", admin.DateFieldListFilter))
+    date_hierarchy = "issued_at"
+    search_fields = ("number", "holder_name", "holder_email", "id_token__uid")
+    list_select_related = ("organization",)
+    inlines = (InvoiceLineInline,)
+
+    def get_readonly_fields(self, request, obj=None):
+        # An issued invoice is a legal document: it is paid or voided, never rewritten.
+        return [
+            field.name
+            for field in Invoice._meta.fields
+            if field.name != "status" and not field.auto_created
+        ]
+
+    def has_add_permission(self, request):
+        # The billing service numbers invoices from a gapless per-organization sequence.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(ImmutableModelAdmin):
+    """Invoice lines, each usually one charge detail record."""
+
+    list_display = (
+        "description",
+        "invoice",
+        "cdr",
+        "quantity",
+        "unit",
+        "unit_price",
+        "amount_incl_tax",
+    )
+    list_filter = ("invoice__status", "invoice__organization")
+    search_fields = ("description", "invoice__number")
+    list_select_related = ("invoice", "cdr")

@@ -1,0 +1,255 @@
+"""Django admin for support staff: organizations, members, access groups, id tokens.
+
+Also the base classes every app's admin builds on, so tenancy checks and write rules are
+enforced once (organizations is the app every other app already depends on).
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import AccessGroup, IdToken, Membership, Organization, normalize_uid
+
+NOT_TENANT_OWNED = object()
+
+
+def organization_id_of(obj):
+    """The id of the organization owning `obj` (None if unassigned), through its declared path."""
+    path = getattr(type(obj)._default_manager.all(), "org_path", None)
+    if path is None:
+        return NOT_TENANT_OWNED
+    if path == "pk":
+        return obj.pk
+    *hops, last = path.split("__")
+    for hop in hops:
+        obj = getattr(obj, hop)
+        if obj is None:
+            return None
+    return getattr(obj, f"{last}_id")
+
+
+class TenantAdminForm(forms.ModelForm):
+    """Refuses related objects of another organization than the row's own."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        model = self._meta.model
+        path = getattr(model._default_manager.all(), "org_path", None)
+        if path is None or path == "pk":
+            return cleaned_data
+        owner_field = path.split("__")[0]
+        if owner_field in self.fields:
+            if owner_field not in cleaned_data:
+                return cleaned_data  # the owner field has its own error already
+            owner = cleaned_data[owner_field]
+            org_id = None if owner is None else organization_id_of(owner)
+        else:
+            org_id = organization_id_of(self.instance)
+        for name in self.fields:
+            if name == owner_field or name not in cleaned_data:
+                continue
+            try:
+                model_field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if not model_field.is_relation:
+                continue
+            value = cleaned_data[name]
+            if model_field.many_to_many:
+                related = list(value or [])
+            else:
+                related = [] if value is None else [value]
+            for obj in related:
+                other_org_id = organization_id_of(obj)
+                if other_org_id is NOT_TENANT_OWNED or other_org_id == org_id:
+                    continue
+                if org_id is None:
+                    message = _("Choose an organization before linking “%(object)s”.")
+                else:
+                    message = _("“%(object)s” belongs to another organization.")
+                self.add_error(name, forms.ValidationError(message, params={"object": obj}))
+        return cleaned_data
+
+    def changed_model_fields(self) -> list[str]:
+        """Concrete model fields this form changed, plus auto-updated timestamps."""
+        concrete = self._meta.model._meta.concrete_fields
+        names = {field.name for field in concrete}
+        changed = [name for name in self.changed_data if name in names]
+        return changed + [field.name for field in concrete if getattr(field, "auto_now", False)]
+
+
+def save_changed_fields(form, instance) -> None:
+    """Write only what the form changed, so concurrent writes to other fields survive."""
+    instance.save(update_fields=form.changed_model_fields())
+
+
+class TenantInlineFormSet(BaseInlineFormSet):
+    """Inline formset that updates existing rows with the changed fields only."""
+
+    def save_existing(self, form, obj, commit=True):
+        if not commit:
+            return form.save(commit=False)
+        instance = form.save(commit=False)
+        save_changed_fields(form, instance)
+        form.save_m2m()
+        return instance
+
+
+class CmsModelAdmin(admin.ModelAdmin):
+    """Base admin: same-organization checks, and changes written field by field."""
+
+    form = TenantAdminForm
+    # Support staff work on busy tables; a full COUNT(*) on every page load is not worth it.
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        # The gateway writes status, meter and connection fields at any moment; saving every
+        # column would put back the values this request read before validating the form.
+        if change:
+            save_changed_fields(form, obj)
+        else:
+            super().save_model(request, obj, form, change)
+
+
+class CmsTabularInline(admin.TabularInline):
+    """Base tabular inline with the same form and write rules as CmsModelAdmin."""
+
+    form = TenantAdminForm
+    formset = TenantInlineFormSet
+    extra = 0
+
+
+class ReadOnlyModelAdmin(CmsModelAdmin):
+    """Records written by the system: viewable, never added or edited; superusers may delete."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+class ImmutableModelAdmin(ReadOnlyModelAdmin):
+    """Records that must never change or disappear, not even for superusers."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyTabularInline(admin.TabularInline):
+    """Inline that only lists rows."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(CmsTabularInline):
+    """Members of an organization with their role."""
+
+    model = Membership
+    fields = ("user", "role", "created")
+    readonly_fields = ("created",)
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(CmsModelAdmin):
+    """Tenants with their members."""
+
+    list_display = ("name", "slug", "currency", "timezone", "contact_name", "contact_email")
+    list_filter = ("currency", "timezone", ("created", admin.DateFieldListFilter))
+    search_fields = ("name", "slug", "contact_name", "contact_email")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created", "updated")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "currency", "timezone")}),
+        (_("Contact"), {"fields": ("contact_name", "contact_email", "contact_phone")}),
+        (_("History"), {"fields": ("created", "updated")}),
+    )
+    inlines = (MembershipInline,)
+
+
+@admin.register(Membership)
+class MembershipAdmin(CmsModelAdmin):
+    """Who belongs to which organization, with which role."""
+
+    list_display = ("user", "organization", "role", "created")
+    list_filter = ("role", "organization")
+    search_fields = ("user__username", "user__email", "organization__name")
+    autocomplete_fields = ("user", "organization")
+    list_select_related = ("user", "organization")
+    readonly_fields = ("created",)
+
+
+@admin.register(AccessGroup)
+class AccessGroupAdmin(CmsModelAdmin):
+    """Groups of cards authorized at sites and stations."""
+
+    list_display = ("name", "organization", "description", "updated")
+    list_filter = ("organization",)
+    search_fields = ("name", "organization__name")
+    autocomplete_fields = ("organization",)
+    list_select_related = ("organization",)
+    readonly_fields = ("created", "updated")
+
+
+class IdTokenAdminForm(TenantAdminForm):
+    """Id token form that checks uniqueness on the uid as it will be stored."""
+
+    def clean_uid(self):
+        # The model upper-cases on save, after validation: "abc" would pass the unique check
+        # against "ABC" and fail in the database.
+        return normalize_uid(self.cleaned_data["uid"])
+
+
+@admin.register(IdToken)
+class IdTokenAdmin(CmsModelAdmin):
+    """RFID cards and other tokens drivers identify with."""
+
+    form = IdTokenAdminForm
+
+    list_display = (
+        "uid",
+        "label",
+        "holder_name",
+        "organization",
+        "type",
+        "status",
+        "expires_at",
+        "max_concurrent_transactions",
+    )
+    list_filter = (
+        "status",
+        "type",
+        "organization",
+        ("expires_at", admin.DateFieldListFilter),
+        ("created", admin.DateFieldListFilter),
+    )
+    search_fields = ("uid", "holder_name", "holder_email", "label", "parent_id_tag")
+    autocomplete_fields = ("organization", "access_groups")
+    list_select_related = ("organization",)
+    readonly_fields = ("created", "updated")
+    fieldsets = (
+        (None, {"fields": ("organization", "uid", "type", "label", "status", "expires_at")}),
+        (_("Holder"), {"fields": ("holder_name", "holder_email")}),
+        (
+            _("Authorization"),
+            {"fields": ("access_groups", "parent_id_tag", "max_concurrent_transactions")},
+        ),
+        (_("History"), {"fields": ("created", "updated")}),
+    )

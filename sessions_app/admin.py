@@ -1,0 +1,225 @@
+"""Django admin for support staff: charging sessions, meter values, reservations."""
+
+from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from organizations.admin import CmsModelAdmin, ReadOnlyModelAdmin, ReadOnlyTabularInline
+from sessions_app.models import ChargingSession, MeterValue, Reservation
+
+# A session can hold thousands of samples; the change page shows the newest few.
+METER_VALUES_SHOWN = 50
+METER_VALUE_FIELDS = (
+    "timestamp",
+    "connector_number",
+    "measurand",
+    "phase",
+    "location",
+    "context",
+    "value",
+    "unit",
+)
+
+
+class LatestMeterValuesFormSet(BaseInlineFormSet):
+    """Only the newest meter values of the session, newest first."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_queryset"):
+            newest_first = super().get_queryset().order_by("-timestamp", "-id")
+            self._queryset = newest_first[:METER_VALUES_SHOWN]
+        return self._queryset
+
+
+class MeterValueInline(ReadOnlyTabularInline):
+    """The session's latest meter values; the full series is on the meter value list."""
+
+    model = MeterValue
+    formset = LatestMeterValuesFormSet
+    fields = METER_VALUE_FIELDS
+    readonly_fields = METER_VALUE_FIELDS
+    show_change_link = False
+    verbose_name_plural = format_lazy(_("latest {count} meter values"), count=METER_VALUES_SHOWN)
+
+
+@admin.register(ChargingSession)
+class ChargingSessionAdmin(CmsModelAdmin):
+    """Charging sessions as recorded from the stations; billing flags are editable."""
+
+    list_display = (
+        "__str__",
+        "organization",
+        "connector_number",
+        "id_tag",
+        "id_token",
+        "state",
+        "start",
+        "stop",
+        "energy_kwh",
+        "auth_method",
+        "billable",
+    )
+    list_filter = (
+        "state",
+        "auth_method",
+        "auth_status",
+        "billable",
+        "billing_stopped",
+        "organization",
+        ("start", admin.DateFieldListFilter),
+    )
+    date_hierarchy = "start"
+    search_fields = (
+        "=transaction_id",
+        "id_tag",
+        "station__ocpp_id",
+        "id_token__uid",
+        "id_token__holder_name",
+    )
+    autocomplete_fields = ("id_token",)
+    list_select_related = ("organization", "station", "connector", "id_token")
+    # Sessions are the station's record of a transaction: the gateway writes them and the
+    # billing pipeline rates them, so only the card link and billing flags are for people.
+    readonly_fields = (
+        "organization",
+        "station",
+        "connector",
+        "transaction_id",
+        "id_tag",
+        "state",
+        "start",
+        "stop",
+        "meter_start",
+        "meter_stop",
+        "energy_wh",
+        "last_power_w",
+        "stop_reason",
+        "auth_method",
+        "auth_status",
+        "reservation",
+        "billing_stopped_by",
+        "billing_stopped_at",
+        "related_records",
+        "created",
+        "updated",
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "organization",
+                    "station",
+                    "connector",
+                    "transaction_id",
+                    "state",
+                    "start",
+                    "stop",
+                    "stop_reason",
+                )
+            },
+        ),
+        (
+            _("Authorization"),
+            {"fields": ("id_tag", "id_token", "auth_method", "auth_status", "reservation")},
+        ),
+        (
+            _("Energy"),
+            {"fields": ("meter_start", "meter_stop", "energy_wh", "last_power_w")},
+        ),
+        (
+            _("Billing"),
+            {
+                "fields": (
+                    "billable",
+                    "billing_stopped",
+                    "billing_stopped_reason",
+                    "billing_stopped_by",
+                    "billing_stopped_at",
+                )
+            },
+        ),
+        (_("Records"), {"fields": ("related_records", "created", "updated")}),
+    )
+    inlines = (MeterValueInline,)
+
+    def has_add_permission(self, request):
+        # A session without a station transaction behind it would be fiction.
+        return False
+
+    @admin.display(description=_("connector"), ordering="connector__connector_id")
+    def connector_number(self, obj):
+        return obj.connector.connector_id
+
+    @admin.display(description=_("energy (kWh)"), ordering="energy_wh")
+    def energy_kwh(self, obj):
+        return f"{obj.energy_wh / 1000:.3f}"
+
+    @admin.display(description=_("Records of this session"))
+    def related_records(self, obj):
+        meter_values = reverse("admin:sessions_app_metervalue_changelist")
+        cdrs = reverse("admin:billing_chargedetailrecord_changelist")
+        return format_html(
+            '<a href="{}?session__id__exact={}">{}</a> · <a href="{}?session__id__exact={}">{}</a>',
+            meter_values,
+            obj.pk,
+            _("All %(count)d meter values") % {"count": obj.meter_values.count()},
+            cdrs,
+            obj.pk,
+            _("Charge detail records"),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if "billing_stopped" in form.changed_data:
+            # Who stopped billing, and when, is the audit trail for a refused charge.
+            obj.billing_stopped_by = request.user if obj.billing_stopped else None
+            obj.billing_stopped_at = timezone.now() if obj.billing_stopped else None
+            fields = [*form.changed_model_fields(), "billing_stopped_by", "billing_stopped_at"]
+            obj.save(update_fields=fields)
+        else:
+            super().save_model(request, obj, form, change)
+
+
+@admin.register(MeterValue)
+class MeterValueAdmin(ReadOnlyModelAdmin):
+    """Sampled values as the stations sent them."""
+
+    list_display = ("timestamp", "station", "session", *METER_VALUE_FIELDS[1:])
+    list_filter = ("station__organization", ("timestamp", admin.DateFieldListFilter))
+    search_fields = ("station__ocpp_id", "=session__transaction_id", "measurand")
+    list_select_related = ("station", "session__station")
+    # Newest first; the model's oldest-first timestamp order has no index of its own to use.
+    ordering = ("-id",)
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyModelAdmin):
+    """Reservations; they are made and cancelled through station commands, not here."""
+
+    list_display = (
+        "reservation_id",
+        "station",
+        "connector",
+        "id_tag",
+        "id_token",
+        "status",
+        "expiry",
+        "created_by",
+        "created",
+    )
+    list_filter = (
+        "status",
+        "station__organization",
+        ("expiry", admin.DateFieldListFilter),
+    )
+    date_hierarchy = "created"
+    search_fields = ("=id", "id_tag", "station__ocpp_id", "id_token__uid", "id_token__holder_name")
+    list_select_related = ("station", "connector__station", "id_token", "created_by")
+
+    @admin.display(description=_("reservation id"), ordering="id")
+    def reservation_id(self, obj):
+        return obj.pk

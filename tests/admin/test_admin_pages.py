@@ -1,0 +1,466 @@
+"""Every admin page of the domain apps renders, finds what support staff search for, and
+keeps a query budget that does not grow with the number of rows."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, TariffAssignment
+from ocpp_gateway.models import CommandLog, OcppMessage
+from roaming.models import RoamingActivity, RoamingPartner
+from sessions_app.choices import SessionState
+from stations.models import Evse, StatusEvent
+from tests.admin.helpers import admin_url
+from tests.factories import (
+    AccessGroupFactory,
+    ChargingSessionFactory,
+    ChargingStationFactory,
+    IdTokenFactory,
+    MembershipFactory,
+    MeterValueFactory,
+    OrganizationFactory,
+    ReservationFactory,
+    SiteFactory,
+    TariffFactory,
+    UserFactory,
+)
+
+DOMAIN_APPS = ("organizations", "stations", "sessions_app", "billing", "roaming", "ocpp_gateway")
+WHEN = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+# Each builder makes one row tagged with `tag` and returns it with a search term that must
+# find it (and not a row built with another tag).
+
+
+def build_organization(tag):
+    return OrganizationFactory(name=f"Org {tag}", slug=f"org-{tag.lower()}"), tag
+
+
+def build_membership(tag):
+    username = f"member-{tag.lower()}"
+    return MembershipFactory(user=UserFactory(username=username)), username
+
+
+def build_access_group(tag):
+    return AccessGroupFactory(name=f"Group {tag}"), tag
+
+
+def build_id_token(tag):
+    return IdTokenFactory(uid=f"UID{tag}", holder_name=f"Holder {tag}"), f"UID{tag}"
+
+
+def build_site(tag):
+    return SiteFactory(name=f"Site {tag}"), tag
+
+
+def build_station(tag):
+    return ChargingStationFactory(ocpp_id=f"CS-{tag}"), f"CS-{tag}"
+
+
+def build_evse(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    return Evse.objects.create(station=station, evse_number=1, evse_id=f"DE*{tag}*E1"), tag
+
+
+def build_connector(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=1)
+    return station.connectors.get(), f"CS-{tag}"
+
+
+def build_status_event(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    event = StatusEvent.objects.create(
+        station=station, connector_number=0, status="Available", timestamp=WHEN
+    )
+    return event, f"CS-{tag}"
+
+
+def build_data_transfer(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    transfer = station.data_transfers.create(
+        direction="in", vendor_id=f"com.{tag.lower()}", message_id="hello", data={"a": 1}
+    )
+    return transfer, f"CS-{tag}"
+
+
+def build_session(tag):
+    return ChargingSessionFactory(transaction_id=f"TX-{tag}"), f"TX-{tag}"
+
+
+def build_meter_value(tag):
+    return MeterValueFactory(session__transaction_id=f"TX-{tag}"), f"TX-{tag}"
+
+
+def build_reservation(tag):
+    return ReservationFactory(id_tag=f"TAG{tag}"), f"TAG{tag}"
+
+
+def build_tariff(tag):
+    return TariffFactory(name=f"Tariff {tag}"), tag
+
+
+def build_tariff_assignment(tag):
+    tariff = TariffFactory(name=f"Tariff {tag}")
+    assignment = TariffAssignment.objects.create(
+        organization=tariff.organization, tariff=tariff, scope="organization"
+    )
+    return assignment, tag
+
+
+def build_cdr(tag):
+    session = ChargingSessionFactory(
+        transaction_id=f"TX-{tag}", state=SessionState.COMPLETED, stop=WHEN, energy_wh=12345
+    )
+    cdr = ChargeDetailRecord.objects.create(
+        organization=session.organization,
+        session=session,
+        currency="EUR",
+        energy_wh=12345,
+        total_excl_tax="4.81",
+        tax_amount="0.91",
+        total_incl_tax="5.72",
+    )
+    return cdr, f"TX-{tag}"
+
+
+def make_invoice(tag):
+    return Invoice.objects.create(
+        organization=OrganizationFactory(),
+        sequence=1,
+        number=f"INV-{tag}",
+        period_start=datetime(2026, 1, 1, tzinfo=UTC),
+        period_end=datetime(2026, 2, 1, tzinfo=UTC),
+        currency="EUR",
+        total_incl_tax="5.72",
+    )
+
+
+def build_invoice(tag):
+    return make_invoice(tag), f"INV-{tag}"
+
+
+def build_invoice_line(tag):
+    line = InvoiceLine.objects.create(invoice=make_invoice(tag), description=f"Charging {tag}")
+    return line, f"Charging {tag}"
+
+
+def make_partner(tag):
+    return RoamingPartner.objects.create(
+        organization=OrganizationFactory(),
+        name=f"Partner {tag}",
+        country_code="DE",
+        party_id="ABC",
+        credentials_token="token-of-at-least-sixteen-characters",
+    )
+
+
+def build_roaming_partner(tag):
+    return make_partner(tag), f"Partner {tag}"
+
+
+def build_roaming_activity(tag):
+    partner = make_partner(tag)
+    activity = RoamingActivity.objects.create(
+        organization=partner.organization,
+        partner=partner,
+        site=SiteFactory(organization=partner.organization),
+        date=date(2026, 1, 1),
+        sessions=3,
+        energy_wh=30000,
+    )
+    return activity, f"Partner {tag}"
+
+
+def build_command_log(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    command = CommandLog.objects.create(
+        station=station, command="reset", action="Reset", payload={"type": "Soft"}
+    )
+    return command, f"CS-{tag}"
+
+
+def build_ocpp_message(tag):
+    message = OcppMessage.objects.create(
+        ocpp_id=f"CS-{tag}",
+        direction="in",
+        message_type=2,
+        action="Heartbeat",
+        unique_id=f"msg-{tag.lower()}",
+        payload={},
+        created=WHEN,
+    )
+    return message, f"CS-{tag}"
+
+
+BUILDERS = {
+    "organizations.organization": build_organization,
+    "organizations.membership": build_membership,
+    "organizations.accessgroup": build_access_group,
+    "organizations.idtoken": build_id_token,
+    "stations.site": build_site,
+    "stations.chargingstation": build_station,
+    "stations.evse": build_evse,
+    "stations.connector": build_connector,
+    "stations.statusevent": build_status_event,
+    "stations.stationdatatransfer": build_data_transfer,
+    "sessions_app.chargingsession": build_session,
+    "sessions_app.metervalue": build_meter_value,
+    "sessions_app.reservation": build_reservation,
+    "billing.tariff": build_tariff,
+    "billing.tariffassignment": build_tariff_assignment,
+    "billing.chargedetailrecord": build_cdr,
+    "billing.invoice": build_invoice,
+    "billing.invoiceline": build_invoice_line,
+    "roaming.roamingpartner": build_roaming_partner,
+    "roaming.roamingactivity": build_roaming_activity,
+    "ocpp_gateway.commandlog": build_command_log,
+    "ocpp_gateway.ocppmessage": build_ocpp_message,
+}
+
+# What support staff may do by hand; everything else the system writes.
+ADDABLE = {
+    "organizations.organization",
+    "organizations.membership",
+    "organizations.accessgroup",
+    "organizations.idtoken",
+    "stations.site",
+    "stations.chargingstation",
+    "stations.evse",
+    "stations.connector",
+    "billing.tariff",
+    "billing.tariffassignment",
+    "roaming.roamingpartner",
+}
+CHANGEABLE = ADDABLE | {"sessions_app.chargingsession", "billing.invoice"}
+NEVER_DELETED = {"billing.chargedetailrecord", "billing.invoice", "billing.invoiceline"}
+
+REGISTERED = sorted(
+    (model for model in admin.site._registry if model._meta.app_label in DOMAIN_APPS),
+    key=lambda model: model._meta.label_lower,
+)
+
+
+def build(model, tag):
+    label = model._meta.label_lower
+    if label not in BUILDERS:
+        pytest.fail(f"{label} is registered in the admin: add a builder for it to BUILDERS")
+    return BUILDERS[label](tag)
+
+
+def per_model(test):
+    return pytest.mark.parametrize(
+        "model", REGISTERED, ids=[model._meta.label_lower for model in REGISTERED]
+    )(test)
+
+
+def test_every_model_of_the_domain_apps_is_registered():
+    models = {model for app in DOMAIN_APPS for model in apps.get_app_config(app).get_models()}
+    missing = sorted(model._meta.label for model in models - set(admin.site._registry))
+    assert missing == []
+
+
+@per_model
+def test_changelist_lists_a_row(superuser_client, model):
+    obj, _ = build(model, "ALPHA")
+
+    response = superuser_client.get(admin_url(model, "changelist"))
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [obj]
+    assert admin_url(obj, "change") in response.content.decode()
+
+
+@per_model
+def test_changelist_search_finds_only_the_matching_row(superuser_client, model):
+    wanted, term = build(model, "ALPHA")
+    other, _ = build(model, "BRAVO")
+
+    response = superuser_client.get(admin_url(model, "changelist"), {"q": term})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [wanted]
+    page = response.content.decode()
+    assert admin_url(wanted, "change") in page
+    assert admin_url(other, "change") not in page
+
+
+@per_model
+def test_add_page_renders_only_where_adding_is_allowed(superuser_client, model):
+    response = superuser_client.get(admin_url(model, "add"))
+
+    assert response.status_code == (200 if model._meta.label_lower in ADDABLE else 403)
+
+
+@per_model
+def test_change_page_renders_editable_or_view_only(superuser_client, model):
+    obj, _ = build(model, "ALPHA")
+
+    response = superuser_client.get(admin_url(obj, "change"))
+
+    assert response.status_code == 200
+    expected = model._meta.label_lower in CHANGEABLE
+    assert response.context["has_change_permission"] is expected
+
+
+@per_model
+def test_delete_page_is_refused_only_for_records_that_must_stay(superuser_client, model):
+    obj, _ = build(model, "ALPHA")
+
+    response = superuser_client.get(admin_url(obj, "delete"))
+
+    assert response.status_code == (403 if model._meta.label_lower in NEVER_DELETED else 200)
+
+
+@per_model
+def test_changelist_query_count_does_not_grow_with_rows(superuser_client, model):
+    build(model, "ROW0")
+    url = admin_url(model, "changelist")
+    superuser_client.get(url)  # warms caches (content types, site) outside the count
+    with CaptureQueriesContext(connection) as one_row:
+        superuser_client.get(url)
+    for number in range(1, 6):
+        build(model, f"ROW{number}")
+
+    with CaptureQueriesContext(connection) as six_rows:
+        response = superuser_client.get(url)
+
+    assert len(response.context["cl"].result_list) == 6
+    assert len(six_rows) == len(one_row), [query["sql"] for query in six_rows]
+
+
+@pytest.mark.parametrize(
+    ("builder", "url_name"),
+    [
+        (build_station, "admin:stations_chargingstation_changelist"),
+        (build_session, "admin:sessions_app_chargingsession_changelist"),
+        (build_id_token, "admin:organizations_idtoken_changelist"),
+    ],
+    ids=["stations", "sessions", "id tokens"],
+)
+def test_busy_changelists_stay_within_a_query_budget_with_20_rows(
+    superuser_client, django_assert_max_num_queries, builder, url_name
+):
+    for number in range(20):
+        builder(f"ROW{number}")
+
+    with django_assert_max_num_queries(10):
+        response = superuser_client.get(reverse(url_name))
+
+    assert len(response.context["cl"].result_list) == 20
+
+
+def test_station_search_finds_a_station_by_serial_number(superuser_client):
+    wanted = ChargingStationFactory(serial_number="SN-WANTED-1")
+    ChargingStationFactory(serial_number="SN-OTHER-2")
+
+    response = superuser_client.get(admin_url(wanted, "changelist"), {"q": "WANTED"})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_id_token_search_finds_a_card_by_holder_name(superuser_client):
+    wanted = IdTokenFactory(holder_name="Erika Mustermann")
+    IdTokenFactory(holder_name="Max Mustermann")
+
+    response = superuser_client.get(admin_url(wanted, "changelist"), {"q": "erika"})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_session_search_finds_a_session_by_id_tag(superuser_client):
+    wanted = ChargingSessionFactory(id_tag="04AABBCCDD")
+    ChargingSessionFactory(id_tag="04EEFF0011")
+
+    response = superuser_client.get(admin_url(wanted, "changelist"), {"q": "04AABBCCDD"})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_session_search_finds_sessions_by_station_ocpp_id(superuser_client):
+    wanted = ChargingSessionFactory(station=ChargingStationFactory(ocpp_id="CS-HAMBURG-7"))
+    ChargingSessionFactory(station=ChargingStationFactory(ocpp_id="CS-MUNICH-3"))
+
+    response = superuser_client.get(admin_url(wanted, "changelist"), {"q": "HAMBURG"})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_session_search_by_transaction_id_does_not_match_longer_ids(superuser_client):
+    wanted = ChargingSessionFactory(
+        transaction_id="7", station=ChargingStationFactory(ocpp_id="CS-NORTH")
+    )
+    ChargingSessionFactory(transaction_id="17", station=ChargingStationFactory(ocpp_id="CS-SOUTH"))
+
+    response = superuser_client.get(admin_url(wanted, "changelist"), {"q": "7"})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_anonymous_visitor_is_sent_to_the_login_page(client, db):
+    response = client.get("/admin/stations/chargingstation/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_logged_in_user_without_staff_status_cannot_reach_the_admin(client, station):
+    user = UserFactory(username="driver")
+    client.force_login(user)
+
+    index = client.get("/admin/")
+    changelist = client.get(admin_url(station, "changelist"))
+    change = client.get(admin_url(station, "change"))
+
+    for response in (index, changelist, change):
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+def test_staff_member_with_every_permission_still_cannot_delete_log_rows(client, db):
+    message, _ = build_ocpp_message("ALPHA")
+    staff = UserFactory(username="staff")
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="ocpp_gateway"))
+    client.force_login(staff)
+
+    view = client.get(admin_url(message, "change"))
+    delete = client.get(admin_url(message, "delete"))
+
+    assert view.status_code == 200
+    assert delete.status_code == 403
+
+
+def test_ocpp_message_cannot_be_changed_even_by_a_superuser(superuser_client):
+    message, _ = build_ocpp_message("ALPHA")
+
+    response = superuser_client.post(admin_url(message, "change"), {"action": "Reset"})
+
+    message.refresh_from_db()
+    assert response.status_code == 403
+    assert message.action == "Heartbeat"
+
+
+def test_superuser_can_delete_an_ocpp_message(superuser_client):
+    message, _ = build_ocpp_message("ALPHA")
+
+    response = superuser_client.post(admin_url(message, "delete"), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not OcppMessage.objects.filter(pk=message.pk).exists()
+
+
+def test_charge_detail_record_cannot_be_deleted_even_by_a_superuser(superuser_client):
+    cdr, _ = build_cdr("ALPHA")
+
+    response = superuser_client.post(admin_url(cdr, "delete"), {"post": "yes"})
+
+    assert response.status_code == 403
+    assert ChargeDetailRecord.objects.filter(pk=cdr.pk).exists()
