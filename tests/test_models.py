@@ -110,3 +110,14 @@ def test_a_station_without_password_accepts_no_password(org):
     station = ChargingStationFactory(organization=org)
     station.password_hash = ""
     assert not station.check_password("")
+
+
+def test_full_clean_reports_a_case_only_duplicate_uid_as_a_validation_error(org):
+    from django.core.exceptions import ValidationError
+
+    IdTokenFactory(organization=org, uid="04AABBCC")
+    duplicate = IdToken(organization=org, uid="04aabbcc")
+    with pytest.raises(ValidationError) as raised:
+        duplicate.full_clean()
+    assert duplicate.uid == "04AABBCC"
+    assert raised.value.message_dict
