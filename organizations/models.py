@@ -158,13 +158,13 @@ class IdToken(models.Model):
     def __str__(self):
         return f"{self.uid} ({self.label})" if self.label else self.uid
 
-    def clean(self):
-        # Before the uniqueness checks run, so "04aabb" collides with "04AABB" in forms too.
-        self.uid = normalize_uid(self.uid)
-
     def save(self, *args, **kwargs):
         self.uid = normalize_uid(self.uid)
         super().save(*args, **kwargs)
+
+    def clean(self):
+        # Before the uniqueness checks run, so "04aabb" collides with "04AABB" in forms too.
+        self.uid = normalize_uid(self.uid)
 
 
 def normalize_uid(uid: str) -> str:
