@@ -18,6 +18,7 @@ from organizations.admin import (
 from stations.choices import ConnectorStatus
 from stations.exceptions import StationAssignmentError
 from stations.models import (
+    ChargingProfile,
     ChargingStation,
     Connector,
     Evse,
@@ -442,3 +443,23 @@ class StationDataTransferAdmin(ReadOnlyModelAdmin):
     list_filter = ("direction", "station__organization", ("received_at", admin.DateFieldListFilter))
     search_fields = ("station__ocpp_id", "vendor_id", "message_id")
     list_select_related = ("station",)
+
+
+@admin.register(ChargingProfile)
+class ChargingProfileAdmin(CmsModelAdmin):
+    """The organization's library of smart-charging profiles."""
+
+    list_display = (
+        "name",
+        "organization",
+        "purpose",
+        "kind",
+        "stack_level",
+        "charging_rate_unit",
+        "updated",
+    )
+    list_filter = ("organization", "purpose", "kind", "charging_rate_unit")
+    search_fields = ("name", "organization__name")
+    autocomplete_fields = ("organization",)
+    list_select_related = ("organization",)
+    readonly_fields = ("created", "updated")

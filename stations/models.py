@@ -1,6 +1,9 @@
-"""Sites, charging stations (EVSE controllers), their EVSEs and connectors, status history."""
+"""Sites, stations, their EVSEs and connectors, status history, data transfers, profiles."""
+
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -8,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cms.tenancy import TenantQuerySet
 from ocpp_gateway.choices import Direction
+from ocpp_gateway.utils import format_ocpp_datetime
 from organizations.models import AccessGroup, Organization
 from stations.choices import (
     ConnectionState,
@@ -163,6 +167,15 @@ class ChargingStation(models.Model):
     diagnostics_status_at = models.DateTimeField(null=True, blank=True)
     firmware_status = models.CharField(_("firmware status"), max_length=30, blank=True)
     firmware_status_at = models.DateTimeField(null=True, blank=True)
+    # What the station's local authorization list holds, as far as it last told us (Accepted):
+    # the differential update of SendLocalList is computed against this snapshot.
+    local_list_version = models.PositiveIntegerField(_("local list version"), default=0)
+    local_list_snapshot = models.JSONField(
+        _("local list entries sent"),
+        default=dict,
+        blank=True,
+        help_text=_("idTag → idTagInfo, as last accepted by the station."),
+    )
     message_log_enabled = models.BooleanField(
         _("log OCPP messages"),
         default=True,
@@ -344,3 +357,224 @@ class StationDataTransfer(models.Model):
 
     def __str__(self):
         return f"{self.station} {self.direction} {self.vendor_id}/{self.message_id}"
+
+
+# The OCPP 1.6 charging-profile enumerations; they go to stations/choices.py with the other
+# enumerations of the app once that file is free to change.
+class ChargingProfilePurpose(models.TextChoices):
+    """What a charging profile limits (OCPP 1.6 ChargingProfilePurposeType)."""
+
+    CHARGE_POINT_MAX = "ChargePointMaxProfile", _("Station maximum")
+    TX_DEFAULT = "TxDefaultProfile", _("Default for new transactions")
+    TX = "TxProfile", _("One running transaction")
+
+
+class ChargingProfileKind(models.TextChoices):
+    """How a profile's schedule is anchored in time (OCPP 1.6 ChargingProfileKindType)."""
+
+    ABSOLUTE = "Absolute", _("Absolute")
+    RECURRING = "Recurring", _("Recurring")
+    RELATIVE = "Relative", _("Relative to the transaction start")
+
+
+class RecurrencyKind(models.TextChoices):
+    """Period of a recurring profile."""
+
+    DAILY = "Daily", _("Daily")
+    WEEKLY = "Weekly", _("Weekly")
+
+
+class ChargingRateUnit(models.TextChoices):
+    """Unit of the limits of a charging schedule."""
+
+    WATTS = "W", _("Watts")
+    AMPERES = "A", _("Amperes")
+
+
+_PERIOD_KEYS = {"start_period", "limit", "number_phases"}
+_ONE_DECIMAL = Decimal("0.1")
+
+
+def _one_decimal(value) -> Decimal | None:
+    """The value as a Decimal when it is a number with at most one decimal (OCPP multipleOf 0.1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number != number.quantize(_ONE_DECIMAL):
+        return None
+    return number
+
+
+def validate_schedule_periods(periods) -> None:
+    """Periods are [{start_period, limit, number_phases?}], from 0, strictly increasing."""
+    if not isinstance(periods, list) or not periods:
+        raise ValidationError(_("Give at least one schedule period."))
+    previous = None
+    for index, period in enumerate(periods, start=1):
+        if not isinstance(period, dict) or not {"start_period", "limit"} <= set(period):
+            raise ValidationError(
+                _("Period %(n)d needs start_period and limit."), params={"n": index}
+            )
+        if set(period) - _PERIOD_KEYS:
+            raise ValidationError(
+                _("Period %(n)d has unknown keys: %(keys)s."),
+                params={"n": index, "keys": ", ".join(sorted(set(period) - _PERIOD_KEYS))},
+            )
+        start = period["start_period"]
+        if type(start) is not int or start < 0:
+            raise ValidationError(
+                _("Period %(n)d: start_period is whole seconds from 0."), params={"n": index}
+            )
+        limit = _one_decimal(period["limit"])
+        if limit is None or limit < 0:
+            raise ValidationError(
+                _("Period %(n)d: limit is a number ≥ 0 with at most one decimal."),
+                params={"n": index},
+            )
+        phases = period.get("number_phases")
+        if phases is not None and (type(phases) is not int or phases not in (1, 2, 3)):
+            raise ValidationError(
+                _("Period %(n)d: number_phases is 1, 2 or 3."), params={"n": index}
+            )
+        # OCPP: the first period starts the schedule, the others follow in order.
+        if previous is None and start != 0:
+            raise ValidationError(_("The first period starts at 0."))
+        if previous is not None and start <= previous:
+            raise ValidationError(
+                _("Period %(n)d must start after the one before it."), params={"n": index}
+            )
+        previous = start
+
+
+class ChargingProfileQuerySet(TenantQuerySet):
+    """Charging profiles narrowed by organization."""
+
+
+class ChargingProfile(models.Model):
+    """A smart-charging profile an organization keeps and sends to its stations (OCPP 1.6)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="charging_profiles"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=24,
+        choices=ChargingProfilePurpose.choices,
+        default=ChargingProfilePurpose.TX_DEFAULT,
+    )
+    stack_level = models.PositiveSmallIntegerField(
+        _("stack level"),
+        default=0,
+        help_text=_("Among profiles of the same purpose, the highest level wins."),
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=10,
+        choices=ChargingProfileKind.choices,
+        default=ChargingProfileKind.ABSOLUTE,
+    )
+    recurrency_kind = models.CharField(
+        _("recurrency"), max_length=8, choices=RecurrencyKind.choices, blank=True
+    )
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
+    charging_rate_unit = models.CharField(
+        _("charging rate unit"),
+        max_length=1,
+        choices=ChargingRateUnit.choices,
+        default=ChargingRateUnit.AMPERES,
+    )
+    duration = models.PositiveIntegerField(
+        _("duration (s)"), null=True, blank=True, help_text=_("Empty: the last period lasts.")
+    )
+    start_schedule = models.DateTimeField(_("schedule start"), null=True, blank=True)
+    min_charging_rate = models.DecimalField(
+        _("minimum charging rate"),
+        max_digits=9,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    schedule_periods = models.JSONField(
+        _("schedule periods"),
+        default=list,
+        validators=[validate_schedule_periods],
+        help_text=_('e.g. [{"start_period": 0, "limit": 16.0, "number_phases": 3}]'),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ChargingProfileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("charging profile")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="unique_charging_profile_name_per_org"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.kind == ChargingProfileKind.RECURRING:
+            if not self.recurrency_kind:
+                errors["recurrency_kind"] = _("A recurring profile is daily or weekly.")
+            if self.start_schedule is None:
+                errors["start_schedule"] = _("A recurring profile needs the start it repeats.")
+        elif self.recurrency_kind:
+            errors["recurrency_kind"] = _("Only recurring profiles have a recurrency.")
+        if self.kind == ChargingProfileKind.RELATIVE and self.start_schedule is not None:
+            errors["start_schedule"] = _(
+                "A relative profile starts with the transaction: leave the start empty."
+            )
+        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
+            errors["valid_to"] = _("The end of validity comes after its start.")
+        if errors:
+            raise ValidationError(errors)
+
+    def as_ocpp16(self, charging_profile_id: int, transaction_id: int | None = None) -> dict:
+        """The OCPP 1.6 csChargingProfiles object; absent optional keys are left out."""
+        if transaction_id is not None and self.purpose != ChargingProfilePurpose.TX:
+            raise ValueError("Only a TxProfile carries a transactionId.")
+        periods = []
+        for period in self.schedule_periods:
+            entry = {
+                "startPeriod": period["start_period"],
+                # A float, as JSON numbers go on the wire; one decimal, as the schema demands.
+                "limit": float(Decimal(str(period["limit"])).quantize(_ONE_DECIMAL)),
+            }
+            if period.get("number_phases") is not None:
+                entry["numberPhases"] = period["number_phases"]
+            periods.append(entry)
+        schedule = {"chargingRateUnit": self.charging_rate_unit, "chargingSchedulePeriod": periods}
+        if self.duration is not None:
+            schedule["duration"] = self.duration
+        if self.start_schedule is not None:
+            schedule["startSchedule"] = format_ocpp_datetime(self.start_schedule)
+        if self.min_charging_rate is not None:
+            schedule["minChargingRate"] = float(self.min_charging_rate)
+        profile = {"chargingProfileId": charging_profile_id}
+        if transaction_id is not None:
+            profile["transactionId"] = transaction_id
+        profile |= {
+            "stackLevel": self.stack_level,
+            "chargingProfilePurpose": self.purpose,
+            "chargingProfileKind": self.kind,
+        }
+        if self.recurrency_kind:
+            profile["recurrencyKind"] = self.recurrency_kind
+        if self.valid_from is not None:
+            profile["validFrom"] = format_ocpp_datetime(self.valid_from)
+        if self.valid_to is not None:
+            profile["validTo"] = format_ocpp_datetime(self.valid_to)
+        profile["chargingSchedule"] = schedule
+        return profile

@@ -237,3 +237,18 @@ def record_data_transfer(
         response_data=response_data,
         received_at=received_at or timezone.now(),
     )
+
+
+def record_local_list(station: ChargingStation, version: int, entries: dict[str, dict]) -> bool:
+    """Keep the local list a station accepted, unless a newer accepted one is already stored."""
+    # Conditional: of two lists accepted in quick succession, a late answer to the older one
+    # must not overwrite the newer version and snapshot.
+    stored = (
+        ChargingStation.objects.filter(pk=station.pk, local_list_version__lt=version).update(
+            local_list_version=version, local_list_snapshot=entries, updated=timezone.now()
+        )
+        > 0
+    )
+    if stored:
+        station.local_list_version, station.local_list_snapshot = version, entries
+    return stored

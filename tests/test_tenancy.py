@@ -17,7 +17,7 @@ from ocpp_gateway.models import CommandLog, OcppMessage
 from organizations.choices import Role
 from organizations.models import Membership
 from roaming.models import RoamingActivity, RoamingPartner
-from stations.models import Evse, StationDataTransfer, StatusEvent
+from stations.models import ChargingProfile, Evse, StationDataTransfer, StatusEvent
 from tests.factories import (
     AccessGroupFactory,
     ChargingSessionFactory,
@@ -68,6 +68,9 @@ BUILDERS = {
     ),
     "stations.StationDataTransfer": lambda org: StationDataTransfer.objects.create(
         station=ChargingStationFactory(organization=org), direction="in", vendor_id="com.example"
+    ),
+    "stations.ChargingProfile": lambda org: ChargingProfile.objects.create(
+        organization=org, name="Night", schedule_periods=[{"start_period": 0, "limit": 16}]
     ),
     "sessions_app.ChargingSession": lambda org: ChargingSessionFactory(
         station=ChargingStationFactory(organization=org)

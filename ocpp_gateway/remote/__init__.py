@@ -8,6 +8,7 @@ from ocpp_gateway.remote.registry import (
     InvalidCommandParameters,
     available_commands,
     execute_command,
+    get_command,
     register,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "InvalidCommandParameters",
     "available_commands",
     "execute_command",
+    "get_command",
     "register",
 ]

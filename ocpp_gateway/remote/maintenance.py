@@ -1,1 +1,582 @@
-"""Maintenance commands: restart, RFID cache, availability, configuration, firmware, lists, profiles."""
+"""Maintenance commands: reset, cache, availability, configuration, firmware, lists, profiles."""
+
+from django.core.validators import URLValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ocpp_gateway.choices import CommandStatus, Direction
+from ocpp_gateway.commands import send_call
+from ocpp_gateway.models import CommandLog
+from ocpp_gateway.remote.registry import CommandContext, CommandSpec, register
+from ocpp_gateway.utils import format_ocpp_datetime
+from organizations.choices import Role
+from stations.local_list import UpdateType, plan_update
+from stations.models import (
+    ChargingProfile,
+    ChargingProfilePurpose,
+    ChargingRateUnit,
+    Connector,
+)
+from stations.services import record_data_transfer, record_local_list
+
+# TriggerMessage values a 1.6 station can be asked for, and those that concern one connector.
+TRIGGERABLE_MESSAGES = (
+    "BootNotification",
+    "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "StatusNotification",
+)
+PER_CONNECTOR_MESSAGES = ("MeterValues", "StatusNotification")
+# Where stations fetch firmware and upload diagnostics.
+FILE_LOCATION_SCHEMES = ["http", "https", "ftp", "ftps", "sftp"]
+
+
+def _send(ctx: CommandContext, command: str, action: str, payload: dict) -> CommandLog:
+    return send_call(
+        ctx.station, action, payload, command=command, requested_by=ctx.user, via=ctx.via
+    )
+
+
+def _connector_number(ctx: CommandContext) -> int:
+    """The OCPP connectorId chosen: 0 when the command is for the whole station."""
+    return ctx.connector.connector_id if ctx.connector is not None else 0
+
+
+def _without_none(payload: dict) -> dict:
+    """Optional OCPP fields are left out, never sent as null."""
+    return {key: value for key, value in payload.items() if value is not None}
+
+
+def _ocpp_time(value) -> str | None:
+    return format_ocpp_datetime(value) if value is not None else None
+
+
+class StationConnectorField(serializers.IntegerField):
+    """An OCPP connectorId of the station, validated to its Connector; 0 (the station) to None."""
+
+    def __init__(self, *, station_allowed: bool = True, **kwargs):
+        self.station_allowed = station_allowed
+        kwargs.setdefault("source", "connector")
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        number = super().to_internal_value(data)
+        # The range is checked here rather than with min_value: validators run on the result,
+        # which is a Connector, not a number.
+        lowest = 0 if self.station_allowed else 1
+        if number < lowest:
+            raise serializers.ValidationError(
+                _("Ensure this value is greater than or equal to %(n)d.") % {"n": lowest}
+            )
+        if number == 0:
+            return None
+        station = self.context["station"]
+        connector = Connector.objects.filter(station=station, connector_id=number).first()
+        if connector is None:
+            raise serializers.ValidationError(
+                _("The station has no connector %(n)d.") % {"n": number}
+            )
+        return connector
+
+
+class FileLocationField(serializers.CharField):
+    """A URI a station downloads from or uploads to."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 512)
+        kwargs.setdefault("validators", [URLValidator(schemes=FILE_LOCATION_SCHEMES)])
+        super().__init__(**kwargs)
+
+
+class ChargingProfileField(serializers.PrimaryKeyRelatedField):
+    """A charging profile of the station's organization, by id; any other id does not exist."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", ChargingProfile.objects.none())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return ChargingProfile.objects.for_org(self.context["station"].organization_id)
+
+
+# --- Parameters -------------------------------------------------------------------------------
+
+
+class ResetParameters(serializers.Serializer):
+    """Reset: a soft restart ends transactions cleanly, a hard one reboots at once."""
+
+    type = serializers.ChoiceField(choices=["Soft", "Hard"], default="Soft")
+
+
+class AvailabilityParameters(serializers.Serializer):
+    """ChangeAvailability of one connector or (0) the whole station."""
+
+    connector_id = StationConnectorField()
+    type = serializers.ChoiceField(choices=["Operative", "Inoperative"])
+
+
+class GetConfigurationParameters(serializers.Serializer):
+    """GetConfiguration of some keys, or of all when none are given."""
+
+    keys = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, allow_empty=True
+    )
+
+
+class ChangeConfigurationParameters(serializers.Serializer):
+    """ChangeConfiguration of one key."""
+
+    key = serializers.CharField(max_length=50)
+    # Blank is a value too (e.g. clearing a URL); spaces may matter to the station.
+    value = serializers.CharField(max_length=500, allow_blank=True, trim_whitespace=False)
+
+
+class TriggerMessageParameters(serializers.Serializer):
+    """TriggerMessage: ask the station to send one message now."""
+
+    requested_message = serializers.ChoiceField(choices=TRIGGERABLE_MESSAGES)
+    connector_id = StationConnectorField(station_allowed=False)
+
+    def validate(self, attrs):
+        if attrs.get("connector") and attrs["requested_message"] not in PER_CONNECTOR_MESSAGES:
+            raise serializers.ValidationError(
+                {"connector_id": [_("Only MeterValues and StatusNotification are per connector.")]}
+            )
+        return attrs
+
+
+class UpdateFirmwareParameters(serializers.Serializer):
+    """UpdateFirmware: where to fetch the image, from when, how often to retry."""
+
+    location = FileLocationField()
+    retrieve_date = serializers.DateTimeField(default=timezone.now)
+    retries = serializers.IntegerField(min_value=0, required=False)
+    retry_interval = serializers.IntegerField(min_value=0, required=False, help_text="seconds")
+
+
+class GetDiagnosticsParameters(serializers.Serializer):
+    """GetDiagnostics: where to upload, which time span, how often to retry."""
+
+    location = FileLocationField()
+    start_time = serializers.DateTimeField(required=False)
+    stop_time = serializers.DateTimeField(required=False)
+    retries = serializers.IntegerField(min_value=0, required=False)
+    retry_interval = serializers.IntegerField(min_value=0, required=False, help_text="seconds")
+
+    def validate(self, attrs):
+        start, stop = attrs.get("start_time"), attrs.get("stop_time")
+        if start and stop and stop <= start:
+            raise serializers.ValidationError({"stop_time": [_("The end comes after the start.")]})
+        return attrs
+
+
+class SendLocalListParameters(serializers.Serializer):
+    """SendLocalList: the whole list, or only what changed since the station's version."""
+
+    update_type = serializers.ChoiceField(choices=UpdateType.choices, default=UpdateType.FULL)
+
+
+class SetChargingProfileParameters(serializers.Serializer):
+    """SetChargingProfile: one of the organization's profiles, on a connector or the station."""
+
+    profile = ChargingProfileField()
+    connector_id = StationConnectorField()
+    transaction_id = serializers.IntegerField(min_value=0, required=False)
+
+    def validate(self, attrs):
+        purpose, connector = attrs["profile"].purpose, attrs.get("connector")
+        if purpose == ChargingProfilePurpose.CHARGE_POINT_MAX and connector is not None:
+            raise serializers.ValidationError(
+                {"connector_id": [_("A ChargePointMaxProfile limits the whole station: use 0.")]}
+            )
+        if purpose == ChargingProfilePurpose.TX and connector is None:
+            raise serializers.ValidationError(
+                {"connector_id": [_("A TxProfile limits a transaction: give its connector.")]}
+            )
+        if "transaction_id" in attrs and purpose != ChargingProfilePurpose.TX:
+            raise serializers.ValidationError(
+                {"transaction_id": [_("Only a TxProfile is set for one transaction.")]}
+            )
+        return attrs
+
+
+class ClearChargingProfileParameters(serializers.Serializer):
+    """ClearChargingProfile: every criterion left out matches all profiles."""
+
+    profile = ChargingProfileField(required=False)
+    # A number, not a Connector: 0 (the station's own profiles) and absent (any) differ here.
+    connector_id = serializers.IntegerField(min_value=0, required=False)
+    purpose = serializers.ChoiceField(choices=ChargingProfilePurpose.choices, required=False)
+    stack_level = serializers.IntegerField(min_value=0, required=False)
+
+    def validate_connector_id(self, value):
+        station = self.context["station"]
+        if value and not Connector.objects.filter(station=station, connector_id=value).exists():
+            raise serializers.ValidationError(
+                _("The station has no connector %(n)d.") % {"n": value}
+            )
+        return value
+
+
+class CompositeScheduleParameters(serializers.Serializer):
+    """GetCompositeSchedule: the limits the station will apply over the next `duration` seconds."""
+
+    connector_id = StationConnectorField()
+    duration = serializers.IntegerField(min_value=1, help_text="seconds")
+    charging_rate_unit = serializers.ChoiceField(choices=ChargingRateUnit.choices, required=False)
+
+
+class DataTransferParameters(serializers.Serializer):
+    """DataTransfer to the station: a vendor-specific message."""
+
+    vendor_id = serializers.CharField(max_length=255)
+    message_id = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    data = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+def last_local_list_needs_full(ctx: CommandContext) -> str | None:
+    """A differential list after the station reported another version would fail again."""
+    if ctx.params.get("update_type", UpdateType.FULL) != UpdateType.DIFFERENTIAL:
+        return None
+    last = (
+        CommandLog.objects.filter(
+            station=ctx.station, command="send_local_list", response__isnull=False
+        )
+        .order_by("-created", "-id")
+        .first()
+    )
+    if last is not None and (last.response or {}).get("status") == "VersionMismatch":
+        return _("The station holds another list version: send a Full list first.")
+    return None
+
+
+def tx_profile_needs_its_transaction(ctx: CommandContext) -> str | None:
+    """A TxProfile is only accepted for the transaction running on its connector."""
+    profile = ctx.params.get("profile")
+    if profile is None or profile.purpose != ChargingProfilePurpose.TX:
+        return None
+    session = ctx.active_session()
+    if session is None:
+        return _("No transaction is running on connector %(n)d: a TxProfile needs one.") % {
+            "n": _connector_number(ctx)
+        }
+    if not (session.transaction_id or "").isdigit():
+        # OCPP 1.6 transaction ids are integers; a session of a 2.0.1 station has none.
+        return _("The running transaction has no OCPP 1.6 transaction id.")
+    wanted = ctx.params.get("transaction_id")
+    if wanted is not None and str(wanted) != session.transaction_id:
+        return _("Transaction %(tx)s is not the one running on connector %(n)d.") % {
+            "tx": wanted,
+            "n": _connector_number(ctx),
+        }
+    return None
+
+
+# --- Runners ----------------------------------------------------------------------------------
+
+
+def clear_rfid_cache(ctx: CommandContext) -> CommandLog:
+    """ClearCache: the station forgets the cards it authorized online."""
+    return _send(ctx, "clear_rfid_cache", "ClearCache", {})
+
+
+def restart_station(ctx: CommandContext) -> CommandLog:
+    """Reset, soft or hard."""
+    return _send(ctx, "restart_station", "Reset", {"type": ctx.params["type"]})
+
+
+def change_availability(ctx: CommandContext) -> CommandLog:
+    """ChangeAvailability; Scheduled (after the running transaction) counts as accepted."""
+    payload = {"connectorId": _connector_number(ctx), "type": ctx.params["type"]}
+    return _send(ctx, "change_availability", "ChangeAvailability", payload)
+
+
+def get_configuration(ctx: CommandContext) -> CommandLog:
+    """GetConfiguration of the given keys, or all."""
+    keys = ctx.params.get("keys")
+    return _send(ctx, "get_configuration", "GetConfiguration", {"key": keys} if keys else {})
+
+
+def change_configuration(ctx: CommandContext) -> CommandLog:
+    """ChangeConfiguration of one key."""
+    payload = {"key": ctx.params["key"], "value": ctx.params["value"]}
+    return _send(ctx, "change_configuration", "ChangeConfiguration", payload)
+
+
+def trigger_message(ctx: CommandContext) -> CommandLog:
+    """TriggerMessage; the message itself arrives as a normal station-to-CSMS call."""
+    payload = {"requestedMessage": ctx.params["requested_message"]}
+    if ctx.connector is not None:
+        payload["connectorId"] = ctx.connector.connector_id
+    return _send(ctx, "trigger_message", "TriggerMessage", payload)
+
+
+def update_firmware(ctx: CommandContext) -> CommandLog:
+    """UpdateFirmware; progress arrives as FirmwareStatusNotification."""
+    payload = _without_none(
+        {
+            "location": ctx.params["location"],
+            "retrieveDate": format_ocpp_datetime(ctx.params["retrieve_date"]),
+            "retries": ctx.params.get("retries"),
+            "retryInterval": ctx.params.get("retry_interval"),
+        }
+    )
+    return _send(ctx, "update_firmware", "UpdateFirmware", payload)
+
+
+def get_diagnostics(ctx: CommandContext) -> CommandLog:
+    """GetDiagnostics; progress arrives as DiagnosticsStatusNotification."""
+    payload = _without_none(
+        {
+            "location": ctx.params["location"],
+            "startTime": _ocpp_time(ctx.params.get("start_time")),
+            "stopTime": _ocpp_time(ctx.params.get("stop_time")),
+            "retries": ctx.params.get("retries"),
+            "retryInterval": ctx.params.get("retry_interval"),
+        }
+    )
+    return _send(ctx, "get_diagnostics", "GetDiagnostics", payload)
+
+
+def send_local_list(ctx: CommandContext) -> CommandLog:
+    """SendLocalList; the version and entries are kept only when the station accepts them."""
+    station = ctx.station
+    # The differential is computed against what is stored now, not what the caller loaded.
+    station.refresh_from_db(fields=["local_list_version", "local_list_snapshot"])
+    update = plan_update(station, ctx.params["update_type"])
+    log = _send(ctx, "send_local_list", "SendLocalList", update.as_ocpp16())
+    answer = (log.response or {}).get("status")
+    if answer == "Accepted":
+        record_local_list(station, update.version, update.entries)
+    elif answer == "VersionMismatch":
+        log.error_description = str(
+            _("The station holds another list version: send a Full list next.")
+        )
+        log.save(update_fields=["error_description"])
+    return log
+
+
+def get_local_list_version(ctx: CommandContext) -> CommandLog:
+    """GetLocalListVersion: -1 means no local list support, 0 an empty list."""
+    return _send(ctx, "get_local_list_version", "GetLocalListVersion", {})
+
+
+def set_charging_profile(ctx: CommandContext) -> CommandLog:
+    """SetChargingProfile with the profile's id as chargingProfileId."""
+    profile: ChargingProfile = ctx.params["profile"]
+    transaction_id = None
+    if profile.purpose == ChargingProfilePurpose.TX:
+        # The rule checked that this is the transaction asked for, if one was.
+        transaction_id = int(ctx.active_session().transaction_id)
+    payload = {
+        "connectorId": _connector_number(ctx),
+        "csChargingProfiles": profile.as_ocpp16(profile.pk, transaction_id=transaction_id),
+    }
+    return _send(ctx, "set_charging_profile", "SetChargingProfile", payload)
+
+
+def clear_charging_profile(ctx: CommandContext) -> CommandLog:
+    """ClearChargingProfile of the profiles matching every criterion given."""
+    profile = ctx.params.get("profile")
+    payload = _without_none(
+        {
+            "id": profile.pk if profile is not None else None,
+            "connectorId": ctx.params.get("connector_id"),
+            "chargingProfilePurpose": ctx.params.get("purpose"),
+            "stackLevel": ctx.params.get("stack_level"),
+        }
+    )
+    return _send(ctx, "clear_charging_profile", "ClearChargingProfile", payload)
+
+
+def get_composite_schedule(ctx: CommandContext) -> CommandLog:
+    """GetCompositeSchedule of a connector or (0) the station."""
+    payload = _without_none(
+        {
+            "connectorId": _connector_number(ctx),
+            "duration": ctx.params["duration"],
+            "chargingRateUnit": ctx.params.get("charging_rate_unit"),
+        }
+    )
+    return _send(ctx, "get_composite_schedule", "GetCompositeSchedule", payload)
+
+
+def data_transfer(ctx: CommandContext) -> CommandLog:
+    """DataTransfer to the station, kept with the data transfers it sent us."""
+    payload = _without_none(
+        {
+            "vendorId": ctx.params["vendor_id"],
+            "messageId": ctx.params.get("message_id") or None,
+            "data": ctx.params.get("data"),
+        }
+    )
+    log = _send(ctx, "data_transfer", "DataTransfer", payload)
+    # A message that never left (station offline) is no data transfer.
+    if log.status != CommandStatus.OFFLINE:
+        answer = log.response or {}
+        record_data_transfer(
+            ctx.station,
+            vendor_id=payload["vendorId"],
+            message_id=payload.get("messageId", ""),
+            data=payload.get("data"),
+            status=answer.get("status", ""),
+            response_data=answer.get("data"),
+            direction=Direction.OUT,
+        )
+    return log
+
+
+register(
+    CommandSpec(
+        name="clear_rfid_cache",
+        label=_("Clear RFID cache"),
+        run=clear_rfid_cache,
+        min_role=Role.OPERATOR,
+        description=_("The station forgets the cards it authorized online (ClearCache)."),
+    )
+)
+register(
+    CommandSpec(
+        name="restart_station",
+        label=_("Restart station"),
+        run=restart_station,
+        params=ResetParameters,
+        min_role=Role.OPERATOR,
+        description=_("Soft: ends transactions and restarts the software. Hard: reboots."),
+    )
+)
+register(
+    CommandSpec(
+        name="change_availability",
+        label=_("Change availability"),
+        run=change_availability,
+        params=AvailabilityParameters,
+        min_role=Role.OPERATOR,
+        description=_(
+            "Make a connector or (0) the whole station operative or inoperative; with a "
+            "transaction running, the station does so when it ends."
+        ),
+    )
+)
+register(
+    CommandSpec(
+        name="get_configuration",
+        label=_("Get configuration"),
+        run=get_configuration,
+        params=GetConfigurationParameters,
+        min_role=Role.OPERATOR,
+        description=_("Read the station's configuration keys (all, or the ones given)."),
+    )
+)
+register(
+    CommandSpec(
+        name="change_configuration",
+        label=_("Change configuration"),
+        run=change_configuration,
+        params=ChangeConfigurationParameters,
+        min_role=Role.ADMIN,
+        description=_("Set one configuration key of the station."),
+    )
+)
+register(
+    CommandSpec(
+        name="trigger_message",
+        label=_("Trigger message"),
+        run=trigger_message,
+        params=TriggerMessageParameters,
+        min_role=Role.OPERATOR,
+        description=_("Ask the station to send a message now (status, meter values, ...)."),
+    )
+)
+register(
+    CommandSpec(
+        name="update_firmware",
+        label=_("Update firmware"),
+        run=update_firmware,
+        params=UpdateFirmwareParameters,
+        min_role=Role.ADMIN,
+        description=_("The station downloads and installs the firmware at the location given."),
+    )
+)
+register(
+    CommandSpec(
+        name="get_diagnostics",
+        label=_("Get diagnostics"),
+        run=get_diagnostics,
+        params=GetDiagnosticsParameters,
+        min_role=Role.ADMIN,
+        description=_("The station uploads a diagnostics file to the location given."),
+    )
+)
+register(
+    CommandSpec(
+        name="send_local_list",
+        label=_("Send local authorization list"),
+        run=send_local_list,
+        params=SendLocalListParameters,
+        rule=last_local_list_needs_full,
+        min_role=Role.OPERATOR,
+        description=_(
+            "Send the cards authorized at the station, for when it is offline: the whole list, "
+            "or only the changes since the version it holds. Lists are not split: a station "
+            "whose SendLocalListMaxLength is smaller than the list refuses it."
+        ),
+    )
+)
+register(
+    CommandSpec(
+        name="get_local_list_version",
+        label=_("Get local list version"),
+        run=get_local_list_version,
+        min_role=Role.OPERATOR,
+        description=_("The version of the station's local list (-1: not supported, 0: empty)."),
+    )
+)
+register(
+    CommandSpec(
+        name="set_charging_profile",
+        label=_("Set charging profile"),
+        run=set_charging_profile,
+        params=SetChargingProfileParameters,
+        rule=tx_profile_needs_its_transaction,
+        min_role=Role.ADMIN,
+        description=_("Send one of the organization's charging profiles to the station."),
+    )
+)
+register(
+    CommandSpec(
+        name="clear_charging_profile",
+        label=_("Clear charging profile"),
+        run=clear_charging_profile,
+        params=ClearChargingProfileParameters,
+        min_role=Role.ADMIN,
+        description=_("Remove the charging profiles that match every criterion given."),
+    )
+)
+register(
+    CommandSpec(
+        name="get_composite_schedule",
+        label=_("Get composite schedule"),
+        run=get_composite_schedule,
+        params=CompositeScheduleParameters,
+        min_role=Role.OPERATOR,
+        description=_("The limits the station will apply, all its profiles combined."),
+    )
+)
+register(
+    CommandSpec(
+        name="data_transfer",
+        label=_("Data transfer"),
+        run=data_transfer,
+        params=DataTransferParameters,
+        min_role=Role.ADMIN,
+        description=_("Send a vendor-specific message to the station."),
+    )
+)

@@ -54,12 +54,11 @@ class NoParameters(serializers.Serializer):
 class ConnectorField(serializers.IntegerField):
     """A connector of the station, given by its OCPP connector id (validated to `connector`)."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        super().__init__(**kwargs)
-
     def to_internal_value(self, data):
+        # The bound check happens here: DRF's min_value validator would see the Connector.
         number = super().to_internal_value(data)
+        if number < 1:
+            raise serializers.ValidationError("Connector ids start at 1.")
         station = self.context["station"]
         connector = Connector.objects.filter(station=station, connector_id=number).first()
         if connector is None:
@@ -104,6 +103,12 @@ def _load():
     from ocpp_gateway.remote import charging, maintenance  # noqa: F401
 
 
+def get_command(name: str) -> CommandSpec | None:
+    """The registered command of that name, or None."""
+    _load()
+    return COMMANDS.get(name)
+
+
 def why_not(spec: CommandSpec, ctx: CommandContext) -> str | None:
     """The reason `spec` may not run in `ctx`, or None."""
     if spec.needs_online and not ctx.station.is_online:
@@ -130,8 +135,7 @@ def execute_command(
     via: str = RequestedVia.USER,
 ) -> CommandLog:
     """Validate, check the rules, run the command and return its CommandLog row."""
-    _load()
-    spec = COMMANDS.get(name)
+    spec = get_command(name)
     if spec is None:
         raise InvalidCommandParameters({"command": [f"Unknown command {name!r}."]})
     serializer = spec.params(data=params or {}, context={"station": station})

@@ -15,7 +15,7 @@ from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, TariffAssig
 from ocpp_gateway.models import CommandLog, OcppMessage
 from roaming.models import RoamingActivity, RoamingPartner
 from sessions_app.choices import SessionState
-from stations.models import Evse, StatusEvent
+from stations.models import ChargingProfile, Evse, StatusEvent
 from tests.admin.helpers import admin_url
 from tests.factories import (
     AccessGroupFactory,
@@ -58,6 +58,15 @@ def build_id_token(tag):
 
 def build_site(tag):
     return SiteFactory(name=f"Site {tag}"), tag
+
+
+def build_charging_profile(tag):
+    profile = ChargingProfile.objects.create(
+        organization=OrganizationFactory(),
+        name=f"Profile {tag}",
+        schedule_periods=[{"start_period": 0, "limit": 16.0}],
+    )
+    return profile, f"Profile {tag}"
 
 
 def build_station(tag):
@@ -210,6 +219,7 @@ BUILDERS = {
     "stations.connector": build_connector,
     "stations.statusevent": build_status_event,
     "stations.stationdatatransfer": build_data_transfer,
+    "stations.chargingprofile": build_charging_profile,
     "sessions_app.chargingsession": build_session,
     "sessions_app.metervalue": build_meter_value,
     "sessions_app.reservation": build_reservation,
@@ -234,6 +244,7 @@ ADDABLE = {
     "stations.chargingstation",
     "stations.evse",
     "stations.connector",
+    "stations.chargingprofile",
     "billing.tariff",
     "billing.tariffassignment",
     "roaming.roamingpartner",
