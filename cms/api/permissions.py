@@ -1,0 +1,77 @@
+"""The per-organization role check every API viewset runs through."""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
+from rest_framework.permissions import BasePermission
+
+from organizations.choices import ROLE_RANK, Role
+from organizations.models import Membership
+
+LOWEST_ROLE = min(ROLE_RANK, key=ROLE_RANK.get)
+
+
+def role_at_least(role: str | None, minimum: str) -> bool:
+    """Whether `role` (None: no membership) ranks at least `minimum`."""
+    return role is not None and ROLE_RANK[Role(role)] >= ROLE_RANK[Role(minimum)]
+
+
+def organization_roles(request) -> dict[int, str]:
+    """The user's role in each of their organizations, read once per request."""
+    roles = getattr(request, "_organization_roles", None)
+    if roles is None:
+        roles = dict(
+            Membership.objects.filter(user=request.user).values_list("organization_id", "role")
+        )
+        request._organization_roles = roles
+    return roles
+
+
+def organizations_with_role(request, minimum: str) -> list[int]:
+    """Ids of the organizations where the user holds at least `minimum`."""
+    return [
+        org for org, role in organization_roles(request).items() if role_at_least(role, minimum)
+    ]
+
+
+def organization_id_of(obj) -> int | None:
+    """The id of the organization that owns `obj`, following its queryset's `org_path`."""
+    org_path = getattr(type(obj)._default_manager.none(), "org_path", None)
+    if org_path is None:
+        raise ImproperlyConfigured(f"{type(obj).__name__} has no TenantQuerySet manager")
+    *hops, last = org_path.split("__")
+    for hop in hops:
+        obj = getattr(obj, hop)
+        if obj is None:
+            return None
+    if last == "pk":
+        return obj.pk
+    # The foreign key's own column: no query for the organization row itself.
+    return getattr(obj, obj._meta.get_field(last).attname)
+
+
+class RolePermission(BasePermission):
+    """Require the view's role for the action, in the organization that owns the object."""
+
+    # Collection actions only need a signed-in user here: TenantViewSet.get_queryset narrows
+    # them to the organizations where the user holds the role.
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        # An action without a declared role is closed to everybody, not open to everybody.
+        return view.get_required_role() is not None
+
+    def has_object_permission(self, request, view, obj):
+        required = view.get_required_role()
+        if required is None:
+            return False
+        role = organization_roles(request).get(organization_id_of(obj))
+        if role_at_least(role, required):
+            return True
+        self.message = required_role_message(required)
+        return False
+
+
+def required_role_message(role: str) -> str:
+    """The 403 text for a role shortfall."""
+    return _("Requires role %(role)s.") % {"role": Role(role).label}

@@ -1,0 +1,91 @@
+"""Serializers of the OCPP gateway API."""
+
+from rest_framework import serializers
+
+from ocpp_gateway import validation
+from ocpp_gateway.exceptions import OcppError
+from ocpp_gateway.handlers import handlers_for
+from ocpp_gateway.models import CommandLog
+from stations.choices import OcppVersion
+
+
+class CommandLogSerializer(serializers.ModelSerializer):
+    """One command sent to a station, who asked for it and what the station answered."""
+
+    ocpp_id = serializers.CharField(source="station.ocpp_id", read_only=True)
+    requested_by = serializers.CharField(
+        source="requested_by.username", read_only=True, default=None
+    )
+
+    class Meta:
+        model = CommandLog
+        fields = [
+            "id",
+            "station",
+            "ocpp_id",
+            "command",
+            "action",
+            "payload",
+            "requested_by",
+            "requested_via",
+            "status",
+            "response",
+            "error_code",
+            "error_description",
+            "created",
+            "completed",
+        ]
+        read_only_fields = fields
+
+
+class CommandOutcomeSerializer(serializers.ModelSerializer):
+    """What a command or OCPP call came back with."""
+
+    class Meta:
+        model = CommandLog
+        fields = ["id", "command", "status", "response", "error_code", "error_description"]
+        read_only_fields = fields
+
+
+class CommandRequestSerializer(serializers.Serializer):
+    """`{"command": name, ...parameters}`: only the name is checked here, the rest by the spec."""
+
+    command = serializers.CharField()
+
+
+def station_version(station) -> str:
+    """The OCPP version to validate against: a station that never connected is taken as 1.6."""
+    return station.ocpp_version or OcppVersion.V16
+
+
+class OcppCallSerializer(serializers.Serializer):
+    """A raw CSMS-to-station call, checked against the schema of the station's OCPP version."""
+
+    action = serializers.CharField()
+    payload = serializers.DictField(default=dict)
+
+    def validate_action(self, action):
+        version = station_version(self.context["station"])
+        if action not in validation.known_actions(version):
+            raise serializers.ValidationError(f"{action} is not an action of {version}.")
+        try:
+            sent_by_stations = handlers_for(version)
+        except ValueError:
+            raise serializers.ValidationError(
+                f"The gateway does not send calls over {version} yet."
+            ) from None
+        if action in sent_by_stations:
+            raise serializers.ValidationError(
+                f"{action} is sent by stations to the CSMS, not to stations."
+            )
+        return action
+
+    def validate(self, attrs):
+        version = station_version(self.context["station"])
+        try:
+            validation.validate(version, attrs["action"], attrs["payload"])
+        except OcppError as error:
+            raise serializers.ValidationError(
+                {"payload": [f"{error.code}: {error.description}"]}
+            ) from None
+        return attrs
