@@ -127,6 +127,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ocpp_gateway.tasks.purge_message_log",
         "schedule": 3600.0,
     },
+    "expire-reservations": {
+        "task": "sessions_app.tasks.expire_reservations",
+        "schedule": 60.0,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,14 +1,18 @@
 """Django admin for support staff: charging sessions, meter values, reservations."""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from ocpp_gateway.remote.admin_actions import run_command_for_each
 from organizations.admin import CmsModelAdmin, ReadOnlyModelAdmin, ReadOnlyTabularInline
+from sessions_app.choices import SessionState
 from sessions_app.models import ChargingSession, MeterValue, Reservation
 
 # A session can hold thousands of samples; the change page shows the newest few.
@@ -101,6 +105,10 @@ class ChargingSessionAdmin(CmsModelAdmin):
         "auth_method",
         "auth_status",
         "reservation",
+        # Billing is stopped through the "Stop billing…" action, which records who and why.
+        "billable",
+        "billing_stopped",
+        "billing_stopped_reason",
         "billing_stopped_by",
         "billing_stopped_at",
         "related_records",
@@ -146,6 +154,7 @@ class ChargingSessionAdmin(CmsModelAdmin):
         (_("Records"), {"fields": ("related_records", "created", "updated")}),
     )
     inlines = (MeterValueInline,)
+    actions = ("stop_charging", "stop_billing")
 
     def has_add_permission(self, request):
         # A session without a station transaction behind it would be fiction.
@@ -173,15 +182,45 @@ class ChargingSessionAdmin(CmsModelAdmin):
             _("Charge detail records"),
         )
 
-    def save_model(self, request, obj, form, change):
-        if "billing_stopped" in form.changed_data:
-            # Who stopped billing, and when, is the audit trail for a refused charge.
-            obj.billing_stopped_by = request.user if obj.billing_stopped else None
-            obj.billing_stopped_at = timezone.now() if obj.billing_stopped else None
-            fields = [*form.changed_model_fields(), "billing_stopped_by", "billing_stopped_at"]
-            obj.save(update_fields=fields)
-        else:
-            super().save_model(request, obj, form, change)
+    @admin.action(description=_("Stop charging"), permissions=["change"])
+    def stop_charging(self, request, queryset):
+        running = queryset.filter(state=SessionState.ACTIVE).select_related("station", "connector")
+        run_command_for_each(
+            request,
+            "stop_charging",
+            ((s.station, {"connector_id": s.connector.connector_id}) for s in running),
+        )
+
+    @admin.action(description=_("Stop billing…"), permissions=["change"])
+    def stop_billing(self, request, queryset):
+        running = queryset.filter(state=SessionState.ACTIVE).select_related("station", "connector")
+        form = StopBillingForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            params = {"reason": form.cleaned_data["reason"]}
+            run_command_for_each(
+                request,
+                "stop_billing",
+                (
+                    (s.station, {**params, "connector_id": s.connector.connector_id})
+                    for s in running
+                ),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Stop billing"),
+            "opts": self.opts,
+            "queryset": running,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/sessions_app/stop_billing.html", context)
+
+
+class StopBillingForm(forms.Form):
+    """Why billing stops: kept with the session and the command log."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=255)
 
 
 @admin.register(MeterValue)

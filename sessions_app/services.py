@@ -1,9 +1,9 @@
-"""Writes and business rules of charging sessions: start, meter values, stop (any OCPP version)."""
+"""Writes and business rules of charging sessions and reservations (any OCPP version)."""
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
@@ -13,6 +13,9 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from billing import tasks as billing_tasks
+from ocpp_gateway.choices import CommandStatus
+from ocpp_gateway.models import CommandLog
+from organizations.models import normalize_uid
 from organizations.services import AuthorizationResult, authorize_id_tag
 from sessions_app.choices import (
     AuthMethod,
@@ -30,6 +33,15 @@ ENERGY_IMPORT_REGISTER = "Energy.Active.Import.Register"
 POWER_ACTIVE_IMPORT = "Power.Active.Import"
 # stop_reason of a session closed because a newer start arrived on its connector.
 SUPERSEDED = "Superseded"
+# The remote command whose accepted calls make the next matching start remote and free; its
+# name is registered in ocpp_gateway.remote.charging.
+REMOTE_START_COMMAND = "start_charging"
+# How long after an operator's remote start the station's StartTransaction is taken as its
+# result (a driver has the station's ConnectionTimeOut, usually well under a minute, to plug in).
+REMOTE_START_WINDOW = timedelta(minutes=10)
+# Key a claimed remote-start CommandLog row gets in its payload: the pk of the session it made.
+# It is written after the call went out, so it never reaches the station.
+REMOTE_START_CLAIMED_BY = "_claimedBySession"
 
 _TO_WH = {"Wh": Decimal(1), "kWh": Decimal(1000)}
 _TO_W = {"W": Decimal(1), "kW": Decimal(1000)}
@@ -69,6 +81,10 @@ class SessionStop:
     session: ChargingSession | None
     closed: bool
     authorization: AuthorizationResult | None
+
+
+class BillingStopRefused(Exception):
+    """Billing of this session cannot be stopped (any more); the message says why."""
 
 
 def parse_meter_value(raw) -> Decimal | None:
@@ -136,7 +152,18 @@ def start_session(
 
     authorization = authorize_id_tag(station, id_tag, for_start=True, connector=connector)
     _supersede_active_sessions(connector, started_at)
-    reservation = _use_reservation(station, reservation_id) if reservation_id is not None else None
+    reservation = (
+        _use_reservation(station, reservation_id, id_tag, authorization)
+        if reservation_id is not None
+        else None
+    )
+    remote_start = (
+        _unclaimed_remote_start(station, connector_number, id_tag)
+        if auth_method == AuthMethod.RFID
+        else None
+    )
+    if remote_start is not None:
+        auth_method = AuthMethod.REMOTE
 
     session = ChargingSession.objects.create(
         organization_id=organization_id,
@@ -151,13 +178,16 @@ def start_session(
         auth_status=authorization.status,
         reservation=reservation,
         # The station may already deliver energy to an unauthorized tag; keep the record,
-        # but nobody is invoiced for it without review.
-        billable=authorization.accepted,
+        # but nobody is invoiced for it without review. An operator's remote start is free.
+        billable=authorization.accepted and remote_start is None,
     )
     if transaction_id is None:
         # The primary key is unique across the platform, so it serves as the 1.6 integer id.
         session.transaction_id = str(session.pk)
         session.save(update_fields=["transaction_id"])
+    if remote_start is not None:
+        remote_start.payload = {**remote_start.payload, REMOTE_START_CLAIMED_BY: session.pk}
+        remote_start.save(update_fields=["payload"])
     return SessionStart(session=session, authorization=authorization, created=True)
 
 
@@ -175,7 +205,43 @@ def _supersede_active_sessions(connector, started_at: datetime) -> None:
         )
 
 
-def _use_reservation(station: ChargingStation, reservation_id: int) -> Reservation | None:
+def _unclaimed_remote_start(
+    station: ChargingStation, connector_number: int, id_tag: str
+) -> CommandLog | None:
+    """The oldest remote start this start is the result of, if no session claimed it yet."""
+    # Without a CommandLog -> session link in the schema, the claim is a key in the log row's
+    # payload, set in the same transaction as the session; the station row lock taken by
+    # start_session serializes the starts of one station, so one remote start marks one session.
+    # Pending counts too: the station may send StartTransaction before the command service
+    # has stored its Accepted answer, and a remote start it rejects is never followed by one.
+    candidates = (
+        CommandLog.objects.filter(
+            station=station,
+            command=REMOTE_START_COMMAND,
+            status__in=(CommandStatus.ACCEPTED, CommandStatus.PENDING),
+            created__gte=timezone.now() - REMOTE_START_WINDOW,
+        )
+        .exclude(payload__has_key=REMOTE_START_CLAIMED_BY)
+        .order_by("created", "pk")
+    )
+    uid = normalize_uid(id_tag or "")
+    for log in candidates:
+        # OCPP 1.6 payload keys; the few rows of the last minutes are matched here, not in SQL.
+        wanted_connector = log.payload.get("connectorId")
+        if normalize_uid(log.payload.get("idTag", "")) == uid and wanted_connector in (
+            None,
+            connector_number,
+        ):
+            return log
+    return None
+
+
+def _use_reservation(
+    station: ChargingStation,
+    reservation_id: int,
+    id_tag: str,
+    authorization: AuthorizationResult,
+) -> Reservation | None:
     """Mark the station's reservation with that OCPP id used, if it is one of this station's."""
     reservation = (
         Reservation.objects.select_for_update().filter(pk=reservation_id, station=station).first()
@@ -185,9 +251,64 @@ def _use_reservation(station: ChargingStation, reservation_id: int) -> Reservati
             "Station %s started on unknown reservation %s.", station.ocpp_id, reservation_id
         )
         return None
+    uid = normalize_uid(id_tag or "")
+    same_card = uid == normalize_uid(reservation.id_tag)
+    # A card of the same group (parentIdTag) may use the reservation (OCPP 1.6, 5.13).
+    same_parent = bool(reservation.parent_id_tag) and normalize_uid(
+        authorization.parent_id_tag
+    ) == normalize_uid(reservation.parent_id_tag)
+    if not (same_card or same_parent):
+        # The station decides who may use its reservation; we record what it did.
+        logger.warning(
+            "Station %s started reservation %s with id tag %s, which is neither its card nor "
+            "of its parent id tag.",
+            station.ocpp_id,
+            reservation_id,
+            id_tag,
+        )
     reservation.status = ReservationStatus.USED
     reservation.save(update_fields=["status", "updated"])
     return reservation
+
+
+def expire_reservations(now: datetime | None = None) -> int:
+    """Mark reservations whose expiry has passed expired; returns how many changed."""
+    now = now or timezone.now()
+    # Pending ones too: a ReserveNow that got no answer ends at its expiry all the same.
+    return Reservation.objects.filter(
+        status__in=(ReservationStatus.PENDING, ReservationStatus.ACTIVE), expiry__lte=now
+    ).update(status=ReservationStatus.EXPIRED, updated=now)
+
+
+@transaction.atomic
+def stop_billing(session: ChargingSession, *, user, reason: str) -> ChargingSession:
+    """Stop billing a running session: it is never invoiced, and who decided it and why is kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("Stopping billing needs a reason.")
+    # The lock orders this against a concurrent StopTransaction: a session that finished in the
+    # meantime may already be rated, and stopping its billing would change nothing.
+    locked = ChargingSession.objects.select_for_update().get(pk=session.pk)
+    if locked.state != SessionState.ACTIVE:
+        raise BillingStopRefused("The session is no longer running.")
+    if locked.billing_stopped:
+        raise BillingStopRefused("Billing of this session is already stopped.")
+    locked.billable = False
+    locked.billing_stopped = True
+    locked.billing_stopped_by = user
+    locked.billing_stopped_reason = reason
+    locked.billing_stopped_at = timezone.now()
+    locked.save(
+        update_fields=[
+            "billable",
+            "billing_stopped",
+            "billing_stopped_by",
+            "billing_stopped_reason",
+            "billing_stopped_at",
+            "updated",
+        ]
+    )
+    return locked
 
 
 @transaction.atomic

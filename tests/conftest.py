@@ -10,6 +10,9 @@ from tests.factories import (
     UserFactory,
 )
 
+# The live ASGI server and the DB helper for async tests, for every test package.
+from tests.ocpp_gateway.conftest import db_call, ocpp_server  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from ocpp_gateway.choices import CommandStatus, Direction
 from ocpp_gateway.commands import send_call
 from ocpp_gateway.models import CommandLog
-from ocpp_gateway.remote.registry import CommandContext, CommandSpec, register
+from ocpp_gateway.remote.registry import CommandContext, CommandSpec, ConnectorField, register
 from ocpp_gateway.utils import format_ocpp_datetime
 from organizations.choices import Role
 from stations.local_list import UpdateType, plan_update
@@ -54,35 +54,6 @@ def _ocpp_time(value) -> str | None:
     return format_ocpp_datetime(value) if value is not None else None
 
 
-class StationConnectorField(serializers.IntegerField):
-    """An OCPP connectorId of the station, validated to its Connector; 0 (the station) to None."""
-
-    def __init__(self, *, station_allowed: bool = True, **kwargs):
-        self.station_allowed = station_allowed
-        kwargs.setdefault("source", "connector")
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        number = super().to_internal_value(data)
-        # The range is checked here rather than with min_value: validators run on the result,
-        # which is a Connector, not a number.
-        lowest = 0 if self.station_allowed else 1
-        if number < lowest:
-            raise serializers.ValidationError(
-                _("Ensure this value is greater than or equal to %(n)d.") % {"n": lowest}
-            )
-        if number == 0:
-            return None
-        station = self.context["station"]
-        connector = Connector.objects.filter(station=station, connector_id=number).first()
-        if connector is None:
-            raise serializers.ValidationError(
-                _("The station has no connector %(n)d.") % {"n": number}
-            )
-        return connector
-
-
 class FileLocationField(serializers.CharField):
     """A URI a station downloads from or uploads to."""
 
@@ -115,7 +86,7 @@ class ResetParameters(serializers.Serializer):
 class AvailabilityParameters(serializers.Serializer):
     """ChangeAvailability of one connector or (0) the whole station."""
 
-    connector_id = StationConnectorField()
+    connector_id = ConnectorField(source="connector", required=False, station_allowed=True)
     type = serializers.ChoiceField(choices=["Operative", "Inoperative"])
 
 
@@ -139,7 +110,7 @@ class TriggerMessageParameters(serializers.Serializer):
     """TriggerMessage: ask the station to send one message now."""
 
     requested_message = serializers.ChoiceField(choices=TRIGGERABLE_MESSAGES)
-    connector_id = StationConnectorField(station_allowed=False)
+    connector_id = ConnectorField(source="connector", required=False)
 
     def validate(self, attrs):
         if attrs.get("connector") and attrs["requested_message"] not in PER_CONNECTOR_MESSAGES:
@@ -184,7 +155,7 @@ class SetChargingProfileParameters(serializers.Serializer):
     """SetChargingProfile: one of the organization's profiles, on a connector or the station."""
 
     profile = ChargingProfileField()
-    connector_id = StationConnectorField()
+    connector_id = ConnectorField(source="connector", required=False, station_allowed=True)
     transaction_id = serializers.IntegerField(min_value=0, required=False)
 
     def validate(self, attrs):
@@ -225,7 +196,7 @@ class ClearChargingProfileParameters(serializers.Serializer):
 class CompositeScheduleParameters(serializers.Serializer):
     """GetCompositeSchedule: the limits the station will apply over the next `duration` seconds."""
 
-    connector_id = StationConnectorField()
+    connector_id = ConnectorField(source="connector", required=False, station_allowed=True)
     duration = serializers.IntegerField(min_value=1, help_text="seconds")
     charging_rate_unit = serializers.ChoiceField(choices=ChargingRateUnit.choices, required=False)
 

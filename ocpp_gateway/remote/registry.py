@@ -52,17 +52,29 @@ class NoParameters(serializers.Serializer):
 
 
 class ConnectorField(serializers.IntegerField):
-    """A connector of the station, given by its OCPP connector id (validated to `connector`)."""
+    """An OCPP connectorId of the station, validated to its Connector (0, when allowed, to None)."""
+
+    def __init__(self, *, station_allowed: bool = False, **kwargs):
+        self.station_allowed = station_allowed
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        # The bound check happens here: DRF's min_value validator would see the Connector.
         number = super().to_internal_value(data)
-        if number < 1:
-            raise serializers.ValidationError("Connector ids start at 1.")
+        # The range is checked here rather than with min_value: validators run on the result,
+        # which is a Connector, not a number.
+        lowest = 0 if self.station_allowed else 1
+        if number < lowest:
+            raise serializers.ValidationError(
+                _("Ensure this value is greater than or equal to %(n)d.") % {"n": lowest}
+            )
+        if number == 0:
+            return None
         station = self.context["station"]
         connector = Connector.objects.filter(station=station, connector_id=number).first()
         if connector is None:
-            raise serializers.ValidationError(f"Station {station} has no connector {number}.")
+            raise serializers.ValidationError(
+                _("The station has no connector %(n)d.") % {"n": number}
+            )
         return connector
 
 

@@ -79,7 +79,6 @@ def test_saving_a_session_keeps_the_energy_the_gateway_writes_during_the_request
     session = ChargingSessionFactory(station=station)
     add_meter_values(session, 3)
     data = changeform_data(superuser_client.get(admin_url(session, "change")))
-    data.pop("billable")  # unticked
     write_during_request(
         monkeypatch,
         admin.site._registry[ChargingSession],
@@ -92,23 +91,45 @@ def test_saving_a_session_keeps_the_energy_the_gateway_writes_during_the_request
 
     session.refresh_from_db()
     assert response.status_code == 302
-    assert session.billable is False
     assert session.energy_wh == 4200
     assert session.last_power_w == 11000
 
 
-def test_stopping_billing_records_who_stopped_it_and_when(superuser_client, station):
+def test_stop_billing_asks_for_a_reason_first(superuser_client, station):
     session = ChargingSessionFactory(station=station)
-    data = changeform_data(superuser_client.get(admin_url(session, "change")))
-    data.update(billing_stopped="on", billing_stopped_reason="Faulty cable, goodwill")
+    response = superuser_client.post(
+        admin_url(ChargingSession, "changelist"),
+        {"action": "stop_billing", "_selected_action": [session.pk]},
+    )
+    assert response.status_code == 200
+    assert b'name="reason"' in response.content
+    session.refresh_from_db()
+    assert not session.billing_stopped
 
-    response = superuser_client.post(admin_url(session, "change"), data)
 
+def test_stop_billing_records_who_stopped_it_and_why(superuser_client, station):
+    session = ChargingSessionFactory(station=station)
+    response = superuser_client.post(
+        admin_url(ChargingSession, "changelist"),
+        {
+            "action": "stop_billing",
+            "_selected_action": [session.pk],
+            "apply": "yes",
+            "reason": "Faulty cable, goodwill",
+        },
+    )
     session.refresh_from_db()
     assert response.status_code == 302
-    assert session.billing_stopped
+    assert (session.billing_stopped, session.billable) == (True, False)
     assert session.billing_stopped_by.username == "support"
+    assert session.billing_stopped_reason == "Faulty cable, goodwill"
     assert session.billing_stopped_at is not None
+
+
+def test_billing_flags_are_not_edited_by_hand(superuser_client, station):
+    session = ChargingSessionFactory(station=station)
+    data = changeform_data(superuser_client.get(admin_url(session, "change")))
+    assert "billing_stopped" not in data and "billable" not in data
 
 
 def test_card_of_another_organization_is_refused(superuser_client, station, other_org):

@@ -13,7 +13,6 @@ from ocpp_gateway.remote import registry
 from ocpp_gateway.remote.registry import COMMANDS, CommandSpec
 from organizations.choices import Role
 from tests.factories import MembershipFactory, UserFactory
-from tests.ocpp_gateway.conftest import db_call, ocpp_server  # noqa: F401
 
 # A test whose request reaches the command service needs django_db(transaction=True): channels'
 # database_sync_to_async closes a connection it finds inside a transaction (the test's atomic
