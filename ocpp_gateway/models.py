@@ -34,6 +34,15 @@ class CommandLog(models.Model):
         _("status"), max_length=10, choices=CommandStatus.choices, default=CommandStatus.PENDING
     )
     response = models.JSONField(_("response"), null=True, blank=True)
+    # The session a command led to (a remote start claimed by the station's StartTransaction)
+    # or acted on; the payload stays exactly what was sent.
+    session = models.ForeignKey(
+        "sessions_app.ChargingSession",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="command_logs",
+    )
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
     error_description = models.CharField(_("error description"), max_length=255, blank=True)
     created = models.DateTimeField(_("requested at"), auto_now_add=True)

@@ -39,9 +39,6 @@ REMOTE_START_COMMAND = "start_charging"
 # How long after an operator's remote start the station's StartTransaction is taken as its
 # result (a driver has the station's ConnectionTimeOut, usually well under a minute, to plug in).
 REMOTE_START_WINDOW = timedelta(minutes=10)
-# Key a claimed remote-start CommandLog row gets in its payload: the pk of the session it made.
-# It is written after the call went out, so it never reaches the station.
-REMOTE_START_CLAIMED_BY = "_claimedBySession"
 
 _TO_WH = {"Wh": Decimal(1), "kWh": Decimal(1000)}
 _TO_W = {"W": Decimal(1), "kW": Decimal(1000)}
@@ -186,8 +183,8 @@ def start_session(
         session.transaction_id = str(session.pk)
         session.save(update_fields=["transaction_id"])
     if remote_start is not None:
-        remote_start.payload = {**remote_start.payload, REMOTE_START_CLAIMED_BY: session.pk}
-        remote_start.save(update_fields=["payload"])
+        remote_start.session = session
+        remote_start.save(update_fields=["session"])
     return SessionStart(session=session, authorization=authorization, created=True)
 
 
@@ -209,9 +206,9 @@ def _unclaimed_remote_start(
     station: ChargingStation, connector_number: int, id_tag: str
 ) -> CommandLog | None:
     """The oldest remote start this start is the result of, if no session claimed it yet."""
-    # Without a CommandLog -> session link in the schema, the claim is a key in the log row's
-    # payload, set in the same transaction as the session; the station row lock taken by
-    # start_session serializes the starts of one station, so one remote start marks one session.
+    # The claim (CommandLog.session) is set in the same transaction as the session; the station
+    # row lock taken by start_session serializes the starts of one station, so one remote start
+    # marks one session.
     # Pending counts too: the station may send StartTransaction before the command service
     # has stored its Accepted answer, and a remote start it rejects is never followed by one.
     candidates = (
@@ -221,7 +218,7 @@ def _unclaimed_remote_start(
             status__in=(CommandStatus.ACCEPTED, CommandStatus.PENDING),
             created__gte=timezone.now() - REMOTE_START_WINDOW,
         )
-        .exclude(payload__has_key=REMOTE_START_CLAIMED_BY)
+        .filter(session__isnull=True)
         .order_by("created", "pk")
     )
     uid = normalize_uid(id_tag or "")

@@ -394,6 +394,7 @@ def stop_billing(ctx: CommandContext) -> CommandLog:
             requested_via=ctx.via,
             status=CommandStatus.ACCEPTED,
             completed=session.billing_stopped_at,
+            session=session,
         )
 
 

@@ -28,7 +28,7 @@ from sessions_app import services as session_services
 from sessions_app import tasks as session_tasks
 from sessions_app.choices import AuthMethod, ReservationStatus, SessionState
 from sessions_app.models import ChargingSession, Reservation
-from sessions_app.services import REMOTE_START_CLAIMED_BY, start_session, stop_session
+from sessions_app.services import start_session, stop_session
 from stations.choices import ConnectionState, ConnectorStatus
 from stations.models import ChargingStation, Connector
 from tests.factories import (
@@ -213,7 +213,7 @@ async def test_tc_010_remote_start_after_plug_in_gives_a_remote_session_that_is_
     assert (session.auth_method, session.billable) == (AuthMethod.REMOTE, False)
     assert (session.state, session.energy_wh) == (SessionState.COMPLETED, 10000)
     claimed = await fresh(db_call, log)
-    assert claimed.payload[REMOTE_START_CLAIMED_BY] == session.pk
+    assert claimed.session_id == session.pk
     assert claimed.requested_by_id == setup.operator.pk
     if settings.CELERY_TASK_ALWAYS_EAGER:
         cdr = await db_call(ChargeDetailRecord.objects.get, session=session)
@@ -255,7 +255,7 @@ async def test_tc_011_2_a_remote_start_that_times_out_claims_nothing_and_a_later
     assert auth.id_tag_info["status"] == AuthorizationStatus.accepted
     session = await session_of(db_call, start.transaction_id)
     assert (session.auth_method, session.billable) == (AuthMethod.RFID, True)
-    assert REMOTE_START_CLAIMED_BY not in (await fresh(db_call, log)).payload
+    assert (await fresh(db_call, log)).session_id is None
 
 
 async def test_tc_026_a_rejected_remote_start_is_logged_rejected_and_claims_nothing(
@@ -592,7 +592,8 @@ def test_one_remote_start_marks_only_one_session(online):
     assert (first.auth_method, first.billable) == (AuthMethod.REMOTE, False)
     assert (second.auth_method, second.billable) == (AuthMethod.RFID, True)
     log.refresh_from_db()
-    assert log.payload == {"idTag": CARD, REMOTE_START_CLAIMED_BY: first.pk}
+    assert log.payload == {"idTag": CARD}
+    assert log.session_id == first.pk
 
 
 def test_a_start_that_arrives_before_the_remote_starts_answer_is_stored_is_remote(online):
