@@ -93,10 +93,12 @@ async def raw_exchange(ws, frame) -> list:
 
 
 @pytest.fixture
-def db_call():
+async def db_call():
     """Run ORM code from an async test in the same thread the consumer's DB calls use."""
 
     def wrap(fn, *args, **kwargs):
         return sync_to_async(fn)(*args, **kwargs)
 
-    return wrap
+    yield wrap
+    # That thread keeps its connection open (CONN_MAX_AGE); the test database must be droppable.
+    await sync_to_async(connections.close_all)()

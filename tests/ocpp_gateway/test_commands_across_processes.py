@@ -1,11 +1,13 @@
 """With Redis, a command sent by one process reaches a station connected to another process."""
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,10 +15,12 @@ from django.db import connection
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, ResetStatus
+from rest_framework.authtoken.models import Token
 
-from ocpp_gateway.commands import asend_call
+from ocpp_gateway.models import CommandLog
+from organizations.choices import Role
 from stations.models import ChargingStation
-from tests.factories import ChargingStationFactory
+from tests.factories import ChargingStationFactory, MembershipFactory, UserFactory
 from tests.ocpp_gateway.conftest import Station, connected_station
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -36,15 +40,11 @@ class Resettable(Station):
         return call_result.Reset(status=ResetStatus.accepted)
 
 
-@pytest.fixture
-def other_process(transactional_db):
-    """A second server process on the same database and Redis, serving the ASGI application."""
+def start_server(port_env):
+    """A server process on the same database and Redis, serving the ASGI application."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings_dict = connection.settings_dict
-    url = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**settings_dict)
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "x", "DEBUG": "false"}
     server = subprocess.Popen(
         [
             sys.executable,
@@ -61,34 +61,75 @@ def other_process(transactional_db):
             "warning",
         ],
         cwd=BASE_DIR,
-        env=env,
+        env=port_env,
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return server, port
         except OSError:
             assert server.poll() is None, server.stderr.read().decode()
             time.sleep(0.1)
-    yield f"ws://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(10)
+    server.kill()
+    raise AssertionError("the server process did not start")
 
 
-async def test_a_command_from_this_process_reaches_a_station_held_by_another(
-    other_process, db_call, org
+@pytest.fixture
+def two_processes(transactional_db):
+    """Two server processes (ports) sharing the test database and Redis."""
+    url = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "x",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    servers = [start_server(env), start_server(env)]
+    yield [port for _, port in servers]
+    for server, _ in servers:
+        server.terminate()
+        server.wait(10)
+
+
+async def test_a_command_posted_to_one_process_reaches_a_station_held_by_another(
+    two_processes, db_call, org
 ):
-    # Profile 0: the other process hashes passwords with production settings, the test does not.
+    holder, api = two_processes
+    # Profile 0: the other processes hash passwords with production settings, the test does not.
     station = await db_call(
         ChargingStationFactory, organization=org, ocpp_id="CS-FAR", security_profile=0
     )
-    async with connected_station(other_process, "CS-FAR", password=None, cls=Resettable) as cp:
+    operator = await db_call(UserFactory, username="far-operator")
+    await db_call(MembershipFactory, user=operator, organization=org, role=Role.OPERATOR)
+    token = await db_call(Token.objects.create, user=operator)
+
+    def post_command():
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{api}/api/v1/stations/{station.pk}/commands/",
+            data=json.dumps({"command": "restart_station", "type": "Soft"}).encode(),
+            headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+
+    async with connected_station(
+        f"ws://127.0.0.1:{holder}", "CS-FAR", password=None, cls=Resettable
+    ) as cp:
         for _ in range(100):
             if (await db_call(ChargingStation.objects.get, pk=station.pk)).is_online:
                 break
             await asyncio.sleep(0.05)
-        log = await asend_call(station, "Reset", {"type": "Soft"}, command="restart_station")
+        status, body = await asyncio.to_thread(post_command)
     assert cp.resets == ["Soft"]
-    assert (log.status, log.response) == ("accepted", {"status": "Accepted"})
+    assert status == 200
+    assert (body["command"], body["status"], body["response"]) == (
+        "restart_station",
+        "accepted",
+        {"status": "Accepted"},
+    )
+    log = await db_call(CommandLog.objects.get, pk=body["id"])
+    assert (log.requested_via, log.requested_by_id) == ("api_token", operator.pk)
