@@ -65,3 +65,15 @@ def superuser_client(client, db):
     user = get_user_model().objects.create_superuser("support", "support@example.com", "x" * 12)
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks in-process even when REDIS_URL points the suite at a real broker."""
+    from cms.celery import app as celery_app
+
+    keys = ("task_always_eager", "task_eager_propagates")
+    previous = {key: celery_app.conf[key] for key in keys}
+    celery_app.conf.update(dict.fromkeys(keys, True))
+    yield
+    celery_app.conf.update(previous)

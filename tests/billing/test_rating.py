@@ -13,7 +13,6 @@ from billing.choices import AssignmentScope, CdrKind
 from billing.models import ChargeDetailRecord, TariffAssignment
 from billing.services import find_tariff, rate_session
 from billing.tasks import rate_session as rate_session_task
-from cms import celery_app
 from sessions_app.choices import AuthMethod, AuthorizationStatus, SessionState
 from tests.factories import (
     AccessGroupFactory,
@@ -65,16 +64,6 @@ def finished_session(station, **kwargs):
 def assert_zero_total(cdr):
     assert all(getattr(cdr, field) == 0 for field in AMOUNT_FIELDS)
     assert cdr.components == []
-
-
-@pytest.fixture
-def eager_celery():
-    """Run tasks in-process even when REDIS_URL points the suite at a real broker."""
-    keys = ("task_always_eager", "task_eager_propagates")
-    previous = {key: celery_app.conf[key] for key in keys}
-    celery_app.conf.update(dict.fromkeys(keys, True))
-    yield
-    celery_app.conf.update(previous)
 
 
 # Pricing --------------------------------------------------------------------------------------

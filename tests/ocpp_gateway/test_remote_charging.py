@@ -442,8 +442,8 @@ async def test_tc_047_an_accepted_reservation_expires_when_its_time_has_passed(
             expiry=timezone.now() - timedelta(seconds=1),
         )
         await cp.call(status(1, ChargePointStatus.available))
-        expired = await db_call(session_tasks.expire_reservations.delay)
-    assert expired.get() == 1
+        expired = await db_call(session_tasks.expire_reservations)
+    assert expired == 1
     assert (await fresh(db_call, reservation)).status == ReservationStatus.EXPIRED
 
 

@@ -80,7 +80,7 @@ def test_stop_billing_of_a_finished_session_is_refused(session, operator):
 
 
 def test_a_session_with_billing_stopped_is_rated_at_zero_with_who_and_why(
-    station, session, operator, org, django_capture_on_commit_callbacks
+    station, session, operator, org, django_capture_on_commit_callbacks, eager_celery
 ):
     tariff = TariffFactory(organization=org, price_per_kwh="0.4000", session_fee="1.00")
     TariffAssignment.objects.create(organization=org, tariff=tariff, scope="organization")
