@@ -70,3 +70,33 @@ class ConnectorType(models.TextChoices):
     CCS1 = "IEC_62196_T1_COMBO", "CCS1"
     SCHUKO = "DOMESTIC_F", "Schuko"
     OTHER = "OTHER", _("Other")
+
+
+class ChargingProfilePurpose(models.TextChoices):
+    """What a charging profile limits (OCPP 1.6 ChargingProfilePurposeType)."""
+
+    CHARGE_POINT_MAX = "ChargePointMaxProfile", _("Station maximum")
+    TX_DEFAULT = "TxDefaultProfile", _("Default for new transactions")
+    TX = "TxProfile", _("One running transaction")
+
+
+class ChargingProfileKind(models.TextChoices):
+    """How a profile's schedule is anchored in time (OCPP 1.6 ChargingProfileKindType)."""
+
+    ABSOLUTE = "Absolute", _("Absolute")
+    RECURRING = "Recurring", _("Recurring")
+    RELATIVE = "Relative", _("Relative to the transaction start")
+
+
+class RecurrencyKind(models.TextChoices):
+    """Period of a recurring profile."""
+
+    DAILY = "Daily", _("Daily")
+    WEEKLY = "Weekly", _("Weekly")
+
+
+class ChargingRateUnit(models.TextChoices):
+    """Unit of the limits of a charging schedule."""
+
+    WATTS = "W", _("Watts")
+    AMPERES = "A", _("Amperes")

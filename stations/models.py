@@ -14,11 +14,15 @@ from ocpp_gateway.choices import Direction
 from ocpp_gateway.utils import format_ocpp_datetime
 from organizations.models import AccessGroup, Organization
 from stations.choices import (
+    ChargingProfileKind,
+    ChargingProfilePurpose,
+    ChargingRateUnit,
     ConnectionState,
     ConnectorStatus,
     ConnectorType,
     OcppVersion,
     Plan,
+    RecurrencyKind,
     RegistrationStatus,
     SecurityProfile,
 )
@@ -357,38 +361,6 @@ class StationDataTransfer(models.Model):
 
     def __str__(self):
         return f"{self.station} {self.direction} {self.vendor_id}/{self.message_id}"
-
-
-# The OCPP 1.6 charging-profile enumerations; they go to stations/choices.py with the other
-# enumerations of the app once that file is free to change.
-class ChargingProfilePurpose(models.TextChoices):
-    """What a charging profile limits (OCPP 1.6 ChargingProfilePurposeType)."""
-
-    CHARGE_POINT_MAX = "ChargePointMaxProfile", _("Station maximum")
-    TX_DEFAULT = "TxDefaultProfile", _("Default for new transactions")
-    TX = "TxProfile", _("One running transaction")
-
-
-class ChargingProfileKind(models.TextChoices):
-    """How a profile's schedule is anchored in time (OCPP 1.6 ChargingProfileKindType)."""
-
-    ABSOLUTE = "Absolute", _("Absolute")
-    RECURRING = "Recurring", _("Recurring")
-    RELATIVE = "Relative", _("Relative to the transaction start")
-
-
-class RecurrencyKind(models.TextChoices):
-    """Period of a recurring profile."""
-
-    DAILY = "Daily", _("Daily")
-    WEEKLY = "Weekly", _("Weekly")
-
-
-class ChargingRateUnit(models.TextChoices):
-    """Unit of the limits of a charging schedule."""
-
-    WATTS = "W", _("Watts")
-    AMPERES = "A", _("Amperes")
 
 
 _PERIOD_KEYS = {"start_period", "limit", "number_phases"}

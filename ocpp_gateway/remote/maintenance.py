@@ -11,13 +11,9 @@ from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote.registry import CommandContext, CommandSpec, ConnectorField, register
 from ocpp_gateway.utils import format_ocpp_datetime
 from organizations.choices import Role
+from stations.choices import ChargingProfilePurpose, ChargingRateUnit
 from stations.local_list import UpdateType, plan_update
-from stations.models import (
-    ChargingProfile,
-    ChargingProfilePurpose,
-    ChargingRateUnit,
-    Connector,
-)
+from stations.models import ChargingProfile, Connector
 from stations.services import record_data_transfer, record_local_list
 
 # TriggerMessage values a 1.6 station can be asked for, and those that concern one connector.
