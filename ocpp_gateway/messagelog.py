@@ -21,7 +21,7 @@ class MessageLog:
     """Per-process buffer of OcppMessage rows, flushed every OCPP_MESSAGE_LOG_FLUSH_SECONDS."""
 
     def __init__(self):
-        self._rows: list[OcppMessage] = []
+        self._rows: list[tuple] = []
         self._timer: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flushes: set[asyncio.Task] = set()
@@ -34,17 +34,18 @@ class MessageLog:
             return
         if station is not None and not station.message_log_enabled:
             return
+        # A plain tuple on the event loop; the model instances are built in the DB thread.
         self._rows.append(
-            OcppMessage(
-                station_id=station.pk if station is not None else None,
-                ocpp_id=station.ocpp_id if station is not None else "",
-                direction=direction,
-                message_type=message_type,
-                action=action or "",
-                unique_id=(unique_id or "")[:64],
-                payload=payload,
-                raw=raw,
-                created=timezone.now(),
+            (
+                station.pk if station is not None else None,
+                station.ocpp_id if station is not None else "",
+                direction,
+                message_type,
+                action or "",
+                (unique_id or "")[:64],
+                payload,
+                raw,
+                timezone.now(),
             )
         )
         self._schedule()
@@ -84,8 +85,23 @@ class MessageLog:
         return len(self._rows)
 
 
-def _write(rows: list[OcppMessage]) -> None:
-    OcppMessage.objects.bulk_create(rows, batch_size=500)
+_FIELDS = (
+    "station_id",
+    "ocpp_id",
+    "direction",
+    "message_type",
+    "action",
+    "unique_id",
+    "payload",
+    "raw",
+    "created",
+)
+
+
+def _write(rows: list[tuple]) -> None:
+    OcppMessage.objects.bulk_create(
+        [OcppMessage(**dict(zip(_FIELDS, row, strict=True))) for row in rows], batch_size=500
+    )
 
 
 def purge_old_messages(now=None) -> int:
