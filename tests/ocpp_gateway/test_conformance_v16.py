@@ -133,7 +133,7 @@ async def test_tc_001_cold_boot_is_accepted_and_statuses_are_stored(ocpp_server,
 
 
 async def test_tc_003_regular_charging_session_plugin_first(
-    ocpp_server, setup, db_call, django_capture_on_commit_callbacks
+    ocpp_server, setup, db_call, eager_celery
 ):
     async with connected_station(ocpp_server, IDENTITY) as cp:
         await cp.call(status(1, ChargePointStatus.preparing))
@@ -169,12 +169,9 @@ async def test_tc_003_regular_charging_session_plugin_first(
         "Local",
     )
     assert await connector_status(db_call, 1) == "Available"
-    # Billing ran after the commit (eager Celery without Redis) or is queued with Redis.
-    from django.conf import settings
-
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        cdr = await db_call(ChargeDetailRecord.objects.get, session=done)
-        assert str(cdr.energy_amount) == "4.0000"
+    # Pricing was enqueued after the commit and ran in-process (eager_celery).
+    cdr = await db_call(ChargeDetailRecord.objects.get, session=done)
+    assert str(cdr.energy_amount) == "4.0000"
 
 
 async def test_tc_004_1_identification_first(ocpp_server, setup, db_call):

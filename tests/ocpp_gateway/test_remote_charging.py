@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 from ocpp.routing import on
@@ -186,7 +185,7 @@ async def backdate(db_call, log, minutes):
 
 
 async def test_tc_010_remote_start_after_plug_in_gives_a_remote_session_that_is_never_billed(
-    ocpp_server, setup, db_call
+    ocpp_server, setup, db_call, eager_celery
 ):
     async with connected_station(ocpp_server, IDENTITY, cls=RemoteStation) as cp:
         await cp.call(status(1, ChargePointStatus.preparing))
@@ -215,11 +214,10 @@ async def test_tc_010_remote_start_after_plug_in_gives_a_remote_session_that_is_
     claimed = await fresh(db_call, log)
     assert claimed.session_id == session.pk
     assert claimed.requested_by_id == setup.operator.pk
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        cdr = await db_call(ChargeDetailRecord.objects.get, session=session)
-        assert cdr.total_incl_tax == 0
-        assert cdr.energy_wh == 10000
-        assert cdr.zero_reason
+    cdr = await db_call(ChargeDetailRecord.objects.get, session=session)
+    assert cdr.total_incl_tax == 0
+    assert cdr.energy_wh == 10000
+    assert cdr.zero_reason
 
 
 async def test_tc_011_1_remote_start_first_lets_the_station_choose_the_connector(
