@@ -51,6 +51,17 @@ class AuthorizationResult:
         return info
 
 
+def card_standing(token: IdToken, now) -> str:
+    """The card's own status: Blocked, Expired (by status or date) or Accepted."""
+    if token.status == IdTokenStatus.BLOCKED:
+        return AuthorizationStatus.BLOCKED
+    if token.status == IdTokenStatus.EXPIRED or (
+        token.expires_at is not None and token.expires_at <= now
+    ):
+        return AuthorizationStatus.EXPIRED
+    return AuthorizationStatus.ACCEPTED
+
+
 def authorize_id_tag(
     station: ChargingStation,
     id_tag: str,
@@ -95,20 +106,14 @@ def authorize_id_tag(
     if token is None:
         # Unknown and another organization's card look the same: nothing leaks across tenants.
         return AuthorizationResult(status=AuthorizationStatus.INVALID)
-    if token.status == IdTokenStatus.BLOCKED:
-        status = AuthorizationStatus.BLOCKED
-    elif token.status == IdTokenStatus.EXPIRED or (
-        token.expires_at is not None and token.expires_at <= timezone.now()
-    ):
-        status = AuthorizationStatus.EXPIRED
-    elif not token.in_allowed_group:
+    status = card_standing(token, timezone.now())
+    if status == AuthorizationStatus.ACCEPTED and not token.in_allowed_group:
         status = AuthorizationStatus.INVALID
     elif (
-        for_start
+        status == AuthorizationStatus.ACCEPTED
+        and for_start
         and token.max_concurrent_transactions is not None
         and token.active_sessions >= token.max_concurrent_transactions
     ):
         status = AuthorizationStatus.CONCURRENT_TX
-    else:
-        status = AuthorizationStatus.ACCEPTED
     return AuthorizationResult.for_token(status, token)

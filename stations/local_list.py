@@ -9,10 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organizations.choices import IdTokenStatus
 from organizations.models import AccessGroup, IdToken
-from organizations.services import AuthorizationResult
-from sessions_app.choices import AuthorizationStatus
+from organizations.services import AuthorizationResult, card_standing
 from stations.models import ChargingStation
 
 logger = logging.getLogger(__name__)
@@ -62,15 +60,7 @@ def authorized_tokens(station: ChargingStation) -> models.QuerySet[IdToken]:
 
 def id_tag_info(token: IdToken, now: datetime) -> dict:
     """The idTagInfo to apply offline: the rules of authorize_id_tag, concurrency aside."""
-    if token.status == IdTokenStatus.BLOCKED:
-        status = AuthorizationStatus.BLOCKED
-    elif token.status == IdTokenStatus.EXPIRED or (
-        token.expires_at is not None and token.expires_at <= now
-    ):
-        status = AuthorizationStatus.EXPIRED
-    else:
-        status = AuthorizationStatus.ACCEPTED
-    return AuthorizationResult.for_token(status, token).as_id_tag_info()
+    return AuthorizationResult.for_token(card_standing(token, now), token).as_id_tag_info()
 
 
 def build_entries(station: ChargingStation, now: datetime | None = None) -> dict[str, dict]:
