@@ -80,10 +80,6 @@ class MessageLog:
             return 0
         return len(rows)
 
-    def pending(self) -> int:
-        """Rows waiting to be written."""
-        return len(self._rows)
-
 
 _FIELDS = (
     "station_id",

@@ -11,7 +11,6 @@ from ocpp_gateway.exceptions import (
     FormationViolation,
     NotImplementedByCsms,
     OccurrenceConstraintViolation,
-    OcppError,
     PropertyConstraintViolation,
     TypeConstraintViolation,
 )
@@ -74,11 +73,6 @@ def validate(version: str, action: str, payload: dict, *, response: bool = False
     kind = type(error.kind).__name__
     where = "/".join(str(p) for p in error.instance_path) or "payload"
     raise _ERROR_BY_KIND.get(kind, FormationViolation)(f"{where}: {error.message}")
-
-
-def to_ocpp_error(error: Exception) -> OcppError:
-    """The OCPP error to answer for an exception raised while handling a CALL."""
-    return error if isinstance(error, OcppError) else OcppError(str(error))
 
 
 def warm_up(version: str = "ocpp1.6") -> None:
