@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate seed clean
+.PHONY: install run serve test lint format migrate seed clean
 
 # `make run` is the demo on embedded defaults: development mode unless told otherwise.
 run seed migrate: export DEBUG ?= true
@@ -31,6 +31,13 @@ run: seed
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	@$(BIN)/python manage.py print_urls --host $(HOST) --port $(PORT)
 	$(BIN)/daphne -b $(HOST) -p $(PORT) cms.asgi:application
+
+# Production: uvicorn, chosen by measurement (docs/benchmarks.md); configure through the
+# environment (.env.example), with DEBUG off and a real SECRET_KEY.
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python -m cms.serve
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

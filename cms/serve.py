@@ -1,0 +1,65 @@
+"""The production server: uvicorn as chosen by the benchmarks (docs/benchmarks.md)."""
+
+import argparse
+import os
+import resource
+
+import uvicorn
+
+from cms.env import env_float, env_int, env_str
+
+# Stations reconnect together after an outage: the kernel must queue their handshakes while
+# the workers are busy (capped by net.core.somaxconn).
+LISTEN_BACKLOG = 16384
+
+
+def raise_open_file_limit() -> int:
+    """Lift the soft limit on open files to the hard one: every station holds a socket."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def uvicorn_options(host: str, port: int, workers: int) -> dict:
+    """The uvicorn settings of the production server."""
+    return {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        # The sans-I/O websockets protocol and uvloop were the fastest in bench/ (S2, S3).
+        "ws": "websockets-sansio",
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "off",
+        "access_log": False,
+        "backlog": LISTEN_BACKLOG,
+        # Stations send Heartbeats and WebSocket pings of their own; a server ping every 20 s to
+        # every station is pure overhead at 20,000 of them.
+        "ws_ping_interval": env_float("WS_PING_INTERVAL", 120.0),
+        "ws_ping_timeout": env_float("WS_PING_TIMEOUT", 60.0),
+        "ws_per_message_deflate": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    }
+
+
+def main(argv=None) -> None:
+    """Serve cms.asgi with uvicorn."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default=env_str("HOST", "0.0.0.0"))
+    parser.add_argument("--port", type=int, default=env_int("PORT", 8000, minimum=0, maximum=65535))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=env_int("WEB_CONCURRENCY", 1, minimum=1),
+        help="server processes; one per core",
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")
+    raise_open_file_limit()
+    uvicorn.run("cms.asgi:application", **uvicorn_options(args.host, args.port, args.workers))
+
+
+if __name__ == "__main__":
+    main()
