@@ -6,14 +6,14 @@ import re
 import uuid
 from urllib.parse import unquote
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.utils import timezone
 
 from ocpp_gateway import connections, protocol, validation
 from ocpp_gateway.choices import Direction
 from ocpp_gateway.commands import station_group, status_of_result
+from ocpp_gateway.dbworker import db_worker
 from ocpp_gateway.exceptions import (
     FormationViolation,
     InternalError,
@@ -66,8 +66,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         headers = dict(self.scope.get("headers") or [])
         try:
             credentials = connections.parse_basic_auth(headers.get(b"authorization"))
-            self.station = await database_sync_to_async(connections.authenticate_station)(
-                identity, credentials
+            self.station, self.connected_since = await db_worker.run(
+                connections.open_connection, identity, credentials, self.version, self._remote()
             )
         except connections.HandshakeRefused as refusal:
             logger.warning("refused %s from %s: %s", identity, self._remote(), refusal)
@@ -75,10 +75,6 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return
         self.handlers = handlers_for(self.version)
         self.accepted = connections.is_accepted(self.station)
-        self.connected_since = await database_sync_to_async(connections.mark_connected)(
-            self.station, self.version, self._remote()
-        )
-        self.last_seen_written = self.connected_since
         self.group = station_group(self.station.pk)
         # Tell an earlier connection of the same station, wherever it is, to close.
         await self.channel_layer.group_send(
@@ -88,14 +84,23 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await self.accept(subprotocol=self.version)
         logger.info("%s connected with %s from %s", identity, self.version, self._remote())
 
+    async def dispatch(self, message):
+        """Dispatch without Channels' per-message database connection check."""
+        # AsyncConsumer.dispatch hops to a thread to close old connections before every
+        # message; the gateway's database work runs in db_worker, which checks its own.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def disconnect(self, code):
         if self.station is None or not hasattr(self, "group"):
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
         await self._abandon_calls()
         if self.connected_since is not None:
-            await database_sync_to_async(connections.mark_disconnected)(
-                self.station.pk, self.connected_since
+            await db_worker.run(
+                connections.mark_disconnected, self.station.pk, self.connected_since
             )
         logger.info("%s disconnected (code %s)", self.station.ocpp_id, code)
 
@@ -251,8 +256,12 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if not self.accepted and call.action != "BootNotification":
             raise SecurityError("The station is not accepted: send BootNotification first")
         validation.validate(self.version, call.action, call.payload)
+        connections.last_seen.note(self.station.pk)
         try:
-            response = await database_sync_to_async(self._run_handler)(handler, call.payload)
+            if getattr(handler, "without_database", False):
+                response = handler(self.station, call.payload)
+            else:
+                response = await db_worker.run(handler, self.station, call.payload)
         except OcppError:
             raise
         except Exception as exc:
@@ -277,14 +286,6 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if call.action == "BootNotification":
             self.accepted = response.get("status") == "Accepted"
         return response
-
-    def _run_handler(self, handler, payload):
-        """Runs in the DB thread: the handler, plus last_seen when it is due."""
-        now = timezone.now()
-        if now - self.last_seen_written >= connections.LAST_SEEN_RESOLUTION:
-            connections.touch_last_seen(self.station.pk, now)
-            self.last_seen_written = now
-        return handler(self.station, payload)
 
     async def _send_error(self, unique_id: str, error: OcppError, action: str = ""):
         message_log.record(

@@ -1,6 +1,12 @@
-"""Which handler table serves which OCPP version."""
+"""Which handler table serves which OCPP version, and how a handler is run."""
 
 from collections.abc import Callable
+
+
+def without_database(handler: Callable) -> Callable:
+    """Mark a handler that touches no database: it is answered on the event loop at once."""
+    handler.without_database = True
+    return handler
 
 
 def handlers_for(version: str) -> dict[str, Callable[..., dict]]:

@@ -4,11 +4,11 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
 from ocpp_gateway.choices import Direction
+from ocpp_gateway.dbworker import db_worker
 from ocpp_gateway.models import OcppMessage
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class MessageLog:
         if not rows:
             return 0
         try:
-            await database_sync_to_async(_write)(rows)
+            await db_worker.run(_write, rows)
         except Exception:
             # The log must never take the gateway down; losing log rows is the lesser harm.
             logger.exception("could not write %d OCPP message log rows", len(rows))

@@ -3,12 +3,13 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
 from billing.models import TariffAssignment
 from organizations.models import IdToken
 from sessions_app.choices import SessionState
-from stations.models import ChargingStation, Connector
+from stations.models import ChargingStation, Connector, StationPasswordHasher
 from tests.factories import (
     ChargingSessionFactory,
     ChargingStationFactory,
@@ -104,6 +105,26 @@ def test_station_passwords_are_stored_hashed(org):
     assert "s3cret-pass" not in stored.password_hash
     assert stored.check_password("s3cret-pass")
     assert not stored.check_password("wrong")
+
+
+def test_station_passwords_use_the_cheap_station_hasher(org):
+    station = ChargingStationFactory(organization=org, password="a-long-station-key-01")
+    algorithm, iterations, *_ = station.password_hash.split("$")
+    assert (algorithm, int(iterations)) == ("pbkdf2_sha256", StationPasswordHasher.iterations)
+
+
+def test_a_station_password_hashed_the_old_way_is_rehashed_when_it_matches(org):
+    station = ChargingStationFactory(organization=org)
+    station.password_hash = make_password("a-long-station-key-01")  # the site's user hasher
+    station.save(update_fields=["password_hash"])
+    old_hash = station.password_hash
+    assert not station.check_password("not-the-key")
+    assert ChargingStation.objects.get(pk=station.pk).password_hash == old_hash
+
+    assert station.check_password("a-long-station-key-01")
+    stored = ChargingStation.objects.get(pk=station.pk)
+    assert stored.password_hash.startswith(f"pbkdf2_sha256${StationPasswordHasher.iterations}$")
+    assert stored.check_password("a-long-station-key-01")
 
 
 def test_a_station_without_password_accepts_no_password(org):

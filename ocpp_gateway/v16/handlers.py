@@ -16,6 +16,7 @@ from ocpp.v16.enums import (
 )
 
 from ocpp_gateway.exceptions import PropertyConstraintViolation
+from ocpp_gateway.handlers import without_database
 from ocpp_gateway.utils import format_ocpp_datetime, parse_ocpp_datetime
 from ocpp_gateway.v16.data_transfer import dispatch_data_transfer
 from organizations.services import authorize_id_tag
@@ -115,6 +116,7 @@ def on_boot_notification(station: ChargingStation, payload: dict) -> dict:
     }
 
 
+@without_database
 def on_heartbeat(station: ChargingStation, payload: dict) -> dict:
     """Heartbeat: give the station our time (the consumer already tracks that it is alive)."""
     return {"currentTime": format_ocpp_datetime(timezone.now())}

@@ -14,6 +14,8 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 from ocpp.v16 import ChargePoint
 
+from ocpp_gateway.connections import last_seen
+from ocpp_gateway.dbworker import db_worker
 from ocpp_gateway.messagelog import message_log
 from tests.factories import STATION_PASSWORD
 
@@ -44,8 +46,10 @@ async def ocpp_server(transactional_db):
     await message_log.flush()
     server.should_exit = True
     await asyncio.wait_for(task, 10)
-    # The consumer's DB thread keeps its connection open (CONN_MAX_AGE); close it so the test
-    # database can be flushed and dropped.
+    await last_seen.flush()
+    # The gateway's database thread keeps its connection open; end it so the test database can
+    # be flushed and dropped (it starts again with the next server).
+    await asyncio.to_thread(db_worker.stop)
     await sync_to_async(connections.close_all)()
 
 

@@ -1,0 +1,1 @@
+"""Load and latency benchmarks of the OCPP gateway, with their baselines."""

@@ -1,0 +1,108 @@
+"""Figures of a run: latency percentiles, process-tree memory and CPU, rates."""
+
+import math
+import time
+from array import array
+from collections import Counter
+
+import psutil
+
+
+def percentile(sorted_samples, fraction: float) -> float | None:
+    """The nearest-rank percentile of already sorted samples (None when there are none)."""
+    if not sorted_samples:
+        return None
+    rank = max(1, math.ceil(fraction * len(sorted_samples)))
+    return sorted_samples[rank - 1]
+
+
+def latency_summary(samples) -> dict:
+    """p50, p99 and max in milliseconds, and the sample count."""
+    ordered = sorted(samples)
+    as_ms = lambda seconds: None if seconds is None else round(seconds * 1000, 3)  # noqa: E731
+    return {
+        "count": len(ordered),
+        "p50_ms": as_ms(percentile(ordered, 0.50)),
+        "p99_ms": as_ms(percentile(ordered, 0.99)),
+        "max_ms": as_ms(ordered[-1] if ordered else None),
+    }
+
+
+def merge_samples(parts) -> array:
+    """One array of the latency samples every client process sent back."""
+    merged = array("d")
+    for part in parts:
+        merged.extend(part)
+    return merged
+
+
+def merge_counters(parts) -> dict:
+    """Sum failure counters of every client process."""
+    total = Counter()
+    for part in parts:
+        total.update(part)
+    return dict(total)
+
+
+def tree(pid: int) -> list[psutil.Process]:
+    """The process and all its descendants (a server's supervisor and workers)."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process tree in bytes."""
+    total = 0
+    for process in tree(pid):
+        try:
+            total += process.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds used so far by the given processes (not their children)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+class CpuMeter:
+    """CPU used by a set of processes between start() and stop(), as % of one core."""
+
+    def __init__(self, pids_of):
+        # A callable: a server's worker processes may be replaced between two readings.
+        self._pids_of = pids_of
+        self._pids: list[int] = []
+        self._cpu = 0.0
+        self._wall = 0.0
+        self.percent: float | None = None
+        self.seconds: float | None = None
+
+    def start(self) -> None:
+        self._pids = list(self._pids_of())
+        self._cpu = cpu_seconds(self._pids)
+        self._wall = time.monotonic()
+
+    def stop(self) -> float:
+        # Processes that appeared since start() count from zero, so read the union.
+        pids = set(self._pids) | set(self._pids_of())
+        used = cpu_seconds(pids) - self._cpu
+        wall = time.monotonic() - self._wall
+        self.seconds = round(used, 3)
+        self.percent = round(100 * used / wall, 1) if wall > 0 else None
+        return self.percent
+
+
+def rate(count: int, seconds: float) -> float | None:
+    """count per second, rounded; None without a duration."""
+    return round(count / seconds, 1) if seconds > 0 else None
