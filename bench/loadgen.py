@@ -728,3 +728,34 @@ class LoadGenerator:
 def default_processes(stations: int) -> int:
     """One client process per ~8,000 stations (each holds one socket per station)."""
     return max(1, math.ceil(stations / STATIONS_PER_PROCESS))
+
+
+async def _warm_one(host: str, port: int, index: int, password: str) -> None:
+    identity = frames.identity(index)
+    token = base64.b64encode(f"{identity}:{password}".encode()).decode()
+    async with connect(
+        f"ws://{host}:{port}/ocpp/{identity}",
+        subprotocols=["ocpp1.6"],
+        additional_headers={"Authorization": f"Basic {token}"},
+        compression=None,
+        proxy=None,
+        ping_interval=None,
+        open_timeout=30,
+    ) as ws:
+        for text in (frames.boot_notification("w1", index), frames.heartbeat("w2")):
+            await ws.send(text)
+            await asyncio.wait_for(ws.recv(), 30)
+
+
+def warm_up(host: str, port: int, stations: int, shared_password: str | None) -> None:
+    """A few connections (one BootNotification and Heartbeat each) before anything is measured."""
+
+    async def all_of_them():
+        await asyncio.gather(
+            *(
+                _warm_one(host, port, i, shared_password or frames.password(i))
+                for i in range(1, stations + 1)
+            )
+        )
+
+    uvloop.run(all_of_them())

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ocpp_gateway import connections
 from ocpp_gateway.connections import Credentials, LastSeen, authenticate_station
-from ocpp_gateway.dbworker import DatabaseWorker
+from ocpp_gateway.dbworker import DatabaseWorker, db_worker
 from organizations.models import Organization
 from stations.models import ChargingStation
 from tests.factories import STATION_PASSWORD, ChargingStationFactory
@@ -64,10 +64,15 @@ async def test_a_job_is_answered_only_after_its_transaction_commits(worker):
     assert committed == [True]  # committed before the answer came back
 
 
-async def test_last_seen_writes_every_station_heard_from_in_one_flush(org):
-    stations = [
-        await asyncio.to_thread(ChargingStationFactory, organization=org) for _ in range(3)
-    ]
+@pytest.fixture
+async def shared_worker():
+    """The process's own db_worker, stopped afterwards so its connection closes."""
+    yield db_worker
+    await asyncio.to_thread(db_worker.stop)
+
+
+async def test_last_seen_writes_every_station_heard_from_in_one_flush(org, db_call, shared_worker):
+    stations = [await db_call(ChargingStationFactory, organization=org) for _ in range(3)]
     tracker = LastSeen()
     before = timezone.now()
     for station in stations[:2]:
@@ -78,7 +83,7 @@ async def test_last_seen_writes_every_station_heard_from_in_one_flush(org):
     def last_seen():
         return dict(ChargingStation.objects.values_list("pk", "last_seen"))
 
-    seen = await asyncio.to_thread(last_seen)
+    seen = await db_call(last_seen)
     assert all(seen[s.pk] >= before for s in stations[:2])
     assert seen[stations[2].pk] is None or seen[stations[2].pk] < before
 
