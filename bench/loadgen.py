@@ -299,18 +299,18 @@ class Worker:
             op = command.pop("op")
             if op == "exit":
                 break
-            self.failures = Counter()
-            self.examples = []
-            self.retries = 0
             cpu = time.process_time()
             try:
                 result = await getattr(self, f"op_{op}")(**command)
             except Exception:
                 result = {"error": traceback.format_exc()}
             result.setdefault("cpu_seconds", time.process_time() - cpu)
+            # Everything since the last report, including what happened between operations
+            # (a socket closing while the parent was busy, refused connects during a restart).
             result["failures"] = dict(self.failures)
             result["examples"] = self.examples[:5]
             result["retries"] = self.retries
+            self.failures, self.examples, self.retries = Counter(), [], 0
             self.pipe.send(result)
 
     def fail(self, kind: str, detail: str = "") -> None:
@@ -336,7 +336,7 @@ class Worker:
         try:
             reply = await station.call(uid, text)
         except CallFailed as failure:
-            self.fail(failure.kind, failure.detail)
+            self.fail(failure.kind, failure.detail or f"{station.identity}: {text[:120]}")
             return None
         window.record(perf_counter() - started)
         return reply
@@ -370,21 +370,20 @@ class Worker:
                 async with asyncio.timeout(self.open_timeout):
                     await station.open()
                 break
-            except ConnectionRefusedError:
-                # Nobody listens (yet): a restarting server. Stations retry with short backoff.
-                if retry and time.monotonic() < deadline:
+            except InvalidStatus as refusal:
+                self.fail("handshake_refused", f"{station.identity}: {refusal}")
+                return False
+            except TimeoutError:
+                self.fail("handshake_timeout", station.identity)
+            except (ConnectionRefusedError, InvalidHandshake, ConnectionClosed, OSError) as error:
+                # While the server restarts, nobody listens (refused), or the dying server's
+                # accept queue is reset (no HTTP answer): stations retry with short backoff.
+                restart_noise = self.restarting or isinstance(error, ConnectionRefusedError)
+                if retry and restart_noise and time.monotonic() < deadline:
                     self.retries += 1
                     await asyncio.sleep(backoff * (0.5 + self.rng.random()))
                     backoff = min(backoff * 2, 0.5)
                     continue
-                self.fail("connection_refused", station.identity)
-                return False
-            except TimeoutError:
-                self.fail("handshake_timeout", station.identity)
-            except InvalidStatus as refusal:
-                self.fail("handshake_refused", f"{station.identity}: {refusal}")
-                return False
-            except (InvalidHandshake, ConnectionClosed, OSError) as error:
                 self.fail("handshake_error", f"{station.identity}: {error!r}")
             if not retry or time.monotonic() >= deadline:
                 return False
@@ -627,7 +626,9 @@ class Worker:
             return
         elif action == "StopTransaction":
             charging.discard(station)
-            text = frames.stop_transaction(uid, station.index, station.transaction_id, station.meter)
+            text = frames.stop_transaction(
+                uid, station.index, station.transaction_id, station.meter
+            )
             station.transaction_id = None
             idle.add(station)
         else:

@@ -1,5 +1,6 @@
 """Figures of a run: latency percentiles, process-tree memory and CPU, rates."""
 
+import contextlib
 import math
 import time
 from array import array
@@ -57,10 +58,8 @@ def tree_rss(pid: int) -> int:
     """Resident memory of a process tree in bytes."""
     total = 0
     for process in tree(pid):
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             total += process.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
     return total
 
 
@@ -106,3 +105,8 @@ class CpuMeter:
 def rate(count: int, seconds: float) -> float | None:
     """count per second, rounded; None without a duration."""
     return round(count / seconds, 1) if seconds > 0 else None
+
+
+def service_pids(name: str) -> list[int]:
+    """Pids of every process with that name (all PostgreSQL backends, the Redis server)."""
+    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == name]

@@ -60,7 +60,17 @@ class Server:
         if self.target == "csms":
             return [python, "-m", "cms.serve", "--host", HOST, "--port", port, "--workers", workers]
         module = {"b1": "bench.baselines.b1_responder", "b3": "bench.baselines.b3_echo"}
-        return [python, "-m", module[self.target], "--host", HOST, "--port", port, "--workers", workers]
+        return [
+            python,
+            "-m",
+            module[self.target],
+            "--host",
+            HOST,
+            "--port",
+            port,
+            "--workers",
+            workers,
+        ]
 
     def start(self, timeout: float = 60.0) -> float:
         """Start the server and wait until it accepts TCP connections; returns seconds taken."""
@@ -122,10 +132,8 @@ class Server:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()

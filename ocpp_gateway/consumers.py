@@ -258,8 +258,12 @@ class OcppConsumer(AsyncWebsocketConsumer):
         validation.validate(self.version, call.action, call.payload)
         connections.last_seen.note(self.station.pk)
         try:
+            batch = getattr(handler, "batch", None)
             if getattr(handler, "without_database", False):
                 response = handler(self.station, call.payload)
+            elif batch is not None:
+                item = batch.prepare(self.station, call.payload)
+                response = batch.answer(await db_worker.run_batched(batch.write, item))
             else:
                 response = await db_worker.run(handler, self.station, call.payload)
         except OcppError:

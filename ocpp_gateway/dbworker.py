@@ -27,6 +27,7 @@ class _Job:
     args: tuple
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future
+    batched: bool = False
 
 
 class DatabaseWorker:
@@ -48,9 +49,16 @@ class DatabaseWorker:
 
     async def run(self, fn: Callable, *args) -> Any:
         """Run fn(*args) in the database thread; returns once its transaction is committed."""
+        return await self._submit(fn, args, batched=False)
+
+    async def run_batched(self, write: Callable[[list], list], item) -> Any:
+        """Have write([..., item, ...]) take item with the others queued meanwhile; its result."""
+        return await self._submit(write, (item,), batched=True)
+
+    async def _submit(self, fn: Callable, args: tuple, batched: bool) -> Any:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._queue.put(_Job(fn, args, loop, future))
+        self._queue.put(_Job(fn, args, loop, future, batched))
         if connections["default"].vendor == "sqlite":
             self._ensure_drainer(loop)
         else:
@@ -107,15 +115,26 @@ class DatabaseWorker:
             self._run_batch(batch)
 
     def _run_batch(self, batch: list[_Job]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
+        # Batched jobs of one write function become one call; a station has one message in
+        # flight at a time, so no two jobs of a batch depend on each other's order.
+        steps: list[int | Callable] = []
+        groups: dict[Callable, list[int]] = {}
+        for index, job in enumerate(batch):
+            if not job.batched:
+                steps.append(index)
+            elif job.fn in groups:
+                groups[job.fn].append(index)
+            else:
+                groups[job.fn] = [index]
+                steps.append(job.fn)
+        outcomes: list[tuple[bool, Any]] = [(False, None)] * len(batch)
         try:
             with transaction.atomic():
-                for job in batch:
-                    try:
-                        with transaction.atomic():
-                            outcomes.append((True, job.fn(*job.args)))
-                    except Exception as exc:
-                        outcomes.append((False, exc))
+                for step in steps:
+                    if isinstance(step, int):
+                        outcomes[step] = _attempt(batch[step].fn, *batch[step].args)
+                    else:
+                        self._run_group(step, groups[step], batch, outcomes)
         except Exception as exc:
             # The commit failed: nothing of the batch holds.
             logger.exception("a batch of %d gateway jobs could not be committed", len(batch))
@@ -134,6 +153,18 @@ class DatabaseWorker:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, results)
 
+    @staticmethod
+    def _run_group(write: Callable, indexes: list[int], batch: list[_Job], outcomes: list) -> None:
+        ok, results = _attempt(write, [batch[i].args[0] for i in indexes])
+        if ok:
+            for index, result in zip(indexes, results, strict=True):
+                outcomes[index] = (True, result)
+            return
+        # One bad item must not fail the others: take them one by one to find it.
+        for index in indexes:
+            ok, results = _attempt(write, [batch[index].args[0]])
+            outcomes[index] = (True, results[0]) if ok else (False, results)
+
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the queued jobs, close the thread's connections and end it."""
         thread = self._thread
@@ -141,6 +172,15 @@ class DatabaseWorker:
             return
         self._queue.put(None)
         thread.join(timeout)
+
+
+def _attempt(fn: Callable, *args) -> tuple[bool, Any]:
+    """fn(*args) in a savepoint: (True, result), or (False, exception) with its writes undone."""
+    try:
+        with transaction.atomic():
+            return True, fn(*args)
+    except Exception as exc:
+        return False, exc
 
 
 def _settle(results: list) -> None:

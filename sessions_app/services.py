@@ -1,14 +1,15 @@
 """Writes and business rules of charging sessions and reservations (any OCPP version)."""
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
-from django.db import transaction
-from django.db.models import F, Value
+from django.db import connections, transaction
+from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -308,7 +309,16 @@ def stop_billing(session: ChargingSession, *, user, reason: str) -> ChargingSess
     return locked
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class MeterReport:
+    """One station message's sampled values, version-neutral."""
+
+    station: ChargingStation
+    connector_number: int
+    samples: Sequence[SampledValue]
+    transaction_id: str | None = None
+
+
 def record_meter_values(
     station: ChargingStation,
     *,
@@ -316,62 +326,147 @@ def record_meter_values(
     samples: Sequence[SampledValue],
     transaction_id: str | None = None,
 ) -> ChargingSession | None:
-    """Store sampled values (one INSERT); with a known transaction, attach them and update it."""
-    session = None
-    if transaction_id is not None:
-        session = (
-            ChargingSession.objects.filter(station=station, transaction_id=str(transaction_id))
-            .only("pk", "state", "meter_start")
-            .first()
-        )
-        if session is None:
+    """Store sampled values; with a known transaction, attach them and update the session."""
+    report = MeterReport(station, connector_number, samples, transaction_id)
+    return record_meter_reports([report])[0]
+
+
+@transaction.atomic
+def record_meter_reports(reports: Sequence[MeterReport]) -> list[ChargingSession | None]:
+    """Store the meter values of many messages with one query per table; sessions in order."""
+    sessions = _sessions_of(reports)
+    found = [
+        sessions.get((r.station.pk, r.transaction_id)) if r.transaction_id is not None else None
+        for r in reports
+    ]
+    rows = []
+    for report, session in zip(reports, found, strict=True):
+        if report.transaction_id is not None and session is None:
             # Never an error to the station: the values are still worth keeping.
             logger.warning(
                 "Station %s sent meter values for unknown transaction %s; kept on the station.",
-                station.ocpp_id,
-                transaction_id,
+                report.station.ocpp_id,
+                report.transaction_id,
             )
-    MeterValue.objects.bulk_create(_meter_value_rows(station, connector_number, samples, session))
-    if session is not None and session.state == SessionState.ACTIVE:
-        _update_live_readings(session, samples)
-    return session
+        rows.extend(_meter_rows(report, session))
+    _insert_meter_rows(rows)
+    _update_live_readings(
+        [(s, r.samples) for r, s in zip(reports, found, strict=True) if s is not None]
+    )
+    return found
 
 
-def _meter_value_rows(station, connector_number, samples, session) -> list[MeterValue]:
-    """Unsaved MeterValue rows for a bulk insert."""
+def _sessions_of(reports: Sequence[MeterReport]) -> dict[tuple[int, str], ChargingSession]:
+    """The sessions the reports name, keyed by (station id, transaction id), in one query."""
+    wanted = {(r.station.pk, str(r.transaction_id)) for r in reports if r.transaction_id}
+    if not wanted:
+        return {}
+    candidates = ChargingSession.objects.filter(
+        station_id__in={station for station, _ in wanted},
+        transaction_id__in={tx for _, tx in wanted},
+    ).only("pk", "station_id", "transaction_id", "state", "meter_start")
+    return {
+        (session.station_id, session.transaction_id): session
+        for session in candidates
+        if (session.station_id, session.transaction_id) in wanted
+    }
+
+
+_METER_COLUMNS = (
+    "station_id",
+    "session_id",
+    "connector_number",
+    "timestamp",
+    "measurand",
+    "phase",
+    "unit",
+    "context",
+    "location",
+    "value",
+    "signed_data",
+)
+
+
+def _meter_rows(report: MeterReport, session: ChargingSession | None) -> list[tuple]:
+    """Rows in _METER_COLUMNS order."""
+    station_id, session_id = report.station.pk, session.pk if session else None
     return [
-        MeterValue(
-            station=station,
-            session=session,
-            connector_number=connector_number,
-            timestamp=sample.timestamp,
-            measurand=sample.measurand,
-            phase=sample.phase,
-            unit=sample.unit,
-            context=sample.context,
-            location=sample.location,
-            value=sample.value,
-            signed_data=sample.signed_data,
+        (
+            station_id,
+            session_id,
+            report.connector_number,
+            sample.timestamp,
+            sample.measurand,
+            sample.phase,
+            sample.unit,
+            sample.context,
+            sample.location,
+            sample.value,
+            sample.signed_data,
         )
-        for sample in samples
+        for sample in report.samples
     ]
 
 
-def _update_live_readings(session: ChargingSession, samples: Sequence[SampledValue]) -> None:
-    """Update a running session's energy and power from the newest readings of a message."""
-    changes = {}
-    register_wh = _latest_total(samples, ENERGY_IMPORT_REGISTER, _TO_WH)
-    if register_wh is not None:
-        energy_wh = max(0, register_wh - session.meter_start)
+def _insert_meter_rows(rows: list[tuple]) -> None:
+    """Insert meter rows: COPY on PostgreSQL (several times an INSERT's speed), else bulk."""
+    if not rows:
+        return
+    connection = connections[MeterValue.objects.db]
+    if connection.vendor == "postgresql":
+        sql = f"COPY {MeterValue._meta.db_table} ({', '.join(_METER_COLUMNS)}) FROM STDIN"
+        started = time.monotonic()
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        if connection.queries_logged:
+            # COPY bypasses Django's cursor wrapper; query budgets and debug tools must see it.
+            connection.queries_log.append(
+                {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
+            )
+        return
+    MeterValue.objects.bulk_create(
+        [MeterValue(**dict(zip(_METER_COLUMNS, row, strict=True))) for row in rows],
+        batch_size=500,
+    )
+
+
+def _update_live_readings(readings: list[tuple[ChargingSession, Sequence[SampledValue]]]) -> None:
+    """Update running sessions' energy and power from the newest readings, in one UPDATE."""
+    energy: dict[int, int] = {}
+    power: dict[int, int] = {}
+    for session, samples in readings:
+        if session.state != SessionState.ACTIVE:
+            continue
+        register_wh = _latest_total(samples, ENERGY_IMPORT_REGISTER, _TO_WH)
+        if register_wh is not None:
+            wh = max(0, register_wh - session.meter_start)
+            energy[session.pk] = max(wh, energy.get(session.pk, 0))
+        power_w = _latest_total(samples, POWER_ACTIVE_IMPORT, _TO_W)
+        if power_w is not None:
+            power[session.pk] = power_w
+    if not energy and not power:
+        return
+    changes = {"updated": timezone.now()}
+    if energy:
         # Registers only count up; an older reading arriving late must not lower the energy.
-        changes["energy_wh"] = Greatest(F("energy_wh"), Value(energy_wh))
-    power_w = _latest_total(samples, POWER_ACTIVE_IMPORT, _TO_W)
-    if power_w is not None:
-        changes["last_power_w"] = power_w
-    if changes:
-        ChargingSession.objects.filter(pk=session.pk, state=SessionState.ACTIVE).update(
-            **changes, updated=timezone.now()
+        changes["energy_wh"] = Greatest(
+            F("energy_wh"), _by_pk(energy, default=F("energy_wh"), field=IntegerField())
         )
+    if power:
+        changes["last_power_w"] = _by_pk(power, default=F("last_power_w"), field=IntegerField())
+    ChargingSession.objects.filter(
+        pk__in=energy.keys() | power.keys(), state=SessionState.ACTIVE
+    ).update(**changes)
+
+
+def _by_pk(values: dict[int, int], *, default, field):
+    """A CASE expression picking each row's value by primary key."""
+    return Case(
+        *(When(pk=pk, then=Value(value)) for pk, value in values.items()),
+        default=default,
+        output_field=field,
+    )
 
 
 def _latest_total(samples: Sequence[SampledValue], measurand: str, factors: dict) -> int | None:
@@ -453,8 +548,8 @@ def stop_session(
     session.save(
         update_fields=["stop", "stop_reason", "state", "meter_stop", "energy_wh", "updated"]
     )
-    MeterValue.objects.bulk_create(
-        _meter_value_rows(station, session.connector.connector_id, samples, session)
+    _insert_meter_rows(
+        _meter_rows(MeterReport(station, session.connector.connector_id, samples), session)
     )
     transaction.on_commit(partial(_enqueue_rating, session.pk))
     return SessionStop(session=session, closed=True, authorization=authorization)

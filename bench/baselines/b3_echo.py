@@ -31,7 +31,9 @@ class EchoConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=text_data)
 
 
-application = ProtocolTypeRouter({"websocket": URLRouter([re_path(OCPP_PATH, EchoConsumer.as_asgi())])})
+application = ProtocolTypeRouter(
+    {"websocket": URLRouter([re_path(OCPP_PATH, EchoConsumer.as_asgi())])}
+)
 
 
 def main(argv=None) -> None:

@@ -63,15 +63,14 @@ def copy_rate(database_url: str, rows: list[tuple]) -> dict:
     with psycopg.connect(database_url) as conn:
         conn.execute(f"DROP TABLE IF EXISTS {SCRATCH_TABLE}")
         # Without foreign keys (LIKE does not copy them): the stations need not exist.
-        conn.execute(
-            f"CREATE TABLE {SCRATCH_TABLE} (LIKE sessions_app_metervalue INCLUDING ALL)"
-        )
+        conn.execute(f"CREATE TABLE {SCRATCH_TABLE} (LIKE sessions_app_metervalue INCLUDING ALL)")
         conn.commit()
         try:
             began = time.perf_counter()
-            with conn.cursor() as cursor, cursor.copy(
-                f"COPY {SCRATCH_TABLE} ({columns}) FROM STDIN"
-            ) as copy:
+            with (
+                conn.cursor() as cursor,
+                cursor.copy(f"COPY {SCRATCH_TABLE} ({columns}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             conn.commit()
@@ -101,9 +100,7 @@ def _sqlite_insert_rate(database_url: str, rows: list[tuple]) -> dict:
         conn.execute(f"CREATE INDEX {SCRATCH_TABLE}_b ON {SCRATCH_TABLE} (station_id, timestamp)")
         conn.commit()
         placeholders = ", ".join("?" for _ in COLUMNS)
-        plain = [
-            (*row[:3], row[3].isoformat(), *row[4:9], str(row[9]), row[10]) for row in rows
-        ]
+        plain = [(*row[:3], row[3].isoformat(), *row[4:9], str(row[9]), row[10]) for row in rows]
         began = time.perf_counter()
         with conn:
             conn.executemany(

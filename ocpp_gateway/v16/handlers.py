@@ -16,14 +16,15 @@ from ocpp.v16.enums import (
 )
 
 from ocpp_gateway.exceptions import PropertyConstraintViolation
-from ocpp_gateway.handlers import without_database
+from ocpp_gateway.handlers import batched, without_database
 from ocpp_gateway.utils import format_ocpp_datetime, parse_ocpp_datetime
 from ocpp_gateway.v16.data_transfer import dispatch_data_transfer
 from organizations.services import authorize_id_tag
 from sessions_app.services import (
+    MeterReport,
     SampledValue,
     parse_meter_value,
-    record_meter_values,
+    record_meter_reports,
     start_session,
     stop_session,
 )
@@ -161,15 +162,21 @@ def on_start_transaction(station: ChargingStation, payload: dict) -> dict:
     return {"transactionId": transaction_id, "idTagInfo": started.authorization.as_id_tag_info()}
 
 
-def on_meter_values(station: ChargingStation, payload: dict) -> dict:
-    """MeterValues: store every sampled value, on the session when the transaction is known."""
+def _meter_report(station: ChargingStation, payload: dict) -> MeterReport:
+    """A MeterValues payload as the version-neutral report (no database)."""
     transaction_id = payload.get("transactionId")
-    record_meter_values(
+    return MeterReport(
         station,
         connector_number=_connector_number(payload, allow_station=True),
         samples=_sampled_values(payload["meterValue"], station),
         transaction_id=str(transaction_id) if transaction_id is not None else None,
     )
+
+
+@batched(_meter_report, record_meter_reports)
+def on_meter_values(station: ChargingStation, payload: dict) -> dict:
+    """MeterValues: store every sampled value, on the session when the transaction is known."""
+    record_meter_reports([_meter_report(station, payload)])
     return {}
 
 

@@ -118,3 +118,48 @@ def test_a_changed_password_is_derived_again(org):
         authenticate_station(station.ocpp_id, Credentials(station.ocpp_id, STATION_PASSWORD))
     fresh = Credentials(station.ocpp_id, "a-completely-new-key-77")
     assert authenticate_station(station.ocpp_id, fresh).pk == station.pk
+
+
+def create_orgs(names):
+    if "Broken" in names:
+        raise ValueError("one bad item")
+    return [create_org(name) for name in names]
+
+
+async def test_batched_jobs_queued_together_are_written_by_one_call(worker):
+    calls = []
+
+    def write(names):
+        calls.append(list(names))
+        return create_orgs(names)
+
+    gate = threading.Event()
+    first = asyncio.ensure_future(worker.run(gate.wait, 10))
+    await asyncio.sleep(0.05)
+    jobs = [asyncio.ensure_future(worker.run_batched(write, name)) for name in ("A", "B", "C")]
+    await asyncio.sleep(0.05)
+    gate.set()
+
+    await first
+    pks = [await job for job in jobs]
+    assert calls == [["A", "B", "C"]]
+    assert len(set(pks)) == 3
+
+
+async def test_a_bad_item_of_a_batch_fails_alone(worker):
+    gate = threading.Event()
+    first = asyncio.ensure_future(worker.run(gate.wait, 10))
+    await asyncio.sleep(0.05)
+    jobs = [
+        asyncio.ensure_future(worker.run_batched(create_orgs, name))
+        for name in ("Good", "Broken", "Fine")
+    ]
+    await asyncio.sleep(0.05)
+    gate.set()
+    await first
+
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    assert isinstance(results[1], ValueError)
+    assert all(isinstance(pk, int) for pk in (results[0], results[2]))
+    names = await worker.run(lambda: sorted(Organization.objects.values_list("name", flat=True)))
+    assert names == ["Fine", "Good"]

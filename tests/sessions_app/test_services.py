@@ -9,8 +9,10 @@ from django.db import DatabaseError
 
 from sessions_app.models import ChargingSession, MeterValue
 from sessions_app.services import (
+    MeterReport,
     SampledValue,
     parse_meter_value,
+    record_meter_reports,
     record_meter_values,
     start_session,
     stop_session,
@@ -299,9 +301,45 @@ def test_a_meter_values_message_is_stored_with_one_insert(
     with django_assert_max_num_queries(5) as captured:
         record_meter_values(station, connector_number=1, samples=samples, transaction_id="501")
 
-    inserts = [q for q in captured.captured_queries if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 1
+    # PostgreSQL takes them by COPY, the other databases by one multi-row INSERT.
+    writes = [q for q in captured.captured_queries if q["sql"].startswith(("INSERT", "COPY"))]
+    assert len(writes) == 1
     assert MeterValue.objects.count() == 30
+
+
+def test_many_stations_meter_reports_are_written_with_one_query_per_table(
+    org, station, session, django_assert_max_num_queries
+):
+    other = ChargingStationFactory(organization=org)
+    other_session = ChargingSessionFactory(station=other, transaction_id="77", meter_start=0)
+    reports = [
+        MeterReport(station, 1, [energy("12000"), power("7200")], transaction_id="501"),
+        MeterReport(other, 1, [energy("3000")], transaction_id="77"),
+        MeterReport(other, 2, [energy("99")], transaction_id="999"),  # unknown: kept on station
+        MeterReport(other, 0, [power("50")]),  # no transaction
+    ]
+
+    # Sessions, rows, live readings, and the savepoint around them.
+    with django_assert_max_num_queries(5):
+        found = record_meter_reports(reports)
+
+    assert [s.pk if s else None for s in found] == [session.pk, other_session.pk, None, None]
+    session.refresh_from_db()
+    other_session.refresh_from_db()
+    assert (session.energy_wh, session.last_power_w) == (2_000, 7_200)
+    assert other_session.energy_wh == 3_000
+    assert MeterValue.objects.filter(session__isnull=True, station=other).count() == 2
+    assert MeterValue.objects.count() == 5
+
+
+def test_a_report_of_a_finished_session_leaves_its_energy_alone(station, session):
+    session.state = "completed"
+    session.energy_wh = 500
+    session.save()
+    record_meter_reports([MeterReport(station, 1, [energy("20000")], transaction_id="501")])
+    session.refresh_from_db()
+    assert session.energy_wh == 500
+    assert MeterValue.objects.filter(session=session).count() == 1
 
 
 def test_stop_closes_the_session_with_energy_and_reason(station, session):
@@ -415,8 +453,8 @@ def test_database_error_in_the_middle_of_a_stop_leaves_the_session_active_and_un
     station, session, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch.object(
-            MeterValue.objects, "bulk_create", side_effect=DatabaseError("disk full")
+        mock.patch(
+            "sessions_app.services._insert_meter_rows", side_effect=DatabaseError("disk full")
         ),
         django_capture_on_commit_callbacks() as callbacks,
         pytest.raises(DatabaseError),
