@@ -120,6 +120,7 @@ class Station:
         "auth",
         "identity",
         "index",
+        "last_ws",
         "meter",
         "reader",
         "source",
@@ -137,6 +138,7 @@ class Station:
         self.auth = f"Basic {token}"
         self.source = SOURCE_ADDRESSES[index % len(SOURCE_ADDRESSES)]
         self.ws = None
+        self.last_ws = None
         self.reader = None
         self.waiting = None  # (unique id, future) of the CALL in flight
         self.transaction_id = None
@@ -190,6 +192,7 @@ class Station:
         finally:
             if self.ws is ws:
                 self.ws = None
+                self.last_ws = ws
                 if self.waiting is not None and not self.waiting[1].done():
                     self.waiting[1].set_exception(CallFailed("closed"))
                 self.worker.on_closed(self)
@@ -322,7 +325,11 @@ class Worker:
         if self.restarting:
             self._spawn_reconnect(station)
         elif not self.expect_close:
-            self.fail("unexpected_close", station.identity)
+            ws = station.last_ws
+            self.fail(
+                "unexpected_close",
+                f"{station.identity}: code {ws.close_code} {ws.close_reason!r}" if ws else "",
+            )
 
     def _spawn_reconnect(self, station: Station) -> None:
         task = self.loop.create_task(

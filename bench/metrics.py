@@ -63,43 +63,39 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU seconds used so far by the given processes (not their children)."""
-    total = 0.0
-    for pid in pids:
-        try:
-            times = psutil.Process(pid).cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
 class CpuMeter:
     """CPU used by a set of processes between start() and stop(), as % of one core."""
 
     def __init__(self, pids_of):
-        # A callable: a server's worker processes may be replaced between two readings.
+        # A callable: a server's workers, or the database's backends, come and go.
         self._pids_of = pids_of
-        self._pids: list[int] = []
-        self._cpu = 0.0
+        self._start: dict[int, float] = {}
         self._wall = 0.0
         self.percent: float | None = None
         self.seconds: float | None = None
 
     def start(self) -> None:
-        self._pids = list(self._pids_of())
-        self._cpu = cpu_seconds(self._pids)
+        self._start = _cpu_by_pid(self._pids_of())
         self._wall = time.monotonic()
 
-    def stop(self) -> float:
-        # Processes that appeared since start() count from zero, so read the union.
-        pids = set(self._pids) | set(self._pids_of())
-        used = cpu_seconds(pids) - self._cpu
+    def stop(self) -> float | None:
+        now = _cpu_by_pid(self._pids_of())
+        # Per process: one that appeared since start() counts from zero; one that ended is lost
+        # (its CPU cannot be read any more), so the figure errs low, never negative.
+        used = sum(cpu - self._start.get(pid, 0.0) for pid, cpu in now.items())
         wall = time.monotonic() - self._wall
         self.seconds = round(used, 3)
         self.percent = round(100 * used / wall, 1) if wall > 0 else None
         return self.percent
+
+
+def _cpu_by_pid(pids) -> dict[int, float]:
+    cpu = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            times = psutil.Process(pid).cpu_times()
+            cpu[pid] = times.user + times.system
+    return cpu
 
 
 def rate(count: int, seconds: float) -> float | None:

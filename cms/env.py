@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Mapping
+from urllib.parse import parse_qs, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -121,3 +122,12 @@ def redis_url(url: str | None) -> str | None:
             f"REDIS_URL={url!r} must start with redis://, rediss:// or unix://"
         )
     return url
+
+
+def redis_db_index(url: str) -> int:
+    """The database index a Redis URL selects (path /N or ?db=N; 0 when neither)."""
+    parsed = urlsplit(url)
+    index = parse_qs(parsed.query).get("db", [""])[0] or parsed.path.strip("/") or "0"
+    if not index.isdigit():
+        raise ImproperlyConfigured(f"REDIS_URL={url!r} selects no numeric database")
+    return int(index)

@@ -12,6 +12,7 @@ from cms.env import (
     env_int,
     env_list,
     env_str,
+    redis_db_index,
     redis_url,
 )
 
@@ -104,7 +105,12 @@ if REDIS_URL:
         "default": {
             # The pub/sub layer keeps command latency low where the list-based layer saturates.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Redis pub/sub ignores the database index of REDIS_URL: without a prefix of their
+            # own, two deployments sharing a Redis would deliver commands to each other.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("CHANNEL_LAYER_PREFIX", f"cms{redis_db_index(REDIS_URL)}"),
+            },
         }
     }
     CACHES = {

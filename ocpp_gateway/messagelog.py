@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from cms.bulk import insert_rows
 from ocpp_gateway.choices import Direction
 from ocpp_gateway.dbworker import db_worker
 from ocpp_gateway.models import OcppMessage
@@ -95,9 +96,7 @@ _FIELDS = (
 
 
 def _write(rows: list[tuple]) -> None:
-    OcppMessage.objects.bulk_create(
-        [OcppMessage(**dict(zip(_FIELDS, row, strict=True))) for row in rows], batch_size=500
-    )
+    insert_rows(OcppMessage, _FIELDS, rows)
 
 
 def purge_old_messages(now=None) -> int:

@@ -1,7 +1,6 @@
 """Writes and business rules of charging sessions and reservations (any OCPP version)."""
 
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,11 +8,10 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 
 from django.db import connections, transaction
-from django.db.models import Case, F, IntegerField, Value, When
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from billing import tasks as billing_tasks
+from cms.bulk import insert_rows
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
 from organizations.models import normalize_uid
@@ -409,64 +407,45 @@ def _meter_rows(report: MeterReport, session: ChargingSession | None) -> list[tu
 
 
 def _insert_meter_rows(rows: list[tuple]) -> None:
-    """Insert meter rows: COPY on PostgreSQL (several times an INSERT's speed), else bulk."""
-    if not rows:
-        return
-    connection = connections[MeterValue.objects.db]
-    if connection.vendor == "postgresql":
-        sql = f"COPY {MeterValue._meta.db_table} ({', '.join(_METER_COLUMNS)}) FROM STDIN"
-        started = time.monotonic()
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-        if connection.queries_logged:
-            # COPY bypasses Django's cursor wrapper; query budgets and debug tools must see it.
-            connection.queries_log.append(
-                {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
-            )
-        return
-    MeterValue.objects.bulk_create(
-        [MeterValue(**dict(zip(_METER_COLUMNS, row, strict=True))) for row in rows],
-        batch_size=500,
-    )
+    """Insert meter rows (COPY on PostgreSQL)."""
+    insert_rows(MeterValue, _METER_COLUMNS, rows)
 
 
 def _update_live_readings(readings: list[tuple[ChargingSession, Sequence[SampledValue]]]) -> None:
-    """Update running sessions' energy and power from the newest readings, in one UPDATE."""
-    energy: dict[int, int] = {}
-    power: dict[int, int] = {}
+    """Update running sessions' energy and power from the newest readings of the messages."""
+    latest: dict[int, list] = {}  # session id -> [energy Wh or None, power W or None]
     for session, samples in readings:
         if session.state != SessionState.ACTIVE:
             continue
+        entry = latest.setdefault(session.pk, [None, None])
         register_wh = _latest_total(samples, ENERGY_IMPORT_REGISTER, _TO_WH)
         if register_wh is not None:
-            wh = max(0, register_wh - session.meter_start)
-            energy[session.pk] = max(wh, energy.get(session.pk, 0))
+            energy_wh = max(0, register_wh - session.meter_start)
+            entry[0] = energy_wh if entry[0] is None else max(entry[0], energy_wh)
         power_w = _latest_total(samples, POWER_ACTIVE_IMPORT, _TO_W)
         if power_w is not None:
-            power[session.pk] = power_w
-    if not energy and not power:
+            entry[1] = power_w
+    params = [
+        (energy_wh, energy_wh, power_w, timezone.now(), pk, SessionState.ACTIVE)
+        for pk, (energy_wh, power_w) in latest.items()
+        if energy_wh is not None or power_w is not None
+    ]
+    if not params:
         return
-    changes = {"updated": timezone.now()}
-    if energy:
-        # Registers only count up; an older reading arriving late must not lower the energy.
-        changes["energy_wh"] = Greatest(
-            F("energy_wh"), _by_pk(energy, default=F("energy_wh"), field=IntegerField())
-        )
-    if power:
-        changes["last_power_w"] = _by_pk(power, default=F("last_power_w"), field=IntegerField())
-    ChargingSession.objects.filter(
-        pk__in=energy.keys() | power.keys(), state=SessionState.ACTIVE
-    ).update(**changes)
-
-
-def _by_pk(values: dict[int, int], *, default, field):
-    """A CASE expression picking each row's value by primary key."""
-    return Case(
-        *(When(pk=pk, then=Value(value)) for pk, value in values.items()),
-        default=default,
-        output_field=field,
+    connection = connections[ChargingSession.objects.db]
+    # Registers only count up: an older reading arriving late must not lower the energy.
+    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
+    table = connection.ops.quote_name(ChargingSession._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET "
+        f"energy_wh = CASE WHEN %s IS NULL THEN energy_wh ELSE {greatest}(energy_wh, %s) END, "
+        "last_power_w = COALESCE(%s, last_power_w), updated = %s "
+        "WHERE id = %s AND state = %s"
     )
+    # One statement, many parameter sets: psycopg pipelines them in one round trip, and
+    # there is no per-row ORM expression to build.
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _latest_total(samples: Sequence[SampledValue], measurand: str, factors: dict) -> int | None:

@@ -10,7 +10,15 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from cms.env import database_config, env_bool, env_choice, env_int, env_list, redis_url
+from cms.env import (
+    database_config,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    redis_db_index,
+    redis_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,6 +30,7 @@ print(json.dumps({
     "engine": settings.DATABASES["default"]["ENGINE"],
     "db_name": str(settings.DATABASES["default"]["NAME"]),
     "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "layer_prefix": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix"),
     "cache": settings.CACHES["default"]["BACKEND"],
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "broker": settings.CELERY_BROKER_URL,
@@ -77,6 +86,21 @@ def test_a_redis_url_selects_redis_for_channels_cache_and_celery():
     assert probe["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert probe["eager"] is False
     assert probe["broker"] == "redis://127.0.0.1:6379/3"
+
+
+def test_the_channel_layer_prefix_follows_the_redis_database_so_deployments_never_cross_talk():
+    # Redis pub/sub channels are global to the server, whatever database index is selected.
+    assert load_settings(REDIS_URL="redis://127.0.0.1:6379/3")["layer_prefix"] == "cms3"
+    assert load_settings(REDIS_URL="redis://127.0.0.1:6379")["layer_prefix"] == "cms0"
+    chosen = load_settings(REDIS_URL="redis://127.0.0.1:6379/3", CHANNEL_LAYER_PREFIX="staging")
+    assert chosen["layer_prefix"] == "staging"
+
+
+def test_redis_db_index_reads_the_path_or_the_db_parameter():
+    assert redis_db_index("redis://h:6379/7") == 7
+    assert redis_db_index("redis://h:6379?db=4") == 4
+    assert redis_db_index("unix:///run/redis.sock?db=2") == 2
+    assert redis_db_index("redis://h:6379/") == 0
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,49 @@
+"""Bulk writes of many rows: COPY on PostgreSQL, one multi-row INSERT elsewhere."""
+
+import time
+from collections.abc import Sequence
+
+from django.db import connections, models
+from psycopg.types.json import Jsonb
+
+
+def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple]) -> int:
+    """Insert plain tuples (in `columns` order, column names) without building model instances."""
+    if not rows:
+        return 0
+    connection = connections[model.objects.db]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=500
+        )
+        return len(rows)
+    by_column = {field.column: field for field in model._meta.concrete_fields}
+    json_columns = [
+        index
+        for index, column in enumerate(columns)
+        if isinstance(by_column[column], models.JSONField)
+    ]
+    if json_columns:
+        rows = [_wrap_json(row, json_columns) for row in rows]
+    sql = (
+        f"COPY {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) FROM STDIN"
+    )
+    started = time.monotonic()
+    # COPY takes rows at several times the speed of INSERT and skips Django's per-row work.
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+    if connection.queries_logged:
+        # COPY bypasses Django's cursor wrapper; query budgets and debug tools must see it.
+        connection.queries_log.append(
+            {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
+        )
+    return len(rows)
+
+
+def _wrap_json(row: tuple, json_columns: list[int]) -> tuple:
+    values = list(row)
+    for index in json_columns:
+        if values[index] is not None:
+            values[index] = Jsonb(values[index])
+    return tuple(values)
