@@ -254,6 +254,12 @@ def reset_dynamic_state() -> None:
             status_at=None,
         )
         Connector.objects.update(status=ConnectorStatus.UNKNOWN, status_at=None)
+    if connection.vendor == "postgresql":
+        # The previous target's dirty pages and dead rows are written and vacuumed now, not by
+        # the checkpointer and autovacuum while the next target is measured.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) stations_chargingstation, stations_connector")
+            cursor.execute("CHECKPOINT")
 
 
 def mark_all_offline() -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
+from typing import NamedTuple
 
 from django.db import connections, transaction
 from django.utils import timezone
@@ -47,9 +48,10 @@ _MAX_METER_VALUE = Decimal(10) ** 14
 _MICRO = Decimal("0.000001")
 
 
-@dataclass(frozen=True)
-class SampledValue:
+class SampledValue(NamedTuple):
     """One measured value, version-neutral; `value` is None when only signed data came."""
+
+    # A named tuple, not a frozen dataclass: a busy gateway builds 20,000 of these a second.
 
     timestamp: datetime
     value: Decimal | None
