@@ -173,6 +173,9 @@ OCPP_CALL_TIMEOUT = env_float("OCPP_CALL_TIMEOUT", 30.0)
 OCPP_MESSAGE_LOG_ENABLED = env_bool("OCPP_MESSAGE_LOG_ENABLED", True)
 OCPP_MESSAGE_LOG_RETENTION_DAYS = env_int("OCPP_MESSAGE_LOG_RETENTION_DAYS", 30, minimum=1)
 OCPP_MESSAGE_LOG_FLUSH_SECONDS = env_float("OCPP_MESSAGE_LOG_FLUSH_SECONDS", 1.0)
+# Garbage collection of a gateway process holding thousands of sockets (ocpp_gateway/gcpolicy.py).
+GC_FREEZE_SECONDS = env_float("GC_FREEZE_SECONDS", 60.0)
+GC_FULL_COLLECT_SECONDS = env_float("GC_FULL_COLLECT_SECONDS", 3600.0)
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {

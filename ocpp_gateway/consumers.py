@@ -9,8 +9,10 @@ from urllib.parse import unquote
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
-from ocpp_gateway import connections, protocol, validation
+from ocpp_gateway import connections, gcpolicy, protocol, validation
 from ocpp_gateway.choices import Direction
 from ocpp_gateway.commands import station_group, status_of_result
 from ocpp_gateway.dbworker import db_worker
@@ -30,6 +32,23 @@ logger = logging.getLogger(__name__)
 # Newest first: the first of these the station offers is the one we speak.
 SUPPORTED_SUBPROTOCOLS = ("ocpp1.6",)
 _UNIQUE_ID_AT_START = re.compile(r'^\s*\[\s*\d\s*,\s*"([^"\\]{1,36})"')
+
+
+# Settings are read through a lazy proxy, too slow for every frame; tests may change them.
+_max_frame_bytes: int | None = None
+
+
+def _read_max_frame_bytes() -> int:
+    global _max_frame_bytes
+    _max_frame_bytes = settings.OCPP_MAX_FRAME_BYTES
+    return _max_frame_bytes
+
+
+@receiver(setting_changed)
+def _reread_settings(setting, **kwargs):
+    global _max_frame_bytes
+    if setting == "OCPP_MAX_FRAME_BYTES":
+        _max_frame_bytes = None
 
 
 def identity_from_scope(scope) -> str:
@@ -73,6 +92,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             logger.warning("refused %s from %s: %s", identity, self._remote(), refusal)
             await self.close()
             return
+        gcpolicy.ensure_started()
         self.handlers = handlers_for(self.version)
         self.accepted = connections.is_accepted(self.station)
         self.group = station_group(self.station.pk)
@@ -117,7 +137,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 protocol.UNKNOWN_UNIQUE_ID, FormationViolation("OCPP-J frames are text, not binary")
             )
             return
-        limit = settings.OCPP_MAX_FRAME_BYTES
+        limit = _max_frame_bytes or _read_max_frame_bytes()
         # Encoding every frame to count bytes costs; only a frame within 4x could be over.
         if len(text_data) > limit or (
             len(text_data) * 4 > limit and len(text_data.encode()) > limit

@@ -5,6 +5,8 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import timezone
 
 from cms.bulk import insert_rows
@@ -22,6 +24,7 @@ class MessageLog:
     """Per-process buffer of OcppMessage rows, flushed every OCPP_MESSAGE_LOG_FLUSH_SECONDS."""
 
     def __init__(self):
+        self.enabled: bool | None = None  # read from settings on first use
         self._rows: list[tuple] = []
         self._timer: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -31,7 +34,10 @@ class MessageLog:
         self, station, direction: Direction, message_type, action, unique_id, payload, raw: str = ""
     ) -> None:
         """Queue one frame (a no-op when logging is off globally or for the station)."""
-        if not settings.OCPP_MESSAGE_LOG_ENABLED:
+        if self.enabled is None:
+            # Settings are read through a lazy proxy: too slow for twice per message.
+            self.enabled = settings.OCPP_MESSAGE_LOG_ENABLED
+        if not self.enabled:
             return
         if station is not None and not station.message_log_enabled:
             return
@@ -107,3 +113,9 @@ def purge_old_messages(now=None) -> int:
 
 
 message_log = MessageLog()
+
+
+@receiver(setting_changed)
+def _reread_settings(setting, **kwargs):
+    if setting == "OCPP_MESSAGE_LOG_ENABLED":
+        message_log.enabled = None
