@@ -47,3 +47,15 @@ def _wrap_json(row: tuple, json_columns: list[int]) -> tuple:
         if values[index] is not None:
             values[index] = Jsonb(values[index])
     return tuple(values)
+
+
+def execute_many(model: type[models.Model], sql: str, params: Sequence[tuple]) -> None:
+    """Run one statement ({table} is the model's table) for many parameter sets at once."""
+    if not params:
+        return
+    connection = connections[model.objects.db]
+    # psycopg pipelines the parameter sets in one round trip; no ORM expression per row.
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql.format(table=connection.ops.quote_name(model._meta.db_table)), params
+        )

@@ -12,7 +12,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from billing import tasks as billing_tasks
-from cms.bulk import insert_rows
+from cms.bulk import execute_many, insert_rows
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
 from organizations.models import normalize_uid
@@ -434,20 +434,16 @@ def _update_live_readings(readings: list[tuple[ChargingSession, Sequence[Sampled
     ]
     if not params:
         return
-    connection = connections[ChargingSession.objects.db]
     # Registers only count up: an older reading arriving late must not lower the energy.
-    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
-    table = connection.ops.quote_name(ChargingSession._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET "
+    greatest = "MAX" if connections[ChargingSession.objects.db].vendor == "sqlite" else "GREATEST"
+    execute_many(
+        ChargingSession,
+        "UPDATE {table} SET "
         f"energy_wh = CASE WHEN %s IS NULL THEN energy_wh ELSE {greatest}(energy_wh, %s) END, "
         "last_power_w = COALESCE(%s, last_power_w), updated = %s "
-        "WHERE id = %s AND state = %s"
+        "WHERE id = %s AND state = %s",
+        params,
     )
-    # One statement, many parameter sets: psycopg pipelines them in one round trip, and
-    # there is no per-row ORM expression to build.
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 def _latest_total(samples: Sequence[SampledValue], measurand: str, factors: dict) -> int | None:

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from cms.bulk import execute_many, insert_rows
 from ocpp_gateway.choices import Direction
 from stations.choices import RegistrationStatus
 from stations.exceptions import StationAssignmentError
@@ -128,7 +128,19 @@ def get_or_create_connector(station: ChargingStation, connector_number: int) -> 
     return connector
 
 
-@transaction.atomic
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """A status report of a station (connector 0) or one of its connectors, version-neutral."""
+
+    station: ChargingStation
+    connector_number: int
+    status: str
+    error_code: str = ""
+    info: str = ""
+    vendor_error_code: str = ""
+    timestamp: datetime | None = None
+
+
 def record_status(
     station: ChargingStation,
     connector_number: int,
@@ -137,57 +149,132 @@ def record_status(
     info: str = "",
     vendor_error_code: str = "",
     timestamp: datetime | None = None,
-) -> StatusEvent:
-    """Record a status report of the station (connector 0) or a connector, newest wins."""
-    timestamp = timestamp or timezone.now()
-    # A queued notification older than the current status is history, not the present:
-    # the conditional UPDATE applies it only if it is not older than what we have.
-    not_older = Q(status_at__isnull=True) | Q(status_at__lte=timestamp)
-    connector = None
-    if connector_number == 0:
-        applied = (
-            ChargingStation.objects.filter(not_older, pk=station.pk).update(
-                status=status,
-                error_code=error_code,
-                vendor_error_code=vendor_error_code,
-                status_at=timestamp,
-                updated=timezone.now(),
-            )
-            > 0
-        )
-        if applied:
-            station.status, station.error_code = status, error_code
-            station.vendor_error_code, station.status_at = vendor_error_code, timestamp
-    else:
-        connector = get_or_create_connector(station, connector_number)
-        applied = (
-            Connector.objects.filter(not_older, pk=connector.pk).update(
-                status=status,
-                error_code=error_code,
-                vendor_error_code=vendor_error_code,
-                info=info,
-                status_at=timestamp,
-            )
-            > 0
-        )
-    if not applied:
-        logger.info(
-            "Station %s connector %d: status %s of %s is older than the current one; history only.",
-            station.ocpp_id,
-            connector_number,
-            status,
-            timestamp.isoformat(),
-        )
-    return StatusEvent.objects.create(
-        station=station,
-        connector=connector,
-        connector_number=connector_number,
-        status=status,
-        error_code=error_code,
-        vendor_error_code=vendor_error_code,
-        info=info,
-        timestamp=timestamp,
+) -> bool:
+    """Record one status report, newest wins; whether it became the current status."""
+    report = StatusReport(
+        station, connector_number, status, error_code, info, vendor_error_code, timestamp
     )
+    return record_status_reports([report])[0]
+
+
+_EVENT_COLUMNS = (
+    "station_id",
+    "connector_id",
+    "connector_number",
+    "status",
+    "error_code",
+    "vendor_error_code",
+    "info",
+    "timestamp",
+    "received_at",
+)
+
+
+@transaction.atomic
+def record_status_reports(reports: list[StatusReport]) -> list[bool]:
+    """Record many status reports in a few queries; True where one became the current status."""
+    now = timezone.now()
+    connectors = _connectors_of(reports)
+    station_ids = {r.station.pk for r in reports if r.connector_number == 0}
+    station_status_at = dict(
+        ChargingStation.objects.filter(pk__in=station_ids).values_list("pk", "status_at")
+    )
+    station_updates, connector_updates, events, applied = [], [], [], []
+    for report in reports:
+        timestamp = report.timestamp or now
+        if report.connector_number == 0:
+            current, connector = station_status_at.get(report.station.pk), None
+        else:
+            connector = connectors[(report.station.pk, report.connector_number)]
+            current = connector.status_at
+        # A queued notification older than the current status is history, not the present.
+        newest = current is None or current <= timestamp
+        applied.append(newest)
+        if not newest:
+            logger.info(
+                "Station %s connector %d: status %s of %s is older than the current one; "
+                "history only.",
+                report.station.ocpp_id,
+                report.connector_number,
+                report.status,
+                timestamp.isoformat(),
+            )
+        elif connector is None:
+            station_status_at[report.station.pk] = timestamp
+            station_updates.append(
+                (
+                    report.status,
+                    report.error_code,
+                    report.vendor_error_code,
+                    timestamp,
+                    now,
+                    report.station.pk,
+                    timestamp,
+                )
+            )
+            station = report.station
+            station.status, station.error_code = report.status, report.error_code
+            station.vendor_error_code, station.status_at = report.vendor_error_code, timestamp
+        else:
+            connector.status_at = timestamp
+            connector_updates.append(
+                (
+                    report.status,
+                    report.error_code,
+                    report.vendor_error_code,
+                    report.info,
+                    timestamp,
+                    connector.pk,
+                    timestamp,
+                )
+            )
+        events.append(
+            (
+                report.station.pk,
+                connector.pk if connector else None,
+                report.connector_number,
+                report.status,
+                report.error_code,
+                report.vendor_error_code,
+                report.info,
+                timestamp,
+                now,
+            )
+        )
+    # The WHERE repeats the newest-wins rule, so a concurrent writer can never be overtaken.
+    execute_many(
+        ChargingStation,
+        "UPDATE {table} SET status = %s, error_code = %s, vendor_error_code = %s, "
+        "status_at = %s, updated = %s WHERE id = %s AND (status_at IS NULL OR status_at <= %s)",
+        station_updates,
+    )
+    execute_many(
+        Connector,
+        "UPDATE {table} SET status = %s, error_code = %s, vendor_error_code = %s, info = %s, "
+        "status_at = %s WHERE id = %s AND (status_at IS NULL OR status_at <= %s)",
+        connector_updates,
+    )
+    insert_rows(StatusEvent, _EVENT_COLUMNS, events)
+    return applied
+
+
+def _connectors_of(reports: list[StatusReport]) -> dict[tuple[int, int], Connector]:
+    """The reports' connectors by (station id, number), in one query; unknown ones created."""
+    wanted = {(r.station.pk, r.connector_number) for r in reports if r.connector_number}
+    if not wanted:
+        return {}
+    found = {
+        (c.station_id, c.connector_id): c
+        for c in Connector.objects.filter(
+            station_id__in={station for station, _ in wanted},
+            connector_id__in={number for _, number in wanted},
+        ).only("pk", "station_id", "connector_id", "status_at")
+    }
+    for report in reports:
+        key = (report.station.pk, report.connector_number)
+        if report.connector_number and key not in found:
+            found[key] = get_or_create_connector(report.station, report.connector_number)
+    return found
 
 
 @transaction.atomic

@@ -30,11 +30,12 @@ from sessions_app.services import (
 )
 from stations.models import ChargingStation
 from stations.services import (
+    StatusReport,
     record_boot,
     record_data_transfer,
     record_diagnostics_status,
     record_firmware_status,
-    record_status,
+    record_status_reports,
 )
 
 logger = logging.getLogger(__name__)
@@ -123,10 +124,10 @@ def on_heartbeat(station: ChargingStation, payload: dict) -> dict:
     return {"currentTime": format_ocpp_datetime(timezone.now())}
 
 
-def on_status_notification(station: ChargingStation, payload: dict) -> dict:
-    """StatusNotification: record the status of the station (connector 0) or a connector."""
+def _status_report(station: ChargingStation, payload: dict) -> StatusReport:
+    """A StatusNotification payload as the version-neutral report (no database)."""
     error_code = payload["errorCode"]
-    record_status(
+    return StatusReport(
         station,
         _connector_number(payload, allow_station=True),
         payload["status"],
@@ -136,6 +137,12 @@ def on_status_notification(station: ChargingStation, payload: dict) -> dict:
         vendor_error_code=payload.get("vendorErrorCode", ""),
         timestamp=_optional_timestamp(payload),
     )
+
+
+@batched(_status_report, record_status_reports)
+def on_status_notification(station: ChargingStation, payload: dict) -> dict:
+    """StatusNotification: record the status of the station (connector 0) or a connector."""
+    record_status_reports([_status_report(station, payload)])
     return {}
 
 

@@ -3,16 +3,19 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.utils import timezone
 
 from stations.choices import RegistrationStatus
 from stations.models import ChargingStation, Connector, StationDataTransfer, StatusEvent
 from stations.services import (
+    StatusReport,
     get_or_create_connector,
     record_boot,
     record_data_transfer,
     record_diagnostics_status,
     record_firmware_status,
     record_status,
+    record_status_reports,
 )
 from tests.factories import ChargingSessionFactory, ChargingStationFactory
 
@@ -159,7 +162,7 @@ def test_status_of_an_unknown_connector_creates_it_on_its_own_evse(station):
 def test_older_queued_status_is_history_and_does_not_overwrite_the_newer_one(station):
     record_status(station, 1, "Charging", timestamp=T1)
 
-    record_status(station, 1, "Preparing", timestamp=T0)
+    assert record_status(station, 1, "Preparing", timestamp=T0) is False
 
     connector = station.connectors.get(connector_id=1)
     assert (connector.status, connector.status_at) == ("Charging", T1)
@@ -175,10 +178,36 @@ def test_older_queued_station_status_does_not_overwrite_the_newer_one(station):
 
 
 def test_status_without_timestamp_is_stamped_now(station):
-    event = record_status(station, 1, "Available")
+    before = timezone.now()
+    assert record_status(station, 1, "Available") is True
 
-    assert event.timestamp is not None
+    event = StatusEvent.objects.get(station=station)
+    assert event.timestamp >= before
     assert station.connectors.get(connector_id=1).status_at == event.timestamp
+
+
+def test_many_status_reports_are_recorded_with_a_few_queries(
+    org, station, django_assert_max_num_queries
+):
+    other = ChargingStationFactory(organization=org)
+    record_status(other, 1, "Charging", timestamp=T1)
+    reports = [
+        StatusReport(station, 0, "Available", timestamp=T0),
+        StatusReport(station, 1, "Preparing", info="plugged", timestamp=T0),
+        StatusReport(other, 1, "Available", timestamp=T0),  # older than Charging at T1
+        StatusReport(other, 2, "Faulted", error_code="GroundFailure", timestamp=T1),
+    ]
+
+    # Connectors, station times, two UPDATEs, the events, and the savepoint around them.
+    with django_assert_max_num_queries(7):
+        applied = record_status_reports(reports)
+
+    assert applied == [True, True, False, True]
+    assert ChargingStation.objects.get(pk=station.pk).status == "Available"
+    assert station.connectors.get(connector_id=1).info == "plugged"
+    statuses = dict(other.connectors.values_list("connector_id", "status"))
+    assert statuses == {1: "Charging", 2: "Faulted"}
+    assert StatusEvent.objects.count() == 5  # every report is history, current or not
 
 
 def test_get_or_create_connector_returns_the_existing_connector(station):
