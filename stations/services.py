@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from cms.bulk import execute_many, insert_rows
@@ -57,61 +58,84 @@ BOOT_FIELDS = (
 )
 
 
-@transaction.atomic
-def record_boot(
-    station: ChargingStation,
-    *,
-    vendor: str | None = None,
-    model: str | None = None,
-    serial_number: str | None = None,
-    firmware_version: str | None = None,
-    iccid: str | None = None,
-    imsi: str | None = None,
-    meter_type: str | None = None,
-    meter_serial_number: str | None = None,
-    booted_at: datetime | None = None,
-) -> BootResult:
-    """Store what a booting station reports about itself and decide its registration status."""
-    # Lock and reload: support staff may have assigned or rejected the station since it
-    # connected, and the consumer's instance must learn that now.
-    station.refresh_from_db(from_queryset=ChargingStation.objects.select_for_update())
-    reported = {
-        "vendor": vendor,
-        "model": model,
-        "serial_number": serial_number,
-        "firmware_version": firmware_version,
-        "iccid": iccid,
-        "imsi": imsi,
-        "meter_type": meter_type,
-        "meter_serial_number": meter_serial_number,
-    }
-    update_fields = ["last_boot", "updated"]
-    for name in BOOT_FIELDS:
-        value = reported[name]
-        # A property the boot leaves out tells us nothing: keep what staff may have entered.
-        if value is None:
-            continue
-        max_length = ChargingStation._meta.get_field(name).max_length
-        setattr(station, name, value.strip()[:max_length])
-        update_fields.append(name)
-    station.last_boot = booted_at or timezone.now()
-    station.save(update_fields=update_fields)
+@dataclass(frozen=True, slots=True)
+class BootReport:
+    """What a booting station reports about itself; None means "not reported"."""
 
+    station: ChargingStation
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+    booted_at: datetime | None = None
+
+
+def record_boot(station: ChargingStation, **reported) -> BootResult:
+    """Store what a booting station reports about itself and decide its registration status."""
+    return record_boots([BootReport(station, **reported)])[0]
+
+
+@transaction.atomic
+def record_boots(reports: list[BootReport]) -> list[BootResult]:
+    """Record many stations' boots in a few queries; each one's registration status, in order."""
+    ids = [r.station.pk for r in reports]
+    # Lock and reload: support staff may have assigned or rejected a station since it
+    # connected, and the consumer's instance must learn that now.
+    fresh = {s.pk: s for s in ChargingStation.objects.select_for_update().filter(pk__in=ids)}
     # The station restarted: sessions it still had running are lost on its side unless its
     # queue reports them (StopTransaction after a power failure), so they stay open here.
-    open_sessions = station.charging_sessions.active().count()
-    if open_sessions:
-        logger.info(
-            "Station %s booted with %d session(s) still active.", station.ocpp_id, open_sessions
+    open_sessions = dict(
+        ChargingStation.objects.filter(pk__in=ids, charging_sessions__state="active")
+        .annotate(n=Count("charging_sessions"))
+        .values_list("pk", "n")
+    )
+    now = timezone.now()
+    updates, results = [], []
+    for report in reports:
+        station = report.station
+        for field in ChargingStation._meta.concrete_fields:
+            setattr(station, field.attname, getattr(fresh[station.pk], field.attname))
+        values = []
+        for name in BOOT_FIELDS:
+            value = getattr(report, name)
+            # A property the boot leaves out tells us nothing: keep what staff may have entered.
+            if value is not None:
+                value = value.strip()[: ChargingStation._meta.get_field(name).max_length]
+                setattr(station, name, value)
+            values.append(value)
+        station.last_boot = report.booted_at or now
+        updates.append((*values, station.last_boot, now, station.pk))
+        if open_sessions.get(station.pk):
+            logger.info(
+                "Station %s booted with %d session(s) still active.",
+                station.ocpp_id,
+                open_sessions[station.pk],
+            )
+        results.append(
+            BootResult(
+                registration_status=_registration(station), interval=station.heartbeat_interval
+            )
         )
+    assignments = ", ".join(f"{name} = COALESCE(%s, {name})" for name in BOOT_FIELDS)
+    execute_many(
+        ChargingStation,
+        f"UPDATE {{table}} SET {assignments}, last_boot = %s, updated = %s WHERE id = %s",
+        updates,
+    )
+    return results
 
+
+def _registration(station: ChargingStation) -> RegistrationStatus:
+    """What a booting station is told: pending in the pool, else what staff decided."""
     if station.organization_id is None:
-        status = RegistrationStatus.PENDING
-    elif station.registration_status in (RegistrationStatus.PENDING, RegistrationStatus.REJECTED):
-        status = RegistrationStatus(station.registration_status)
-    else:
-        status = RegistrationStatus.ACCEPTED
-    return BootResult(registration_status=status, interval=station.heartbeat_interval)
+        return RegistrationStatus.PENDING
+    if station.registration_status in (RegistrationStatus.PENDING, RegistrationStatus.REJECTED):
+        return RegistrationStatus(station.registration_status)
+    return RegistrationStatus.ACCEPTED
 
 
 def get_or_create_connector(station: ChargingStation, connector_number: int) -> Connector:

@@ -30,8 +30,10 @@ from sessions_app.services import (
 )
 from stations.models import ChargingStation
 from stations.services import (
+    BootReport,
+    BootResult,
     StatusReport,
-    record_boot,
+    record_boots,
     record_data_transfer,
     record_diagnostics_status,
     record_firmware_status,
@@ -96,26 +98,35 @@ def _sampled_values(meter_values: list[dict], station: ChargingStation) -> list[
     return samples
 
 
-def on_boot_notification(station: ChargingStation, payload: dict) -> dict:
-    """BootNotification: store what the station reports and tell it whether it is accepted."""
-    # chargeBoxSerialNumber is the deprecated name some older firmware still sends.
-    serial_number = payload.get("chargePointSerialNumber") or payload.get("chargeBoxSerialNumber")
-    result = record_boot(
+def _boot_report(station: ChargingStation, payload: dict) -> BootReport:
+    """A BootNotification payload as the version-neutral report (no database)."""
+    return BootReport(
         station,
         vendor=payload["chargePointVendor"],
         model=payload["chargePointModel"],
-        serial_number=serial_number,
+        # chargeBoxSerialNumber is the deprecated name some older firmware still sends.
+        serial_number=payload.get("chargePointSerialNumber")
+        or payload.get("chargeBoxSerialNumber"),
         firmware_version=payload.get("firmwareVersion"),
         iccid=payload.get("iccid"),
         imsi=payload.get("imsi"),
         meter_type=payload.get("meterType"),
         meter_serial_number=payload.get("meterSerialNumber"),
     )
+
+
+def _boot_answer(result: BootResult) -> dict:
     return {
         "status": str(result.registration_status),
         "currentTime": format_ocpp_datetime(timezone.now()),
         "interval": result.interval,
     }
+
+
+@batched(_boot_report, record_boots, _boot_answer)
+def on_boot_notification(station: ChargingStation, payload: dict) -> dict:
+    """BootNotification: store what the station reports and tell it whether it is accepted."""
+    return _boot_answer(record_boots([_boot_report(station, payload)])[0])
 
 
 @without_database

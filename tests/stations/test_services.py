@@ -8,9 +8,11 @@ from django.utils import timezone
 from stations.choices import RegistrationStatus
 from stations.models import ChargingStation, Connector, StationDataTransfer, StatusEvent
 from stations.services import (
+    BootReport,
     StatusReport,
     get_or_create_connector,
     record_boot,
+    record_boots,
     record_data_transfer,
     record_diagnostics_status,
     record_firmware_status,
@@ -184,6 +186,30 @@ def test_status_without_timestamp_is_stamped_now(station):
     event = StatusEvent.objects.get(station=station)
     assert event.timestamp >= before
     assert station.connectors.get(connector_id=1).status_at == event.timestamp
+
+
+def test_many_boots_are_recorded_with_a_few_queries_and_each_learns_its_own_status(
+    org, other_org, station, django_assert_max_num_queries
+):
+    pending = ChargingStationFactory(organization=None, site=None, registration_status="Pending")
+    rejected = ChargingStationFactory(organization=other_org)
+    ChargingStation.objects.filter(pk=rejected.pk).update(registration_status="Rejected")
+    reports = [
+        BootReport(station, vendor=" ABB ", model="Terra AC", firmware_version="1.2"),
+        BootReport(pending, vendor="Alfen", model="Eve"),
+        BootReport(rejected, vendor="Wallbox", model="Pulsar"),  # staff rejected it meanwhile
+    ]
+
+    # Lock, open sessions, one UPDATE, and the savepoint around them.
+    with django_assert_max_num_queries(5):
+        results = record_boots(reports)
+
+    assert [r.registration_status for r in results] == ["Accepted", "Pending", "Rejected"]
+    assert rejected.registration_status == "Rejected"  # the caller's instance learnt it
+    stored = ChargingStation.objects.get(pk=station.pk)
+    assert (stored.vendor, stored.model, stored.firmware_version) == ("ABB", "Terra AC", "1.2")
+    assert stored.last_boot is not None
+    assert ChargingStation.objects.get(pk=pending.pk).vendor == "Alfen"
 
 
 def test_many_status_reports_are_recorded_with_a_few_queries(
