@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.db import connections, models
 from psycopg.types.json import Jsonb
@@ -54,6 +55,14 @@ def execute_many(model: type[models.Model], sql: str, params: Sequence[tuple]) -
     if not params:
         return
     connection = connections[model.objects.db]
+    if connection.vendor != "postgresql":
+        # Raw parameters skip Django's adaptation: SQLite must get datetimes in Django's text
+        # format, or comparisons with the values the ORM wrote go wrong.
+        adapt = connection.ops.adapt_datetimefield_value
+        params = [
+            tuple(adapt(value) if isinstance(value, datetime) else value for value in row)
+            for row in params
+        ]
     # psycopg pipelines the parameter sets in one round trip; no ORM expression per row.
     with connection.cursor() as cursor:
         cursor.executemany(

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cms.bulk import execute_many
 from ocpp_gateway.dbworker import db_worker
 from stations.choices import ConnectionState, RegistrationStatus, SecurityProfile
 from stations.models import ChargingStation
@@ -38,6 +39,10 @@ class Credentials:
     password: str
 
 
+# authenticate_station looks the station up itself unless the caller already did.
+_LOOK_UP = object()
+
+
 class HandshakeRefused(Exception):
     """The station may not connect; the message says why (for the log, not the station)."""
 
@@ -59,15 +64,18 @@ def parse_basic_auth(header_value: bytes | None) -> Credentials | None:
     return Credentials(username, password)
 
 
-def authenticate_station(identity: str, credentials: Credentials | None) -> ChargingStation:
+def authenticate_station(
+    identity: str, credentials: Credentials | None, station: ChargingStation | None = _LOOK_UP
+) -> ChargingStation:
     """Return the station allowed to connect as `identity`, or raise HandshakeRefused."""
     if credentials is not None and credentials.username != identity:
         raise HandshakeRefused(f"Basic auth username {credentials.username!r} is not the identity")
-    station = (
-        ChargingStation.objects.select_related("organization", "site")
-        .filter(ocpp_id=identity)
-        .first()
-    )
+    if station is _LOOK_UP:
+        station = (
+            ChargingStation.objects.select_related("organization", "site")
+            .filter(ocpp_id=identity)
+            .first()
+        )
     if station is None:
         return _register_unknown(identity, credentials)
     if station.security_profile == SecurityProfile.NONE:
@@ -98,12 +106,59 @@ def _password_matches(station: ChargingStation, password: str) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """A station's WebSocket handshake, as the consumer saw it."""
+
+    identity: str
+    credentials: Credentials | None
+    version: str
+    remote_address: str
+
+
 def open_connection(
     identity: str, credentials: Credentials | None, version: str, remote_address: str
 ) -> tuple[ChargingStation, datetime]:
-    """Authenticate the handshake and mark the station online: one database job."""
-    station = authenticate_station(identity, credentials)
-    return station, mark_connected(station, version, remote_address)
+    """Authenticate one handshake and mark the station online, or raise HandshakeRefused."""
+    outcome = open_connections([Handshake(identity, credentials, version, remote_address)])[0]
+    if isinstance(outcome, HandshakeRefused):
+        raise outcome
+    return outcome
+
+
+def open_connections(
+    handshakes: list[Handshake],
+) -> list[tuple[ChargingStation, datetime] | HandshakeRefused]:
+    """Authenticate many handshakes and mark the stations online, with a few queries in all."""
+    known = {
+        station.ocpp_id: station
+        for station in ChargingStation.objects.select_related("organization", "site").filter(
+            ocpp_id__in={h.identity for h in handshakes}
+        )
+    }
+    now = timezone.now()
+    outcomes, online = [], []
+    for handshake in handshakes:
+        try:
+            station = authenticate_station(
+                handshake.identity, handshake.credentials, known.get(handshake.identity)
+            )
+        except HandshakeRefused as refusal:
+            outcomes.append(refusal)
+            continue
+        remote_address = handshake.remote_address[:64]
+        station.connection_state = ConnectionState.ONLINE
+        station.connected_since = station.last_seen = now
+        station.ocpp_version, station.remote_address = handshake.version, remote_address
+        online.append((now, now, handshake.version, remote_address, now, station.pk))
+        outcomes.append((station, now))
+    execute_many(
+        ChargingStation,
+        "UPDATE {table} SET connection_state = 'online', connected_since = %s, last_seen = %s, "
+        "ocpp_version = %s, remote_address = %s, updated = %s WHERE id = %s",
+        online,
+    )
+    return outcomes
 
 
 def _register_unknown(identity: str, credentials: Credentials | None) -> ChargingStation:
@@ -127,24 +182,6 @@ def _register_unknown(identity: str, credentials: Credentials | None) -> Chargin
         return authenticate_station(identity, credentials)
     logger.info("registered unknown station %s in the unassigned pool", identity)
     return station
-
-
-def mark_connected(station: ChargingStation, version: str, remote_address: str) -> datetime:
-    """Record that the station holds a connection now; returns the connection's start time."""
-    now = timezone.now()
-    ChargingStation.objects.filter(pk=station.pk).update(
-        connection_state=ConnectionState.ONLINE,
-        connected_since=now,
-        last_seen=now,
-        ocpp_version=version,
-        remote_address=remote_address[:64],
-        updated=now,
-    )
-    station.connection_state = ConnectionState.ONLINE
-    station.connected_since = station.last_seen = now
-    station.ocpp_version = version
-    station.remote_address = remote_address[:64]
-    return now
 
 
 def mark_disconnected(station_id: int, connected_since: datetime) -> bool:

@@ -85,9 +85,12 @@ class OcppConsumer(AsyncWebsocketConsumer):
         headers = dict(self.scope.get("headers") or [])
         try:
             credentials = connections.parse_basic_auth(headers.get(b"authorization"))
-            self.station, self.connected_since = await db_worker.run(
-                connections.open_connection, identity, credentials, self.version, self._remote()
-            )
+            handshake = connections.Handshake(identity, credentials, self.version, self._remote())
+            # Batched: after an outage thousands of stations shake hands in the same second.
+            outcome = await db_worker.run_batched(connections.open_connections, handshake)
+            if isinstance(outcome, connections.HandshakeRefused):
+                raise outcome
+            self.station, self.connected_since = outcome
         except connections.HandshakeRefused as refusal:
             logger.warning("refused %s from %s: %s", identity, self._remote(), refusal)
             await self.close()

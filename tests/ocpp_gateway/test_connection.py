@@ -167,14 +167,35 @@ async def test_a_second_connection_replaces_the_first(ocpp_server, make_station,
     await second.close()
 
 
+def test_many_handshakes_are_checked_together_and_only_the_good_ones_go_online(org):
+    from ocpp_gateway.connections import Credentials, Handshake, HandshakeRefused, open_connections
+
+    good, bad = ChargingStationFactory(organization=org), ChargingStationFactory(organization=org)
+    outcomes = open_connections(
+        [
+            Handshake(good.ocpp_id, Credentials(good.ocpp_id, STATION_PASSWORD), "ocpp1.6", "a"),
+            Handshake(bad.ocpp_id, Credentials(bad.ocpp_id, "wrong-password"), "ocpp1.6", "b"),
+            Handshake("NOBODY", None, "ocpp1.6", "c"),
+        ]
+    )
+
+    assert outcomes[0][0].pk == good.pk
+    assert isinstance(outcomes[1], HandshakeRefused)
+    assert isinstance(outcomes[2], HandshakeRefused)
+    states = dict(ChargingStation.objects.values_list("ocpp_id", "connection_state"))
+    assert states == {good.ocpp_id: ConnectionState.ONLINE, bad.ocpp_id: ConnectionState.OFFLINE}
+
+
 def test_a_stale_connection_does_not_mark_a_reconnected_station_offline(org):
     from django.utils import timezone
 
-    from ocpp_gateway.connections import mark_connected
+    from ocpp_gateway.connections import Credentials, open_connection
 
     station = ChargingStationFactory(organization=org)
-    old = mark_connected(station, "ocpp1.6", "127.0.0.1:1")
-    mark_connected(station, "ocpp1.6", "127.0.0.1:2")
+    credentials = Credentials(station.ocpp_id, STATION_PASSWORD)
+    _, old = open_connection(station.ocpp_id, credentials, "ocpp1.6", "127.0.0.1:1")
+    _, new = open_connection(station.ocpp_id, credentials, "ocpp1.6", "127.0.0.1:2")
+    assert new > old
     assert not mark_disconnected(station.pk, old)
     station.refresh_from_db()
     assert station.connection_state == ConnectionState.ONLINE
