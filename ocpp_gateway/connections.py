@@ -150,11 +150,13 @@ def open_connections(
         station.connection_state = ConnectionState.ONLINE
         station.connected_since = station.last_seen = now
         station.ocpp_version, station.remote_address = handshake.version, remote_address
-        online.append((now, now, handshake.version, remote_address, now, station.pk))
+        online.append(
+            (ConnectionState.ONLINE, now, now, handshake.version, remote_address, now, station.pk)
+        )
         outcomes.append((station, now))
     execute_many(
         ChargingStation,
-        "UPDATE {table} SET connection_state = 'online', connected_since = %s, last_seen = %s, "
+        "UPDATE {table} SET connection_state = %s, connected_since = %s, last_seen = %s, "
         "ocpp_version = %s, remote_address = %s, updated = %s WHERE id = %s",
         online,
     )
@@ -184,14 +186,16 @@ def _register_unknown(identity: str, credentials: Credentials | None) -> Chargin
     return station
 
 
-def mark_disconnected(station_id: int, connected_since: datetime) -> bool:
-    """Mark the station offline unless a newer connection has replaced this one."""
+def mark_many_disconnected(closed: list[tuple[int, datetime]]) -> list[None]:
+    """Mark stations offline unless a newer connection replaced the one that closed."""
     now = timezone.now()
-    return bool(
-        ChargingStation.objects.filter(pk=station_id, connected_since=connected_since).update(
-            connection_state=ConnectionState.OFFLINE, last_seen=now, updated=now
-        )
+    execute_many(
+        ChargingStation,
+        "UPDATE {table} SET connection_state = %s, last_seen = %s, updated = %s "
+        "WHERE id = %s AND connected_since = %s",
+        [(ConnectionState.OFFLINE, now, now, pk, since) for pk, since in closed],
     )
+    return [None] * len(closed)
 
 
 def touch_last_seen(station_ids: list[int], when: datetime) -> int:

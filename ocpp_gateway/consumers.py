@@ -122,8 +122,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(self.group, self.channel_name)
         await self._abandon_calls()
         if self.connected_since is not None:
-            await db_worker.run(
-                connections.mark_disconnected, self.station.pk, self.connected_since
+            await db_worker.run_batched(
+                connections.mark_many_disconnected, (self.station.pk, self.connected_since)
             )
         logger.info("%s disconnected (code %s)", self.station.ocpp_id, code)
 

@@ -8,7 +8,7 @@ import websockets
 from ocpp.v16 import call
 from ocpp.v16.enums import RegistrationStatus
 
-from ocpp_gateway.connections import mark_disconnected
+from ocpp_gateway.connections import mark_many_disconnected
 from stations.choices import ConnectionState, SecurityProfile
 from stations.models import ChargingStation
 from tests.factories import STATION_PASSWORD, ChargingStationFactory
@@ -196,7 +196,10 @@ def test_a_stale_connection_does_not_mark_a_reconnected_station_offline(org):
     _, old = open_connection(station.ocpp_id, credentials, "ocpp1.6", "127.0.0.1:1")
     _, new = open_connection(station.ocpp_id, credentials, "ocpp1.6", "127.0.0.1:2")
     assert new > old
-    assert not mark_disconnected(station.pk, old)
+    mark_many_disconnected([(station.pk, old)])
     station.refresh_from_db()
     assert station.connection_state == ConnectionState.ONLINE
+    mark_many_disconnected([(station.pk, new)])
+    station.refresh_from_db()
+    assert station.connection_state == ConnectionState.OFFLINE
     assert station.last_seen <= timezone.now()
