@@ -84,20 +84,24 @@ def _time_out(future: asyncio.Future) -> None:
 class Window:
     """The measured part of an operation: answers received in [start, end) count."""
 
-    __slots__ = ("acked", "acked_total", "end", "samples", "start")
+    __slots__ = ("acked", "acked_total", "answered_at", "end", "samples", "start")
 
     def __init__(self, start: float = 0.0, end: float = math.inf):
         self.start, self.end = start, end
         self.samples = array("d")
+        # When each sample's answer came (monotonic): a timeline shows periodic stalls.
+        self.answered_at = array("d")
         self.acked = 0
         # Every answer of the operation, warm-up and drain included (S5 checks rows against it).
         self.acked_total = 0
 
     def record(self, latency: float) -> None:
         self.acked_total += 1
-        if self.start <= time.monotonic() < self.end:
+        now = time.monotonic()
+        if self.start <= now < self.end:
             self.acked += 1
             self.samples.append(latency)
+            self.answered_at.append(now)
 
 
 class ConnectWindow(Window):
@@ -118,6 +122,7 @@ class Station:
 
     __slots__ = (
         "auth",
+        "busy",
         "identity",
         "index",
         "last_ws",
@@ -141,6 +146,8 @@ class Station:
         self.last_ws = None
         self.reader = None
         self.waiting = None  # (unique id, future) of the CALL in flight
+        # Set when an open-loop CALL is scheduled, before its task runs: one CALL at a time.
+        self.busy = False
         self.transaction_id = None
         self.meter = 1_000_000 + index * 1000
 
@@ -287,6 +294,7 @@ class Worker:
         self.reconnects: set[asyncio.Task] = set()
         self.reconnect_window: ConnectWindow | None = None
         self.deadline = math.inf
+        self.restart_cpu = 0.0
         self.loop = None
 
     def uid(self) -> str:
@@ -465,6 +473,7 @@ class Worker:
         self.restarting = True
         self.deadline = deadline
         self.reconnect_window = ConnectWindow()
+        self.restart_cpu = time.process_time()
         return {}
 
     async def op_await_restart(self) -> dict:
@@ -482,7 +491,11 @@ class Worker:
             task.cancel()
         await asyncio.gather(*self.reconnects, return_exceptions=True)
         self.reconnects.clear()
-        return self._connect_result(self.reconnect_window)
+        # The reconnects began before this operation did: CPU counts from prepare_restart.
+        return {
+            **self._connect_result(self.reconnect_window),
+            "cpu_seconds": time.process_time() - self.restart_cpu,
+        }
 
     # --- transactions ----------------------------------------------------------------------
 
@@ -541,6 +554,7 @@ class Worker:
         await asyncio.gather(*(loop(s) for s in self.station_list))
         return {
             "samples": window.samples,
+            "answered_at": window.answered_at,
             "acked": window.acked,
             "acked_total": window.acked_total,
             "cpu_seconds": cpu.get("end", time.process_time()) - cpu.get("start", 0.0),
@@ -584,9 +598,10 @@ class Worker:
                 # Evenly spread: every station in turn, one after the other.
                 station = everyone[turn % len(everyone)] if everyone else None
                 turn += 1
-            if station is None or station.waiting is not None or station.ws is None:
+            if station is None or station.busy or station.ws is None:
                 skipped += 1
                 continue
+            station.busy = True
             sent[action] += 1
             task = self.loop.create_task(self._one(station, action, window, charging, idle))
             tasks.add(task)
@@ -594,6 +609,7 @@ class Worker:
         await asyncio.gather(*tasks)
         return {
             "samples": window.samples,
+            "answered_at": window.answered_at,
             "acked": window.acked,
             "acked_total": window.acked_total,
             "sent": dict(sent),
@@ -609,11 +625,17 @@ class Worker:
             return None
         for _ in range(8):
             station = candidates[self.rng.randrange(len(candidates))]
-            if station.waiting is None and station.ws is not None:
+            if not station.busy and station.ws is not None:
                 return station
         return None
 
     async def _one(self, station, action, window, charging: Pool, idle: Pool) -> None:
+        try:
+            await self._send_one(station, action, window, charging, idle)
+        finally:
+            station.busy = False
+
+    async def _send_one(self, station, action, window, charging: Pool, idle: Pool) -> None:
         uid = self.uid()
         if action == "Heartbeat":
             text = frames.heartbeat(uid)

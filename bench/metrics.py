@@ -29,6 +29,16 @@ def latency_summary(samples) -> dict:
     }
 
 
+def timeline(samples, answered_at, start: float, seconds: float) -> list[dict]:
+    """Per second of the window: answers, and the largest latency among them (ms)."""
+    buckets = [[0, 0.0] for _ in range(max(1, math.ceil(seconds)))]
+    for latency, when in zip(samples, answered_at, strict=True):
+        bucket = buckets[min(len(buckets) - 1, max(0, int(when - start)))]
+        bucket[0] += 1
+        bucket[1] = max(bucket[1], latency)
+    return [{"answers": n, "max_ms": round(worst * 1000, 1)} for n, worst in buckets]
+
+
 def merge_samples(parts) -> array:
     """One array of the latency samples every client process sent back."""
     merged = array("d")

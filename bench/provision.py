@@ -284,6 +284,23 @@ def count_online(count: int) -> int:
     return online
 
 
+def database_counters() -> dict | None:
+    """PostgreSQL's cumulative transaction and row counters of the bench database (else None)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        # Other backends report their counters when a transaction ends, at most once a second.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_fetched "
+            "FROM pg_stat_database WHERE datname = current_database()"
+        )
+        row = cursor.fetchone()
+    return dict(zip(("commits", "rollbacks", "inserted", "updated", "fetched"), row, strict=True))
+
+
 def count_meter_values() -> int:
     from sessions_app.models import MeterValue
 

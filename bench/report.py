@@ -24,6 +24,8 @@ LABELS = {
     "db_cpu_pct": "PostgreSQL CPU (% of one core)",
     "redis_cpu_pct": "Redis CPU (% of one core)",
     "client_cpu_pct": "client CPU (% of one core)",
+    "db_commits_per_msg": "PostgreSQL commits per message",
+    "db_rows_written_per_msg": "PostgreSQL rows written per message",
     "driver_cpu_pct": "driver CPU (% of one core)",
     "failures": "failures",
     "not_up": "stations not back up",
@@ -37,6 +39,7 @@ LABELS = {
     "expected_rows": "acknowledged rows (acked × 10)",
     "all_persisted": "every acknowledged row persisted",
     "acked": "answered CALLs",
+    "reply_channels_left": "reply channels still subscribed in the driver",
 }
 
 

@@ -101,7 +101,10 @@ def execute(run: scenarios.Run) -> dict:
         for target in run.targets:
             name = _target_name(run, target)
             log(f"{run.scenario} {name}: {run.stations} stations, {run.workers} server worker(s)")
+            # Another busy process on the machine skews every figure: keep the evidence.
+            load = os.getloadavg()[0]
             outcomes[name] = RUNNERS[run.scenario](run, target)
+            outcomes[name].details["load_average_at_start"] = round(load, 2)
         if run.scenario == "S5":
             csms = outcomes.get(_target_name(run, "csms"))
             rows = (csms.figures.get("MeterValues.expected_rows") if csms else None) or (

@@ -234,9 +234,13 @@ class Meters:
             meter.start()
         return self
 
-    def stop(self, figures: dict, phase: str) -> None:
-        for key, meter in self.meters.items():
+    def stop(self) -> "Meters":
+        for meter in self.meters.values():
             meter.stop()
+        return self
+
+    def report(self, figures: dict, phase: str) -> None:
+        for key, meter in self.meters.items():
             figures[f"{phase}.{key}"] = meter.percent
 
 
@@ -244,12 +248,12 @@ class Meters:
 
 
 @contextlib.contextmanager
-def serving(run: Run, target: str, workers: int | None = None):
+def serving(run: Run, target: str):
     """A fresh server for one target on a reset database, warmed up; stopped afterwards."""
     provision.reset_dynamic_state()
     provision.close_connections()
     provision.flush_redis(run.redis_url)
-    workers = workers or run.workers
+    workers = run.workers
     run.log_dir.mkdir(parents=True, exist_ok=True)
     server = Server(
         target, workers, run.env, run.log_dir / f"{run.scenario}-{target}.log", run.server
@@ -259,7 +263,7 @@ def serving(run: Run, target: str, workers: int | None = None):
         server.wait_for_workers()
         # One warm connection per worker at least; the measured fleet reconnects them.
         warm_up(HOST, server.port, min(run.stations, 2 * workers), run.fleet.shared_password)
-        time.sleep(0.3)
+        server.settle()
         yield server
     finally:
         server.stop()
@@ -288,8 +292,8 @@ def _sum(results: list[dict], key: str) -> float:
     return sum(r.get(key, 0) for r in results)
 
 
-def _latency(figures: dict, phase: str, results: list[dict], key: str = "samples") -> None:
-    summary = metrics.latency_summary(metrics.merge_samples(r[key] for r in results))
+def _latency(figures: dict, phase: str, results: list[dict]) -> None:
+    summary = metrics.latency_summary(metrics.merge_samples(r["samples"] for r in results))
     for name in ("p50_ms", "p99_ms", "max_ms"):
         figures[f"{phase}.{name}"] = summary[name]
 
@@ -297,13 +301,14 @@ def _latency(figures: dict, phase: str, results: list[dict], key: str = "samples
 def connect_all(run: Run, generator: LoadGenerator, server: Server, out: Outcome) -> None:
     """Every station: handshake, BootNotification, StatusNotification on both connectors."""
     cpu = Meters(run, server).start()
+    began = time.monotonic()
     results = generator.run("connect", concurrency=run.connect_concurrency)
+    cpu.stop()
     out.absorb(results)
-    _wave_figures(out.figures, "connect", results, run.stations)
-    cpu.stop(out.figures, "connect")
+    _wave_figures(out.figures, "connect", results, run.stations, time.monotonic() - began, cpu)
 
 
-def _wave_figures(figures: dict, phase: str, results: list[dict], expected: int) -> float:
+def _wave_figures(figures, phase, results, expected: int, wall: float, cpu: Meters) -> None:
     """Figures of a connect or reconnect wave: first attempt to last answer, all processes."""
     first = min(r["first_attempt"] for r in results)
     last = max(r["last_answer"] for r in results)
@@ -319,7 +324,8 @@ def _wave_figures(figures: dict, phase: str, results: list[dict], expected: int)
     _latency(figures, phase, results)
     if up < expected:
         figures[f"{phase}.not_up"] = expected - up
-    return first
+    cpu.report(figures, phase)
+    figures[f"{phase}.client_cpu_pct"] = round(100 * _sum(results, "cpu_seconds") / wall, 1)
 
 
 def steady(run, generator, server, out, phase, op, **args) -> list[dict]:
@@ -329,18 +335,39 @@ def steady(run, generator, server, out, phase, op, **args) -> list[dict]:
     cpu = Meters(run, server)
     time.sleep(max(0.0, start_at - time.monotonic()))
     cpu.start()
+    database_before = provision.database_counters()
     rss = []
     end = start_at + run.duration
     while time.monotonic() < end:
         rss.append(server.rss())
         time.sleep(min(1.0, max(0.0, end - time.monotonic())))
-    cpu.stop(out.figures, phase)
+    cpu.stop()
+    database_after = provision.database_counters()
     results = generator.collect()
     out.absorb(results)
     figures = out.figures
+    acked = int(_sum(results, "acked"))
     figures[f"{phase}.connections"] = int(_sum(results, "connected"))
-    figures[f"{phase}.msgs_per_s"] = metrics.rate(int(_sum(results, "acked")), run.duration)
+    figures[f"{phase}.msgs_per_s"] = metrics.rate(acked, run.duration)
     _latency(figures, phase, results)
+    cpu.report(figures, phase)
+    out.details[f"{phase}.timeline"] = metrics.timeline(
+        metrics.merge_samples(r["samples"] for r in results),
+        metrics.merge_samples(r["answered_at"] for r in results),
+        start_at,
+        run.duration,
+    )
+    if database_before and database_after and acked:
+        # What one answered message cost the database, over the measured window.
+        per_message = {
+            key: round((database_after[key] - database_before[key]) / acked, 3)
+            for key in database_before
+        }
+        out.details[f"{phase}.database_per_message"] = per_message
+        figures[f"{phase}.db_commits_per_msg"] = per_message["commits"]
+        figures[f"{phase}.db_rows_written_per_msg"] = (
+            per_message["inserted"] + per_message["updated"]
+        )
     figures[f"{phase}.client_cpu_pct"] = round(100 * _sum(results, "cpu_seconds") / run.duration, 1)
     out.details[f"{phase}.rss_samples_mb"] = [round(r / MIB, 1) for r in rss]
     return results
@@ -400,18 +427,20 @@ def s2(run: Run, target: str) -> Outcome:
         out.absorb(generator.run("close_all"))
         start_at = time.monotonic() + 0.2
         cpu = Meters(run, server).start()
+        began = time.monotonic()
         results = generator.run(
             "reconnect_all", start_at=start_at, deadline=start_at + run.reconnect_timeout
         )
-        cpu.stop(out.figures, "drop")
+        cpu.stop()
         out.absorb(results)
-        _wave_figures(out.figures, "drop", results, run.stations)
+        _wave_figures(out.figures, "drop", results, run.stations, time.monotonic() - began, cpu)
         out.figures["drop.failures"] = sum(sum(r["failures"].values()) for r in results)
         if target == "csms":
             out.figures["drop.online_in_db"] = _settled_online(run.stations)
 
         # Restart: the server is killed; stations reconnect as soon as it listens again.
-        generator.run("prepare_restart", deadline=time.monotonic() + run.reconnect_timeout)
+        prepared = time.monotonic()
+        generator.run("prepare_restart", deadline=prepared + run.reconnect_timeout)
         server.kill()
         if target == "csms":
             provision.mark_all_offline()
@@ -422,9 +451,11 @@ def s2(run: Run, target: str) -> Outcome:
         generator.begin("await_restart")
         cpu = Meters(run, server).start()
         results = generator.collect()
-        cpu.stop(out.figures, "restart")
+        cpu.stop()
         out.absorb(results)
-        _wave_figures(out.figures, "restart", results, run.stations)
+        _wave_figures(
+            out.figures, "restart", results, run.stations, time.monotonic() - prepared, cpu
+        )
         last = max(r["last_answer"] for r in results)
         out.figures["restart.server_start_s"] = round(listening_at - killed_at, 3)
         out.figures["restart.from_listening_s"] = round(max(0.0, last - listening_at), 3)
@@ -605,6 +636,8 @@ def _command_figures(out: Outcome, result: dict, run: Run) -> None:
     summary = metrics.latency_summary(samples)
     for name in ("p50_ms", "p99_ms", "max_ms"):
         figures[f"commands.{name}"] = summary[name]
+    # request_call opens a reply channel per call; what stays subscribed afterwards leaks.
+    figures["commands.reply_channels_left"] = result.get("subscriptions_left")
     out.failures.update(result.get("failures", {}))
     out.examples += result.get("examples", [])
     out.details["driver"] = result

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 from bench import metrics
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -104,7 +106,13 @@ class Server:
         return metrics.tree_rss(self.process.pid) if self.process else 0
 
     def worker_count(self) -> int:
-        return len(self.pids())
+        """Server processes: the supervisor and its workers (not multiprocessing's helpers)."""
+        count = 0
+        for process in metrics.tree(self.process.pid) if self.process else []:
+            with contextlib.suppress(psutil.Error):
+                if "resource_tracker" not in " ".join(process.cmdline()):
+                    count += 1
+        return count
 
     def wait_for_workers(self, timeout: float = 30.0) -> None:
         """A multi-process server listens before its workers are up: wait for all of them."""
@@ -112,6 +120,18 @@ class Server:
         deadline = time.monotonic() + timeout
         while self.worker_count() < expected and time.monotonic() < deadline:
             time.sleep(0.05)
+
+    def settle(self, timeout: float = 10.0) -> int:
+        """Wait until resident memory stops growing (workers done importing); returns it."""
+        deadline = time.monotonic() + timeout
+        previous = self.rss()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            current = self.rss()
+            if abs(current - previous) <= previous * 0.005:
+                return current
+            previous = current
+        return previous
 
     def kill(self) -> None:
         """SIGKILL the whole tree at once, as a crash or an OOM kill would."""

@@ -4,6 +4,7 @@ import asyncio
 import logging
 import re
 import uuid
+from collections import deque
 from urllib.parse import unquote
 
 from channels.consumer import get_handler_name
@@ -68,11 +69,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
     accepted = False
     # CSMS-to-station calls: one outstanding at a time, the rest wait in the queue.
     sender = None
+    outgoing: deque | None = None  # made on the first command: most connections never get one
     in_flight = None  # (unique id, action, future, request event)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.outgoing: asyncio.Queue = asyncio.Queue()
 
     async def connect(self):
         identity = identity_from_scope(self.scope)
@@ -201,13 +199,15 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def ocpp_call(self, event):
         """A command for this station: acknowledge it now, send it when the line is free."""
         await self.channel_layer.send(event["reply_to"], {"type": "ocpp.call.ack"})
-        self.outgoing.put_nowait(event)
+        if self.outgoing is None:
+            self.outgoing = deque()
+        self.outgoing.append(event)
         if self.sender is None or self.sender.done():
             self.sender = asyncio.create_task(self._send_calls())
 
     async def _send_calls(self):
-        while not self.outgoing.empty():
-            event = self.outgoing.get_nowait()
+        while self.outgoing:
+            event = self.outgoing.popleft()
             reply = await self._call(event)
             await self.channel_layer.send(event["reply_to"], {"type": "ocpp.call.result", **reply})
 
@@ -247,8 +247,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         events = [self.in_flight[3]] if self.in_flight else []
         if self.sender is not None:
             self.sender.cancel()
-        while not self.outgoing.empty():
-            events.append(self.outgoing.get_nowait())
+        events.extend(self.outgoing or ())
+        self.outgoing = None
         for event in events:
             await self.channel_layer.send(
                 event["reply_to"],
