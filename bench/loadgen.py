@@ -54,9 +54,8 @@ def narrow_port_range_warning() -> str | None:
         return None
     if high - low < 20000:
         return (
-            f"net.ipv4.ip_local_port_range is {low}-{high}: {high - low} ports per source "
-            "address; the generator spreads over 253 source addresses, but the server side of "
-            "a restart may still run short"
+            f"net.ipv4.ip_local_port_range is {low}-{high} ({high - low} ports): one source "
+            "address could run out of ports; the generator spreads over 253 of them"
         )
     return None
 

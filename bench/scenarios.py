@@ -351,6 +351,8 @@ def steady(run, generator, server, out, phase, op, **args) -> list[dict]:
     figures[f"{phase}.msgs_per_s"] = metrics.rate(acked, run.duration)
     _latency(figures, phase, results)
     cpu.report(figures, phase)
+    # CLOCK_MONOTONIC is shared by every process: server-side probes can be lined up with it.
+    out.details[f"{phase}.window_start_monotonic"] = start_at
     out.details[f"{phase}.timeline"] = metrics.timeline(
         metrics.merge_samples(r["samples"] for r in results),
         metrics.merge_samples(r["answered_at"] for r in results),
