@@ -33,6 +33,8 @@ def uvicorn_options(host: str, port: int, workers: int) -> dict:
         "http": "httptools",
         "lifespan": "off",
         "access_log": False,
+        # uvicorn logs every WebSocket open and close at INFO: thousands a second in a storm.
+        "log_level": env_str("SERVER_LOG_LEVEL", "warning").lower(),
         "backlog": LISTEN_BACKLOG,
         # Stations send Heartbeats and WebSocket pings of their own; a server ping every 20 s to
         # every station is pure overhead at 20,000 of them.

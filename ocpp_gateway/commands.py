@@ -1,6 +1,7 @@
 """The command service: send a CSMS-to-station call through the channel layer, await the answer."""
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -74,6 +75,7 @@ async def request_call(station_id: int, action: str, payload: dict, timeout: flo
             return CallOutcome(CommandStatus.TIMEOUT, error_description="No answer in time")
     else:
         reply = first
+    await _release(layer, reply_to)
     return CallOutcome(
         status=reply["status"],
         response=reply.get("response"),
@@ -81,6 +83,17 @@ async def request_call(station_id: int, action: str, payload: dict, timeout: flo
         error_description=reply.get("error_description", ""),
         details=reply.get("details") or {},
     )
+
+
+async def _release(layer, channel: str) -> None:
+    """Let the layer drop a reply channel that is done with."""
+    # Layers forget a channel (the Redis pub/sub layer unsubscribes it) when a receive on it is
+    # cancelled; one that only ever completed would stay subscribed for the life of the process.
+    waiter = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiter
 
 
 async def asend_call(

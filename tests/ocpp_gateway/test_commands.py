@@ -4,7 +4,10 @@ import asyncio
 from unittest import mock
 
 import pytest
+import redis.asyncio
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connections
 from ocpp.routing import on
 from ocpp.v16 import call_result
@@ -228,3 +231,19 @@ async def test_the_sync_form_works_from_a_thread(ocpp_server, station):
     async with connected_station(ocpp_server, IDENTITY, cls=ConfigurableStation):
         log = await sync_to_async(from_a_view, thread_sensitive=False)()
     assert log.status == "accepted"
+
+
+async def test_a_finished_command_leaves_no_reply_channel_behind(ocpp_server, station):
+    async with connected_station(ocpp_server, IDENTITY, cls=ConfigurableStation):
+        for _ in range(3):
+            assert (await send(station, "GetConfiguration", {})).status == "accepted"
+
+    config = settings.CHANNEL_LAYERS["default"].get("CONFIG")
+    if config:  # Redis pub/sub: a subscription per reply channel would pile up in Redis
+        client = redis.asyncio.from_url(config["hosts"][0])
+        try:
+            assert await client.pubsub_channels(f"{config['prefix']}ocpp.reply.*") == []
+        finally:
+            await client.aclose()
+    else:
+        assert not [name for name in get_channel_layer().channels if "ocpp.reply." in name]
