@@ -179,6 +179,7 @@ def _settings(run: scenarios.Run) -> dict:
         "database": "postgresql" if run.database_url.startswith("postgres") else "sqlite",
         "channel_layer": "redis" if run.redis_url else "in-memory",
         "password_hash": "shared" if run.fleet and run.fleet.shared_password else "per station",
+        "load_average": round(os.getloadavg()[0], 2),
     }
 
 
@@ -193,16 +194,21 @@ def main(argv=None) -> int:
     names = scenarios.SCENARIOS if args.scenario == "all" else (args.scenario,)
     runs = [make_run(name, args, env) for name in names]
 
-    log(f"database {args.database_url}, channel layer {args.redis_url or 'in-memory'}")
-    provision.ensure_database(args.database_url)
-    provision.migrate(env)
-    provision.setup_django(env)
     fleet_size = max(run.stations for run in runs)
-    fleet = provision.provision(fleet_size)
-    log(f"provisioned {fleet.stations} stations in {fleet.seconds} s")
-    if fleet.shared_password:
-        log("warning: password hashing is slow: every station shares one password hash")
-    provision.close_connections()
+    if fleet_size:
+        log(f"database {args.database_url}, channel layer {args.redis_url or 'in-memory'}")
+        provision.ensure_database(args.database_url)
+        provision.migrate(env)
+    provision.setup_django(env)
+    if fleet_size:
+        fleet = provision.provision(fleet_size)
+        log(f"provisioned {fleet.stations} stations in {fleet.seconds} s")
+        if fleet.shared_password:
+            log("warning: password hashing is slow: every station shares one password hash")
+        provision.close_connections()
+    else:
+        # S4 alone measures in this process: no database, no stations.
+        fleet = provision.Fleet(0, None, 0.0)
 
     status = 0
     for run in runs:
