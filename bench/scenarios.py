@@ -51,12 +51,13 @@ DEFAULTS = {
         "quick": {},
     },
     "S5": {
-        "title": "durable ingest: MeterValues closed loop, every row checked in the database",
+        "title": "durable ingest: MeterValues at 2,000 msg/s (20,000 rows/s), then closed loop",
         "stations": 2000,
         "workers": 1,
         "duration": 20.0,
+        "rate": 2000.0,
         "targets": ("csms", "b3"),
-        "quick": {"stations": 10, "duration": 1.5},
+        "quick": {"stations": 10, "duration": 1.5, "rate": 20.0},
     },
     "S6": {
         "title": "realistic mix: open-loop Poisson traffic over all connected stations",
@@ -132,7 +133,12 @@ GOALS = {
             "op": ">=",
             "limit": 20000,
         },
-        {"text": "p99 ≤ 250 ms", "key": "MeterValues.p99_ms", "op": "<=", "limit": 250},
+        {
+            "text": "p99 ≤ 250 ms at that load",
+            "key": "MeterValues.p99_ms",
+            "op": "<=",
+            "limit": 250,
+        },
         {
             "text": "every acknowledged row persisted",
             "key": "MeterValues.all_persisted",
@@ -529,18 +535,38 @@ def s4(run: Run) -> dict[str, Outcome]:
 
 def s5(run: Run, target: str) -> Outcome:
     out = Outcome()
+    per_message = frames.SAMPLED_VALUES_PER_METER_VALUE
     with serving(run, target) as server, generating(run, server) as generator:
         connect_all(run, generator, server, out)
         start_sessions(run, generator, out, 1.0)
+        # The goals are judged at the offered load they name (rate x 10 rows, open loop): in a
+        # closed loop latency is just stations / throughput, whatever the server does.
         results = steady(
-            run, generator, server, out, "MeterValues", "closed_loop", action="MeterValues"
+            run,
+            generator,
+            server,
+            out,
+            "MeterValues",
+            "open_loop",
+            mix={"MeterValues": 1.0},
+            rate_per_station=run.rate / run.stations,
+            poisson=False,
         )
-        per_message = frames.SAMPLED_VALUES_PER_METER_VALUE
         acked = int(_sum(results, "acked"))
         out.figures["MeterValues.rows_per_s"] = metrics.rate(acked * per_message, run.duration)
+        out.figures["MeterValues.offered_rows_per_s"] = round(run.rate * per_message)
+        out.figures["MeterValues.skipped_busy"] = int(_sum(results, "skipped"))
+        acked_total = int(_sum(results, "acked_total"))
+        # Then the most it takes: every station sends its next message as soon as answered.
+        results = steady(
+            run, generator, server, out, "MeterValues.max", "closed_loop", action="MeterValues"
+        )
+        acked = int(_sum(results, "acked"))
+        out.figures["MeterValues.max.rows_per_s"] = metrics.rate(acked * per_message, run.duration)
+        acked_total += int(_sum(results, "acked_total"))
         if target == "csms":
             # Every answered message, warm-up and drain included, must be in the database.
-            expected = int(_sum(results, "acked_total")) * per_message
+            expected = acked_total * per_message
             persisted = provision.count_meter_values()
             out.figures["MeterValues.expected_rows"] = expected
             out.figures["MeterValues.persisted_rows"] = persisted
