@@ -427,22 +427,33 @@ def _update_live_readings(readings: list[tuple[ChargingSession, Sequence[Sampled
         power_w = _latest_total(samples, POWER_ACTIVE_IMPORT, _TO_W)
         if power_w is not None:
             entry[1] = power_w
-    params = [
-        (energy_wh, energy_wh, power_w, timezone.now(), pk, SessionState.ACTIVE)
-        for pk, (energy_wh, power_w) in latest.items()
-        if energy_wh is not None or power_w is not None
-    ]
-    if not params:
+    changed = [(pk, wh, w) for pk, (wh, w) in latest.items() if wh is not None or w is not None]
+    if not changed:
+        return
+    now = timezone.now()
+    connection = connections[ChargingSession.objects.db]
+    table = connection.ops.quote_name(ChargingSession._meta.db_table)
+    if connection.vendor == "postgresql":
+        # One statement for all sessions: a pipeline of one UPDATE each still makes PostgreSQL
+        # plan and run every one of them.
+        values = ", ".join(["(%s::bigint, %s::bigint, %s::integer)"] * len(changed))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS s SET energy_wh = CASE WHEN v.wh IS NULL THEN s.energy_wh "
+                "ELSE GREATEST(s.energy_wh, v.wh) END, "
+                "last_power_w = COALESCE(v.w, s.last_power_w), updated = %s "
+                f"FROM (VALUES {values}) AS v(id, wh, w) WHERE s.id = v.id AND s.state = %s",
+                [now, *(value for row in changed for value in row), SessionState.ACTIVE],
+            )
         return
     # Registers only count up: an older reading arriving late must not lower the energy.
-    greatest = "MAX" if connections[ChargingSession.objects.db].vendor == "sqlite" else "GREATEST"
     execute_many(
         ChargingSession,
         "UPDATE {table} SET "
-        f"energy_wh = CASE WHEN %s IS NULL THEN energy_wh ELSE {greatest}(energy_wh, %s) END, "
+        "energy_wh = CASE WHEN %s IS NULL THEN energy_wh ELSE MAX(energy_wh, %s) END, "
         "last_power_w = COALESCE(%s, last_power_w), updated = %s "
         "WHERE id = %s AND state = %s",
-        params,
+        [(wh, wh, w, now, pk, SessionState.ACTIVE) for pk, wh, w in changed],
     )
 
 
