@@ -1,8 +1,9 @@
 """The command service: send a CSMS-to-station call through the channel layer, await the answer."""
 
 import asyncio
-import contextlib
 import logging
+import uuid
+import weakref
 from dataclasses import dataclass, field
 
 from asgiref.sync import async_to_sync
@@ -48,34 +49,81 @@ def status_of_result(payload: dict) -> str:
     return CommandStatus.REJECTED
 
 
+class _Inbox:
+    """One reply channel per event loop, shared by every call made on it."""
+
+    # A channel per call would cost a subscribe and an unsubscribe on Redis each time, and a
+    # process whose last subscription is gone polls Redis only every 100 ms (channels_redis).
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.channel = ""
+        self.waiting: dict[str, asyncio.Queue] = {}
+        self._pump: asyncio.Task | None = None
+        self._opening = asyncio.Lock()
+
+    async def open(self) -> str:
+        async with self._opening:
+            if not self.channel:
+                self.channel = await self.layer.new_channel("ocpp.reply.")
+                self._pump = asyncio.ensure_future(self._deliver())
+        return self.channel
+
+    async def _deliver(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel)
+            waiting = self.waiting.get(message.get("request_id"))
+            if waiting is not None:
+                waiting.put_nowait(message)
+
+
+_inboxes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _inbox() -> _Inbox:
+    loop = asyncio.get_running_loop()
+    layer = get_channel_layer()
+    inbox = _inboxes.get(loop)
+    if inbox is None or inbox.layer is not layer:
+        inbox = _inboxes[loop] = _Inbox(layer)
+    return inbox
+
+
 async def request_call(station_id: int, action: str, payload: dict, timeout: float | None = None):
     """Send one CALL to the station's connection, wherever it is held, and await the outcome."""
     timeout = settings.OCPP_CALL_TIMEOUT if timeout is None else timeout
-    layer = get_channel_layer()
-    reply_to = await layer.new_channel("ocpp.reply.")
-    await layer.group_send(
-        station_group(station_id),
-        {
-            "type": "ocpp.call",
-            "action": action,
-            "payload": payload,
-            "reply_to": reply_to,
-            "timeout": timeout,
-        },
-    )
+    inbox = _inbox()
+    reply_to = await inbox.open()
+    request_id = uuid.uuid4().hex
+    replies = inbox.waiting[request_id] = asyncio.Queue()
     try:
-        first = await asyncio.wait_for(layer.receive(reply_to), DELIVERY_TIMEOUT)
-    except TimeoutError:
-        return CallOutcome(CommandStatus.OFFLINE, error_description="The station is not connected")
-    if first["type"] == "ocpp.call.ack":
+        await inbox.layer.group_send(
+            station_group(station_id),
+            {
+                "type": "ocpp.call",
+                "action": action,
+                "payload": payload,
+                "reply_to": reply_to,
+                "request_id": request_id,
+                "timeout": timeout,
+            },
+        )
         try:
-            # Calls queue behind each other on the socket: allow for the ones ahead of us.
-            reply = await asyncio.wait_for(layer.receive(reply_to), timeout * 2 + DELIVERY_TIMEOUT)
+            first = await asyncio.wait_for(replies.get(), DELIVERY_TIMEOUT)
         except TimeoutError:
-            return CallOutcome(CommandStatus.TIMEOUT, error_description="No answer in time")
-    else:
-        reply = first
-    await _release(layer, reply_to)
+            return CallOutcome(
+                CommandStatus.OFFLINE, error_description="The station is not connected"
+            )
+        if first["type"] == "ocpp.call.ack":
+            try:
+                # Calls queue behind each other on the socket: allow for the ones ahead of us.
+                reply = await asyncio.wait_for(replies.get(), timeout * 2 + DELIVERY_TIMEOUT)
+            except TimeoutError:
+                return CallOutcome(CommandStatus.TIMEOUT, error_description="No answer in time")
+        else:
+            reply = first
+    finally:
+        del inbox.waiting[request_id]
     return CallOutcome(
         status=reply["status"],
         response=reply.get("response"),
@@ -83,17 +131,6 @@ async def request_call(station_id: int, action: str, payload: dict, timeout: flo
         error_description=reply.get("error_description", ""),
         details=reply.get("details") or {},
     )
-
-
-async def _release(layer, channel: str) -> None:
-    """Let the layer drop a reply channel that is done with."""
-    # Layers forget a channel (the Redis pub/sub layer unsubscribes it) when a receive on it is
-    # cancelled; one that only ever completed would stay subscribed for the life of the process.
-    waiter = asyncio.ensure_future(layer.receive(channel))
-    await asyncio.sleep(0)
-    waiter.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await waiter
 
 
 async def asend_call(

@@ -198,7 +198,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     async def ocpp_call(self, event):
         """A command for this station: acknowledge it now, send it when the line is free."""
-        await self.channel_layer.send(event["reply_to"], {"type": "ocpp.call.ack"})
+        await self.channel_layer.send(
+            event["reply_to"], {"type": "ocpp.call.ack", "request_id": event.get("request_id")}
+        )
         if self.outgoing is None:
             self.outgoing = deque()
         self.outgoing.append(event)
@@ -209,7 +211,10 @@ class OcppConsumer(AsyncWebsocketConsumer):
         while self.outgoing:
             event = self.outgoing.popleft()
             reply = await self._call(event)
-            await self.channel_layer.send(event["reply_to"], {"type": "ocpp.call.result", **reply})
+            await self.channel_layer.send(
+                event["reply_to"],
+                {"type": "ocpp.call.result", "request_id": event.get("request_id"), **reply},
+            )
 
     async def _call(self, event) -> dict:
         action, payload = event["action"], event["payload"]
@@ -254,6 +259,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 event["reply_to"],
                 {
                     "type": "ocpp.call.result",
+                    "request_id": event.get("request_id"),
                     "status": "offline",
                     "error_description": "The station disconnected before answering",
                 },

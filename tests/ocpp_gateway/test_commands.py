@@ -233,7 +233,7 @@ async def test_the_sync_form_works_from_a_thread(ocpp_server, station):
     assert log.status == "accepted"
 
 
-async def test_a_finished_command_leaves_no_reply_channel_behind(ocpp_server, station):
+async def test_commands_share_one_reply_channel_instead_of_leaving_one_each(ocpp_server, station):
     async with connected_station(ocpp_server, IDENTITY, cls=ConfigurableStation):
         for _ in range(3):
             assert (await send(station, "GetConfiguration", {})).status == "accepted"
@@ -242,8 +242,8 @@ async def test_a_finished_command_leaves_no_reply_channel_behind(ocpp_server, st
     if config:  # Redis pub/sub: a subscription per reply channel would pile up in Redis
         client = redis.asyncio.from_url(config["hosts"][0])
         try:
-            assert await client.pubsub_channels(f"{config['prefix']}ocpp.reply.*") == []
+            assert len(await client.pubsub_channels(f"{config['prefix']}ocpp.reply.*")) == 1
         finally:
             await client.aclose()
     else:
-        assert not [name for name in get_channel_layer().channels if "ocpp.reply." in name]
+        assert len([name for name in get_channel_layer().channels if "ocpp.reply." in name]) <= 1
