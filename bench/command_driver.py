@@ -54,14 +54,31 @@ async def drive(args, station_ids: list[int]) -> dict:
             if len(examples) < 5:
                 examples.append(f"{action}: {outcome.status} {outcome.error_description}")
 
+    # As request_call does: one reply channel for the process, answers matched by id.
+    reply_to = await layer.new_channel("bench.reply.") if args.mode == "layer" else ""
+    waiting: dict[int, asyncio.Future] = {}
+
+    async def deliver():
+        while True:
+            message = await layer.receive(reply_to)
+            future = waiting.pop(message.get("id"), None)
+            if future is not None and not future.done():
+                future.set_result(message)
+
+    pump = asyncio.ensure_future(deliver()) if reply_to else None
+    ids = iter(range(1, 10**9))
+
     async def layer_round_trip():
         began = perf_counter()
-        # As request_call does: a fresh reply channel per call.
-        reply_to = await layer.new_channel("bench.reply.")
-        await layer.send(args.channel, {"type": "bench.ping", "reply_to": reply_to})
+        request_id = next(ids)
+        waiting[request_id] = asyncio.get_running_loop().create_future()
+        await layer.send(
+            args.channel, {"type": "bench.ping", "reply_to": reply_to, "id": request_id}
+        )
         try:
-            await asyncio.wait_for(layer.receive(reply_to), 5)
+            await asyncio.wait_for(waiting[request_id], 5)
         except TimeoutError:
+            waiting.pop(request_id, None)
             failures["timeout"] += 1
             return
         samples.append(perf_counter() - began)
@@ -92,6 +109,8 @@ async def drive(args, station_ids: list[int]) -> dict:
         task.add_done_callback(tasks.discard)
         sent += 1
     await asyncio.gather(*tasks)
+    if pump is not None:
+        pump.cancel()
     return {
         "mode": args.mode,
         "sent": sent,

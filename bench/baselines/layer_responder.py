@@ -16,7 +16,8 @@ async def respond() -> None:
     tasks = set()
     while True:
         message = await layer.receive(channel)
-        task = asyncio.create_task(layer.send(message["reply_to"], {"type": "bench.pong"}))
+        pong = {"type": "bench.pong", "id": message.get("id")}
+        task = asyncio.create_task(layer.send(message["reply_to"], pong))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
