@@ -38,8 +38,9 @@ class DatabaseWorker:
     # tops out at a few hundred messages per second. Group commit takes one commit per batch
     # and a savepoint per job, so one job's failure never undoes another's rows.
 
-    def __init__(self, max_batch: int = MAX_BATCH):
+    def __init__(self, max_batch: int = MAX_BATCH, name: str = "ocpp-db"):
         self.max_batch = max_batch
+        self.name = name
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -99,7 +100,7 @@ class DatabaseWorker:
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._serve, name="ocpp-db", daemon=True)
+                self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
                 self._thread.start()
 
     def _serve(self) -> None:
@@ -193,4 +194,8 @@ def _settle(results: list) -> None:
             future.set_exception(value)
 
 
+# Writes a station waits for (its answer is sent after their commit).
 db_worker = DatabaseWorker()
+# Bulk bookkeeping nobody waits for (message log, last_seen): on a thread and connection of its
+# own on PostgreSQL, so a large flush never holds up the answers to stations.
+background_db = DatabaseWorker(name="ocpp-db-background")

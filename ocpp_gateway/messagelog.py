@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cms.bulk import insert_rows
 from ocpp_gateway.choices import Direction
-from ocpp_gateway.dbworker import db_worker
+from ocpp_gateway.dbworker import background_db
 from ocpp_gateway.models import OcppMessage
 
 logger = logging.getLogger(__name__)
@@ -79,13 +79,17 @@ class MessageLog:
         rows, self._rows = self._rows, []
         if not rows:
             return 0
-        try:
-            await db_worker.run(_write, rows)
-        except Exception:
-            # The log must never take the gateway down; losing log rows is the lesser harm.
-            logger.exception("could not write %d OCPP message log rows", len(rows))
-            return 0
-        return len(rows)
+        written = 0
+        for start in range(0, len(rows), FLUSH_AT_ROWS):
+            chunk = rows[start : start + FLUSH_AT_ROWS]
+            try:
+                await background_db.run(_write, chunk)
+            except Exception:
+                # The log must never take the gateway down; losing log rows is the lesser harm.
+                logger.exception("could not write %d OCPP message log rows", len(chunk))
+                continue
+            written += len(chunk)
+        return written
 
 
 _FIELDS = (

@@ -15,7 +15,7 @@ from django.db import connections
 from ocpp.v16 import ChargePoint
 
 from ocpp_gateway.connections import last_seen
-from ocpp_gateway.dbworker import db_worker
+from ocpp_gateway.dbworker import background_db, db_worker
 from ocpp_gateway.messagelog import message_log
 from tests.factories import STATION_PASSWORD
 
@@ -50,6 +50,7 @@ async def ocpp_server(transactional_db):
     # The gateway's database thread keeps its connection open; end it so the test database can
     # be flushed and dropped (it starts again with the next server).
     await asyncio.to_thread(db_worker.stop)
+    await asyncio.to_thread(background_db.stop)
     await sync_to_async(connections.close_all)()
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ocpp_gateway import connections
 from ocpp_gateway.connections import Credentials, LastSeen, authenticate_station
-from ocpp_gateway.dbworker import DatabaseWorker, db_worker
+from ocpp_gateway.dbworker import DatabaseWorker, background_db, db_worker
 from organizations.models import Organization
 from stations.models import ChargingStation
 from tests.factories import STATION_PASSWORD, ChargingStationFactory
@@ -69,6 +69,7 @@ async def shared_worker():
     """The process's own db_worker, stopped afterwards so its connection closes."""
     yield db_worker
     await asyncio.to_thread(db_worker.stop)
+    await asyncio.to_thread(background_db.stop)
 
 
 async def test_last_seen_writes_every_station_heard_from_in_one_flush(org, db_call, shared_worker):
