@@ -55,8 +55,10 @@ def env_int(
     return number
 
 
-def env_float(name: str, default: float, environ: Mapping[str, str] | None = None) -> float:
-    """Return a positive float variable."""
+def env_float(
+    name: str, default: float, environ: Mapping[str, str] | None = None, allow_zero: bool = False
+) -> float:
+    """Return a positive float variable (or zero, where zero means "never")."""
     value = _raw(name, environ)
     if value is None or value.strip() == "":
         return default
@@ -64,7 +66,7 @@ def env_float(name: str, default: float, environ: Mapping[str, str] | None = Non
         number = float(value.strip())
     except ValueError:
         raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
-    if number <= 0:
+    if number < 0 or (number == 0 and not allow_zero):
         raise ImproperlyConfigured(f"{name}={number} must be positive")
     return number
 

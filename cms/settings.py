@@ -174,8 +174,8 @@ OCPP_MESSAGE_LOG_ENABLED = env_bool("OCPP_MESSAGE_LOG_ENABLED", True)
 OCPP_MESSAGE_LOG_RETENTION_DAYS = env_int("OCPP_MESSAGE_LOG_RETENTION_DAYS", 30, minimum=1)
 OCPP_MESSAGE_LOG_FLUSH_SECONDS = env_float("OCPP_MESSAGE_LOG_FLUSH_SECONDS", 1.0)
 # Garbage collection of a gateway process holding thousands of sockets (ocpp_gateway/gcpolicy.py).
-GC_FREEZE_SECONDS = env_float("GC_FREEZE_SECONDS", 60.0)
-GC_FULL_COLLECT_SECONDS = env_float("GC_FULL_COLLECT_SECONDS", 3600.0)
+GC_FREEZE_SECONDS = env_float("GC_FREEZE_SECONDS", 10.0, allow_zero=True)
+GC_FULL_COLLECT_SECONDS = env_float("GC_FULL_COLLECT_SECONDS", 3600.0, allow_zero=True)
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {

@@ -12,11 +12,12 @@ logger = logging.getLogger(__name__)
 _task: asyncio.Task | None = None
 
 
-def freeze_now() -> int:
+def freeze_now() -> None:
     """Collect the young garbage, then move every live object out of the collector's sight."""
+    # Both are cheap; gc.get_freeze_count() is not (it walks every frozen object: 300 ms at
+    # 10,000 connections), so it has no place here.
     gc.collect(1)
     gc.freeze()
-    return gc.get_freeze_count()
 
 
 def collect_everything() -> float:

@@ -14,6 +14,7 @@ from cms.env import (
     database_config,
     env_bool,
     env_choice,
+    env_float,
     env_int,
     env_list,
     redis_db_index,
@@ -94,6 +95,14 @@ def test_the_channel_layer_prefix_follows_the_redis_database_so_deployments_neve
     assert load_settings(REDIS_URL="redis://127.0.0.1:6379")["layer_prefix"] == "cms0"
     chosen = load_settings(REDIS_URL="redis://127.0.0.1:6379/3", CHANNEL_LAYER_PREFIX="staging")
     assert chosen["layer_prefix"] == "staging"
+
+
+def test_env_float_takes_zero_only_where_zero_means_never():
+    assert env_float("X", 1.0, environ={"X": "0"}, allow_zero=True) == 0
+    with pytest.raises(ImproperlyConfigured, match="must be positive"):
+        env_float("X", 1.0, environ={"X": "0"})
+    with pytest.raises(ImproperlyConfigured, match="must be positive"):
+        env_float("X", 1.0, environ={"X": "-1"}, allow_zero=True)
 
 
 def test_redis_db_index_reads_the_path_or_the_db_parameter():
