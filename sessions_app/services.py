@@ -372,7 +372,7 @@ def _sessions_of(reports: Sequence[MeterReport]) -> dict[tuple[int, str], Chargi
     }
 
 
-_METER_COLUMNS = (
+METER_COLUMNS = (
     "station_id",
     "session_id",
     "connector_number",
@@ -388,7 +388,7 @@ _METER_COLUMNS = (
 
 
 def _meter_rows(report: MeterReport, session: ChargingSession | None) -> list[tuple]:
-    """Rows in _METER_COLUMNS order."""
+    """Rows in METER_COLUMNS order."""
     station_id, session_id = report.station.pk, session.pk if session else None
     return [
         (
@@ -410,7 +410,7 @@ def _meter_rows(report: MeterReport, session: ChargingSession | None) -> list[tu
 
 def _insert_meter_rows(rows: list[tuple]) -> None:
     """Insert meter rows (COPY on PostgreSQL)."""
-    insert_rows(MeterValue, _METER_COLUMNS, rows)
+    insert_rows(MeterValue, METER_COLUMNS, rows)
 
 
 def _update_live_readings(readings: list[tuple[ChargingSession, Sequence[SampledValue]]]) -> None:

@@ -8,21 +8,11 @@ from decimal import Decimal
 
 from bench import frames
 from bench.provision import database_name
+from sessions_app.services import METER_COLUMNS
 
 SCRATCH_TABLE = "bench_copy_scratch"
-COLUMNS = (
-    "station_id",
-    "session_id",
-    "connector_number",
-    "timestamp",
-    "measurand",
-    "phase",
-    "unit",
-    "context",
-    "location",
-    "value",
-    "signed_data",
-)
+# The columns the gateway writes, in its order.
+COLUMNS = METER_COLUMNS
 
 
 def meter_rows(count: int, stations: int) -> list[tuple]:
