@@ -50,21 +50,46 @@ def _wrap_json(row: tuple, json_columns: list[int]) -> tuple:
     return tuple(values)
 
 
-def execute_many(model: type[models.Model], sql: str, params: Sequence[tuple]) -> None:
-    """Run one statement ({table} is the model's table) for many parameter sets at once."""
-    if not params:
+def update_from_values(
+    model: type[models.Model],
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[tuple],
+    assignments: str,
+    condition: str = "",
+) -> None:
+    """Update many rows with one statement: the first column is the primary key.
+
+    `columns` are (name, PostgreSQL type); `assignments` and `condition` name the table `t` and
+    the values `v`, e.g. `status = v.status` and `t.status_at <= v.status_at`.
+    """
+    if not rows:
         return
     connection = connections[model.objects.db]
-    if connection.vendor != "postgresql":
+    if connection.vendor == "postgresql":
+        # VALUES takes its column types from the data; a column of NULLs needs them spelt out.
+        placeholders = ", ".join(f"%s::{sql_type}" for _, sql_type in columns)
+    else:
+        placeholders = ", ".join("%s" for _ in columns)
         # Raw parameters skip Django's adaptation: SQLite must get datetimes in Django's text
         # format, or comparisons with the values the ORM wrote go wrong.
         adapt = connection.ops.adapt_datetimefield_value
-        params = [
+        rows = [
             tuple(adapt(value) if isinstance(value, datetime) else value for value in row)
-            for row in params
+            for row in rows
         ]
-    # psycopg pipelines the parameter sets in one round trip; no ORM expression per row.
+    names = ", ".join(name for name, _ in columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    where = f"t.{model._meta.pk.column} = v.{columns[0][0]}"
+    if condition:
+        where += f" AND ({condition})"
+    # One statement for the lot: a pipeline of one UPDATE per row still makes the database
+    # plan and run each of them (SQLite needs 3.33 for UPDATE ... FROM).
     with connection.cursor() as cursor:
-        cursor.executemany(
-            sql.format(table=connection.ops.quote_name(model._meta.db_table)), params
-        )
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            values = ", ".join(f"({placeholders})" for _ in chunk)
+            cursor.execute(
+                f"WITH v({names}) AS (VALUES {values}) "
+                f"UPDATE {table} AS t SET {assignments} FROM v WHERE {where}",
+                [value for row in chunk for value in row],
+            )

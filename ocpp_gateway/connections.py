@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
-from cms.bulk import execute_many
+from cms.bulk import update_from_values
 from ocpp_gateway.dbworker import background_db
 from stations.choices import ConnectionState, RegistrationStatus, SecurityProfile
 from stations.models import ChargingStation
@@ -146,15 +146,20 @@ def open_connections(
         station.connection_state = ConnectionState.ONLINE
         station.connected_since = station.last_seen = now
         station.ocpp_version, station.remote_address = handshake.version, remote_address
-        online.append(
-            (ConnectionState.ONLINE, now, now, handshake.version, remote_address, now, station.pk)
-        )
+        online.append((station.pk, ConnectionState.ONLINE, now, handshake.version, remote_address))
         outcomes.append((station, now))
-    execute_many(
+    update_from_values(
         ChargingStation,
-        "UPDATE {table} SET connection_state = %s, connected_since = %s, last_seen = %s, "
-        "ocpp_version = %s, remote_address = %s, updated = %s WHERE id = %s",
+        [
+            ("id", "bigint"),
+            ("state", "varchar"),
+            ("since", "timestamptz"),
+            ("version", "varchar"),
+            ("remote", "varchar"),
+        ],
         online,
+        "connection_state = v.state, connected_since = v.since, last_seen = v.since, "
+        "ocpp_version = v.version, remote_address = v.remote, updated = v.since",
     )
     return outcomes
 
@@ -185,11 +190,12 @@ def _register_unknown(identity: str, credentials: Credentials | None) -> Chargin
 def mark_many_disconnected(closed: list[tuple[int, datetime]]) -> list[None]:
     """Mark stations offline unless a newer connection replaced the one that closed."""
     now = timezone.now()
-    execute_many(
+    update_from_values(
         ChargingStation,
-        "UPDATE {table} SET connection_state = %s, last_seen = %s, updated = %s "
-        "WHERE id = %s AND connected_since = %s",
-        [(ConnectionState.OFFLINE, now, now, pk, since) for pk, since in closed],
+        [("id", "bigint"), ("since", "timestamptz"), ("state", "varchar"), ("now", "timestamptz")],
+        [(pk, since, ConnectionState.OFFLINE, now) for pk, since in closed],
+        "connection_state = v.state, last_seen = v.now, updated = v.now",
+        "t.connected_since = v.since",
     )
     return [None] * len(closed)
 

@@ -8,11 +8,11 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import NamedTuple
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from billing import tasks as billing_tasks
-from cms.bulk import execute_many, insert_rows
+from cms.bulk import insert_rows, update_from_values
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
 from organizations.models import normalize_uid
@@ -430,31 +430,16 @@ def _update_live_readings(readings: list[tuple[ChargingSession, Sequence[Sampled
     changed = [(pk, wh, w) for pk, (wh, w) in latest.items() if wh is not None or w is not None]
     if not changed:
         return
-    now = timezone.now()
-    connection = connections[ChargingSession.objects.db]
-    table = connection.ops.quote_name(ChargingSession._meta.db_table)
-    if connection.vendor == "postgresql":
-        # One statement for all sessions: a pipeline of one UPDATE each still makes PostgreSQL
-        # plan and run every one of them.
-        values = ", ".join(["(%s::bigint, %s::bigint, %s::integer)"] * len(changed))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS s SET energy_wh = CASE WHEN v.wh IS NULL THEN s.energy_wh "
-                "ELSE GREATEST(s.energy_wh, v.wh) END, "
-                "last_power_w = COALESCE(v.w, s.last_power_w), updated = %s "
-                f"FROM (VALUES {values}) AS v(id, wh, w) WHERE s.id = v.id AND s.state = %s",
-                [now, *(value for row in changed for value in row), SessionState.ACTIVE],
-            )
-        return
     # Registers only count up: an older reading arriving late must not lower the energy.
-    execute_many(
+    update_from_values(
         ChargingSession,
-        "UPDATE {table} SET "
-        "energy_wh = CASE WHEN %s IS NULL THEN energy_wh ELSE MAX(energy_wh, %s) END, "
-        "last_power_w = COALESCE(%s, last_power_w), updated = %s "
-        "WHERE id = %s AND state = %s",
-        [(wh, wh, w, now, pk, SessionState.ACTIVE) for pk, wh, w in changed],
-    )
+        [("id", "bigint"), ("wh", "bigint"), ("w", "integer"), ("now", "timestamptz"),
+         ("state", "varchar")],
+        [(pk, wh, w, timezone.now(), SessionState.ACTIVE) for pk, wh, w in changed],
+        "energy_wh = CASE WHEN v.wh > t.energy_wh THEN v.wh ELSE t.energy_wh END, "
+        "last_power_w = COALESCE(v.w, t.last_power_w), updated = v.now",
+        "t.state = v.state",
+    )  # fmt: skip
 
 
 def _latest_total(samples: Sequence[SampledValue], measurand: str, factors: dict) -> int | None:

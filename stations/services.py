@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from cms.bulk import execute_many, insert_rows
+from cms.bulk import insert_rows, update_from_values
 from ocpp_gateway.choices import Direction
 from stations.choices import RegistrationStatus
 from stations.exceptions import StationAssignmentError
@@ -108,7 +108,7 @@ def record_boots(reports: list[BootReport]) -> list[BootResult]:
                 setattr(station, name, value)
             values.append(value)
         station.last_boot = report.booted_at or now
-        updates.append((*values, station.last_boot, now, station.pk))
+        updates.append((station.pk, *values, station.last_boot, now))
         if open_sessions.get(station.pk):
             logger.info(
                 "Station %s booted with %d session(s) still active.",
@@ -120,11 +120,17 @@ def record_boots(reports: list[BootReport]) -> list[BootResult]:
                 registration_status=_registration(station), interval=station.heartbeat_interval
             )
         )
-    assignments = ", ".join(f"{name} = COALESCE(%s, {name})" for name in BOOT_FIELDS)
-    execute_many(
+    reported = ", ".join(f"{name} = COALESCE(v.{name}, t.{name})" for name in BOOT_FIELDS)
+    update_from_values(
         ChargingStation,
-        f"UPDATE {{table}} SET {assignments}, last_boot = %s, updated = %s WHERE id = %s",
+        [
+            ("id", "bigint"),
+            *((name, "varchar") for name in BOOT_FIELDS),
+            ("last_boot", "timestamptz"),
+            ("now", "timestamptz"),
+        ],
         updates,
+        f"{reported}, last_boot = v.last_boot, updated = v.now",
     )
     return results
 
@@ -181,6 +187,15 @@ def record_status(
     return record_status_reports([report])[0]
 
 
+_STATUS_COLUMNS = (
+    ("id", "bigint"),
+    ("status", "varchar"),
+    ("error_code", "varchar"),
+    ("vendor_error_code", "varchar"),
+    ("info", "varchar"),
+    ("status_at", "timestamptz"),
+    ("now", "timestamptz"),
+)
 _EVENT_COLUMNS = (
     "station_id",
     "connector_id",
@@ -226,32 +241,18 @@ def record_status_reports(reports: list[StatusReport]) -> list[bool]:
         elif connector is None:
             station_status_at[report.station.pk] = timestamp
             station_updates.append(
-                (
-                    report.status,
-                    report.error_code,
-                    report.vendor_error_code,
-                    timestamp,
-                    now,
-                    report.station.pk,
-                    timestamp,
-                )
-            )
+                (report.station.pk, report.status, report.error_code, report.vendor_error_code, "",
+                 timestamp, now)
+            )  # fmt: skip
             station = report.station
             station.status, station.error_code = report.status, report.error_code
             station.vendor_error_code, station.status_at = report.vendor_error_code, timestamp
         else:
             connector.status_at = timestamp
             connector_updates.append(
-                (
-                    report.status,
-                    report.error_code,
-                    report.vendor_error_code,
-                    report.info,
-                    timestamp,
-                    connector.pk,
-                    timestamp,
-                )
-            )
+                (connector.pk, report.status, report.error_code, report.vendor_error_code,
+                 report.info, timestamp, now)
+            )  # fmt: skip
         events.append(
             (
                 report.station.pk,
@@ -265,18 +266,23 @@ def record_status_reports(reports: list[StatusReport]) -> list[bool]:
                 now,
             )
         )
-    # The WHERE repeats the newest-wins rule, so a concurrent writer can never be overtaken.
-    execute_many(
+    # The condition repeats the newest-wins rule, so a concurrent writer is never overtaken.
+    newest = "t.status_at IS NULL OR t.status_at <= v.status_at"
+    update_from_values(
         ChargingStation,
-        "UPDATE {table} SET status = %s, error_code = %s, vendor_error_code = %s, "
-        "status_at = %s, updated = %s WHERE id = %s AND (status_at IS NULL OR status_at <= %s)",
+        _STATUS_COLUMNS,
         station_updates,
+        "status = v.status, error_code = v.error_code, vendor_error_code = v.vendor_error_code, "
+        "status_at = v.status_at, updated = v.now",
+        newest,
     )
-    execute_many(
+    update_from_values(
         Connector,
-        "UPDATE {table} SET status = %s, error_code = %s, vendor_error_code = %s, info = %s, "
-        "status_at = %s WHERE id = %s AND (status_at IS NULL OR status_at <= %s)",
+        _STATUS_COLUMNS,
         connector_updates,
+        "status = v.status, error_code = v.error_code, vendor_error_code = v.vendor_error_code, "
+        "info = v.info, status_at = v.status_at",
+        newest,
     )
     insert_rows(StatusEvent, _EVENT_COLUMNS, events)
     return applied
