@@ -45,6 +45,7 @@ class DatabaseWorker:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._drainer: asyncio.Task | None = None
+        self._single_writer: bool | None = None  # SQLite: one writer thread for the process
         self.batches = 0
         self.jobs = 0
 
@@ -60,7 +61,10 @@ class DatabaseWorker:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._queue.put(_Job(fn, args, loop, future, batched))
-        if connections["default"].vendor == "sqlite":
+        if self._single_writer is None:
+            # Read once: the connection handler's lookup is not free on every message.
+            self._single_writer = connections["default"].vendor == "sqlite"
+        if self._single_writer:
             self._ensure_drainer(loop)
         else:
             self._ensure_thread()
