@@ -112,16 +112,6 @@ class Handshake:
     remote_address: str
 
 
-def open_connection(
-    identity: str, credentials: Credentials | None, version: str, remote_address: str
-) -> tuple[ChargingStation, datetime]:
-    """Authenticate one handshake and mark the station online, or raise HandshakeRefused."""
-    outcome = open_connections([Handshake(identity, credentials, version, remote_address)])[0]
-    if isinstance(outcome, HandshakeRefused):
-        raise outcome
-    return outcome
-
-
 def open_connections(
     handshakes: list[Handshake],
 ) -> list[tuple[ChargingStation, datetime] | HandshakeRefused]:

@@ -189,12 +189,12 @@ def test_many_handshakes_are_checked_together_and_only_the_good_ones_go_online(o
 def test_a_stale_connection_does_not_mark_a_reconnected_station_offline(org):
     from django.utils import timezone
 
-    from ocpp_gateway.connections import Credentials, open_connection
+    from ocpp_gateway.connections import Credentials, Handshake, open_connections
 
     station = ChargingStationFactory(organization=org)
     credentials = Credentials(station.ocpp_id, STATION_PASSWORD)
-    _, old = open_connection(station.ocpp_id, credentials, "ocpp1.6", "127.0.0.1:1")
-    _, new = open_connection(station.ocpp_id, credentials, "ocpp1.6", "127.0.0.1:2")
+    [(_, old)] = open_connections([Handshake(station.ocpp_id, credentials, "ocpp1.6", "a:1")])
+    [(_, new)] = open_connections([Handshake(station.ocpp_id, credentials, "ocpp1.6", "a:2")])
     assert new > old
     mark_many_disconnected([(station.pk, old)])
     station.refresh_from_db()
