@@ -89,6 +89,15 @@ def env_choice(
     return value
 
 
+def env_rate(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
+    """Return a request rate such as `10/min`, in the form DRF's throttles read."""
+    value = env_str(name, default, environ)
+    number, _, period = value.partition("/")
+    if not (number.isdigit() and period in {"s", "sec", "m", "min", "h", "hour", "d", "day"}):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate such as 10/min or 1000/hour")
+    return value
+
+
 def database_config(url: str | None, base_dir, conn_max_age: int) -> dict:
     """Turn DATABASE_URL into Django's DATABASES['default'] (unset: SQLite beside manage.py)."""
     import dj_database_url

@@ -11,6 +11,7 @@ from cms.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_str,
     redis_db_index,
     redis_url,
@@ -50,6 +51,9 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "organizations",
     "stations",
@@ -159,10 +163,31 @@ REST_FRAMEWORK = {
     # one does an unauthenticated request get 401 rather than 403. Sessions serve the portal.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        "cms.api.authentication.OrganizationAPIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "cms.api.schema.TenantAutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        # Password guessing against the token endpoint, per client address.
+        "auth-token": env_rate("API_TOKEN_THROTTLE_RATE", "10/min"),
+    },
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CMS API",
+    "DESCRIPTION": "Charging-station management: every resource of your organizations. "
+    "See docs/api.md for authentication, roles and worked examples.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI and ReDoc from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 # OCPP gateway

@@ -17,6 +17,10 @@ class TenantQuerySet(models.QuerySet):
         """Rows of every organization the user is a member of; nothing for anonymous users."""
         if user is None or not user.is_authenticated:
             return self.none()
+        api_key = getattr(user, "api_key", None)
+        if api_key is not None:
+            # A machine client authenticated with an organization API key sees that one only.
+            return self.for_org(api_key.organization_id)
         from organizations.models import Membership
 
         org_ids = Membership.objects.filter(user=user).values("organization_id")

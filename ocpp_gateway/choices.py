@@ -20,6 +20,7 @@ class RequestedVia(models.TextChoices):
 
     USER = "user", _("User")
     API_TOKEN = "api_token", _("API token")
+    API_KEY = "api_key", _("Organization API key")
     SYSTEM = "system", _("System")
 
 

@@ -144,12 +144,17 @@ async def asend_call(
     timeout: float | None = None,
 ) -> CommandLog:
     """Send a call, record it in the CommandLog, and return the log row with the outcome."""
+    # A machine client's principal is no user: the log names its API key instead.
+    api_key = getattr(requested_by, "api_key", None)
+    if api_key is not None:
+        requested_by = None
     log = await database_sync_to_async(CommandLog.objects.create)(
         station=station,
         command=command or action,
         action=action,
         payload=payload,
         requested_by=requested_by,
+        api_key=api_key,
         requested_via=via,
     )
     online = await database_sync_to_async(

@@ -27,6 +27,15 @@ class CommandLog(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    api_key = models.ForeignKey(
+        "organizations.OrganizationAPIKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API key"),
+        help_text=_("The organization API key a machine client asked with."),
+    )
     requested_via = models.CharField(
         _("requested via"), max_length=10, choices=RequestedVia.choices, default=RequestedVia.USER
     )

@@ -8,9 +8,18 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
 from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import APIKey
 
-from organizations.models import AccessGroup, IdToken, Membership, Organization, normalize_uid
+from organizations.models import (
+    AccessGroup,
+    IdToken,
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+    normalize_uid,
+)
 
 NOT_TENANT_OWNED = object()
 
@@ -253,3 +262,26 @@ class IdTokenAdmin(CmsModelAdmin):
         ),
         (_("History"), {"fields": ("created", "updated")}),
     )
+
+
+# The library's own key model belongs to no organization and opens nothing here: keys are
+# OrganizationAPIKey rows, created by organization admins through the API or the portal.
+admin.site.unregister(APIKey)
+
+
+@admin.register(OrganizationAPIKey)
+class OrganizationAPIKeyAdmin(ReadOnlyModelAdmin):
+    """Machine clients' keys: who made them, last use; support staff may only revoke them."""
+
+    list_display = ("name", "prefix", "organization", "role", "created", "last_used", "revoked")
+    list_filter = ("role", "revoked", "organization")
+    search_fields = ("name", "prefix", "organization__name")
+    list_select_related = ("organization", "created_by")
+    fields = ("name", "prefix", "organization", "role", "created_by", "created", "last_used")
+    fields += ("expiry_date", "revoked", "revoked_at")
+    actions = ("revoke",)
+
+    @admin.action(description=_("Revoke the selected API keys"))
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked=False).update(revoked=True, revoked_at=timezone.now())
+        self.message_user(request, _("%(count)d API keys revoked.") % {"count": count})

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 from cms.tenancy import TenantQuerySet
 from organizations.choices import ROLE_RANK, IdTokenStatus, IdTokenType, Role
@@ -170,3 +171,49 @@ class IdToken(models.Model):
 def normalize_uid(uid: str) -> str:
     """OCPP id tags are case-insensitive (CiString): store and look them up upper-cased."""
     return uid.strip().upper()
+
+
+class OrganizationAPIKeyQuerySet(TenantQuerySet):
+    """API keys narrowed by organization."""
+
+
+class OrganizationAPIKeyManager(BaseAPIKeyManager.from_queryset(OrganizationAPIKeyQuerySet)):
+    """Creates keys (returning the secret once) and finds a usable key from its secret."""
+
+
+class APIKeyRole(models.TextChoices):
+    """Roles a machine client may hold; owning an organization stays with people."""
+
+    ADMIN = Role.ADMIN.value, Role.ADMIN.label
+    OPERATOR = Role.OPERATOR.value, Role.OPERATOR.label
+    VIEWER = Role.VIEWER.value, Role.VIEWER.label
+
+
+class OrganizationAPIKey(AbstractAPIKey):
+    """A machine client's key to one organization with a role; only its hash is stored."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    role = models.CharField(
+        _("role"), max_length=16, choices=APIKeyRole.choices, default=APIKeyRole.VIEWER
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = OrganizationAPIKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("organization API key")
+        verbose_name_plural = _("organization API keys")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

@@ -7,7 +7,13 @@ from django.contrib.auth import get_user_model
 
 from billing.models import Tariff
 from organizations.choices import Role
-from organizations.models import AccessGroup, IdToken, Membership, Organization
+from organizations.models import (
+    AccessGroup,
+    IdToken,
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+)
 from sessions_app.models import ChargingSession, MeterValue, Reservation
 from stations.models import ChargingStation, Connector, Evse, Site
 
@@ -157,3 +163,10 @@ class TariffFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Tariff {n}")
     price_per_kwh = "0.3900"
     tax_rate = "19.00"
+
+
+def make_api_key(organization, role=Role.VIEWER, name="Integration", **fields):
+    """An organization API key and its secret (the only time the secret is known)."""
+    return OrganizationAPIKey.objects.create_key(
+        organization=organization, role=role, name=name, **fields
+    )

@@ -29,6 +29,7 @@ from tests.factories import (
     SiteFactory,
     TariffFactory,
     UserFactory,
+    make_api_key,
 )
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +58,7 @@ BUILDERS = {
     "organizations.Membership": lambda org: MembershipFactory(organization=org),
     "organizations.AccessGroup": lambda org: AccessGroupFactory(organization=org),
     "organizations.IdToken": lambda org: IdTokenFactory(organization=org),
+    "organizations.OrganizationAPIKey": lambda org: make_api_key(org)[0],
     "stations.Site": lambda org: SiteFactory(organization=org),
     "stations.ChargingStation": lambda org: ChargingStationFactory(organization=org),
     "stations.Evse": lambda org: Evse.objects.filter(

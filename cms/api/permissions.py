@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
 from organizations.choices import ROLE_RANK, Role
@@ -18,7 +19,11 @@ def role_at_least(role: str | None, minimum: str) -> bool:
 def organization_roles(request) -> dict[int, str]:
     """The user's role in each of their organizations, read once per request."""
     roles = getattr(request, "_organization_roles", None)
-    if roles is None:
+    api_key = getattr(request.user, "api_key", None)
+    if roles is None and api_key is not None:
+        roles = {api_key.organization_id: api_key.role}
+        request._organization_roles = roles
+    elif roles is None:
         roles = dict(
             Membership.objects.filter(user=request.user).values_list("organization_id", "role")
         )
@@ -58,8 +63,21 @@ class RolePermission(BasePermission):
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
             return False
+        required = view.get_required_role()
         # An action without a declared role is closed to everybody, not open to everybody.
-        return view.get_required_role() is not None
+        if required is None:
+            return False
+        organization = view.kwargs.get("organization_pk")
+        if organization is not None:
+            # A collection under /organizations/{id}/: 404 for an organization the user is not
+            # in (as for any object of another organization), 403 for a role shortfall.
+            role = organization_roles(request).get(int(organization))
+            if role is None:
+                raise NotFound()
+            if not role_at_least(role, required):
+                self.message = required_role_message(required)
+                return False
+        return True
 
     def has_object_permission(self, request, view, obj):
         required = view.get_required_role()

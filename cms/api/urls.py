@@ -1,14 +1,24 @@
-"""The /api/v1/ routes: an API root, then each app's api/urls.py."""
+"""The /api/v1/ routes: an API root, the token endpoint, then each app's api/urls.py."""
 
 from importlib import import_module
 
 from django.urls import include, path
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import APIRootView
+from rest_framework.throttling import ScopedRateThrottle
 
 app_name = "api"
 
-# Each module defines `router` (a SimpleRouter) and `urlpatterns`; add an app here to publish it.
-APP_URLCONFS = ["stations.api.urls", "ocpp_gateway.api.urls"]
+# Each module defines `router` (a TenantRouter), `org_router` (an OrganizationRouter, for the
+# collections created under /organizations/{id}/) and `urlpatterns`; add an app here to publish it.
+APP_URLCONFS = [
+    "organizations.api.urls",
+    "stations.api.urls",
+    "sessions_app.api.urls",
+    "billing.api.urls",
+    "roaming.api.urls",
+    "ocpp_gateway.api.urls",
+]
 
 
 def api_root_dict() -> dict[str, str]:
@@ -22,7 +32,15 @@ def api_root_dict() -> dict[str, str]:
     return root
 
 
+class ObtainTokenView(ObtainAuthToken):
+    """`POST {"username", "password"}` → `{"token"}` for `Authorization: Token <token>`."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth-token"
+
+
 urlpatterns = [
     path("", APIRootView.as_view(api_root_dict=api_root_dict()), name="api-root"),
+    path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     *(path("", include(urlconf)) for urlconf in APP_URLCONFS),
 ]

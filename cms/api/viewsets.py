@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.viewsets import GenericViewSet
 
@@ -10,10 +11,12 @@ from cms.api.pagination import StableOrderingFilter, StandardPagination
 from cms.api.permissions import (
     LOWEST_ROLE,
     RolePermission,
+    organization_id_of,
     organizations_with_role,
     role_at_least,
 )
 from cms.tenancy import TenantQuerySet
+from organizations.models import Organization
 
 
 class TenantViewSet(GenericViewSet):
@@ -41,6 +44,20 @@ class TenantViewSet(GenericViewSet):
             permissions.append(RolePermission())
         return permissions
 
+    def get_organization(self) -> Organization | None:
+        """The organization named in the URL (`/organizations/{id}/...`), or None."""
+        pk = self.kwargs.get("organization_pk")
+        if pk is None:
+            return None
+        if getattr(self, "_url_organization", None) is None:
+            # RolePermission has already answered 404 for an organization the user is not in;
+            # this lookup repeats the narrowing so no caller depends on that order.
+            found = Organization.objects.visible_to(self.request.user).filter(pk=pk).first()
+            if found is None:
+                raise Http404
+            self._url_organization = found
+        return self._url_organization
+
     def get_queryset(self):
         queryset = super().get_queryset()
         if not isinstance(queryset, TenantQuerySet):
@@ -50,6 +67,8 @@ class TenantViewSet(GenericViewSet):
             )
         # An object of another organization is then a 404, exactly like a missing one.
         queryset = queryset.visible_to(self.request.user)
+        if self.kwargs.get("organization_pk") is not None:
+            queryset = queryset.for_org(self.get_organization().pk)
         required = self.get_required_role()
         if not self.detail and required and not role_at_least(LOWEST_ROLE, required):
             # A collection action above the lowest role covers only the organizations where
@@ -57,3 +76,27 @@ class TenantViewSet(GenericViewSet):
             orgs = organizations_with_role(self.request, required)
             queryset = queryset.filter(**{f"{queryset.org_path}__in": orgs})
         return queryset
+
+    def get_object(self):
+        obj = super().get_object()
+        # Serializers narrow related fields to the organization of the object being changed.
+        self.object_organization_id = organization_id_of(obj)
+        return obj
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False):
+            return context
+        organization = self.get_organization() if self.kwargs.get("organization_pk") else None
+        context["organization_id"] = (
+            organization.pk if organization else getattr(self, "object_organization_id", None)
+        )
+        return context
+
+    def perform_create(self, serializer):
+        # Collections only accept POST under /organizations/{id}/ (see cms.api.routers), so
+        # the organization always comes from the URL, never from the body.
+        organization = self.get_organization()
+        if organization is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} creates outside an organization")
+        serializer.save(organization=organization)

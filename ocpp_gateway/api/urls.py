@@ -1,10 +1,10 @@
 """Routes of the OCPP gateway API (included under /api/v1/)."""
 
-from rest_framework.routers import SimpleRouter
-
+from cms.api.routers import OrganizationRouter, TenantRouter
 from ocpp_gateway.api.views import CommandLogViewSet
 
-router = SimpleRouter()
+router = TenantRouter()
 router.register("command-logs", CommandLogViewSet, basename="commandlog")
+org_router = OrganizationRouter()
 
-urlpatterns = router.urls
+urlpatterns = router.urls + org_router.urls

@@ -30,7 +30,9 @@ from organizations.choices import Role
 
 
 def requested_via(request) -> str:
-    """How the caller reached us, for the command log: an API token or a user's session."""
+    """How the caller reached us, for the command log: API key or token, or a user's session."""
+    if getattr(request.user, "api_key", None) is not None:
+        return RequestedVia.API_KEY
     if isinstance(request.successful_authenticator, TokenAuthentication):
         return RequestedVia.API_TOKEN
     return RequestedVia.USER

@@ -1,10 +1,10 @@
 """Routes of the stations API (included under /api/v1/)."""
 
-from rest_framework.routers import SimpleRouter
-
+from cms.api.routers import OrganizationRouter, TenantRouter
 from stations.api.views import ChargingStationViewSet
 
-router = SimpleRouter()
+router = TenantRouter()
 router.register("stations", ChargingStationViewSet, basename="station")
+org_router = OrganizationRouter()
 
-urlpatterns = router.urls
+urlpatterns = router.urls + org_router.urls

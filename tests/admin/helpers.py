@@ -1,6 +1,7 @@
 """Helpers for admin tests: URLs and the POST data a browser would send back for a change form."""
 
 from django import forms
+from django.contrib.admin.utils import quote
 from django.urls import reverse
 
 
@@ -8,7 +9,8 @@ def admin_url(model_or_obj, view: str, *args) -> str:
     """The admin URL of a model's `changelist`/`add` view or of an object's `change`/`delete`."""
     opts = model_or_obj._meta
     if view in ("change", "delete", "history"):
-        args = (model_or_obj.pk, *args)
+        # As the admin writes it: a key like API keys' "prefix.sha512$$…" is escaped.
+        args = (quote(model_or_obj.pk), *args)
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
 
 

@@ -29,6 +29,7 @@ from tests.factories import (
     SiteFactory,
     TariffFactory,
     UserFactory,
+    make_api_key,
 )
 
 DOMAIN_APPS = ("organizations", "stations", "sessions_app", "billing", "roaming", "ocpp_gateway")
@@ -187,6 +188,11 @@ def build_roaming_activity(tag):
     return activity, f"Partner {tag}"
 
 
+def build_api_key(tag):
+    api_key, _secret = make_api_key(OrganizationFactory(), name=f"Key {tag}")
+    return api_key, f"Key {tag}"
+
+
 def build_command_log(tag):
     station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
     command = CommandLog.objects.create(
@@ -213,6 +219,7 @@ BUILDERS = {
     "organizations.membership": build_membership,
     "organizations.accessgroup": build_access_group,
     "organizations.idtoken": build_id_token,
+    "organizations.organizationapikey": build_api_key,
     "stations.site": build_site,
     "stations.chargingstation": build_station,
     "stations.evse": build_evse,

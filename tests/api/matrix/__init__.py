@@ -1,0 +1,203 @@
+"""The permission matrix: every API endpoint and method, who may call it, and a valid call.
+
+Each app's module here (`tests/api/matrix/<app>.py`) lists `ENDPOINTS`; test_permission_matrix
+collects them, checks that every route of /api/v1/ is listed, and calls each one as anonymous,
+viewer, operator, admin, owner and an outsider (owner of another organization).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, TariffAssignment
+from ocpp_gateway.models import CommandLog
+from organizations.choices import Role
+from roaming.models import RoamingActivity, RoamingPartner
+from sessions_app.choices import SessionState
+from stations.models import ChargingProfile
+from tests.factories import (
+    AccessGroupFactory,
+    ChargingSessionFactory,
+    ChargingStationFactory,
+    IdTokenFactory,
+    MembershipFactory,
+    MeterValueFactory,
+    ReservationFactory,
+    SiteFactory,
+    TariffFactory,
+    UserFactory,
+    make_api_key,
+)
+
+WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ROLES = (Role.VIEWER, Role.OPERATOR, Role.ADMIN, Role.OWNER)
+
+
+@dataclass
+class World:
+    """One organization with one of everything, its members by role, and its outsider."""
+
+    org: object
+    other_org: object
+    users: dict
+    outsider: object
+    site: object
+    station: object
+    connector: object
+    access_group: object
+    id_token: object
+    session: object
+    reservation: object
+    charging_profile: object
+    tariff: object
+    tariff_assignment: object
+    cdr: object
+    invoice: object
+    roaming_partner: object
+    roaming_activity: object
+    command_log: object
+    api_key: object
+    membership: object  # the viewer's membership, for the members endpoints
+
+
+def build_world(org, other_org, tag="W") -> World:
+    """Every kind of row for `org`, plus members by role and an outsider owner of `other_org`."""
+    users = {}
+    for role in ROLES:
+        user = UserFactory(username=f"{tag.lower()}-{role}")
+        MembershipFactory(user=user, organization=org, role=role)
+        users[role] = user
+    outsider = UserFactory(username=f"{tag.lower()}-outsider")
+    MembershipFactory(user=outsider, organization=other_org, role=Role.OWNER)
+
+    access_group = AccessGroupFactory(organization=org, name=f"Staff {tag}")
+    site = SiteFactory(organization=org, name=f"Depot {tag}", access_groups=[access_group])
+    station = ChargingStationFactory(organization=org, site=site, ocpp_id=f"CS-{tag}-1")
+    station.access_groups.add(access_group)
+    connector = station.connectors.order_by("connector_id").first()
+    id_token = IdTokenFactory(
+        organization=org, uid=f"04{tag}AA01", holder_name="Erika", access_groups=[access_group]
+    )
+    session = ChargingSessionFactory(
+        station=station,
+        id_token=id_token,
+        id_tag=id_token.uid,
+        transaction_id=f"{tag}-1",
+        start=WHEN,
+        stop=WHEN.replace(hour=10),
+        meter_start=1000,
+        meter_stop=13000,
+        energy_wh=12000,
+        state=SessionState.COMPLETED,
+        stop_reason="Local",
+    )
+    MeterValueFactory(session=session, timestamp=WHEN.replace(minute=30), value=7000)
+    reservation = ReservationFactory(
+        station=station, connector=connector, id_token=id_token, id_tag=id_token.uid
+    )
+    charging_profile = ChargingProfile.objects.create(
+        organization=org, name=f"Night {tag}", schedule_periods=[{"start_period": 0, "limit": 16}]
+    )
+    tariff = TariffFactory(organization=org, name=f"Standard {tag}")
+    tariff_assignment = TariffAssignment.objects.create(
+        organization=org, tariff=tariff, scope="site", site=site
+    )
+    cdr = ChargeDetailRecord.objects.create(
+        organization=org,
+        session=session,
+        tariff=tariff,
+        currency="EUR",
+        energy_wh=12000,
+        charging_seconds=3600,
+        energy_amount=Decimal("4.6800"),
+        total_excl_tax=Decimal("4.6800"),
+        tax_amount=Decimal("0.8892"),
+        total_incl_tax=Decimal("5.5692"),
+    )
+    invoice = Invoice.objects.create(
+        organization=org,
+        sequence=1,
+        number=f"{tag}-2026-0001",
+        id_token=id_token,
+        holder_name="Erika",
+        period_start=WHEN.replace(day=1),
+        period_end=WHEN.replace(month=4, day=1),
+        currency="EUR",
+    )
+    InvoiceLine.objects.create(invoice=invoice, cdr=cdr, description="Charging 12.0 kWh")
+    roaming_partner = RoamingPartner.objects.create(
+        organization=org, name=f"Hub {tag}", country_code="DE", party_id=f"H{tag[:2]}"
+    )
+    roaming_activity = RoamingActivity.objects.create(
+        organization=org,
+        partner=roaming_partner,
+        site=site,
+        date=date(2026, 3, 2),
+        sessions=3,
+        energy_wh=30000,
+    )
+    command_log = CommandLog.objects.create(
+        station=station, command="restart_station", action="Reset", payload={"type": "Soft"}
+    )
+    api_key, _secret = make_api_key(org, role=Role.OPERATOR, name=f"ERP {tag}")
+    return World(
+        org=org,
+        other_org=other_org,
+        users=users,
+        outsider=outsider,
+        site=site,
+        station=station,
+        connector=connector,
+        access_group=access_group,
+        id_token=id_token,
+        session=session,
+        reservation=reservation,
+        charging_profile=charging_profile,
+        tariff=tariff,
+        tariff_assignment=tariff_assignment,
+        cdr=cdr,
+        invoice=invoice,
+        roaming_partner=roaming_partner,
+        roaming_activity=roaming_activity,
+        command_log=command_log,
+        api_key=api_key,
+        membership=users[Role.VIEWER].memberships.get(),
+    )
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One route and method: the least role that may call it, and a call that succeeds."""
+
+    # The URL name under the `api` namespace, e.g. "site-detail" or "organization-site-list".
+    name: str
+    method: str
+    url: Callable[[World], str]
+    role: str
+    body: Callable[[World], object] | None = None
+    # Multipart uploads (CSV import) set "multipart"; query-string reads leave it.
+    format: str = "json"
+    # Statuses that count as success for a caller with the role (e.g. 409 for a command to an
+    # offline station: the role check passed, the station state refused).
+    ok: tuple[int, ...] = (200,)
+    # Lists: the `id` (or other `key`) of our row, which an outsider must never see.
+    ours: Callable[[World], object] | None = None
+    key: str = "id"
+    # Lists: add `n` more rows this list shows, for the query budget.
+    more: Callable[[World, int], None] | None = None
+    # The request reaches the command service (channels' database_sync_to_async).
+    transactional: bool = False
+    # Only people may call it (creating organizations or API keys): an API key gets 403.
+    people_only: bool = False
+
+    @property
+    def is_flat_list(self) -> bool:
+        return self.method == "get" and self.name.endswith("-list") and not self.nested
+
+    @property
+    def nested(self) -> bool:
+        return self.name.startswith("organization-") and self.name != "organization-list"
+
+    def __str__(self):
+        return f"{self.method.upper()} {self.name}"
