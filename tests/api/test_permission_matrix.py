@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from organizations.choices import ROLE_RANK, Role
 from tests.api import matrix
 from tests.api.matrix import ROLES, Endpoint, build_world
-from tests.factories import make_api_key
+from tests.factories import OrganizationFactory, make_api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -128,9 +128,7 @@ def test_an_operator_api_key_acts_as_an_operator(endpoint, world):
 @by_name(ENDPOINTS)
 def test_an_outsider_sees_and_changes_nothing(endpoint, world):
     # The outsider owns their own organization with rows of every kind, so lists are not empty.
-    build_world(
-        world.other_org, world.org.__class__.objects.create(name="Third", slug="third"), "X"
-    )
+    build_world(world.other_org, OrganizationFactory(), "X")
     response = call(endpoint, world, user=world.outsider)
     if endpoint.is_flat_list:
         assert_not_listed(endpoint, world, response)
