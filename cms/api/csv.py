@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -113,6 +113,15 @@ class CsvExportMixin:
         if self.action == "list":
             renderers.append(CSVRenderer())
         return renderers
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        # Errors answer in JSON even when CSV was asked for: a client parses one error format.
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "csv":
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format != "csv":

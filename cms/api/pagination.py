@@ -1,5 +1,7 @@
 """Page-number pagination and the ordering that keeps pages stable."""
 
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 
@@ -10,6 +12,28 @@ class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        # DRF silently falls back to the default on a bad value; a client deserves to know.
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValidationError(
+                {self.page_size_query_param: [_("A whole number of at least 1 is required.")]}
+            )
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                # Above the cap is capped, not refused, as DRF does.
+                parameter["description"] = (
+                    f"Rows per page: {self.page_size} unless given, at most {self.max_page_size}."
+                )
+        return parameters
 
 
 class StableOrderingFilter(OrderingFilter):

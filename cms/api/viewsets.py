@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.viewsets import GenericViewSet
 
 from cms.api.pagination import StableOrderingFilter, StandardPagination
@@ -43,6 +44,13 @@ class TenantViewSet(GenericViewSet):
         if not any(isinstance(permission, RolePermission) for permission in permissions):
             permissions.append(RolePermission())
         return permissions
+
+    def initial(self, request, *args, **kwargs):
+        # A method the route does not map has no action and so no role: without this it would
+        # be refused as a 403, which reads like a permission problem rather than a wrong verb.
+        if self.action is None and request.method.lower() != "options":
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
 
     def get_organization(self) -> Organization | None:
         """The organization named in the URL (`/organizations/{id}/...`), or None."""

@@ -14,7 +14,14 @@ class CommandLogSerializer(serializers.ModelSerializer):
 
     ocpp_id = serializers.CharField(source="station.ocpp_id", read_only=True)
     requested_by = serializers.CharField(
-        source="requested_by.username", read_only=True, default=None
+        source="requested_by.username", read_only=True, default=None, allow_null=True
+    )
+    api_key = serializers.CharField(
+        source="api_key.prefix",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="Prefix of the organization API key that asked, if a machine client did.",
     )
 
     class Meta:
@@ -27,6 +34,7 @@ class CommandLogSerializer(serializers.ModelSerializer):
             "action",
             "payload",
             "requested_by",
+            "api_key",
             "requested_via",
             "status",
             "response",
@@ -50,7 +58,28 @@ class CommandOutcomeSerializer(serializers.ModelSerializer):
 class CommandRequestSerializer(serializers.Serializer):
     """`{"command": name, ...parameters}`: only the name is checked here, the rest by the spec."""
 
+    command = serializers.CharField(
+        help_text="A command name from GET .../commands/; its parameters sit beside it."
+    )
+
+
+class CommandAvailabilitySerializer(serializers.Serializer):
+    """One command, and whether this caller may run it on this station now."""
+
     command = serializers.CharField()
+    label = serializers.CharField()
+    allowed = serializers.BooleanField()
+    reason = serializers.CharField(allow_null=True, help_text="Why not, when not allowed.")
+
+
+class CommandRefusedSerializer(CommandOutcomeSerializer):
+    """A command the station could not take (offline) or did not answer in time."""
+
+    detail = serializers.CharField()
+
+    class Meta(CommandOutcomeSerializer.Meta):
+        fields = ["detail", *CommandOutcomeSerializer.Meta.fields]
+        read_only_fields = fields
 
 
 def station_version(station) -> str:

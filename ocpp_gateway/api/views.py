@@ -1,6 +1,7 @@
 """Views of the OCPP gateway API: a station's commands and raw calls, and the command log."""
 
-from rest_framework import mixins, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -10,8 +11,10 @@ from cms.api.exceptions import Conflict
 from cms.api.permissions import organization_roles, required_role_message, role_at_least
 from cms.api.viewsets import TenantViewSet
 from ocpp_gateway.api.serializers import (
+    CommandAvailabilitySerializer,
     CommandLogSerializer,
     CommandOutcomeSerializer,
+    CommandRefusedSerializer,
     CommandRequestSerializer,
     OcppCallSerializer,
 )
@@ -54,6 +57,17 @@ def outcome_response(log: CommandLog) -> Response:
     return Response(body)
 
 
+CALL_RESPONSES = {
+    200: OpenApiResponse(CommandOutcomeSerializer, "The station answered (accepted or not)."),
+    409: OpenApiResponse(
+        CommandRefusedSerializer,
+        "The station is offline, or the command is not possible in its current state "
+        "(then only `detail`).",
+    ),
+    504: OpenApiResponse(CommandRefusedSerializer, "The station did not answer in time."),
+}
+
+
 class StationCommandActions:
     """Remote commands and raw OCPP calls, as actions of the station viewset."""
 
@@ -64,7 +78,8 @@ class StationCommandActions:
     # through the channel layer. They must not run inside a transaction (ATOMIC_REQUESTS):
     # channels' database_sync_to_async, which writes the CommandLog, closes such a connection.
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=CommandAvailabilitySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def commands(self, request, pk=None):
         """Every command with whether this user may run it on this station now, and why not."""
         station = self.get_object()
@@ -84,6 +99,15 @@ class StationCommandActions:
             )
         return Response(listed)
 
+    @extend_schema(
+        request=inline_serializer(
+            "CommandRequest",
+            {"command": serializers.CharField()},
+        ),
+        responses=CALL_RESPONSES,
+        description="Run a remote command. Parameters of the command sit beside `command`, "
+        'e.g. `{"command": "unlock_cable", "connector_id": 1}`.',
+    )
     @commands.mapping.post
     def run_command(self, request, pk=None):
         """Run a remote command: `{"command": name, ...parameters}`."""
@@ -108,7 +132,8 @@ class StationCommandActions:
             raise Conflict(error.reason) from None
         return outcome_response(log)
 
-    @action(detail=True, methods=["post"], url_path="ocpp-calls")
+    @extend_schema(request=OcppCallSerializer, responses=CALL_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="ocpp-calls", filter_backends=[])
     def ocpp_calls(self, request, pk=None):
         """Send any CSMS-to-station OCPP call: `{"action": ..., "payload": {...}}`."""
         station = self.get_object()
@@ -128,7 +153,7 @@ class StationCommandActions:
 class CommandLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """The command log of the user's organizations' stations."""
 
-    queryset = CommandLog.objects.select_related("station", "requested_by")
+    queryset = CommandLog.objects.select_related("station", "requested_by", "api_key")
     serializer_class = CommandLogSerializer
     filterset_class = CommandLogFilterSet
     ordering_fields = ["created"]

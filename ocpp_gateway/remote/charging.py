@@ -318,7 +318,7 @@ def reserve(ctx: CommandContext) -> CommandLog:
         id_tag=card.uid,
         parent_id_tag=normalize_uid(parent_id_tag),
         expiry=expiry,
-        created_by=ctx.user,
+        created_by=ctx.person,
     )
     payload = {
         # 0 reserves any connector of the station (OCPP 1.6, TC_049).
@@ -382,7 +382,7 @@ def stop_billing(ctx: CommandContext) -> CommandLog:
     reason = ctx.params["reason"].strip()
     with transaction.atomic():
         try:
-            session = session_services.stop_billing(session, user=ctx.user, reason=reason)
+            session = session_services.stop_billing(session, user=ctx.person, reason=reason)
         except session_services.BillingStopRefused as refusal:
             raise CommandNotAllowed(str(refusal)) from None
         return CommandLog.objects.create(
@@ -390,7 +390,8 @@ def stop_billing(ctx: CommandContext) -> CommandLog:
             command="stop_billing",
             action="",
             payload={"transactionId": session.transaction_id, "reason": reason},
-            requested_by=ctx.user,
+            requested_by=ctx.person,
+            api_key=ctx.api_key,
             requested_via=ctx.via,
             status=CommandStatus.ACCEPTED,
             completed=session.billing_stopped_at,

@@ -39,6 +39,16 @@ class CommandContext:
     connector: Connector | None = None
     params: dict = field(default_factory=dict)
 
+    @property
+    def api_key(self):
+        """The organization API key a machine client asked with, or None."""
+        return getattr(self.user, "api_key", None)
+
+    @property
+    def person(self):
+        """The user who asked, for rows that name a user; None for a machine client."""
+        return None if self.api_key is not None else self.user
+
     def active_session(self) -> ChargingSession | None:
         """The running session on the chosen connector, or on the station when none is chosen."""
         sessions = ChargingSession.objects.active().filter(station=self.station)

@@ -315,7 +315,25 @@ def test_a_queryset_that_cannot_be_narrowed_to_the_tenant_is_a_configuration_err
 
 def test_the_api_root_links_every_resource(client_for, viewer_user):
     response = client_for(viewer_user).get("/api/v1/")
-    assert response.data == {
-        "stations": "http://testserver/api/v1/stations/",
-        "command-logs": "http://testserver/api/v1/command-logs/",
-    }
+    resources = [
+        "organizations",
+        "members",
+        "api-keys",
+        "access-groups",
+        "id-tokens",
+        "sites",
+        "stations",
+        "connectors",
+        "charging-profiles",
+        "sessions",
+        "reservations",
+        "analytics",
+        "tariffs",
+        "tariff-assignments",
+        "charge-detail-records",
+        "invoices",
+        "roaming-partners",
+        "roaming-activity",
+        "command-logs",
+    ]
+    assert response.data == {name: f"http://testserver/api/v1/{name}/" for name in resources}

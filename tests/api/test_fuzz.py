@@ -1,0 +1,97 @@
+"""Property-based fuzzing of the whole API from its own OpenAPI schema (schemathesis).
+
+Every operation gets generated path, query and body values (valid and invalid), sent in-process
+to the WSGI app as an organization owner, with the path's ids pointing at real rows. No answer
+may be a 5xx, use an undocumented status or content type, or break its documented schema.
+"""
+
+import os
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from organizations.choices import Role
+from tests.api.matrix import build_world
+
+# Bounded so both CI passes stay fast; raise FUZZ_EXAMPLES locally for a deeper run.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+# Operations that reach the command service: channels' database_sync_to_async closes a
+# connection it finds inside the test's transaction, so they run with a real commit.
+TRANSACTIONAL = ("/commands/", "/ocpp-calls/", "/stop/", "/cancel/")
+
+APP = get_wsgi_application()
+schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
+
+
+def real_ids(world) -> dict[str, object]:
+    """The first path segment of each resource → the id of the world's row of it."""
+    return {
+        "organizations": world.org.pk,
+        "members": world.membership.pk,
+        "api-keys": world.api_key.prefix,
+        "access-groups": world.access_group.pk,
+        "id-tokens": world.id_token.pk,
+        "sites": world.site.pk,
+        "stations": world.station.pk,
+        "connectors": world.connector.pk,
+        "charging-profiles": world.charging_profile.pk,
+        "sessions": world.session.pk,
+        "reservations": world.reservation.pk,
+        "command-logs": world.command_log.pk,
+        "tariffs": world.tariff.pk,
+        "tariff-assignments": world.tariff_assignment.pk,
+        "charge-detail-records": world.cdr.pk,
+        "invoices": world.invoice.pk,
+        "roaming-partners": world.roaming_partner.pk,
+        "roaming-activity": world.roaming_activity.pk,
+    }
+
+
+@pytest.fixture
+def owner_headers(request, org, other_org):
+    # The node name carries the operation, e.g. "...[POST /api/v1/stations/{id}/commands/]".
+    if any(part in request.node.name for part in TRANSACTIONAL):
+        request.getfixturevalue("transactional_db")
+    else:
+        request.getfixturevalue("db")
+    world = build_world(org, other_org)
+    token = Token.objects.create(user=world.users[Role.OWNER])
+    return world, {"Authorization": f"Token {token.key}"}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_answers_as_documented(case, owner_headers):
+    world, headers = owner_headers
+    ids = real_ids(world)
+    resource = case.path.removeprefix("/api/v1/").split("/")[0]
+    if case.path_parameters:
+        if "organization_pk" in case.path_parameters:
+            case.path_parameters["organization_pk"] = world.org.pk
+        for name in case.path_parameters:
+            if name != "organization_pk" and resource in ids:
+                case.path_parameters[name] = ids[resource]
+    case.call_and_validate(app=APP, headers=headers, checks=CHECKS)
