@@ -168,6 +168,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON bodies only: form encoding turns "" into "not sent" or null, so a client's
+    # mistake would pass silently. Uploads (the card import) declare their own parser.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "cms.api.schema.TenantAutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         # Password guessing against the token endpoint, per client address.
@@ -191,7 +194,20 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "cms.api.schema.allow_empty_filters",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models have a `status` or `role`: name each enum after its choices.
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectorStatusEnum": "stations.choices.ConnectorStatus",
+        "CommandStatusEnum": "ocpp_gateway.choices.CommandStatus",
+        "IdTokenStatusEnum": "organizations.choices.IdTokenStatus",
+        "ReservationStatusEnum": "sessions_app.choices.ReservationStatus",
+        "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
+        "RoamingPartnerStatusEnum": "roaming.choices.PartnerStatus",
+        "RoleEnum": "organizations.choices.Role",
+        "APIKeyRoleEnum": "organizations.models.APIKeyRole",
+        "RoamingPartnerRoleEnum": "roaming.choices.PartnerRole",
+        "TariffAssignmentScopeEnum": "billing.choices.AssignmentScope",
+        "ChargingProfilePurposeEnum": "stations.choices.ChargingProfilePurpose",
+    },
 }
 
 # OCPP gateway

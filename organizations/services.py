@@ -1,15 +1,27 @@
-"""Business rules of organizations: may this id token charge at this station?"""
+"""Business rules of organizations: who may charge where, who holds which role, API keys."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from cms.bulk import update_from_values
 from ocpp_gateway.utils import format_ocpp_datetime
-from organizations.choices import IdTokenStatus
-from organizations.models import IdToken, normalize_uid
+from organizations.choices import ROLE_RANK, IdTokenStatus, Role
+from organizations.models import (
+    AccessGroup,
+    IdToken,
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+    normalize_uid,
+)
 from sessions_app.choices import AuthorizationStatus, SessionState
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Connector, Site
@@ -117,3 +129,298 @@ def authorize_id_tag(
     ):
         status = AuthorizationStatus.CONCURRENT_TX
     return AuthorizationResult.for_token(status, token)
+
+
+# Members, organizations and API keys: the rules the API (and any other caller) goes through.
+
+
+class MembershipRuleError(Exception):
+    """A membership change the organization's rules refuse."""
+
+
+class OwnerRoleRequired(MembershipRuleError):
+    """Only an owner may change or remove an owner."""
+
+
+class LastOwnerError(MembershipRuleError):
+    """The organization would be left without an owner."""
+
+
+class RoleAboveOwn(MembershipRuleError):
+    """Nobody may grant a role above their own."""
+
+
+class AlreadyMember(MembershipRuleError):
+    """The user is a member of the organization already."""
+
+
+def role_rank(role: str) -> int:
+    """The rank of a role: a higher number may do more."""
+    return ROLE_RANK[Role(role)]
+
+
+def check_grantable(role: str, actor_role: str) -> None:
+    """Refuse to grant a role above the granter's own (an admin cannot make owners)."""
+    if role_rank(role) > role_rank(actor_role):
+        message = _("You may not grant a role above your own (%(role)s).")
+        raise RoleAboveOwn(message % {"role": Role(actor_role).label})
+
+
+def unique_slug(name: str) -> str:
+    """A free organization slug derived from the name: `name`, `name-2`, `name-3`, ..."""
+    max_length = Organization._meta.get_field("slug").max_length
+    base = slugify(name)[: max_length - 4] or "organization"
+    taken = set(Organization.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+def create_organization(owner, **fields) -> Organization:
+    """A new organization with `owner` as its first owner, both or neither."""
+    if not fields.get("slug"):
+        fields["slug"] = unique_slug(fields.get("name", ""))
+    with transaction.atomic():
+        organization = Organization.objects.create(**fields)
+        Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
+    return organization
+
+
+def add_member(organization, user, role: str, *, actor_role: str) -> Membership:
+    """Make `user` a member with `role`; the actor may not grant above their own role."""
+    check_grantable(role, actor_role)
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(user=user, organization=organization, role=role)
+    except IntegrityError:
+        # The unique membership constraint: a concurrent request added the user first.
+        raise AlreadyMember(
+            _("%(user)s is already a member of this organization.") % {"user": user}
+        ) from None
+
+
+def _lock_owners(membership) -> tuple[Membership, list[int]]:
+    """The membership as stored now, and the ids of its organization's owners, locked."""
+    # Locking every owner row serializes concurrent demotions and removals of owners, so two
+    # of them can never each see the other as the remaining owner.
+    current = Membership.objects.select_for_update().get(pk=membership.pk)
+    owners = list(
+        Membership.objects.select_for_update()
+        .filter(organization_id=current.organization_id, role=Role.OWNER)
+        .values_list("pk", flat=True)
+    )
+    return current, owners
+
+
+LAST_OWNER_MESSAGES = {
+    "demote": _lazy(
+        "%(user)s is the last owner of %(organization)s and cannot be demoted; "
+        "make another member owner first."
+    ),
+    "remove": _lazy(
+        "%(user)s is the last owner of %(organization)s and cannot be removed; "
+        "make another member owner first."
+    ),
+}
+
+
+def _check_not_last_owner(current: Membership, owners: list[int], change: str) -> None:
+    if current.role == Role.OWNER and owners == [current.pk]:
+        raise LastOwnerError(
+            str(LAST_OWNER_MESSAGES[change])
+            % {"user": current.user, "organization": current.organization}
+        )
+
+
+def change_role(membership, role: str, *, actor_role: str) -> Membership:
+    """Give a member another role, keeping at least one owner."""
+    check_grantable(role, actor_role)
+    with transaction.atomic():
+        current, owners = _lock_owners(membership)
+        if current.role == Role.OWNER and actor_role != Role.OWNER:
+            raise OwnerRoleRequired(_("Only an owner may change the role of an owner."))
+        if role != Role.OWNER:
+            _check_not_last_owner(current, owners, "demote")
+        current.role = role
+        current.save(update_fields=["role"])
+    return current
+
+
+def remove_member(membership, *, actor_role: str | None) -> None:
+    """End a membership (an admin removing a member, or a member leaving), keeping an owner."""
+    with transaction.atomic():
+        current, owners = _lock_owners(membership)
+        if current.role == Role.OWNER and actor_role != Role.OWNER:
+            raise OwnerRoleRequired(_("Only an owner may remove an owner."))
+        _check_not_last_owner(current, owners, "remove")
+        current.delete()
+
+
+def create_api_key(
+    organization, *, name: str, role: str, created_by, creator_role: str, expiry_date=None
+) -> tuple[OrganizationAPIKey, str]:
+    """A new API key and its secret, which is never stored and cannot be shown again."""
+    check_grantable(role, creator_role)
+    return OrganizationAPIKey.objects.create_key(
+        organization=organization,
+        name=name,
+        role=role,
+        created_by=created_by,
+        expiry_date=expiry_date,
+    )
+
+
+class AlreadyRevoked(Exception):
+    """The API key was revoked before."""
+
+
+def revoke_api_key(api_key: OrganizationAPIKey) -> OrganizationAPIKey:
+    """Revoke a key for good; its clients get 401 from the next request on."""
+    now = timezone.now()
+    # One conditional UPDATE: of two concurrent revocations exactly one succeeds.
+    revoked = OrganizationAPIKey.objects.filter(pk=api_key.pk, revoked=False).update(
+        revoked=True, revoked_at=now
+    )
+    if not revoked:
+        raise AlreadyRevoked(_("The API key was revoked already."))
+    api_key.revoked, api_key.revoked_at = True, now
+    return api_key
+
+
+# Cards: status, access-group membership and CSV import (the API of issue 6).
+
+# Lookups by many uids go in chunks that stay under SQLite's 999 query parameters.
+UID_CHUNK = 500
+
+
+class UnknownCards(Exception):
+    """Some uids name no card of the organization."""
+
+    def __init__(self, uids: list[str]):
+        super().__init__(", ".join(uids))
+        self.uids = uids
+
+
+def chunked(items: list, size: int = UID_CHUNK):
+    """Consecutive slices of at most `size` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def cards_by_uid(organization_id: int, uids: list[str]) -> dict[str, IdToken]:
+    """The organization's cards with these normalized uids, by uid, in one query per chunk."""
+    found = {}
+    for chunk in chunked(list(uids)):
+        for token in IdToken.objects.for_org(organization_id).filter(uid__in=chunk):
+            found[token.uid] = token
+    return found
+
+
+def card_ids_of(organization_id: int, uids: list[str]) -> list[int]:
+    """Ids of the organization's cards with these normalized uids; UnknownCards if any is not."""
+    found = cards_by_uid(organization_id, uids)
+    unknown = [uid for uid in uids if uid not in found]
+    if unknown:
+        raise UnknownCards(unknown)
+    return [found[uid].pk for uid in uids]
+
+
+def add_cards_to_group(group: AccessGroup, uids: list[str]) -> None:
+    """Put the cards with these uids into the group: all of them, or none if one is unknown."""
+    ids = card_ids_of(group.organization_id, uids)
+    with transaction.atomic():
+        # add() skips the cards already in the group.
+        for chunk in chunked(ids):
+            group.id_tokens.add(*chunk)
+
+
+def remove_cards_from_group(group: AccessGroup, uids: list[str]) -> None:
+    """Take the cards with these uids out of the group; cards not in it are left alone."""
+    ids = card_ids_of(group.organization_id, uids)
+    with transaction.atomic():
+        for chunk in chunked(ids):
+            group.id_tokens.remove(*chunk)
+
+
+def set_id_token_status(token: IdToken, status: str) -> bool:
+    """Give the card a status; False (and nothing written) when it already has it."""
+    if token.status == status:
+        return False
+    token.status = status
+    token.save(update_fields=["status", "updated"])
+    return True
+
+
+def block_id_token(token: IdToken) -> bool:
+    """Block the card, whatever its status; False when it was blocked already."""
+    return set_id_token_status(token, IdTokenStatus.BLOCKED)
+
+
+def unblock_id_token(token: IdToken) -> bool:
+    """Lift a block (the card is Accepted again); any other card stays as it is."""
+    if token.status != IdTokenStatus.BLOCKED:
+        return False
+    return set_id_token_status(token, IdTokenStatus.ACCEPTED)
+
+
+# The PostgreSQL types of the card columns an import may change, for update_from_values.
+CARD_COLUMN_TYPES = {
+    "CharField": "varchar",
+    "DateTimeField": "timestamptz",
+    "PositiveSmallIntegerField": "smallint",
+}
+
+
+def _update_cards(tokens: list[IdToken], fields: list[str]) -> None:
+    """Write `fields` of many cards in a statement per 1,000 (bulk_update's CASE is far slower)."""
+    columns = [IdToken._meta.get_field(name) for name in fields]
+    types = [(f.column, CARD_COLUMN_TYPES[f.get_internal_type()]) for f in columns]
+    update_from_values(
+        IdToken,
+        [("id", "bigint"), *types],
+        [(token.pk, *(getattr(token, f.attname) for f in columns)) for token in tokens],
+        ", ".join(f"{f.column} = v.{f.column}" for f in columns),
+    )
+
+
+# A card to write and its access groups; None leaves an existing card's groups as they are.
+CardWrite = tuple[IdToken, list[AccessGroup] | None]
+
+
+def import_id_tokens(creates: list[CardWrite], updates: list[CardWrite], fields: list[str]):
+    """Write an import's new cards and its changes to existing ones (`fields`), all or none."""
+    # A few statements per thousand cards, none per card: 10,000 rows take seconds.
+    membership = IdToken.access_groups.through
+    now = timezone.now()
+    changed = [token for token, _groups in updates]
+    for token in changed:
+        # A raw UPDATE does not touch auto_now fields.
+        token.updated = now
+    with transaction.atomic():
+        # Batches keep a statement under PostgreSQL's 65,535 parameters (SQLite's cap is lower).
+        IdToken.objects.bulk_create([token for token, _groups in creates], batch_size=1000)
+        _update_cards(changed, [*fields, "updated"])
+        wanted = {
+            (token.pk, group.pk)
+            for token, groups in [*creates, *updates]
+            if groups is not None
+            for group in groups
+        }
+        regrouped = [token.pk for token, groups in updates if groups is not None]
+        existing = {}
+        for chunk in chunked(regrouped):
+            rows = membership.objects.filter(idtoken_id__in=chunk)
+            for pk, token_id, group_id in rows.values_list("pk", "idtoken_id", "accessgroup_id"):
+                existing[token_id, group_id] = pk
+        stale = [pk for pair, pk in existing.items() if pair not in wanted]
+        for chunk in chunked(stale):
+            membership.objects.filter(pk__in=chunk).delete()
+        membership.objects.bulk_create(
+            [
+                membership(idtoken_id=token_id, accessgroup_id=group_id)
+                for token_id, group_id in sorted(wanted - existing.keys())
+            ],
+            batch_size=5000,
+        )

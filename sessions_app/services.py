@@ -531,3 +531,28 @@ def stop_session(
 def _enqueue_rating(session_id: int) -> None:
     """Ask billing to rate a finished session (runs after the stop is committed)."""
     billing_tasks.rate_session.delay(session_id)
+
+
+@transaction.atomic
+def stop_session_billing(
+    session: ChargingSession, *, requested_by, reason: str, via: str
+) -> ChargingSession:
+    """Stop billing for a person or an API key, logged like the `stop_billing` command."""
+    # billing_stopped_by is a User: an organization API key (cms.api.authentication) is no
+    # database user, so the session keeps no one there and the command log names the key.
+    api_key = getattr(requested_by, "api_key", None)
+    user = requested_by if api_key is None and getattr(requested_by, "pk", None) else None
+    session = stop_billing(session, user=user, reason=reason)
+    CommandLog.objects.create(
+        station_id=session.station_id,
+        command="stop_billing",
+        action="",
+        payload={"transactionId": session.transaction_id, "reason": session.billing_stopped_reason},
+        requested_by=user,
+        api_key=api_key,
+        requested_via=via,
+        status=CommandStatus.ACCEPTED,
+        completed=session.billing_stopped_at,
+        session=session,
+    )
+    return session

@@ -1,10 +1,20 @@
 """Query-string filters of the stations API."""
 
 import django_filters
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
-from stations.choices import ConnectionState, ConnectorStatus
-from stations.models import ChargingStation, Connector, Site
+from cms.api.filters import StrictBooleanFilter
+from organizations.models import AccessGroup
+from stations.choices import (
+    ChargingProfileKind,
+    ChargingProfilePurpose,
+    ConnectionState,
+    ConnectorStatus,
+    ConnectorType,
+    Plan,
+)
+from stations.models import ChargingProfile, ChargingStation, Connector, Site
+from stations.services import SiteStatus
 
 
 def visible_sites(request):
@@ -12,23 +22,84 @@ def visible_sites(request):
     return Site.objects.visible_to(request.user if request else None)
 
 
+def visible_stations(request):
+    """Stations a filter may name: those of the user's organizations only."""
+    return ChargingStation.objects.visible_to(request.user if request else None)
+
+
+def visible_access_groups(request):
+    """Access groups a filter may name: those of the user's organizations only."""
+    return AccessGroup.objects.visible_to(request.user if request else None)
+
+
+class SiteFilterSet(django_filters.FilterSet):
+    """Sites by name, city, country, roaming, access group and status summary."""
+
+    name = django_filters.CharFilter(lookup_expr="icontains")
+    city = django_filters.CharFilter(lookup_expr="icontains")
+    country = django_filters.CharFilter(lookup_expr="iexact")
+    roaming_enabled = StrictBooleanFilter()
+    access_group = django_filters.ModelChoiceFilter(
+        field_name="access_groups", queryset=visible_access_groups, label="Opened to this group"
+    )
+    # The annotation of stations.services.with_station_summary, which the view applies.
+    status = django_filters.ChoiceFilter(choices=SiteStatus.choices)
+
+    class Meta:
+        model = Site
+        fields = ["name", "city", "country", "roaming_enabled", "access_group", "status"]
+
+
 class ChargingStationFilterSet(django_filters.FilterSet):
-    """Stations by site, connection state, OCPP identity and connector status."""
+    """Stations by site, connection state, OCPP identity, plan, connector status, or a search."""
 
     site = django_filters.ModelChoiceFilter(queryset=visible_sites)
     connection_state = django_filters.ChoiceFilter(choices=ConnectionState.choices)
     ocpp_id = django_filters.CharFilter()
+    plan = django_filters.ChoiceFilter(choices=Plan.choices)
     status = django_filters.ChoiceFilter(
         choices=ConnectorStatus.choices,
         method="filter_connector_status",
         label="Has a connector in this status",
     )
+    search = django_filters.CharFilter(
+        method="filter_search", label="OCPP identity or serial number contains"
+    )
 
     class Meta:
         model = ChargingStation
-        fields = ["site", "connection_state", "ocpp_id", "status"]
+        fields = ["site", "connection_state", "ocpp_id", "plan", "status", "search"]
 
     def filter_connector_status(self, queryset, name, value):
         # EXISTS rather than a join: a station with two matching connectors stays one row.
         in_status = Connector.objects.filter(station=OuterRef("pk"), status=value)
         return queryset.filter(Exists(in_status))
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(ocpp_id__icontains=value) | Q(serial_number__icontains=value))
+
+
+class ConnectorFilterSet(django_filters.FilterSet):
+    """Connectors by status, station, site, station OCPP identity and connector type."""
+
+    status = django_filters.ChoiceFilter(choices=ConnectorStatus.choices)
+    station = django_filters.ModelChoiceFilter(queryset=visible_stations)
+    site = django_filters.ModelChoiceFilter(field_name="station__site", queryset=visible_sites)
+    ocpp_id = django_filters.CharFilter(field_name="station__ocpp_id")
+    connector_type = django_filters.ChoiceFilter(choices=ConnectorType.choices)
+
+    class Meta:
+        model = Connector
+        fields = ["status", "station", "site", "ocpp_id", "connector_type"]
+
+
+class ChargingProfileFilterSet(django_filters.FilterSet):
+    """Charging profiles by name, purpose and kind."""
+
+    name = django_filters.CharFilter(lookup_expr="icontains")
+    purpose = django_filters.ChoiceFilter(choices=ChargingProfilePurpose.choices)
+    kind = django_filters.ChoiceFilter(choices=ChargingProfileKind.choices)
+
+    class Meta:
+        model = ChargingProfile
+        fields = ["name", "purpose", "kind"]

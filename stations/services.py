@@ -5,13 +5,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count
+from django.db import models, transaction
+from django.db.models import Case, Count, ProtectedError, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cms.bulk import insert_rows, update_from_values
 from ocpp_gateway.choices import Direction
-from stations.choices import RegistrationStatus
+from sessions_app.choices import SessionState
+from stations.choices import ConnectionState, ConnectorStatus, RegistrationStatus
 from stations.exceptions import StationAssignmentError
 from stations.models import (
     ChargingStation,
@@ -369,3 +371,156 @@ def record_local_list(station: ChargingStation, version: int, entries: dict[str,
     if stored:
         station.local_list_version, station.local_list_snapshot = version, entries
     return stored
+
+
+# --- Writes of the API ---------------------------------------------------------------------
+
+
+class DeletionRefused(Exception):
+    """The object cannot be deleted in its current state; the message says why."""
+
+
+@transaction.atomic
+def save_site(site: Site, access_groups=None) -> Site:
+    """Save a site and, when given, replace the access groups that may charge there."""
+    site.save()
+    if access_groups is not None:
+        site.access_groups.set(access_groups)
+    return site
+
+
+@transaction.atomic
+def delete_site(site: Site) -> None:
+    """Delete a site that holds no station any more."""
+    if site.stations.exists():
+        raise DeletionRefused(
+            "The site still has stations: move them to another site or delete them first."
+        )
+    try:
+        site.delete()
+    except ProtectedError:
+        # A station moved here since the check above.
+        raise DeletionRefused("The site still has stations.") from None
+
+
+@transaction.atomic
+def save_station(
+    station: ChargingStation, password: str | None = None, access_groups=None
+) -> ChargingStation:
+    """Save a station, hashing a new Basic-auth password and replacing its access groups."""
+    if password:
+        station.set_password(password)
+    station.save()
+    if access_groups is not None:
+        station.access_groups.set(access_groups)
+    return station
+
+
+@transaction.atomic
+def delete_station(station: ChargingStation) -> None:
+    """Delete a station with its EVSEs, connectors and history, unless it was ever charged at."""
+    # Sessions protect their station (on_delete=PROTECT): they are billing records.
+    if station.charging_sessions.exists():
+        raise DeletionRefused(
+            "The station has charging sessions, which are kept for billing: it cannot be deleted."
+        )
+    if station.is_online:
+        raise DeletionRefused(
+            "The station is connected: delete it once it is offline, or it keeps writing "
+            "status and meter values to a station that no longer exists."
+        )
+    try:
+        station.delete()
+    except ProtectedError:
+        raise DeletionRefused("The station has charging sessions.") from None
+
+
+@transaction.atomic
+def add_connector(
+    station: ChargingStation, connector_id: int, evse_id: str = "", **fields
+) -> Connector:
+    """Add a connector by hand, on an EVSE of its own numbered like it (as the gateway does)."""
+    evse = Evse.objects.get_or_create(station=station, evse_number=connector_id)[0]
+    if evse_id and evse.evse_id != evse_id:
+        evse.evse_id = evse_id
+        evse.save(update_fields=["evse_id"])
+    return Connector.objects.create(station=station, evse=evse, connector_id=connector_id, **fields)
+
+
+@transaction.atomic
+def update_connector(connector: Connector, evse_id: str | None = None) -> Connector:
+    """Save a connector's own fields and, when given, its EVSE identity."""
+    connector.save()
+    if evse_id is not None and (evse_id or connector.evse is not None):
+        if connector.evse is None:
+            connector.evse = Evse.objects.get_or_create(
+                station=connector.station, evse_number=connector.connector_id
+            )[0]
+            connector.save(update_fields=["evse"])
+        connector.evse.evse_id = evse_id
+        connector.evse.save(update_fields=["evse_id"])
+    return connector
+
+
+@transaction.atomic
+def delete_connector(connector: Connector) -> None:
+    """Delete a connector no session ever used, and its EVSE when no other connector is on it."""
+    sessions = connector.charging_sessions.all()
+    if sessions.filter(state=SessionState.ACTIVE).exists():
+        raise DeletionRefused("A charging session is running on this connector.")
+    # Sessions protect their connector (on_delete=PROTECT): they are billing records.
+    if sessions.exists():
+        raise DeletionRefused(
+            "The connector has charging sessions, which are kept for billing: it cannot be deleted."
+        )
+    evse = connector.evse
+    try:
+        connector.delete()
+    except ProtectedError:
+        raise DeletionRefused("The connector has charging sessions.") from None
+    if evse is not None and not evse.connectors.exists():
+        evse.delete()
+
+
+# --- The status summary of a site, as the portal shows it ----------------------------------
+
+
+class SiteStatus(models.TextChoices):
+    """A site at a glance: can a driver charge there now?"""
+
+    AVAILABLE = "Available", _("Available: stations are connected")
+    UNKNOWN = "Unknown", _("Unknown: no station connected, or none configured yet")
+    LOAD = "Load", _("Load: every connector of the connected stations is in use")
+
+
+# A vehicle is plugged in: the connector is taken, whatever the charging state.
+CONNECTOR_IN_USE = (
+    ConnectorStatus.PREPARING,
+    ConnectorStatus.CHARGING,
+    ConnectorStatus.SUSPENDED_EVSE,
+    ConnectorStatus.SUSPENDED_EV,
+    ConnectorStatus.FINISHING,
+    ConnectorStatus.OCCUPIED,
+)
+
+
+def with_station_summary(sites):
+    """Sites annotated with station counts and their SiteStatus, in the same query."""
+    # A disconnected station's last status is stale, so only connected stations count for
+    # Load; distinct counts, because the join yields one row per connector (and per access
+    # group when a filter joins those too).
+    online = Q(stations__connection_state=ConnectionState.ONLINE)
+    in_use = Q(stations__connectors__status__in=CONNECTOR_IN_USE)
+    return sites.annotate(
+        station_count=Count("stations", distinct=True),
+        connected_station_count=Count("stations", filter=online, distinct=True),
+        connectors_in_use=Count("stations__connectors", filter=online & in_use, distinct=True),
+        connectors_free=Count("stations__connectors", filter=online & ~in_use, distinct=True),
+    ).annotate(
+        status=Case(
+            When(connected_station_count=0, then=Value(SiteStatus.UNKNOWN)),
+            When(connectors_free=0, connectors_in_use__gt=0, then=Value(SiteStatus.LOAD)),
+            default=Value(SiteStatus.AVAILABLE),
+            output_field=models.CharField(),
+        )
+    )

@@ -2,6 +2,16 @@
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
+
+
+class TenantManyRelatedField(serializers.ManyRelatedField):
+    """A list of primary keys; DRF would also take an object and use its keys."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list | tuple):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
 
 
 class TenantRelatedField(serializers.PrimaryKeyRelatedField):
@@ -13,6 +23,12 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {
         "does_not_exist": _('No {model} "{pk_value}" in this organization.'),
     }
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update((k, v) for k, v in kwargs.items() if k in MANY_RELATION_KWARGS)
+        return TenantManyRelatedField(**list_kwargs)
 
     def get_queryset(self):
         queryset = super().get_queryset()

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import mixins
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.viewsets import GenericViewSet
 
@@ -31,6 +32,20 @@ class TenantViewSet(GenericViewSet):
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     # Nothing is orderable unless the subclass says so (DRF's default is every field).
     ordering_fields = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # `class V(CreateModelMixin, TenantViewSet)` would resolve perform_create to the
+        # mixin's, which saves without the URL's organization: refuse that at import.
+        create = getattr(cls, "create", None)
+        if (
+            create is mixins.CreateModelMixin.create
+            and cls.perform_create is mixins.CreateModelMixin.perform_create
+        ):
+            raise ImproperlyConfigured(
+                f"{cls.__name__}: list TenantViewSet before CreateModelMixin, or override "
+                "perform_create, so new rows get the organization from the URL"
+            )
 
     def get_required_role(self) -> str | None:
         """The role the current action requires, or None when the action declares none."""

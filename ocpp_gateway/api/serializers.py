@@ -72,14 +72,16 @@ class CommandAvailabilitySerializer(serializers.Serializer):
     reason = serializers.CharField(allow_null=True, help_text="Why not, when not allowed.")
 
 
-class CommandRefusedSerializer(CommandOutcomeSerializer):
-    """A command the station could not take (offline) or did not answer in time."""
+class CommandRefusalSerializer(serializers.Serializer):
+    """Why a command did not run; with its log entry when it reached the command service."""
 
     detail = serializers.CharField()
-
-    class Meta(CommandOutcomeSerializer.Meta):
-        fields = ["detail", *CommandOutcomeSerializer.Meta.fields]
-        read_only_fields = fields
+    id = serializers.IntegerField(required=False)
+    command = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+    response = serializers.JSONField(required=False, allow_null=True)
+    error_code = serializers.CharField(required=False)
+    error_description = serializers.CharField(required=False)
 
 
 def station_version(station) -> str:

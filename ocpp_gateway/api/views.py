@@ -14,7 +14,7 @@ from ocpp_gateway.api.serializers import (
     CommandAvailabilitySerializer,
     CommandLogSerializer,
     CommandOutcomeSerializer,
-    CommandRefusedSerializer,
+    CommandRefusalSerializer,
     CommandRequestSerializer,
     OcppCallSerializer,
 )
@@ -60,11 +60,11 @@ def outcome_response(log: CommandLog) -> Response:
 CALL_RESPONSES = {
     200: OpenApiResponse(CommandOutcomeSerializer, "The station answered (accepted or not)."),
     409: OpenApiResponse(
-        CommandRefusedSerializer,
+        CommandRefusalSerializer,
         "The station is offline, or the command is not possible in its current state "
         "(then only `detail`).",
     ),
-    504: OpenApiResponse(CommandRefusedSerializer, "The station did not answer in time."),
+    504: OpenApiResponse(CommandRefusalSerializer, "The station did not answer in time."),
 }
 
 

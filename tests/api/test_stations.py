@@ -59,13 +59,22 @@ def test_a_station_is_shown_with_its_site_organization_and_connectors(viewer, or
         "registration_status",
         "status",
         "plan",
+        "security_profile",
+        "password_set",
+        "access_groups",
+        "heartbeat_interval",
+        "message_log_enabled",
         "firmware_status",
         "firmware_status_at",
         "diagnostics_status",
         "diagnostics_status_at",
         "connectors",
+        "created",
+        "updated",
     }
+    assert "password" not in data and data["password_set"] is True
     assert data["connectors"][0] == {
+        "id": station.connectors.get(connector_id=1).pk,
         "connector_id": 1,
         "evse_id": f"DE*ABC*E{station.pk}*1",
         "connector_type": "IEC_62196_T2_COMBO",
@@ -190,7 +199,8 @@ def test_the_station_list_costs_as_many_queries_for_20_rows_as_for_2(
     viewer, org, django_assert_max_num_queries
 ):
     ChargingStationFactory.create_batch(2, organization=org)
-    with django_assert_max_num_queries(3) as for_two:
+    # Count, page, connectors (with their EVSEs), access groups.
+    with django_assert_max_num_queries(4) as for_two:
         assert len(viewer.get(LIST).data["results"]) == 2
     ChargingStationFactory.create_batch(18, organization=org)
     with django_assert_max_num_queries(len(for_two.captured_queries)):

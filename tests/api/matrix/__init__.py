@@ -130,7 +130,7 @@ def build_world(org, other_org, tag="W") -> World:
     )
     InvoiceLine.objects.create(invoice=invoice, cdr=cdr, description="Charging 12.0 kWh")
     roaming_partner = RoamingPartner.objects.create(
-        organization=org, name=f"Hub {tag}", country_code="DE", party_id=f"H{tag[:2]}"
+        organization=org, name=f"Hub {tag}", country_code="DE", party_id=f"HB{tag[:1]}"
     )
     roaming_activity = RoamingActivity.objects.create(
         organization=org,

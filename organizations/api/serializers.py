@@ -1,0 +1,195 @@
+"""Serializers of the organizations API: organizations, members and API keys."""
+
+import zoneinfo
+from functools import cache
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cms.api.permissions import organization_roles
+from organizations.choices import Role
+from organizations.models import APIKeyRole, Membership, Organization, OrganizationAPIKey
+
+
+@cache
+def iana_time_zones() -> frozenset[str]:
+    """Every IANA time zone name this system knows."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    """An organization of the caller, with the caller's own role in it."""
+
+    role = serializers.SerializerMethodField(help_text="Your role in this organization.")
+    slug = serializers.SlugField(
+        max_length=80,
+        required=False,
+        help_text="Unique across the system; derived from the name when left out on create.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "currency",
+            "timezone",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "role",
+            "created",
+            "updated",
+        ]
+        read_only_fields = ["id", "role", "created", "updated"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
+    def get_role(self, organization) -> str | None:
+        return organization_roles(self.context["request"]).get(organization.pk)
+
+    def validate_slug(self, slug):
+        taken = Organization.objects.filter(slug=slug)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(_("An organization with this slug exists already."))
+        return slug
+
+    def validate_timezone(self, name):
+        if name not in iana_time_zones():
+            raise serializers.ValidationError(
+                _("Unknown time zone %(name)r: use an IANA name such as Europe/Berlin.")
+                % {"name": name}
+            )
+        return name
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    """A member of an organization: the user and their role."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+    # A CharField: a user may have no email, and "" is no valid `format: email`.
+    email = serializers.CharField(source="user.email", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "organization", "user", "username", "email", "role", "created"]
+        read_only_fields = ["id", "organization", "user", "username", "email", "created"]
+
+
+class MembershipRoleSerializer(serializers.ModelSerializer):
+    """The one thing that changes in a membership: the role."""
+
+    class Meta:
+        model = Membership
+        fields = ["role"]
+        extra_kwargs = {"role": {"required": True}}
+
+
+class MembershipCreateSerializer(serializers.Serializer):
+    """An existing user, named by username or email, and the role to give them."""
+
+    username = serializers.CharField(
+        required=False, help_text="The username of an existing user (or give `email`)."
+    )
+    email = serializers.EmailField(
+        required=False, help_text="The email address of an existing user (or give `username`)."
+    )
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
+
+    def validate(self, attrs):
+        given = [field for field in ("username", "email") if attrs.get(field)]
+        if not given:
+            raise serializers.ValidationError(_("Name the user by username or by email."))
+        if len(given) > 1:
+            raise serializers.ValidationError(_("Give either a username or an email, not both."))
+        field = given[0]
+        users = get_user_model().objects.filter(is_active=True)
+        if field == "username":
+            matches = list(users.filter(username=attrs["username"])[:2])
+        else:
+            matches = list(users.filter(email__iexact=attrs["email"])[:2])
+        if not matches:
+            raise serializers.ValidationError({field: [_("No user with this %s.") % field]})
+        if len(matches) > 1:
+            raise serializers.ValidationError(
+                {field: [_("Several users have this email address: give the username.")]}
+            )
+        user = matches[0]
+        organization = self.context["organization_id"]
+        if Membership.objects.filter(user=user, organization=organization).exists():
+            raise serializers.ValidationError(
+                {field: [_("%(user)s is already a member of this organization.") % {"user": user}]}
+            )
+        attrs["user"] = user
+        return attrs
+
+
+class OrganizationAPIKeySerializer(serializers.ModelSerializer):
+    """An organization API key as listed: never its secret, never its hash."""
+
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = OrganizationAPIKey
+        # Not `id`: the primary key contains the key's hash.
+        fields = [
+            "prefix",
+            "organization",
+            "name",
+            "role",
+            "created",
+            "created_by",
+            "last_used",
+            "expiry_date",
+            "revoked",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class OrganizationAPIKeyCreateSerializer(serializers.ModelSerializer):
+    """A new key: its name, role and optional expiry; the answer carries the secret once."""
+
+    role = serializers.ChoiceField(choices=APIKeyRole.choices)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
+    key = serializers.SerializerMethodField(
+        help_text="The secret for `Authorization: Api-Key <key>`. Shown in this answer only: "
+        "it is stored as a hash and cannot be shown again."
+    )
+
+    class Meta:
+        model = OrganizationAPIKey
+        fields = [*OrganizationAPIKeySerializer.Meta.fields, "key"]
+        read_only_fields = [
+            "prefix",
+            "organization",
+            "created",
+            "created_by",
+            "last_used",
+            "revoked",
+            "revoked_at",
+        ]
+        extra_kwargs = {
+            # The model's `default=None` would make DRF treat the name as optional.
+            "name": {"required": True},
+            "expiry_date": {"help_text": "Optional; must be in the future."},
+        }
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_key(self, api_key) -> str:
+        return self.context["secret"]
+
+    def validate_expiry_date(self, expiry_date):
+        if expiry_date is not None and expiry_date <= timezone.now():
+            raise serializers.ValidationError(_("The expiry date must be in the future."))
+        return expiry_date

@@ -1,0 +1,42 @@
+"""Query-string filters of the roaming API."""
+
+import django_filters
+
+from roaming.choices import PartnerRole, PartnerStatus
+from roaming.models import RoamingActivity, RoamingPartner
+from stations.filtersets import visible_sites
+
+
+def visible_partners(request):
+    """Partners a filter may name: those of the user's organizations only."""
+    return RoamingPartner.objects.visible_to(request.user if request else None)
+
+
+class RoamingPartnerFilterSet(django_filters.FilterSet):
+    """Roaming partners by OCPI role, connection status and country."""
+
+    role = django_filters.ChoiceFilter(choices=PartnerRole.choices)
+    status = django_filters.ChoiceFilter(choices=PartnerStatus.choices)
+    country_code = django_filters.CharFilter()
+
+    class Meta:
+        model = RoamingPartner
+        fields = ["role", "status", "country_code"]
+
+
+class RoamingActivityFilterSet(django_filters.FilterSet):
+    """Daily roaming rollups by partner, site and date (every day unless narrowed)."""
+
+    partner = django_filters.ModelChoiceFilter(queryset=visible_partners)
+    site = django_filters.ModelChoiceFilter(queryset=visible_sites)
+    # A half-open interval, so consecutive windows neither overlap nor leave a gap.
+    date_after = django_filters.DateFilter(
+        field_name="date", lookup_expr="gte", label="On or after this date"
+    )
+    date_before = django_filters.DateFilter(
+        field_name="date", lookup_expr="lt", label="Before this date"
+    )
+
+    class Meta:
+        model = RoamingActivity
+        fields = ["partner", "site", "date_after", "date_before"]
