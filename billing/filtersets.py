@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from billing.choices import AssignmentScope, CdrKind, InvoiceStatus
 from billing.models import ChargeDetailRecord, Invoice, Tariff, TariffAssignment
+from cms.api.filters import UtcDateTimeFilter
 from organizations.models import AccessGroup, IdToken
 from sessions_app.models import ChargingSession
 from stations.filtersets import visible_sites
@@ -24,9 +25,7 @@ class TariffFilterSet(django_filters.FilterSet):
     """Tariffs by currency and by the moment they are valid at."""
 
     currency = django_filters.CharFilter()
-    valid_at = django_filters.IsoDateTimeFilter(
-        method="filter_valid_at", label="Valid at this moment"
-    )
+    valid_at = UtcDateTimeFilter(method="filter_valid_at", label="Valid at this moment")
 
     class Meta:
         model = Tariff
@@ -68,10 +67,10 @@ class ChargeDetailRecordFilterSet(django_filters.FilterSet):
     id_tag = django_filters.CharFilter(field_name="session__id_tag")
     kind = django_filters.ChoiceFilter(choices=CdrKind.choices)
     # A half-open interval, so consecutive windows neither overlap nor leave a gap.
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="created", lookup_expr="gte", label="Written at or after"
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="created", lookup_expr="lt", label="Written before"
     )
 
@@ -98,16 +97,16 @@ class InvoiceFilterSet(django_filters.FilterSet):
     # Half-open like every date range of the API. A period is itself half-open (March ends at
     # April 1, 00:00, which period_end_before=Apr 1 leaves out), so "the invoices of the first
     # quarter" is period_start_after=Jan 1 and period_start_before=Apr 1.
-    period_start_after = django_filters.IsoDateTimeFilter(
+    period_start_after = UtcDateTimeFilter(
         field_name="period_start", lookup_expr="gte", label="Period starts at or after"
     )
-    period_start_before = django_filters.IsoDateTimeFilter(
+    period_start_before = UtcDateTimeFilter(
         field_name="period_start", lookup_expr="lt", label="Period starts before"
     )
-    period_end_after = django_filters.IsoDateTimeFilter(
+    period_end_after = UtcDateTimeFilter(
         field_name="period_end", lookup_expr="gte", label="Period ends at or after"
     )
-    period_end_before = django_filters.IsoDateTimeFilter(
+    period_end_before = UtcDateTimeFilter(
         field_name="period_end", lookup_expr="lt", label="Period ends before"
     )
 

@@ -2,6 +2,7 @@
 
 import django_filters
 
+from cms.api.filters import UtcDateTimeFilter
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
 from stations.models import ChargingStation
@@ -20,10 +21,10 @@ class CommandLogFilterSet(django_filters.FilterSet):
     command = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(choices=CommandStatus.choices)
     # A half-open interval, so consecutive windows neither overlap nor leave a gap.
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="created", lookup_expr="gte", label="Requested at or after"
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="created", lookup_expr="lt", label="Requested before"
     )
 

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from cms.api.filters import StrictBooleanFilter
+from cms.api.filters import StrictBooleanFilter, UtcDateTimeFilter
 from cms.api.permissions import organization_roles
 from organizations.choices import IdTokenStatus, IdTokenType, Role
 from organizations.models import (
@@ -126,10 +126,10 @@ class IdTokenFilterSet(django_filters.FilterSet):
         method="filter_search", label="Uid, label or holder name contains"
     )
     # A half-open interval, so consecutive windows neither overlap nor leave a gap.
-    expires_after = django_filters.IsoDateTimeFilter(
+    expires_after = UtcDateTimeFilter(
         field_name="expires_at", lookup_expr="gte", label="Expires at or after"
     )
-    expires_before = django_filters.IsoDateTimeFilter(
+    expires_before = UtcDateTimeFilter(
         field_name="expires_at", lookup_expr="lt", label="Expires before"
     )
 

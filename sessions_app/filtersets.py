@@ -2,7 +2,7 @@
 
 import django_filters
 
-from cms.api.filters import StrictBooleanFilter, visible
+from cms.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
 from organizations.models import IdToken, Organization
 from sessions_app import selectors
 from sessions_app.choices import AuthMethod, ReservationStatus, SessionState
@@ -14,12 +14,10 @@ class ChargingSessionFilterSet(django_filters.FilterSet):
     """Sessions by start time or day, place, card, state and how they were authorized."""
 
     # A half-open interval, so consecutive windows neither overlap nor leave a gap.
-    start_after = django_filters.IsoDateTimeFilter(
+    start_after = UtcDateTimeFilter(
         field_name="start", lookup_expr="gte", label="Started at or after"
     )
-    start_before = django_filters.IsoDateTimeFilter(
-        field_name="start", lookup_expr="lt", label="Started before"
-    )
+    start_before = UtcDateTimeFilter(field_name="start", lookup_expr="lt", label="Started before")
     # Whole days as the operator's staff see them: "yesterday" in Berlin is not a UTC day.
     date_from = django_filters.DateFilter(
         method="filter_date_from",
@@ -84,12 +82,10 @@ class ReservationFilterSet(django_filters.FilterSet):
     id_token = django_filters.ModelChoiceFilter(queryset=visible(IdToken), label="Card (id)")
     id_tag = django_filters.CharFilter(lookup_expr="iexact")
     status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
-    expiry_after = django_filters.IsoDateTimeFilter(
+    expiry_after = UtcDateTimeFilter(
         field_name="expiry", lookup_expr="gte", label="Expires at or after"
     )
-    expiry_before = django_filters.IsoDateTimeFilter(
-        field_name="expiry", lookup_expr="lt", label="Expires before"
-    )
+    expiry_before = UtcDateTimeFilter(field_name="expiry", lookup_expr="lt", label="Expires before")
 
     class Meta:
         model = Reservation

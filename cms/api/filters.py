@@ -1,8 +1,11 @@
 """Filters shared by every app's filtersets."""
 
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 
 def visible(model):
@@ -37,3 +40,24 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     """A yes/no filter that rejects a value it does not understand (django-filter ignores it)."""
 
     field_class = StrictBooleanField
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, converted to UTC before any query sees it."""
+
+    # Python takes offsets up to ±23:59, PostgreSQL only up to ±15:59; and a time near year 1
+    # with a negative offset has no UTC form at all. Both are a 400, not a database error.
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(_("Out of range."), code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """A time filter that compares in UTC (see UtcDateTimeField)."""
+
+    field_class = UtcDateTimeField

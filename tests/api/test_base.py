@@ -117,3 +117,21 @@ def test_csv_cells_are_plain_text_with_formulas_defused(value, text):
 
 def test_csv_times_are_utc():
     assert cell(datetime(2026, 1, 1, tzinfo=UTC)).endswith("+00:00")
+
+
+def test_a_time_filter_takes_any_offset_python_reads(client_for, org):
+    viewer = client_for(member((org, Role.VIEWER)))
+
+    # PostgreSQL refuses offsets beyond ±15:59; the filter converts to UTC first.
+    response = viewer.get("/api/v1/command-logs/", {"created_after": "2026-01-01T00:00:00+18:42"})
+
+    assert response.status_code == 200
+
+
+def test_a_time_without_a_utc_form_is_a_400(client_for, org):
+    viewer = client_for(member((org, Role.VIEWER)))
+
+    response = viewer.get("/api/v1/command-logs/", {"created_after": "0001-01-01T00:00:00+05:00"})
+
+    assert response.status_code == 400
+    assert "created_after" in response.json()

@@ -9,7 +9,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -24,7 +26,7 @@ from organizations.choices import Role
 from tests.api.matrix import build_world
 
 # Bounded so both CI passes stay fast; raise FUZZ_EXAMPLES locally for a deeper run.
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 # Not negative_data_rejection: DRF reads JSON leniently by design (the number 0 is the text "0"
 # in a text field, "" is null in a nullable decimal), which that check reports as accepting
 # invalid data. Every response is still checked against its schema.
@@ -40,6 +42,10 @@ TRANSACTIONAL = ("/commands/", "/ocpp-calls/", "/stop/", "/cancel/")
 
 APP = get_wsgi_application()
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
+if os.environ.get("FUZZ_COVERAGE", "") != "1":
+    # The coverage phase walks every boundary value of every parameter (~1 s an operation);
+    # CI runs the random phase only, FUZZ_COVERAGE=1 adds it for a deeper local run.
+    schema.config.phases.coverage.enabled = False
 
 
 def real_ids(world) -> dict[str, object]:
@@ -64,6 +70,18 @@ def real_ids(world) -> dict[str, object]:
         "roaming-partners": world.roaming_partner.pk,
         "roaming-activity": world.roaming_activity.pk,
     }
+
+
+@pytest.fixture(autouse=True)
+def connections_stay_open():
+    """Keep the test's connection across requests, as Django's test client does."""
+    # The WSGI handler closes "old" connections when a request starts and ends; on PostgreSQL
+    # that is the connection holding the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
