@@ -145,3 +145,14 @@ async def in_thread(client, method, url, data=None):
             connections.close_all()
 
     return await sync_to_async(request, thread_sensitive=False)()
+
+
+def pytest_collection_modifyitems(items):
+    """A database for each fuzzed operation; a committing one where commands are sent."""
+    from tests.api.test_fuzz import TRANSACTIONAL
+
+    for item in items:
+        if item.module.__name__ != "tests.api.test_fuzz":
+            continue
+        committing = any(part in item.name for part in TRANSACTIONAL)
+        item.add_marker(pytest.mark.django_db(transaction=committing))

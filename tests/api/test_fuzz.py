@@ -37,7 +37,8 @@ CHECKS = [
     response_schema_conformance,
 ]
 # Operations that reach the command service: channels' database_sync_to_async closes a
-# connection it finds inside the test's transaction, so they run with a real commit.
+# connection it finds inside the test's transaction, so they commit for real (marked in
+# tests/api/conftest.py, since schemathesis makes the items).
 TRANSACTIONAL = ("/commands/", "/ocpp-calls/", "/stop/", "/cancel/")
 
 APP = get_wsgi_application()
@@ -85,12 +86,7 @@ def connections_stay_open():
 
 
 @pytest.fixture
-def owner_headers(request, org, other_org):
-    # The node name carries the operation, e.g. "...[POST /api/v1/stations/{id}/commands/]".
-    if any(part in request.node.name for part in TRANSACTIONAL):
-        request.getfixturevalue("transactional_db")
-    else:
-        request.getfixturevalue("db")
+def owner_headers(org, other_org):
     world = build_world(org, other_org)
     token = Token.objects.create(user=world.users[Role.OWNER])
     return world, {"Authorization": f"Token {token.key}"}
