@@ -5,20 +5,10 @@ from django.db.models import Q
 
 from billing.choices import AssignmentScope, CdrKind, InvoiceStatus
 from billing.models import ChargeDetailRecord, Invoice, Tariff, TariffAssignment
-from cms.api.filters import UtcDateTimeFilter
+from cms.api.filters import UtcDateTimeFilter, visible
 from organizations.models import AccessGroup, IdToken
 from sessions_app.models import ChargingSession
-from stations.filtersets import visible_sites
-from stations.models import ChargingStation
-
-
-def visible(model):
-    """A queryset callable for a filter: rows of `model` in the user's organizations only."""
-
-    def rows(request):
-        return model.objects.visible_to(request.user if request else None)
-
-    return rows
+from stations.models import ChargingStation, Site
 
 
 class TariffFilterSet(django_filters.FilterSet):
@@ -44,7 +34,7 @@ class TariffAssignmentFilterSet(django_filters.FilterSet):
 
     tariff = django_filters.ModelChoiceFilter(queryset=visible(Tariff))
     scope = django_filters.ChoiceFilter(choices=AssignmentScope.choices)
-    site = django_filters.ModelChoiceFilter(queryset=visible_sites)
+    site = django_filters.ModelChoiceFilter(queryset=visible(Site))
     station = django_filters.ModelChoiceFilter(queryset=visible(ChargingStation))
     access_group = django_filters.ModelChoiceFilter(queryset=visible(AccessGroup))
 
@@ -62,7 +52,7 @@ class ChargeDetailRecordFilterSet(django_filters.FilterSet):
     )
     ocpp_id = django_filters.CharFilter(field_name="session__station__ocpp_id")
     site = django_filters.ModelChoiceFilter(
-        field_name="session__station__site", queryset=visible_sites
+        field_name="session__station__site", queryset=visible(Site)
     )
     id_tag = django_filters.CharFilter(field_name="session__id_tag")
     kind = django_filters.ChoiceFilter(choices=CdrKind.choices)

@@ -2,21 +2,16 @@
 
 import django_filters
 
-from cms.api.filters import UtcDateTimeFilter
+from cms.api.filters import UtcDateTimeFilter, visible
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
 from stations.models import ChargingStation
 
 
-def visible_stations(request):
-    """Stations a filter may name: those of the user's organizations only."""
-    return ChargingStation.objects.visible_to(request.user if request else None)
-
-
 class CommandLogFilterSet(django_filters.FilterSet):
     """Command log rows by station, command, status and time requested."""
 
-    station = django_filters.ModelChoiceFilter(queryset=visible_stations)
+    station = django_filters.ModelChoiceFilter(queryset=visible(ChargingStation))
     ocpp_id = django_filters.CharFilter(field_name="station__ocpp_id")
     command = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(choices=CommandStatus.choices)

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from cms.api.filters import StrictBooleanFilter, UtcDateTimeFilter
+from cms.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
 from cms.api.permissions import organization_roles
 from organizations.choices import IdTokenStatus, IdTokenType, Role
 from organizations.models import (
@@ -19,11 +19,6 @@ from organizations.models import (
 from stations.models import ChargingStation, Site
 
 # --- Organizations, members and API keys -----------------------------------------------------
-
-
-def visible_organizations(request):
-    """Organizations a filter may name: the user's own only."""
-    return Organization.objects.visible_to(request.user if request else None)
 
 
 class IntegerFilter(django_filters.NumberFilter):
@@ -54,7 +49,7 @@ class OrganizationFilterSet(django_filters.FilterSet):
 class MembershipFilterSet(django_filters.FilterSet):
     """Members by organization, role, user, username and email."""
 
-    organization = django_filters.ModelChoiceFilter(queryset=visible_organizations)
+    organization = django_filters.ModelChoiceFilter(queryset=visible(Organization))
     role = django_filters.ChoiceFilter(choices=Role.choices)
     # A plain number, not a choice of every user: a filter must not tell who has an account.
     user = IntegerFilter(field_name="user")
@@ -69,7 +64,7 @@ class MembershipFilterSet(django_filters.FilterSet):
 class OrganizationAPIKeyFilterSet(django_filters.FilterSet):
     """API keys by organization, role, name and whether revoked."""
 
-    organization = django_filters.ModelChoiceFilter(queryset=visible_organizations)
+    organization = django_filters.ModelChoiceFilter(queryset=visible(Organization))
     role = django_filters.ChoiceFilter(choices=APIKeyRole.choices)
     name = django_filters.CharFilter(lookup_expr="icontains")
     revoked = StrictBooleanFilter()
@@ -82,30 +77,15 @@ class OrganizationAPIKeyFilterSet(django_filters.FilterSet):
 # --- Access groups and id tokens (cards) -----------------------------------------------------
 
 
-def visible_access_groups(request):
-    """Access groups a filter may name: those of the user's organizations only."""
-    return AccessGroup.objects.visible_to(request.user if request else None)
-
-
-def visible_group_sites(request):
-    """Sites an access-group filter may name: those of the user's organizations only."""
-    return Site.objects.visible_to(request.user if request else None)
-
-
-def visible_group_stations(request):
-    """Stations an access-group filter may name: those of the user's organizations only."""
-    return ChargingStation.objects.visible_to(request.user if request else None)
-
-
 class AccessGroupFilterSet(django_filters.FilterSet):
     """Access groups by name, and by a site or station they open."""
 
     name = django_filters.CharFilter(lookup_expr="icontains")
     site = django_filters.ModelChoiceFilter(
-        field_name="sites", queryset=visible_group_sites, label="Opens this site"
+        field_name="sites", queryset=visible(Site), label="Opens this site"
     )
     station = django_filters.ModelChoiceFilter(
-        field_name="stations", queryset=visible_group_stations, label="Opens this station"
+        field_name="stations", queryset=visible(ChargingStation), label="Opens this station"
     )
 
     class Meta:
@@ -120,7 +100,7 @@ class IdTokenFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=IdTokenStatus.choices)
     type = django_filters.ChoiceFilter(choices=IdTokenType.choices)
     access_group = django_filters.ModelChoiceFilter(
-        field_name="access_groups", queryset=visible_access_groups, label="In this access group"
+        field_name="access_groups", queryset=visible(AccessGroup), label="In this access group"
     )
     search = django_filters.CharFilter(
         method="filter_search", label="Uid, label or holder name contains"

@@ -2,14 +2,10 @@
 
 import django_filters
 
+from cms.api.filters import visible
 from roaming.choices import PartnerRole, PartnerStatus
 from roaming.models import RoamingActivity, RoamingPartner
-from stations.filtersets import visible_sites
-
-
-def visible_partners(request):
-    """Partners a filter may name: those of the user's organizations only."""
-    return RoamingPartner.objects.visible_to(request.user if request else None)
+from stations.models import Site
 
 
 class RoamingPartnerFilterSet(django_filters.FilterSet):
@@ -27,8 +23,8 @@ class RoamingPartnerFilterSet(django_filters.FilterSet):
 class RoamingActivityFilterSet(django_filters.FilterSet):
     """Daily roaming rollups by partner, site and date (every day unless narrowed)."""
 
-    partner = django_filters.ModelChoiceFilter(queryset=visible_partners)
-    site = django_filters.ModelChoiceFilter(queryset=visible_sites)
+    partner = django_filters.ModelChoiceFilter(queryset=visible(RoamingPartner))
+    site = django_filters.ModelChoiceFilter(queryset=visible(Site))
     # A half-open interval, so consecutive windows neither overlap nor leave a gap.
     date_after = django_filters.DateFilter(
         field_name="date", lookup_expr="gte", label="On or after this date"

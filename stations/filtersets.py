@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from cms.api.filters import StrictBooleanFilter
+from cms.api.filters import StrictBooleanFilter, visible
 from organizations.models import AccessGroup
 from stations.choices import (
     ChargingProfileKind,
@@ -17,21 +17,6 @@ from stations.models import ChargingProfile, ChargingStation, Connector, Site
 from stations.services import SiteStatus
 
 
-def visible_sites(request):
-    """Sites a filter may name: those of the user's organizations only."""
-    return Site.objects.visible_to(request.user if request else None)
-
-
-def visible_stations(request):
-    """Stations a filter may name: those of the user's organizations only."""
-    return ChargingStation.objects.visible_to(request.user if request else None)
-
-
-def visible_access_groups(request):
-    """Access groups a filter may name: those of the user's organizations only."""
-    return AccessGroup.objects.visible_to(request.user if request else None)
-
-
 class SiteFilterSet(django_filters.FilterSet):
     """Sites by name, city, country, roaming, access group and status summary."""
 
@@ -40,7 +25,7 @@ class SiteFilterSet(django_filters.FilterSet):
     country = django_filters.CharFilter(lookup_expr="iexact")
     roaming_enabled = StrictBooleanFilter()
     access_group = django_filters.ModelChoiceFilter(
-        field_name="access_groups", queryset=visible_access_groups, label="Opened to this group"
+        field_name="access_groups", queryset=visible(AccessGroup), label="Opened to this group"
     )
     # The annotation of stations.services.with_station_summary, which the view applies.
     status = django_filters.ChoiceFilter(choices=SiteStatus.choices)
@@ -53,7 +38,7 @@ class SiteFilterSet(django_filters.FilterSet):
 class ChargingStationFilterSet(django_filters.FilterSet):
     """Stations by site, connection state, OCPP identity, plan, connector status, or a search."""
 
-    site = django_filters.ModelChoiceFilter(queryset=visible_sites)
+    site = django_filters.ModelChoiceFilter(queryset=visible(Site))
     connection_state = django_filters.ChoiceFilter(choices=ConnectionState.choices)
     ocpp_id = django_filters.CharFilter()
     plan = django_filters.ChoiceFilter(choices=Plan.choices)
@@ -83,8 +68,8 @@ class ConnectorFilterSet(django_filters.FilterSet):
     """Connectors by status, station, site, station OCPP identity and connector type."""
 
     status = django_filters.ChoiceFilter(choices=ConnectorStatus.choices)
-    station = django_filters.ModelChoiceFilter(queryset=visible_stations)
-    site = django_filters.ModelChoiceFilter(field_name="station__site", queryset=visible_sites)
+    station = django_filters.ModelChoiceFilter(queryset=visible(ChargingStation))
+    site = django_filters.ModelChoiceFilter(field_name="station__site", queryset=visible(Site))
     ocpp_id = django_filters.CharFilter(field_name="station__ocpp_id")
     connector_type = django_filters.ChoiceFilter(choices=ConnectorType.choices)
 

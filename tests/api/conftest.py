@@ -12,7 +12,8 @@ from ocpp_gateway.commands import send_call
 from ocpp_gateway.remote import registry
 from ocpp_gateway.remote.registry import COMMANDS, CommandSpec
 from organizations.choices import Role
-from tests.factories import MembershipFactory, UserFactory
+from tests.apiclients import client_for as client_for_user
+from tests.apiclients import member
 
 # A test whose request reaches the command service needs django_db(transaction=True): channels'
 # database_sync_to_async closes a connection it finds inside a transaction (the test's atomic
@@ -98,14 +99,6 @@ def throwaway_commands():
         yield TEST_COMMANDS
 
 
-def member(*memberships):
-    """A user with the given (organization, role) memberships."""
-    user = UserFactory()
-    for organization, role in memberships:
-        MembershipFactory(user=user, organization=organization, role=role)
-    return user
-
-
 @pytest.fixture
 def viewer_user(org):
     return member((org, Role.VIEWER))
@@ -125,13 +118,7 @@ def api_client():
 @pytest.fixture
 def client_for():
     """An API client authenticated as the given user."""
-
-    def make(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
+    return client_for_user
 
 
 async def in_thread(client, method, url, data=None):

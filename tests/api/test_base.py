@@ -12,7 +12,7 @@ from drf_spectacular.validation import validate_schema
 
 from cms.api.csv import cell
 from organizations.choices import Role
-from tests.api.conftest import member
+from tests.apiclients import member
 
 pytestmark = pytest.mark.django_db
 

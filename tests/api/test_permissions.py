@@ -17,7 +17,8 @@ from organizations.choices import Role
 from organizations.models import Membership
 from stations.api.serializers import ChargingStationSerializer
 from stations.models import ChargingStation
-from tests.api.conftest import ADMIN_ONLY, OFFLINE_OK, TEST_COMMANDS, member
+from tests.api.conftest import ADMIN_ONLY, OFFLINE_OK, TEST_COMMANDS
+from tests.apiclients import member
 from tests.factories import ChargingStationFactory
 
 pytestmark = pytest.mark.django_db

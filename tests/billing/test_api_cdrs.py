@@ -6,18 +6,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from billing.models import ChargeDetailRecord
 from organizations.choices import Role
 from sessions_app.choices import SessionState
+from tests.apiclients import client_as
 from tests.factories import (
     ChargingSessionFactory,
     ChargingStationFactory,
-    MembershipFactory,
     SiteFactory,
     TariffFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -25,15 +23,6 @@ pytestmark = pytest.mark.django_db
 LIST = "/api/v1/charge-detail-records/"
 JAN = datetime(2026, 1, 1, tzinfo=UTC)
 FEB = datetime(2026, 2, 1, tzinfo=UTC)
-
-
-def client_as(organization, role):
-    """An API client for a new member of `organization` with `role`."""
-    user = UserFactory()
-    MembershipFactory(user=user, organization=organization, role=role)
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

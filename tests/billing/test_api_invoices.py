@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from billing.models import Invoice, InvoiceLine
 from organizations.choices import Role
-from tests.factories import IdTokenFactory, MembershipFactory, UserFactory
+from tests.apiclients import client_as
+from tests.factories import IdTokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,15 +21,6 @@ JAN = datetime(2026, 1, 1, tzinfo=UTC)
 FEB = datetime(2026, 2, 1, tzinfo=UTC)
 MAR = datetime(2026, 3, 1, tzinfo=UTC)
 APR = datetime(2026, 4, 1, tzinfo=UTC)
-
-
-def client_as(organization, role):
-    """An API client for a new member of `organization` with `role`."""
-    user = UserFactory()
-    MembershipFactory(user=user, organization=organization, role=role)
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from billing.models import ChargeDetailRecord, Tariff, TariffAssignment
 from organizations.choices import Role
+from tests.apiclients import client_as
 from tests.factories import (
     AccessGroupFactory,
     ChargingSessionFactory,
@@ -24,15 +25,6 @@ TARIFFS = "/api/v1/tariffs/"
 ASSIGNMENTS = "/api/v1/tariff-assignments/"
 JAN = datetime(2026, 1, 1, tzinfo=UTC)
 FEB = datetime(2026, 2, 1, tzinfo=UTC)
-
-
-def client_as(organization, role):
-    """An API client for a new member of `organization` with `role`."""
-    user = UserFactory()
-    MembershipFactory(user=user, organization=organization, role=role)
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

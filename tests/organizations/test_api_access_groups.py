@@ -1,11 +1,10 @@
 """Access groups over the API: fields, writes by admins, cards by operators, filters."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from organizations.choices import Role
 from organizations.models import AccessGroup, IdToken
-from tests.api.conftest import member
+from tests.apiclients import client_for, member
 from tests.factories import (
     AccessGroupFactory,
     ChargingStationFactory,
@@ -16,12 +15,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/access-groups/"
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def nested(org):

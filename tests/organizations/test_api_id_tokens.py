@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from organizations.api.card_serializers import IdTokenSerializer
 from organizations.choices import IdTokenStatus, Role
 from organizations.models import IdToken
 from organizations.services import authorize_id_tag
 from sessions_app.choices import AuthorizationStatus
-from tests.api.conftest import member
+from tests.apiclients import client_for, member
 from tests.factories import (
     AccessGroupFactory,
     ChargingSessionFactory,
@@ -42,12 +41,6 @@ FIELDS = [
     "created",
     "updated",
 ]
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def nested(org):

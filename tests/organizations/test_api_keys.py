@@ -11,24 +11,13 @@ from ocpp_gateway.models import CommandLog
 from organizations.choices import Role
 from organizations.models import OrganizationAPIKey
 from organizations.services import RoleAboveOwn, create_api_key
-from tests.api.conftest import OFFLINE_OK, member, throwaway_commands  # noqa: F401
+from tests.api.conftest import OFFLINE_OK, throwaway_commands  # noqa: F401
+from tests.apiclients import client_for, key_client, member
 from tests.factories import ChargingStationFactory, make_api_key
 
 pytestmark = pytest.mark.django_db
 
 FLAT = "/api/v1/api-keys/"
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def key_client(secret):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    return client
 
 
 def nested(organization):

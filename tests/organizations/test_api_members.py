@@ -1,28 +1,15 @@
 """/api/v1/members/: who is in an organization, adding, changing roles, removing and leaving."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from organizations.choices import Role
 from organizations.models import Membership
-from tests.api.conftest import member
+from tests.apiclients import client_for, key_client, member
 from tests.factories import MembershipFactory, UserFactory, make_api_key
 
 pytestmark = pytest.mark.django_db
 
 FLAT = "/api/v1/members/"
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def key_client(secret):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    return client
 
 
 def nested(organization):

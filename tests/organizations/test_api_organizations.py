@@ -3,29 +3,16 @@
 from unittest import mock
 
 import pytest
-from rest_framework.test import APIClient
 
 from organizations.choices import Role
 from organizations.models import Membership, Organization
 from organizations.services import create_organization
-from tests.api.conftest import member
+from tests.apiclients import client_for, key_client, member
 from tests.factories import OrganizationFactory, UserFactory, make_api_key
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/organizations/"
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def key_client(secret):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    return client
 
 
 def detail(organization):

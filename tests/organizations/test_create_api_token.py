@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from organizations.choices import Role
-from tests.api.conftest import member
+from tests.apiclients import member
 from tests.factories import USER_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,21 +6,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from organizations import csv_import
 from organizations.choices import Role
 from organizations.models import IdToken
-from tests.api.conftest import member
+from tests.apiclients import client_for, member
 from tests.factories import AccessGroupFactory, IdTokenFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def import_url(org, **params):

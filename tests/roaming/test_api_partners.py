@@ -3,25 +3,16 @@
 from datetime import date
 
 import pytest
-from rest_framework.test import APIClient
 
 from organizations.choices import Role
 from roaming.models import RoamingActivity, RoamingPartner
-from tests.factories import MembershipFactory, SiteFactory, UserFactory
+from tests.apiclients import client_as
+from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/roaming-partners/"
 TOKEN = "ocpi-token-0123456789abcdef"
-
-
-def client_as(organization, role):
-    """An API client for a new member of `organization` with `role`."""
-    user = UserFactory()
-    MembershipFactory(user=user, organization=organization, role=role)
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from organizations.choices import Role
-from tests.api.conftest import member
+from tests.apiclients import member
 from tests.factories import (
     ChargingSessionFactory,
     ChargingStationFactory,

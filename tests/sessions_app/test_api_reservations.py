@@ -7,23 +7,17 @@ from django.utils import timezone
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
-from rest_framework.test import APIClient
 
 from ocpp_gateway.models import CommandLog
 from organizations.choices import Role
 from sessions_app.models import Reservation
-from tests.api.conftest import in_thread, member
+from tests.api.conftest import in_thread
+from tests.apiclients import client_as
 from tests.factories import ChargingStationFactory, IdTokenFactory, ReservationFactory
 from tests.ocpp_gateway.conftest import Station, connected_station
 
 LIST = "/api/v1/reservations/"
 EXPIRY = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-def client_as(org, role=Role.VIEWER):
-    client = APIClient()
-    client.force_authenticate(member((org, role)))
-    return client
 
 
 @pytest.fixture

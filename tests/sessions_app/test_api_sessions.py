@@ -16,7 +16,8 @@ from billing.models import ChargeDetailRecord
 from ocpp_gateway.models import CommandLog
 from organizations.choices import Role
 from sessions_app.models import ChargingSession
-from tests.api.conftest import in_thread, member
+from tests.api.conftest import in_thread
+from tests.apiclients import client_as, member
 from tests.factories import (
     ChargingSessionFactory,
     ChargingStationFactory,
@@ -30,12 +31,6 @@ from tests.ocpp_gateway.conftest import Station, connected_station
 
 LIST = "/api/v1/sessions/"
 MAR_2 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def client_as(org, role=Role.VIEWER):
-    client = APIClient()
-    client.force_authenticate(member((org, role)))
-    return client
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from billing.models import ChargeDetailRecord
 from organizations.choices import Role
 from sessions_app.models import ChargingSession
-from tests.api.conftest import member
+from tests.apiclients import member
 from tests.factories import ChargingSessionFactory, ChargingStationFactory, IdTokenFactory
 
 pytestmark = pytest.mark.django_db

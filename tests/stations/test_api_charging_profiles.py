@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from organizations.choices import Role
 from stations.models import ChargingProfile
-from tests.api.conftest import member
+from tests.apiclients import member
 
 pytestmark = pytest.mark.django_db
 

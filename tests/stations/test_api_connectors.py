@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from organizations.choices import Role
 from sessions_app.choices import SessionState
 from stations.models import Connector, Evse
-from tests.api.conftest import member
+from tests.apiclients import member
 from tests.factories import ChargingSessionFactory, ChargingStationFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db

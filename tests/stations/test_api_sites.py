@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from organizations.choices import Role
 from stations.models import Connector, Site
-from tests.api.conftest import member
+from tests.apiclients import member
 from tests.factories import AccessGroupFactory, ChargingStationFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db

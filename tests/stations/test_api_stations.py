@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from organizations.choices import Role
 from sessions_app.choices import SessionState
 from stations.models import ChargingStation, Connector, Evse
-from tests.api.conftest import member
+from tests.apiclients import member
 from tests.factories import (
     STATION_PASSWORD,
     AccessGroupFactory,
