@@ -100,3 +100,11 @@ class ChargingRateUnit(models.TextChoices):
 
     WATTS = "W", _("Watts")
     AMPERES = "A", _("Amperes")
+
+
+class SiteStatus(models.TextChoices):
+    """A site at a glance: can a driver charge there now?"""
+
+    AVAILABLE = "Available", _("Available: stations are connected")
+    UNKNOWN = "Unknown", _("Unknown: no station connected, or none configured yet")
+    LOAD = "Load", _("Load: every connector of the connected stations is in use")

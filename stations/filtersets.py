@@ -12,9 +12,9 @@ from stations.choices import (
     ConnectorStatus,
     ConnectorType,
     Plan,
+    SiteStatus,
 )
 from stations.models import ChargingProfile, ChargingStation, Connector, Site
-from stations.services import SiteStatus
 
 
 class SiteFilterSet(django_filters.FilterSet):

@@ -8,13 +8,12 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Case, Count, ProtectedError, Q, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from cms.bulk import insert_rows, update_from_values
 from ocpp_gateway.choices import Direction
 from sessions_app.choices import SessionState
-from stations.choices import ConnectionState, ConnectorStatus, RegistrationStatus
-from stations.exceptions import StationAssignmentError
+from stations.choices import ConnectionState, ConnectorStatus, RegistrationStatus, SiteStatus
+from stations.exceptions import DeletionRefused, StationAssignmentError
 from stations.models import (
     ChargingStation,
     Connector,
@@ -376,10 +375,6 @@ def record_local_list(station: ChargingStation, version: int, entries: dict[str,
 # --- Writes of the API ---------------------------------------------------------------------
 
 
-class DeletionRefused(Exception):
-    """The object cannot be deleted in its current state; the message says why."""
-
-
 @transaction.atomic
 def save_site(site: Site, access_groups=None) -> Site:
     """Save a site and, when given, replace the access groups that may charge there."""
@@ -483,14 +478,6 @@ def delete_connector(connector: Connector) -> None:
 
 
 # --- The status summary of a site, as the portal shows it ----------------------------------
-
-
-class SiteStatus(models.TextChoices):
-    """A site at a glance: can a driver charge there now?"""
-
-    AVAILABLE = "Available", _("Available: stations are connected")
-    UNKNOWN = "Unknown", _("Unknown: no station connected, or none configured yet")
-    LOAD = "Load", _("Load: every connector of the connected stations is in use")
 
 
 # A vehicle is plugged in: the connector is taken, whatever the charging state.

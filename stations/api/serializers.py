@@ -10,7 +10,12 @@ from rest_framework import serializers
 from cms.api.fields import TenantRelatedField
 from organizations.models import AccessGroup
 from stations import services
-from stations.choices import ChargingProfileKind, ChargingProfilePurpose, SecurityProfile
+from stations.choices import (
+    ChargingProfileKind,
+    ChargingProfilePurpose,
+    SecurityProfile,
+    SiteStatus,
+)
 from stations.models import (
     ChargingProfile,
     ChargingStation,
@@ -116,7 +121,7 @@ class SiteSerializer(OrganizationWriteMixin, serializers.ModelSerializer):
         read_only=True, help_text="Stations holding a connection to us now."
     )
     status = serializers.ChoiceField(
-        choices=services.SiteStatus.choices,
+        choices=SiteStatus.choices,
         read_only=True,
         help_text="Available: stations are connected. Unknown: none connected, or none yet. "
         "Load: every connector of the connected stations is in use.",

@@ -19,6 +19,7 @@ from stations.api.serializers import (
     NewConnectorSerializer,
     SiteSerializer,
 )
+from stations.exceptions import DeletionRefused
 from stations.filtersets import (
     ChargingProfileFilterSet,
     ChargingStationFilterSet,
@@ -49,7 +50,7 @@ def destroy_or_conflict(delete, obj) -> None:
     """Run a delete service; a refusal is a 409 with its reason."""
     try:
         delete(obj)
-    except services.DeletionRefused as refusal:
+    except DeletionRefused as refusal:
         raise Conflict(str(refusal)) from None
 
 
