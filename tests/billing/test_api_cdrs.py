@@ -220,12 +220,9 @@ def test_a_station_of_another_organization_in_a_filter_is_a_400(viewer, other_or
 
 def test_cdrs_are_read_only(org, priced):
     admin = client_as(org, Role.OWNER)
-    assert admin.post(LIST, {}, format="json").status_code in (403, 405)
-    assert admin.patch(f"{LIST}{priced.pk}/", {"currency": "USD"}, format="json").status_code in (
-        403,
-        405,
-    )
-    assert admin.delete(f"{LIST}{priced.pk}/").status_code in (403, 405)
+    assert admin.post(LIST, {}, format="json").status_code == 405
+    assert admin.patch(f"{LIST}{priced.pk}/", {"currency": "USD"}, format="json").status_code == 405
+    assert admin.delete(f"{LIST}{priced.pk}/").status_code == 405
     priced.refresh_from_db()
     assert priced.currency == "EUR"
 

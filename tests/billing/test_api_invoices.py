@@ -164,11 +164,8 @@ def test_a_card_of_another_organization_in_a_filter_is_a_400(viewer, other_org, 
 
 def test_invoices_are_read_only(org, invoice):
     owner = client_as(org, Role.OWNER)
-    assert owner.patch(f"{LIST}{invoice.pk}/", {"status": "void"}, format="json").status_code in (
-        403,
-        405,
-    )
-    assert owner.delete(f"{LIST}{invoice.pk}/").status_code in (403, 405)
+    assert owner.patch(f"{LIST}{invoice.pk}/", {"status": "void"}, format="json").status_code == 405
+    assert owner.delete(f"{LIST}{invoice.pk}/").status_code == 405
     invoice.refresh_from_db()
     assert invoice.status == "issued"
 

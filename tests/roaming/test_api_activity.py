@@ -119,8 +119,8 @@ def test_activity_is_read_only(org, partner, site):
     owner = client_as(org, Role.OWNER)
     activity = make_activity(partner, site, MARCH_2, sessions=3)
     response = owner.patch(f"{LIST}{activity.pk}/", {"sessions": 99}, format="json")
-    assert response.status_code in (403, 405)
-    assert owner.delete(f"{LIST}{activity.pk}/").status_code in (403, 405)
+    assert response.status_code == 405
+    assert owner.delete(f"{LIST}{activity.pk}/").status_code == 405
     activity.refresh_from_db()
     assert activity.sessions == 3
 
