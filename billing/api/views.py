@@ -20,14 +20,14 @@ from billing.filtersets import (
 )
 from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, Tariff, TariffAssignment
 from cms.api.csv import CsvExportMixin
-from cms.api.viewsets import TenantViewSet
+from cms.api.viewsets import TenantCreateModelMixin, TenantViewSet
 from organizations.choices import Role
 
 READ = {"list": Role.VIEWER, "retrieve": Role.VIEWER}
 
 
 class TariffViewSet(
-    mixins.CreateModelMixin,
+    TenantCreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -51,14 +51,9 @@ class TariffViewSet(
         "destroy": Role.ADMIN,
     }
 
-    def perform_create(self, serializer):
-        # CreateModelMixin precedes TenantViewSet in the bases, and its perform_create would
-        # save without the organization of the URL.
-        TenantViewSet.perform_create(self, serializer)
-
 
 class TariffAssignmentViewSet(
-    mixins.CreateModelMixin,
+    TenantCreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -78,9 +73,7 @@ class TariffAssignmentViewSet(
         # request that took the same target between that check and the insert.
         try:
             with transaction.atomic():
-                # TenantViewSet's, which saves the organization of the URL (CreateModelMixin's
-                # comes first in the bases and would not).
-                TenantViewSet.perform_create(self, serializer)
+                super().perform_create(serializer)
         except IntegrityError:
             raise ValidationError(
                 {"scope": [_("This target got a tariff meanwhile; reload and try again.")]}

@@ -35,16 +35,16 @@ class TenantViewSet(GenericViewSet):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        # `class V(CreateModelMixin, TenantViewSet)` would resolve perform_create to the
-        # mixin's, which saves without the URL's organization: refuse that at import.
+        # DRF's CreateModelMixin saves without the URL's organization: a viewset that creates
+        # through it unchanged must use TenantCreateModelMixin instead. Refused at import.
         create = getattr(cls, "create", None)
         if (
             create is mixins.CreateModelMixin.create
             and cls.perform_create is mixins.CreateModelMixin.perform_create
         ):
             raise ImproperlyConfigured(
-                f"{cls.__name__}: list TenantViewSet before CreateModelMixin, or override "
-                "perform_create, so new rows get the organization from the URL"
+                f"{cls.__name__}: use TenantCreateModelMixin, so new rows get the "
+                "organization from the URL"
             )
 
     def get_required_role(self) -> str | None:
@@ -116,9 +116,13 @@ class TenantViewSet(GenericViewSet):
         )
         return context
 
+
+class TenantCreateModelMixin(mixins.CreateModelMixin):
+    """POST under /organizations/{id}/<resource>/: the new row belongs to that organization."""
+
+    # Collections only accept POST under /organizations/{id}/ (see cms.api.routers), so the
+    # organization always comes from the URL, never from the body.
     def perform_create(self, serializer):
-        # Collections only accept POST under /organizations/{id}/ (see cms.api.routers), so
-        # the organization always comes from the URL, never from the body.
         organization = self.get_organization()
         if organization is None:
             raise ImproperlyConfigured(f"{type(self).__name__} creates outside an organization")

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from cms.api.csv import CsvExportMixin
 from cms.api.exceptions import Conflict
 from cms.api.schema import DETAIL
-from cms.api.viewsets import TenantViewSet
+from cms.api.viewsets import TenantCreateModelMixin, TenantViewSet
 from organizations import csv_import
 from organizations.api.card_serializers import (
     GROUP_SEPARATOR,
@@ -43,18 +43,16 @@ class SavedAtomically:
     unique_field = ""
 
     def perform_create(self, serializer):
-        # TenantViewSet's, which saves the URL's organization: CreateModelMixin's would shadow
-        # it in the MRO, as the mixins come first.
-        self._atomic(TenantViewSet.perform_create, serializer)
+        self._atomic(super().perform_create, serializer)
 
     def perform_update(self, serializer):
-        self._atomic(mixins.UpdateModelMixin.perform_update, serializer)
+        self._atomic(super().perform_update, serializer)
 
     def _atomic(self, save, serializer):
         try:
             with transaction.atomic():
                 # The row and its many-to-many links together, or neither.
-                save(self, serializer)
+                save(serializer)
         except IntegrityError:
             # The serializer checked uniqueness first; only a twin saved meanwhile gets here.
             # Checked again so that any other integrity error still surfaces as the bug it is.
@@ -85,7 +83,7 @@ def uids_refused(error: UnknownCards) -> ValidationError:
 
 class AccessGroupViewSet(
     SavedAtomically,
-    mixins.CreateModelMixin,
+    TenantCreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -167,7 +165,7 @@ ID_TOKEN_CSV_COLUMNS = [
 class IdTokenViewSet(
     SavedAtomically,
     CsvExportMixin,
-    mixins.CreateModelMixin,
+    TenantCreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,

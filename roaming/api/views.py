@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins
 from rest_framework.exceptions import ValidationError
 
-from cms.api.viewsets import TenantViewSet
+from cms.api.viewsets import TenantCreateModelMixin, TenantViewSet
 from organizations.choices import Role
 from roaming.api.serializers import RoamingActivitySerializer, RoamingPartnerSerializer
 from roaming.filtersets import RoamingActivityFilterSet, RoamingPartnerFilterSet
@@ -16,7 +16,7 @@ PARTY_TAKEN = _("Another request registered this partner meanwhile; reload and t
 
 
 class RoamingPartnerViewSet(
-    mixins.CreateModelMixin,
+    TenantCreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -44,9 +44,7 @@ class RoamingPartnerViewSet(
     def perform_create(self, serializer):
         try:
             with transaction.atomic():
-                # TenantViewSet's, which saves the organization of the URL (CreateModelMixin's
-                # comes first in the bases and would not).
-                TenantViewSet.perform_create(self, serializer)
+                super().perform_create(serializer)
         except IntegrityError:
             raise ValidationError({"party_id": [PARTY_TAKEN]}) from None
 

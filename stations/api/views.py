@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from cms.api.exceptions import Conflict
 from cms.api.schema import DETAIL
-from cms.api.viewsets import TenantViewSet
+from cms.api.viewsets import TenantCreateModelMixin, TenantViewSet
 from ocpp_gateway.api.views import StationCommandActions
 from organizations.choices import Role
 from stations import services
@@ -60,7 +60,7 @@ def destroy_or_conflict(delete, obj) -> None:
 class SiteViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
+    TenantCreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     TenantViewSet,
@@ -78,9 +78,7 @@ class SiteViewSet(
         return services.with_station_summary(super().get_queryset())
 
     def perform_create(self, serializer):
-        # TenantViewSet's, which saves the URL's organization: CreateModelMixin's would shadow
-        # it in the MRO, as the mixins come first.
-        TenantViewSet.perform_create(self, serializer)
+        super().perform_create(serializer)
         # Read back with the annotations (counts, status) the answer shows.
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
@@ -97,7 +95,7 @@ class ChargingStationViewSet(
     StationCommandActions,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
+    TenantCreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     TenantViewSet,
@@ -118,10 +116,6 @@ class ChargingStationViewSet(
         "ocpp_calls": Role.ADMIN,
         "add_connector": Role.ADMIN,
     }
-
-    def perform_create(self, serializer):
-        # TenantViewSet's (the URL's organization), not CreateModelMixin's, which comes first.
-        TenantViewSet.perform_create(self, serializer)
 
     def perform_destroy(self, instance):
         destroy_or_conflict(services.delete_station, instance)
@@ -171,7 +165,7 @@ class ConnectorViewSet(
 class ChargingProfileViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
+    TenantCreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     TenantViewSet,
@@ -186,7 +180,3 @@ class ChargingProfileViewSet(
     ordering_fields = ["name", "purpose", "stack_level", "created"]
     ordering = ["name"]
     required_role = ADMIN_WRITES
-
-    def perform_create(self, serializer):
-        # TenantViewSet's (the URL's organization), not CreateModelMixin's, which comes first.
-        TenantViewSet.perform_create(self, serializer)

@@ -135,3 +135,16 @@ def test_a_time_without_a_utc_form_is_a_400(client_for, org):
 
     assert response.status_code == 400
     assert "created_after" in response.json()
+
+
+def test_a_viewset_creating_through_drfs_mixin_is_refused_at_import():
+    from django.core.exceptions import ImproperlyConfigured
+    from rest_framework import mixins
+
+    from cms.api.viewsets import TenantViewSet
+
+    # DRF's mixin would save new rows without the URL's organization.
+    with pytest.raises(ImproperlyConfigured, match="TenantCreateModelMixin"):
+
+        class Careless(mixins.CreateModelMixin, TenantViewSet):
+            pass
