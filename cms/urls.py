@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from cms.portal.urls import account_patterns
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("cms.api.urls")),
@@ -11,4 +13,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Log in and out of the browsable API with an ordinary (non-staff) account.
     path("api-auth/", include("rest_framework.urls")),
+    path("accounts/", include(account_patterns)),
+    # Each app's portal pages sit under the organization's slug, like the dashboard.
+    path("o/<slug:org>/", include("stations.urls")),
+    path("o/<slug:org>/", include("sessions_app.urls")),
+    path("o/<slug:org>/", include("organizations.urls")),
+    path("o/<slug:org>/", include("roaming.urls")),
+    path("", include("cms.portal.urls")),
 ]

@@ -15,6 +15,7 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from cms.bulk import update_from_values
+from cms.portal.live import publish_many
 from ocpp_gateway.dbworker import background_db
 from stations.choices import ConnectionState, RegistrationStatus, SecurityProfile
 from stations.models import ChargingStation
@@ -151,6 +152,13 @@ def open_connections(
         "connection_state = v.state, connected_since = v.since, last_seen = v.since, "
         "ocpp_version = v.version, remote_address = v.remote, updated = v.since",
     )
+    publish_many(
+        [
+            (o[0].organization_id, {"kind": "connection", "station": o[0].pk, "state": "online"})
+            for o in outcomes
+            if not isinstance(o, HandshakeRefused)
+        ]
+    )
     return outcomes
 
 
@@ -186,6 +194,13 @@ def mark_many_disconnected(closed: list[tuple[int, datetime]]) -> list[None]:
         [(pk, since, ConnectionState.OFFLINE, now) for pk, since in closed],
         "connection_state = v.state, last_seen = v.now, updated = v.now",
         "t.connected_since = v.since",
+    )
+    # Those a newer connection replaced stay online: only the ones really gone are announced.
+    gone = ChargingStation.objects.filter(
+        pk__in=[pk for pk, _ in closed], connection_state=ConnectionState.OFFLINE
+    ).values_list("pk", "organization_id")
+    publish_many(
+        [(org_id, {"kind": "connection", "station": pk, "state": "offline"}) for pk, org_id in gone]
     )
     return [None] * len(closed)
 

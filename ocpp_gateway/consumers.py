@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from cms.portal.live import bind_serving_loop
 from ocpp_gateway import connections, gcpolicy, protocol, validation
 from ocpp_gateway.choices import Direction
 from ocpp_gateway.commands import station_group, status_of_result
@@ -73,6 +74,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
     in_flight = None  # (unique id, action, future, request event)
 
     async def connect(self):
+        # Portal events raised by this connection's writes go out through this loop.
+        bind_serving_loop(asyncio.get_running_loop())
         identity = identity_from_scope(self.scope)
         offered = self.scope.get("subprotocols") or []
         self.version = next((p for p in SUPPORTED_SUBPROTOCOLS if p in offered), None)

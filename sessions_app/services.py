@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from billing import tasks as billing_tasks
 from cms.bulk import insert_rows, update_from_values
+from cms.portal.live import publish
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
 from organizations.models import normalize_uid
@@ -186,6 +187,9 @@ def start_session(
     if remote_start is not None:
         remote_start.session = session
         remote_start.save(update_fields=["session"])
+    publish(
+        organization_id, "session", station=station.pk, connector=connector.pk, session=session.pk
+    )
     return SessionStart(session=session, authorization=authorization, created=True)
 
 
@@ -525,6 +529,13 @@ def stop_session(
         _meter_rows(MeterReport(station, session.connector.connector_id, samples), session)
     )
     transaction.on_commit(partial(_enqueue_rating, session.pk))
+    publish(
+        session.organization_id,
+        "session",
+        station=station.pk,
+        connector=session.connector_id,
+        session=session.pk,
+    )
     return SessionStop(session=session, closed=True, authorization=authorization)
 
 

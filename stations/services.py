@@ -10,6 +10,7 @@ from django.db.models import Case, Count, ProtectedError, Q, Value, When
 from django.utils import timezone
 
 from cms.bulk import insert_rows, update_from_values
+from cms.portal.live import publish_many
 from ocpp_gateway.choices import Direction
 from sessions_app.choices import SessionState
 from stations.choices import ConnectionState, ConnectorStatus, RegistrationStatus, SiteStatus
@@ -286,6 +287,21 @@ def record_status_reports(reports: list[StatusReport]) -> list[bool]:
         newest,
     )
     insert_rows(StatusEvent, _EVENT_COLUMNS, events)
+    publish_many(
+        [
+            (
+                report.station.organization_id,
+                {
+                    "kind": "status",
+                    "station": report.station.pk,
+                    "connector": event[1],
+                    "status": report.status,
+                },
+            )
+            for report, event, newest in zip(reports, events, applied, strict=True)
+            if newest
+        ]
+    )
     return applied
 
 

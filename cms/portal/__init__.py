@@ -1,0 +1,1 @@
+"""The operator web portal: base views, live updates, preferences and shared templates."""
