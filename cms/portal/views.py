@@ -224,3 +224,26 @@ def not_built_yet(request, **kwargs):
     from django.http import Http404
 
     raise Http404
+
+
+class SiteTabMixin(OrganizationMixin):
+    """A tab of a site page: `self.site` is the organization's site from the URL, else 404."""
+
+    section = "sites"
+    tab = ""
+    # The URL keyword that carries the site's primary key.
+    site_kwarg = "site"
+
+    def get_site(self):
+        from stations.models import Site
+
+        if not hasattr(self, "_site"):
+            self._site = get_object_or_404(
+                Site.objects.for_org(self.organization), pk=self.kwargs[self.site_kwarg]
+            )
+        return self._site
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(site=self.get_site(), tab=self.tab)
+        return context
