@@ -1,16 +1,23 @@
 """Demo data for a first look: one organization with sites, stations, cards and a tariff."""
 
+import random
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.utils import timezone
 
 from billing.choices import AssignmentScope
 from billing.models import Tariff, TariffAssignment
 from organizations.choices import IdTokenStatus, IdTokenType, Role
 from organizations.models import AccessGroup, IdToken, Membership, Organization
+from roaming.choices import PartnerRole, PartnerStatus
+from roaming.models import RoamingActivity, RoamingPartner
+from sessions_app.choices import AuthMethod, SessionState
+from sessions_app.models import ChargingSession
 from stations.choices import ConnectorType, OcppVersion, SecurityProfile
 from stations.exceptions import StationAssignmentError
 from stations.models import ChargingStation, Connector, Evse, Site
@@ -25,6 +32,9 @@ DEMO_SUPPORT_USERNAME = "support"
 DEMO_SUPPORT_PASSWORD = "demo-support-2026"
 DEMO_EMAIL_DOMAIN = "demo-charging.example"
 DEMO_TARIFF_NAME = "Standard"
+# Completed sessions of the last HISTORY_DAYS days, so analytics and exports have something.
+HISTORY_DAYS = 30
+HISTORY_SESSIONS = 90
 OCPP_PATH = "/ocpp/"
 OCPP_SUBPROTOCOL = OcppVersion.V16.value
 
@@ -195,6 +205,8 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
     TariffAssignment.objects.update_or_create(
         organization=org, scope=AssignmentScope.ORGANIZATION, defaults={"tariff": tariff}
     )
+    _seed_history(org, [station for _, station in stations], [card for _, card in cards])
+    _seed_roaming(org, [site for site in sites.values() if site.roaming_enabled])
     return {
         "users": [
             {"username": user.username, "password": password, "role": "owner"},
@@ -327,3 +339,65 @@ def _describe_station(spec: StationSpec, station: ChargingStation) -> dict:
             for connector in station.connectors.select_related("evse").order_by("connector_id")
         ],
     }
+
+
+def _seed_history(org: Organization, stations: list, cards: list) -> None:
+    """Completed sessions over the last days: the same on every run, with times moved to now."""
+    rng = random.Random(2026)
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    connectors = list(Connector.objects.filter(station__in=stations).select_related("station"))
+    for number in range(1, HISTORY_SESSIONS + 1):
+        connector = rng.choice(connectors)
+        card = rng.choice(cards)
+        start = now - timedelta(days=rng.randint(1, HISTORY_DAYS), hours=rng.randint(0, 12))
+        minutes = rng.randint(20, 240)
+        energy_wh = int(minutes / 60 * float(connector.max_power_kw or 11) * 1000 * 0.6)
+        ChargingSession.objects.update_or_create(
+            station=connector.station,
+            transaction_id=f"DEMO-{number:04d}",
+            defaults={
+                "organization": org,
+                "connector": connector,
+                "id_token": card,
+                "id_tag": card.uid,
+                "start": start,
+                "stop": start + timedelta(minutes=minutes),
+                "meter_start": 1_000_000 + number * 100_000,
+                "meter_stop": 1_000_000 + number * 100_000 + energy_wh,
+                "energy_wh": energy_wh,
+                "state": SessionState.COMPLETED,
+                "stop_reason": "EVDisconnected",
+                "auth_method": AuthMethod.RFID,
+            },
+        )
+
+
+def _seed_roaming(org: Organization, sites: list) -> None:
+    """A roaming partner and its daily activity at the roaming sites over the last days."""
+    partner, _ = RoamingPartner.objects.update_or_create(
+        organization=org,
+        country_code="DE",
+        party_id="DMO",
+        role=PartnerRole.EMSP,
+        defaults={"name": "Demo eMobility Provider", "status": PartnerStatus.ACTIVE},
+    )
+    rng = random.Random(2027)
+    today = timezone.localdate()
+    for site in sites:
+        for days in range(HISTORY_DAYS):
+            sessions = rng.randint(0, 6)
+            energy_wh = sessions * rng.randint(15_000, 45_000)
+            RoamingActivity.objects.update_or_create(
+                partner=partner,
+                site=site,
+                date=today - timedelta(days=days),
+                defaults={
+                    "organization": org,
+                    "sessions": sessions,
+                    "energy_wh": energy_wh,
+                    "revenue": (Decimal(energy_wh) / 1000 * Decimal("0.49")).quantize(
+                        Decimal("0.0001")
+                    ),
+                    "currency": org.currency,
+                },
+            )

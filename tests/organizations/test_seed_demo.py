@@ -1,12 +1,14 @@
 """`manage.py seed_demo` builds the documented demo data, idempotently, in one tenant."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from billing.choices import AssignmentScope
 from billing.models import Tariff, TariffAssignment
@@ -267,3 +269,24 @@ def test_seed_demo_keeps_what_a_station_reported_at_boot():
     station = ChargingStation.objects.get(ocpp_id="DEMO-CS-01")
     assert (station.vendor, station.model) == ("EVBox", "Elvi")
     assert station.serial_number == "DEMO-SN-000001"
+
+
+def test_seed_demo_creates_a_month_of_completed_sessions_on_the_demo_stations():
+    from sessions_app.models import ChargingSession
+
+    seed()
+    sessions = ChargingSession.objects.filter(organization__slug="demo")
+    assert sessions.count() == 90
+    assert not sessions.filter(state="active").exists()
+    assert not sessions.filter(energy_wh__lte=0).exists()
+    oldest = sessions.order_by("start").first().start
+    assert timezone.now() - oldest <= timedelta(days=31)
+
+
+def test_seed_demo_creates_roaming_activity_only_at_the_roaming_site():
+    from roaming.models import RoamingActivity
+
+    seed()
+    sites = set(RoamingActivity.objects.values_list("site__roaming_enabled", flat=True))
+    assert sites == {True}
+    assert RoamingActivity.objects.count() == 30
