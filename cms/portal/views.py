@@ -65,6 +65,8 @@ class OrganizationMixin(LoginRequiredMixin):
         )
         self.organization = self.membership.organization
         self.can = Abilities(self.membership.role)
+        # Times on the organization's pages are its local times (its sites' wall clock).
+        timezone.activate(zone_of(self.organization))
         if not self.membership.has_role(self.required_role):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)

@@ -141,3 +141,21 @@ def test_logout_needs_a_post_and_ends_the_session(org):
     client = portal_client(org)
     assert client.post("/accounts/logout/").status_code == 302
     assert client.get(org_url(org)).status_code == 302
+
+
+def test_times_show_in_the_organizations_time_zone(org):
+    from datetime import UTC, datetime
+
+    from sessions_app.models import ChargingSession
+
+    org.timezone = "Europe/Stockholm"
+    org.save()
+    station = ChargingStationFactory(organization=org)
+    ChargingSessionFactory(
+        station=station, organization=org, start=datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+    )
+    assert ChargingSession.objects.count() == 1
+    body = portal_client(org).get(org_url(org)).content.decode()
+    # 10:00 UTC is noon in Stockholm in summer (English format: "July 1, 2026, noon").
+    assert "July 1, 2026, noon" in body
+    assert "July 1, 2026, 10 a.m." not in body
