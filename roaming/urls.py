@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from cms.portal.views import not_built_yet as todo
+from roaming import views
 
 app_name = "roaming"
 
 urlpatterns = [
-    path("roaming/", todo, name="activity"),
-    path("sites/<int:site>/roaming/", todo, name="site-activity"),
+    path("roaming/", views.RoamingActivityView.as_view(), name="activity"),
+    path(
+        "sites/<int:site>/roaming/", views.SiteRoamingActivityView.as_view(), name="site-activity"
+    ),
 ]

@@ -2,15 +2,21 @@
 
 from django.urls import path
 
-from cms.portal.views import not_built_yet as todo
+from sessions_app import views
 
 app_name = "sessions"
 
 urlpatterns = [
-    path("sessions/", todo, name="session-list"),
-    path("sessions/export.csv", todo, name="session-export"),
-    path("sessions/<int:pk>/", todo, name="session-detail"),
-    path("analytics/", todo, name="analytics"),
-    path("sites/<int:site>/sessions/", todo, name="site-sessions"),
-    path("sites/<int:site>/analytics/", todo, name="site-analytics"),
+    path("sessions/", views.SessionListView.as_view(), name="session-list"),
+    path("sessions/table/", views.SessionTableView.as_view(), name="session-table"),
+    path("sessions/export.csv", views.SessionExportView.as_view(), name="session-export"),
+    path("sessions/<int:pk>/", views.SessionDetailView.as_view(), name="session-detail"),
+    path("analytics/", views.AnalyticsView.as_view(), name="analytics"),
+    path("sites/<int:site>/sessions/", views.SiteSessionsView.as_view(), name="site-sessions"),
+    path(
+        "sites/<int:site>/sessions/table/",
+        views.SiteSessionTableView.as_view(),
+        name="site-session-table",
+    ),
+    path("sites/<int:site>/analytics/", views.SiteAnalyticsView.as_view(), name="site-analytics"),
 ]
