@@ -2,18 +2,32 @@
 
 from django.urls import path
 
-from cms.portal.views import not_built_yet as todo
+from stations import site_views, views
 
 app_name = "stations"
 
 urlpatterns = [
-    path("stations/", todo, name="station-list"),
-    path("stations/add/", todo, name="station-add"),
-    path("stations/<int:pk>/", todo, name="station-detail"),
-    path("stations/<int:pk>/commands/", todo, name="station-command"),
-    path("sites/", todo, name="site-list"),
-    path("sites/<int:pk>/", todo, name="site-detail"),
-    path("sites/<int:pk>/sheet/", todo, name="site-sheet"),
-    path("sites/<int:pk>/configuration/", todo, name="site-config"),
-    path("sites/<int:pk>/controllers/", todo, name="site-controllers"),
+    path("stations/", views.StationListView.as_view(), name="station-list"),
+    path("stations/add/", views.StationAddView.as_view(), name="station-add"),
+    path("stations/<int:pk>/", views.StationDetailView.as_view(), name="station-detail"),
+    path("stations/<int:pk>/commands/", views.StationCommandView.as_view(), name="station-command"),
+    path("stations/<int:pk>/connect/", views.StationConnectView.as_view(), name="station-connect"),
+    path(
+        "stations/<int:pk>/parts/<slug:part>/",
+        views.StationPartView.as_view(),
+        name="station-part",
+    ),
+    path("sites/", site_views.SiteListView.as_view(), name="site-list"),
+    path("sites/<int:pk>/", site_views.SiteOverviewView.as_view(), name="site-detail"),
+    path("sites/<int:pk>/sheet/", site_views.SiteSheetView.as_view(), name="site-sheet"),
+    path(
+        "sites/<int:pk>/configuration/",
+        site_views.SiteConfigurationView.as_view(),
+        name="site-config",
+    ),
+    path(
+        "sites/<int:pk>/controllers/",
+        site_views.SiteControllersView.as_view(),
+        name="site-controllers",
+    ),
 ]
