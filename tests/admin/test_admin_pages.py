@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, TariffAssignment
+from cms.portal.models import UserPreference
 from ocpp_gateway.models import CommandLog, OcppMessage
 from roaming.models import RoamingActivity, RoamingPartner
 from sessions_app.choices import SessionState
@@ -32,7 +33,15 @@ from tests.factories import (
     make_api_key,
 )
 
-DOMAIN_APPS = ("organizations", "stations", "sessions_app", "billing", "roaming", "ocpp_gateway")
+DOMAIN_APPS = (
+    "organizations",
+    "stations",
+    "sessions_app",
+    "billing",
+    "roaming",
+    "ocpp_gateway",
+    "portal",
+)
 WHEN = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
@@ -171,6 +180,11 @@ def make_partner(tag):
     )
 
 
+def build_user_preference(tag):
+    user = UserFactory(username=f"pref-{tag.lower()}")
+    return UserPreference.objects.create(user=user, language="de"), user.username
+
+
 def build_roaming_partner(tag):
     return make_partner(tag), f"Partner {tag}"
 
@@ -239,6 +253,7 @@ BUILDERS = {
     "roaming.roamingactivity": build_roaming_activity,
     "ocpp_gateway.commandlog": build_command_log,
     "ocpp_gateway.ocppmessage": build_ocpp_message,
+    "portal.userpreference": build_user_preference,
 }
 
 # What support staff may do by hand; everything else the system writes.
@@ -255,6 +270,7 @@ ADDABLE = {
     "billing.tariff",
     "billing.tariffassignment",
     "roaming.roamingpartner",
+    "portal.userpreference",
 }
 CHANGEABLE = ADDABLE | {"sessions_app.chargingsession", "billing.invoice"}
 NEVER_DELETED = {"billing.chargedetailrecord", "billing.invoice", "billing.invoiceline"}
