@@ -13,6 +13,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from cms.api.csv import FORMULA_STARTS
@@ -86,8 +87,11 @@ def decode(content: bytes) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise CsvFileError(
-            f"The file is not UTF-8 text (byte {error.start + 1} is not valid UTF-8). "
-            "Save it as 'CSV UTF-8'."
+            _(
+                "The file is not UTF-8 text (byte %(byte)s is not valid UTF-8). "
+                "Save it as 'CSV UTF-8'."
+            )
+            % {"byte": error.start + 1}
         ) from None
 
 
@@ -98,19 +102,24 @@ def read_csv(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
-            raise CsvFileError("The file is empty.")
+            raise CsvFileError(_("The file is empty."))
         # A quoted cell may span lines: a row starts on the line after the previous row ended.
         line = reader.line_num + 1
         for cells in reader:
             if any(cell.strip() for cell in cells):
                 if len(rows) == MAX_ROWS:
-                    raise CsvFileError(f"The file has more than {MAX_ROWS} rows; split it.")
+                    raise CsvFileError(
+                        _("The file has more than %(max_rows)s rows; split it.")
+                        % {"max_rows": MAX_ROWS}
+                    )
                 rows.append((line, cells))
             line = reader.line_num + 1
     except csv.Error as error:
-        raise CsvFileError(f"Line {reader.line_num}: {error}.") from None
+        raise CsvFileError(
+            _("Line %(line)s: %(error)s.") % {"line": reader.line_num, "error": error}
+        ) from None
     if not rows:
-        raise CsvFileError("The file has a header line but no rows.")
+        raise CsvFileError(_("The file has a header line but no rows."))
     return check_header(header), rows
 
 
@@ -118,21 +127,28 @@ def check_header(header: list[str]) -> list[str]:
     """The column names, lower-cased; CsvFileError for an unknown, nameless or repeated one."""
     columns = [name.strip().lower() for name in header]
     if len(columns) == 1 and ";" in columns[0]:
-        raise CsvFileError("Separate the columns with commas, not semicolons.")
+        raise CsvFileError(_("Separate the columns with commas, not semicolons."))
     problems = []
     nameless = [str(number) for number, name in enumerate(columns, 1) if not name]
     if nameless:
-        problems.append(f"Columns without a name: {', '.join(nameless)}.")
+        problems.append(
+            _("Columns without a name: %(columns)s.") % {"columns": ", ".join(nameless)}
+        )
     repeated = sorted({name for name in columns if name and columns.count(name) > 1})
     if repeated:
-        problems.append(f"Columns named twice: {', '.join(repeated)}.")
+        problems.append(_("Columns named twice: %(columns)s.") % {"columns": ", ".join(repeated)})
     known = WRITABLE_COLUMNS + IGNORED_COLUMNS
     unknown = [name for name in columns if name and name not in known]
     if unknown:
-        problems.append(f"Unknown columns: {', '.join(unknown)}. Known: {', '.join(known)}.")
+        problems.append(
+            _("Unknown columns: %(unknown)s. Known: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(known)}
+        )
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        problems.append(f"Required columns missing: {', '.join(missing)}.")
+        problems.append(
+            _("Required columns missing: %(columns)s.") % {"columns": ", ".join(missing)}
+        )
     if problems:
         raise CsvFileError(" ".join(problems))
     return columns
@@ -174,7 +190,10 @@ def check_row(serializer, columns: list[str], line: int, cells: list[str]):
     if len(cells) != len(columns):
         at = columns.index("uid")
         uid = normalize_uid(cells[at]) if at < len(cells) else ""
-        message = f"The row has {len(cells)} cells; the header has {len(columns)}."
+        message = _("The row has %(cells)s cells; the header has %(columns)s.") % {
+            "cells": len(cells),
+            "columns": len(columns),
+        }
         return RowResult(line, uid, ERROR, {"non_field_errors": [message]}), None
     data = row_data(columns, cells)
     uid = normalize_uid(data["uid"])
@@ -188,7 +207,10 @@ def check_row(serializer, columns: list[str], line: int, cells: list[str]):
 def plan_import(organization: Organization, content: bytes) -> ImportPlan:
     """Check every row of the file as the API would check the card; write nothing."""
     if len(content) > MAX_BYTES:
-        raise CsvFileError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it.")
+        raise CsvFileError(
+            _("The file is larger than %(megabytes)s MB; split it.")
+            % {"megabytes": MAX_BYTES // (1024 * 1024)}
+        )
     columns, rows = read_csv(decode(content))
     groups = {group.name: group for group in AccessGroup.objects.for_org(organization)}
     serializer = IdTokenImportRowSerializer(
@@ -200,7 +222,7 @@ def plan_import(organization: Organization, content: bytes) -> ImportPlan:
         result, validated = check_row(serializer, columns, line, cells)
         if result.uid in first_line:
             result.errors.setdefault("uid", []).append(
-                f"The uid is also on line {first_line[result.uid]}."
+                _("The uid is also on line %(line)s.") % {"line": first_line[result.uid]}
             )
             result.outcome = ERROR
         elif result.uid:
