@@ -1,0 +1,259 @@
+"""The portal in headless Chromium: remote control, live status, CSV export, German."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from organizations.demo import (
+    DEMO_ORG_SLUG,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    HEADQUARTERS,
+    STATIONS,
+    seed_demo,
+)
+from organizations.models import IdToken, Organization
+from sessions_app.choices import SessionState
+from sessions_app.models import ChargingSession
+from stations.choices import ConnectionState, ConnectorStatus
+from stations.models import ChargingStation, Connector, Site
+from tests.browser.conftest import PHONE, login, screenshot
+from tests.factories import (
+    ChargingSessionFactory,
+    ChargingStationFactory,
+    IdTokenFactory,
+    OrganizationFactory,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    # WhiteNoise's static files and the CSV export stream from sync iterators under ASGI.
+    pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
+]
+
+# The simulated charge point is the demo's first station, at its headquarters.
+SIMULATED = STATIONS[0].ocpp_id
+SIMULATED_PASSWORD = STATIONS[0].password
+STRAY_CARD = "04FFFFFFFFFFFF"
+# The columns of the API's session export, which the portal's export shares.
+CSV_HEADER = [
+    "id",
+    "transaction_id",
+    "ocpp_id",
+    "site_name",
+    "connector_id",
+    "evse_id",
+    "id_tag",
+    "id_token_label",
+    "auth_method",
+    "start",
+    "stop",
+    "duration_seconds",
+    "energy_wh",
+    "state",
+    "stop_reason",
+    "billing_stopped",
+    "cost",
+    "currency",
+]
+
+
+@dataclass
+class Demo:
+    """The demo organization as the tests see it."""
+
+    org: Organization
+    headquarters: Site
+    station: ChargingStation
+
+    def url(self, path: str = "") -> str:
+        return f"/o/{self.org.slug}/{path}"
+
+
+@pytest.fixture
+def demo(portal_server) -> Demo:
+    """The demo organization (a month of sessions), a running session, a fault, an outsider."""
+    seed_demo()
+    org = Organization.objects.get(slug=DEMO_ORG_SLUG)
+    stations = {s.ocpp_id: s for s in ChargingStation.objects.for_org(org).select_related("site")}
+    cards = list(IdToken.objects.for_org(org).order_by("uid"))
+    now = timezone.now()
+    # A card in no access group: its session is not one of the site's on the Sessions tab.
+    stray = IdTokenFactory(organization=org, uid=STRAY_CARD, label="Lost card")
+    ChargingSessionFactory(
+        station=stations[SIMULATED],
+        id_token=stray,
+        id_tag=stray.uid,
+        start=now - timedelta(days=1),
+        stop=now - timedelta(days=1) + timedelta(minutes=20),
+        energy_wh=2_500,
+        state=SessionState.COMPLETED,
+    )
+    # The live picture: one station charging, one idle, one offline with a fault.
+    running = stations["DEMO-CS-02"]
+    ChargingStation.objects.filter(pk__in=[running.pk, stations["DEMO-CS-03"].pk]).update(
+        connection_state=ConnectionState.ONLINE, last_seen=now
+    )
+    Connector.objects.filter(station__organization=org).update(
+        status=ConnectorStatus.AVAILABLE, status_at=now - timedelta(hours=1)
+    )
+    Connector.objects.filter(station=running, connector_id=1).update(
+        status=ConnectorStatus.CHARGING
+    )
+    Connector.objects.filter(station=stations["DEMO-CS-04"], connector_id=2).update(
+        status=ConnectorStatus.FAULTED, error_code="GroundFailure"
+    )
+    ChargingSessionFactory(
+        station=running,
+        id_token=cards[0],
+        id_tag=cards[0].uid,
+        start=now - timedelta(minutes=42),
+        meter_start=200_000,
+        energy_wh=7_300,
+        last_power_w=11_000,
+        state=SessionState.ACTIVE,
+    )
+    # An outsider with a session of its own, which no page or export of the demo may show.
+    outsider = OrganizationFactory(name="Outsider GmbH", slug="outsider")
+    ChargingSessionFactory(station=ChargingStationFactory(organization=outsider), energy_wh=999)
+    return Demo(
+        org=org,
+        headquarters=Site.objects.get(organization=org, name=HEADQUARTERS),
+        station=stations[SIMULATED],
+    )
+
+
+def test_restart_station_shows_the_answer_of_the_station_connected_over_ocpp(
+    page, demo, simulated_station
+):
+    """Log in, open a station, press Restart station, confirm, and read the station's answer."""
+    station = simulated_station(SIMULATED, SIMULATED_PASSWORD)
+    station.boot()
+    login(page, DEMO_USERNAME, DEMO_PASSWORD)
+    screenshot(page, "dashboard")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="All stations").click()
+    screenshot(page, "station-list")
+    page.get_by_role("link", name=SIMULATED, exact=True).first.click()
+    actions = page.locator("#station-actions")
+    actions.locator('button[name="command"][value="restart_station"]').click()
+    confirm = actions.get_by_role("button", name="Confirm")
+    expect(confirm).to_be_visible()
+    # A confirmation comes first: nothing reaches the station before it is given.
+    assert station.resets == []
+    confirm.click()
+
+    expect(page.locator("#command-result")).to_contain_text("Accepted")
+    assert station.resets == ["Soft"]
+    screenshot(page, "station")
+    screenshot(page, "station-phone", phone=True)
+    assert page.script_errors == []
+
+
+def test_a_connector_turns_from_available_to_charging_without_a_reload(
+    page, demo, simulated_station
+):
+    """The site sheet's badge changes when the station reports, pushed over the page's socket."""
+    station = simulated_station(SIMULATED, SIMULATED_PASSWORD)
+    station.boot()
+    station.report_status(1, "Available")
+    connector = demo.station.connectors.get(connector_id=1)
+    login(page, DEMO_USERNAME, DEMO_PASSWORD)
+    page.goto(demo.url(f"sites/{demo.headquarters.pk}/sheet/"))
+    badge = page.locator(f'[data-live-connector="{connector.pk}"]')
+    expect(badge).to_have_text("Available")
+    # The page's live socket must be open before the station reports, or the event is missed.
+    expect(page.locator("body")).to_have_attribute("data-live", "connected")
+    page.evaluate("window.__marker = 1")
+
+    station.report_status(1, "Charging")
+
+    expect(badge).to_have_text("Charging", timeout=10_000)
+    assert page.evaluate("window.__marker") == 1
+    screenshot(page, "site-sheet")
+    assert page.script_errors == []
+
+
+def test_a_sites_sessions_export_to_csv_with_that_sites_sessions_only(page, demo):
+    """The Sessions tab's CSV link downloads the site's sessions, as the tab lists them."""
+    login(page, DEMO_USERNAME, DEMO_PASSWORD)
+    page.goto(demo.url(f"sites/{demo.headquarters.pk}/sessions/"))
+    screenshot(page, "site-sessions")
+
+    with page.expect_download() as download_info:
+        page.locator("a[data-export-csv]").click()
+    download = download_info.value
+
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows[0] == CSV_HEADER
+    exported = [dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]]
+    # Every session at the site but the one of the card in no access group; none from elsewhere.
+    at_site = ChargingSession.objects.filter(station__site=demo.headquarters)
+    assert ChargingSession.objects.exclude(station__site=demo.headquarters).exists()
+    expected = sorted(at_site.exclude(id_tag=STRAY_CARD).values_list("pk", flat=True))
+    assert expected
+    assert sorted(int(row["id"]) for row in exported) == expected
+    assert {row["site_name"] for row in exported} == {HEADQUARTERS}
+    assert STRAY_CARD not in {row["id_tag"] for row in exported}
+
+
+def test_the_language_switch_turns_the_portal_german(page, demo):
+    """Choosing Deutsch in the header reloads the page in German."""
+    login(page, DEMO_USERNAME, DEMO_PASSWORD)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    with page.expect_navigation():
+        page.locator("#language-switch").select_option("de")
+
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.locator("nav.main").get_by_role("link", name="Alle Stationen")).to_be_visible()
+    screenshot(page, "dashboard-de")
+
+
+def test_the_other_main_pages_open_without_script_errors(page, demo):
+    """Sites, analytics and cards load with their heading and run their scripts cleanly."""
+    login(page, DEMO_USERNAME, DEMO_PASSWORD)
+    for path, heading, name in [
+        ("sites/", "My sites", "site-list"),
+        ("analytics/", "Analytics", "analytics"),
+        ("cards/", "RFID cards", "cards"),
+    ]:
+        response = page.goto(demo.url(path))
+
+        assert response.status == 200, path
+        expect(page.locator("h1")).to_have_text(heading)
+        screenshot(page, name)
+    assert page.script_errors == []
+
+
+def test_no_main_page_scrolls_sideways_on_a_phone(page, demo):
+    """At 390 px wide every main page fits; wide tables scroll inside their own frame."""
+    login(page, DEMO_USERNAME, DEMO_PASSWORD)
+    page.set_viewport_size(PHONE)
+    site = demo.headquarters.pk
+    paths = [
+        "",
+        "stations/",
+        f"stations/{demo.station.pk}/",
+        "sites/",
+        f"sites/{site}/sheet/",
+        f"sites/{site}/sessions/",
+        "sessions/",
+        "analytics/",
+        "cards/",
+        "cards/import/",
+        "groups/",
+    ]
+    too_wide = {}
+    for path in paths:
+        page.goto(demo.url(path))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            too_wide[demo.url(path)] = width
+
+    assert too_wide == {}
