@@ -31,11 +31,12 @@ class AllowedHostsOriginValidator(OriginValidator):
 
 
 websocket_urlpatterns = [
+    # First: stations are most connections (and bench/baselines/b3_echo.py reuses this one).
+    # The station's identity is the last path segment; anything before it is free-form.
+    re_path(r"^ocpp/(?:.+/)?(?P<identity>[^/]+)/?$", OcppConsumer.as_asgi()),
     # A portal page's live updates: the session cookie says who it is, the origin must be ours.
     re_path(
         r"^ws/portal/(?P<org>[-\w]+)/$",
         AllowedHostsOriginValidator(AuthMiddlewareStack(PortalConsumer.as_asgi())),
     ),
-    # The station's identity is the last path segment; anything before it is free-form.
-    re_path(r"^ocpp/(?:.+/)?(?P<identity>[^/]+)/?$", OcppConsumer.as_asgi()),
 ]
