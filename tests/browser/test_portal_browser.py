@@ -30,6 +30,7 @@ from tests.factories import (
     IdTokenFactory,
     OrganizationFactory,
 )
+from tests.sessions_app.test_session_csv_export import HEADER as CSV_HEADER
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,27 +42,6 @@ pytestmark = [
 SIMULATED = STATIONS[0].ocpp_id
 SIMULATED_PASSWORD = STATIONS[0].password
 STRAY_CARD = "04FFFFFFFFFFFF"
-# The columns of the API's session export, which the portal's export shares.
-CSV_HEADER = [
-    "id",
-    "transaction_id",
-    "ocpp_id",
-    "site_name",
-    "connector_id",
-    "evse_id",
-    "id_tag",
-    "id_token_label",
-    "auth_method",
-    "start",
-    "stop",
-    "duration_seconds",
-    "energy_wh",
-    "state",
-    "stop_reason",
-    "billing_stopped",
-    "cost",
-    "currency",
-]
 
 
 @dataclass

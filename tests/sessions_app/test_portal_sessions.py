@@ -22,30 +22,11 @@ from tests.factories import (
     SiteFactory,
 )
 from tests.portalclients import ROLES, org_url, portal_client
+from tests.sessions_app.test_session_csv_export import HEADER as API_HEADER
 
 pytestmark = pytest.mark.django_db
 
 MAR_2 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-API_HEADER = [
-    "id",
-    "transaction_id",
-    "ocpp_id",
-    "site_name",
-    "connector_id",
-    "evse_id",
-    "id_tag",
-    "id_token_label",
-    "auth_method",
-    "start",
-    "stop",
-    "duration_seconds",
-    "energy_wh",
-    "state",
-    "stop_reason",
-    "billing_stopped",
-    "cost",
-    "currency",
-]
 
 
 def completed(station, start=MAR_2, minutes=60, **fields):
