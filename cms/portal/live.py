@@ -2,9 +2,9 @@
 
 import asyncio
 import logging
+import threading
 from collections import defaultdict
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -57,16 +57,31 @@ def _deliver(grouped: dict[int, list[dict]]) -> None:
                 # A lost live update costs a stale badge until the next one, never the write.
                 logger.exception("live update for organization %s not delivered", organization_id)
 
-    loop = _serving_loop
-    if loop is not None and loop.is_running():
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            loop.create_task(send_all())
-        else:
-            # Fire and forget: the writer (often the gateway's database thread) never waits.
-            asyncio.run_coroutine_threadsafe(send_all(), loop)
-        return
-    async_to_sync(send_all)()
+    loop = _serving_loop if _serving_loop is not None and _serving_loop.is_running() else None
+    if loop is None:
+        loop = _delivery_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        loop.create_task(send_all())
+    else:
+        # Fire and forget: the writer (often the gateway's database thread) never waits.
+        asyncio.run_coroutine_threadsafe(send_all(), loop)
+
+
+_own_loop: asyncio.AbstractEventLoop | None = None
+_own_loop_lock = threading.Lock()
+
+
+def _delivery_loop() -> asyncio.AbstractEventLoop:
+    """A loop of this module's own, for processes that serve no sockets (workers, commands)."""
+    # One long-lived loop keeps one channel-layer connection; a fresh loop per event (what
+    # async_to_sync would make in a plain thread) would open a Redis connection per event.
+    global _own_loop
+    with _own_loop_lock:
+        if _own_loop is None or _own_loop.is_closed():
+            _own_loop = asyncio.new_event_loop()
+            threading.Thread(target=_own_loop.run_forever, name="portal-live", daemon=True).start()
+        return _own_loop
