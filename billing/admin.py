@@ -94,11 +94,9 @@ class TariffAdmin(CmsModelAdmin):
         "name",
         "organization",
         "currency",
-        "price_per_kwh",
-        "price_per_minute_charging",
-        "price_per_minute_idle",
-        "session_fee",
         "tax_rate",
+        "min_price",
+        "max_price",
         "valid_from",
         "valid_to",
     )
@@ -112,13 +110,10 @@ class TariffAdmin(CmsModelAdmin):
         (
             _("Prices"),
             {
-                "fields": (
-                    "price_per_kwh",
-                    "price_per_minute_charging",
-                    "price_per_minute_idle",
-                    "session_fee",
-                    "tax_rate",
-                )
+                "fields": ("elements", "tax_rate", "min_price", "max_price"),
+                "description": _(
+                    "Elements are OCPI 2.2.1 TariffElement objects; see docs/billing.md."
+                ),
             },
         ),
         (_("History"), {"fields": ("created", "updated")}),

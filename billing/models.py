@@ -2,18 +2,22 @@
 
 from decimal import Decimal
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from billing.choices import AssignmentScope, CdrKind, InvoiceStatus
+from billing.engine import TariffDefinition, TariffError, parse_elements
 from cms.tenancy import TenantQuerySet
 from organizations.models import AccessGroup, IdToken, Organization
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Site
 
 ZERO = Decimal("0")
+CURRENCY = RegexValidator(r"^[A-Z]{3}$", _("Use an ISO 4217 code such as EUR."))
 
 
 def money_field(verbose_name, **kwargs):
@@ -28,25 +32,45 @@ class TariffQuerySet(TenantQuerySet):
 
 
 class Tariff(models.Model):
-    """Prices for energy, charging time, idle time and a session fee, with tax."""
+    """Prices in the OCPI 2.2.1 tariff structure: ordered elements of components, with tax."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tariffs")
     name = models.CharField(_("name"), max_length=120)
-    currency = models.CharField(_("currency"), max_length=3, default="EUR")
-    price_per_kwh = money_field(_("price per kWh"), validators=[MinValueValidator(0)])
-    price_per_minute_charging = money_field(
-        _("price per minute charging"), validators=[MinValueValidator(0)]
-    )
-    price_per_minute_idle = money_field(
-        _("price per minute idle"), validators=[MinValueValidator(0)]
-    )
-    session_fee = money_field(_("session fee"), validators=[MinValueValidator(0)])
+    currency = models.CharField(_("currency"), max_length=3, default="EUR", validators=[CURRENCY])
     tax_rate = models.DecimalField(
         _("tax rate (%)"),
         max_digits=5,
         decimal_places=2,
         default=ZERO,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    # OCPI TariffElement objects exactly as OCPI 2.2.1 spells them (prices excl. tax; the tax
+    # rate above is published as each component's vat), so roaming publishes them unchanged.
+    elements = models.JSONField(
+        _("elements"),
+        default=list,
+        help_text=_(
+            "OCPI 2.2.1 tariff elements: price components (ENERGY per kWh, TIME and "
+            "PARKING_TIME per hour, FLAT per session) with step sizes and restrictions."
+        ),
+    )
+    min_price = models.DecimalField(
+        _("minimum price"),
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Excl. tax; a cheaper session is billed this much."),
+    )
+    max_price = models.DecimalField(
+        _("maximum price"),
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Excl. tax; a dearer session is billed this much."),
     )
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
     valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
@@ -63,11 +87,37 @@ class Tariff(models.Model):
                 | Q(valid_from__isnull=True)
                 | Q(valid_to__gt=models.F("valid_from")),
                 name="tariff_validity_ordered",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(min_price__isnull=True)
+                | Q(max_price__isnull=True)
+                | Q(max_price__gte=models.F("min_price")),
+                name="tariff_price_bounds_ordered",
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.currency})"
+
+    def clean(self):
+        # One parser for the admin, the API and the engine, so all three agree on what is valid.
+        try:
+            parse_elements(self.elements)
+        except TariffError as error:
+            raise ValidationError({"elements": error.messages}) from None
+        if self.min_price is not None and self.max_price is not None:
+            if self.max_price < self.min_price:
+                raise ValidationError({"max_price": _("Must not be below the minimum price.")})
+
+    def definition(self) -> TariffDefinition:
+        """The tariff as the pricing engine reads it."""
+        return TariffDefinition(
+            currency=self.currency,
+            tax_rate=self.tax_rate,
+            elements=parse_elements(self.elements),
+            min_price=self.min_price,
+            max_price=self.max_price,
+        )
 
 
 class TariffAssignmentQuerySet(TenantQuerySet):
@@ -144,6 +194,13 @@ class TariffAssignment(models.Model):
 class ChargeDetailRecordQuerySet(TenantQuerySet):
     """CDRs narrowed by organization."""
 
+    def uninvoiced(self):
+        return self.filter(invoice_lines__isnull=True)
+
+
+class ImmutableRecord(Exception):
+    """A charge detail record is written once; corrections are new credit records."""
+
 
 class ChargeDetailRecord(models.Model):
     """The immutable priced record of a session (or a credit correcting one)."""
@@ -156,25 +213,63 @@ class ChargeDetailRecord(models.Model):
     corrects = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
     )
+    # Who is billed: the card (its holder) or, for a roaming session, the partner.
+    id_token = models.ForeignKey(
+        IdToken, on_delete=models.SET_NULL, null=True, blank=True, related_name="cdrs"
+    )
+    roaming_partner = models.ForeignKey(
+        "roaming.RoamingPartner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cdrs",
+    )
     tariff = models.ForeignKey(
         Tariff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     tariff_snapshot = models.JSONField(_("tariff snapshot"), default=dict)
     currency = models.CharField(_("currency"), max_length=3)
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2, default=ZERO)
     energy_wh = models.BigIntegerField(_("energy (Wh)"), default=0)
     charging_seconds = models.PositiveIntegerField(_("charging duration (s)"), default=0)
     idle_seconds = models.PositiveIntegerField(_("idle duration (s)"), default=0)
     components = models.JSONField(
         _("components"), default=list, help_text=_("Quantity, unit price and amount per component.")
     )
+    periods = models.JSONField(
+        _("charging periods"),
+        default=list,
+        help_text=_("Which tariff element priced each stretch of the session."),
+    )
     energy_amount = money_field(_("energy amount"))
     time_amount = money_field(_("charging time amount"))
     idle_amount = money_field(_("idle time amount"))
     session_fee_amount = money_field(_("session fee"))
+    price_cap_amount = money_field(
+        _("minimum/maximum price adjustment"),
+        help_text=_(
+            "Added to reach the tariff's minimum price, or negative to cap at its maximum."
+        ),
+    )
     total_excl_tax = money_field(_("total excl. tax"))
     tax_amount = money_field(_("tax"))
     total_incl_tax = money_field(_("total incl. tax"))
-    zero_reason = models.CharField(_("why the total is zero"), max_length=255, blank=True)
+    reason = models.CharField(
+        _("reason"),
+        max_length=255,
+        blank=True,
+        help_text=_("Why the total is zero, or why this credit was written."),
+    )
+    billing_stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("billing stopped by"),
+    )
+    # When the record counts for invoicing: a charge at its session's end, a credit when written.
+    accounted_at = models.DateTimeField(_("accounted at"), db_index=True)
     created = models.DateTimeField(auto_now_add=True)
 
     objects = ChargeDetailRecordQuerySet.as_manager()
@@ -185,11 +280,55 @@ class ChargeDetailRecord(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["session"], condition=Q(kind="charge"), name="one_charge_cdr_per_session"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["corrects"], condition=Q(kind="credit"), name="one_credit_per_charge"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="credit") | Q(total_incl_tax__gte=0),
+                name="charge_cdr_total_not_negative",
+            ),
         ]
 
     def __str__(self):
         return f"CDR {self.pk} {self.total_incl_tax} {self.currency}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecord(f"CDR {self.pk} is immutable; write a credit record instead.")
+        super().save(*args, **kwargs)
+
+
+class BillingPeriodQuerySet(TenantQuerySet):
+    """Billing periods narrowed by organization."""
+
+
+class BillingPeriod(models.Model):
+    """One closed billing period of an organization: its invoices are issued."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="billing_periods"
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    closed_at = models.DateTimeField(_("closed at"), auto_now_add=True)
+    invoice_count = models.PositiveIntegerField(_("invoices"), default=0)
+
+    objects = BillingPeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "start"], name="one_billing_period_per_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="billing_period_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} {self.start:%Y-%m-%d}–{self.end:%Y-%m-%d}"
 
 
 class InvoiceQuerySet(TenantQuerySet):
@@ -197,24 +336,43 @@ class InvoiceQuerySet(TenantQuerySet):
 
 
 class Invoice(models.Model):
-    """An invoice for one billing account over one billing period."""
+    """An invoice for one billing account (card holder or roaming partner) over one period."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="invoices"
+    )
+    billing_period = models.ForeignKey(
+        BillingPeriod,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
     )
     sequence = models.PositiveIntegerField(_("sequence"))
     number = models.CharField(_("number"), max_length=32)
     id_token = models.ForeignKey(
         IdToken, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
     )
+    roaming_partner = models.ForeignKey(
+        "roaming.RoamingPartner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
     holder_name = models.CharField(_("holder name"), max_length=200, blank=True)
     holder_email = models.EmailField(_("holder email"), blank=True)
+    # The issuer as it was when the invoice was issued; later edits of the org never reach it.
+    issuer = models.JSONField(_("issuer"), default=dict)
     period_start = models.DateTimeField(_("period start"))
     period_end = models.DateTimeField(_("period end"))
     currency = models.CharField(_("currency"), max_length=3)
     total_excl_tax = money_field(_("total excl. tax"))
     tax_amount = money_field(_("tax"))
     total_incl_tax = money_field(_("total incl. tax"))
+    tax_breakdown = models.JSONField(
+        _("tax per rate"), default=list, help_text=_("Base and tax amount per tax rate.")
+    )
     status = models.CharField(
         _("status"), max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED
     )
@@ -244,7 +402,7 @@ class InvoiceLineQuerySet(TenantQuerySet):
 
 
 class InvoiceLine(models.Model):
-    """One line of an invoice, usually one CDR."""
+    """One line of an invoice: one CDR (a charge, or a credit with negative amounts)."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     cdr = models.ForeignKey(
@@ -269,6 +427,10 @@ class InvoiceLine(models.Model):
 
     class Meta:
         ordering = ["invoice", "id"]
+        constraints = [
+            # A CDR is invoiced once, whatever closes a period twice or at the same time.
+            models.UniqueConstraint(fields=["cdr"], name="one_invoice_line_per_cdr")
+        ]
 
     def __str__(self):
         return self.description

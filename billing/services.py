@@ -1,13 +1,14 @@
-"""Writes and business rules of billing: which tariff applies, and rating a finished session."""
+"""Writes and business rules of billing: which tariff applies, rating and crediting sessions."""
 
 import logging
-from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 
+from billing import engine
 from billing.choices import AssignmentScope, CdrKind
+from billing.engine import TariffDefinition, Usage, price_session
 from billing.models import ChargeDetailRecord, Tariff, TariffAssignment
 from organizations.models import AccessGroup
 from sessions_app.choices import AuthMethod, AuthorizationStatus, SessionState
@@ -22,52 +23,6 @@ SCOPE_PRECEDENCE = (
     AssignmentScope.SITE,
     AssignmentScope.ORGANIZATION,
 )
-PRICING_FIELDS = (
-    "currency",
-    "price_per_kwh",
-    "price_per_minute_charging",
-    "price_per_minute_idle",
-    "session_fee",
-    "tax_rate",
-)
-
-# Rounding rule (docs/billing.md repeats it): each component's amount is quantity × unit price
-# rounded once to the cent with ROUND_HALF_UP; the total excl. tax is the sum of those rounded
-# amounts; the tax is that total × tax rate / 100, rounded once the same way; the total incl.
-# tax is the sum of both. Minutes are seconds / 60 rounded half up to four decimals before
-# pricing, so every component stays reproducible from the quantity and unit price it lists.
-CENT = Decimal("0.01")
-KWH_STEP = Decimal("0.001")
-MINUTE_STEP = Decimal("0.0001")
-
-
-class Component(NamedTuple):
-    """One priced line of a charge detail record."""
-
-    component: str
-    quantity: Decimal
-    unit: str
-    unit_price: Decimal
-
-    @property
-    def amount(self) -> Decimal:
-        """Quantity × unit price, rounded to the cent half up."""
-        return round_money(self.quantity * self.unit_price)
-
-    def as_json(self) -> dict:
-        """The line with Decimals as strings, so the stored JSON is exact."""
-        return {
-            "component": self.component,
-            "quantity": str(self.quantity),
-            "unit": self.unit,
-            "unit_price": str(self.unit_price),
-            "amount": str(self.amount),
-        }
-
-
-def round_money(amount: Decimal) -> Decimal:
-    """Round an amount to the cent, half up (the one rounding rule of billing)."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def find_tariff(session: ChargingSession) -> Tariff | None:
@@ -104,10 +59,43 @@ def find_tariff(session: ChargingSession) -> Tariff | None:
     return assignment.tariff if assignment else None
 
 
+def tariff_for(session: ChargingSession) -> Tariff | None:
+    """The tariff that prices a session: the partner's published one when roaming, else find_tariff."""
+    if session.roaming_partner_id is None:
+        return find_tariff(session)
+    partner = session.roaming_partner
+    tariff = partner.tariff
+    if tariff is None or tariff.organization_id != session.organization_id:
+        return None
+    return tariff if _valid_at(tariff, session.start) else None
+
+
+def _valid_at(tariff: Tariff, moment) -> bool:
+    starts_ok = tariff.valid_from is None or tariff.valid_from <= moment
+    return starts_ok and (tariff.valid_to is None or moment < tariff.valid_to)
+
+
 def rate_session(session_id: int) -> ChargeDetailRecord | None:
     """Write the one charge CDR of a finished session, or return the existing one unchanged."""
+    try:
+        with transaction.atomic():
+            return _rate_locked(session_id)
+    except IntegrityError:
+        # A concurrent run inserted first; one_charge_cdr_per_session kept the record single,
+        # so the winner's record is the answer.
+        existing = ChargeDetailRecord.objects.filter(
+            session_id=session_id, kind=CdrKind.CHARGE
+        ).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _rate_locked(session_id: int) -> ChargeDetailRecord | None:
+    # The lock orders rating against stop_billing, which locks the same row.
     session = (
-        ChargingSession.objects.select_related("organization", "station", "billing_stopped_by")
+        ChargingSession.objects.select_for_update(of=("self",))
+        .select_related("organization", "station", "billing_stopped_by", "roaming_partner__tariff")
         .filter(pk=session_id)
         .first()
     )
@@ -123,16 +111,7 @@ def rate_session(session_id: int) -> ChargeDetailRecord | None:
     if existing is not None:
         return existing
     cdr = _priced_record(session)
-    try:
-        with transaction.atomic():
-            cdr.save()
-    except IntegrityError:
-        # A concurrent run inserted between our check and our insert; the unique constraint
-        # one_charge_cdr_per_session kept the record single, so the winner's is the answer.
-        existing = _charge_record_of(session)
-        if existing is None:
-            raise
-        return existing
+    cdr.save()
     return cdr
 
 
@@ -141,78 +120,139 @@ def _charge_record_of(session: ChargingSession) -> ChargeDetailRecord | None:
     return ChargeDetailRecord.objects.filter(session=session, kind=CdrKind.CHARGE).first()
 
 
+def _usage(session: ChargingSession) -> Usage:
+    """What the session used, from its meter values, for the engine."""
+    # Imported here: sessions_app.services imports this module to credit stopped sessions.
+    from sessions_app.services import energy_readings
+
+    meter_stop = session.meter_stop
+    if meter_stop is None:
+        meter_stop = session.meter_start + session.energy_wh
+    return Usage(
+        start=session.start,
+        stop=session.stop,
+        meter_start_wh=session.meter_start,
+        meter_stop_wh=meter_stop,
+        readings=tuple(energy_readings(session)),
+        time_zone=session.organization.timezone,
+    )
+
+
 def _priced_record(session: ChargingSession) -> ChargeDetailRecord:
     """An unsaved charge CDR: priced by its tariff, or with every amount 0 and the reason."""
-    tariff = find_tariff(session)
-    charging_seconds = max(0, int((session.stop - session.start).total_seconds()))
+    tariff = tariff_for(session)
+    reason = _zero_reason(session, tariff)
+    currency = tariff.currency if tariff else session.organization.currency
+    if reason or tariff is None:
+        # Volumes and periods are still measured, so a free session is explained as well.
+        definition = TariffDefinition(currency=currency, tax_rate=Decimal(0), elements=())
+    else:
+        definition = tariff.definition()
+    price = price_session(definition, _usage(session))
     cdr = ChargeDetailRecord(
         organization_id=session.organization_id,
         session=session,
         kind=CdrKind.CHARGE,
+        id_token_id=session.id_token_id,
+        roaming_partner_id=session.roaming_partner_id,
         tariff=tariff,
-        tariff_snapshot=_snapshot(tariff) if tariff else {},
-        currency=tariff.currency if tariff else session.organization.currency,
-        energy_wh=session.energy_wh,
-        charging_seconds=charging_seconds,
-        # Telling idle from charging time needs meter-value analysis that comes later; until
-        # then no second counts as idle, so idle time is never billed.
-        idle_seconds=0,
+        tariff_snapshot=tariff_snapshot(tariff) if tariff else {},
+        currency=currency,
+        tax_rate=price.tax_rate,
+        energy_wh=price.energy_wh,
+        charging_seconds=price.charging_seconds,
+        idle_seconds=price.parking_seconds,
+        components=[line.as_json() for line in price.lines],
+        periods=[period.as_json() for period in price.periods],
+        energy_amount=price.amount_of(engine.ENERGY),
+        time_amount=price.amount_of(engine.TIME),
+        idle_amount=price.amount_of(engine.PARKING_TIME),
+        session_fee_amount=price.amount_of(engine.FLAT),
+        price_cap_amount=price.amount_of(engine.MIN_PRICE, engine.MAX_PRICE),
+        total_excl_tax=price.total_excl_tax,
+        tax_amount=price.tax_amount,
+        total_incl_tax=price.total_incl_tax,
+        billing_stopped_by=session.billing_stopped_by if session.billing_stopped else None,
+        accounted_at=session.stop,
     )
-    reason = _zero_reason(session, tariff)
     if reason:
-        max_length = ChargeDetailRecord._meta.get_field("zero_reason").max_length
-        cdr.zero_reason = reason[:max_length]
-        # Amounts keep their default of 0; no components, because nothing was charged.
-        return cdr
-
-    energy, charging, idle, fee = components = (
-        Component(
-            "energy",
-            (Decimal(cdr.energy_wh) / 1000).quantize(KWH_STEP),
-            "kWh",
-            tariff.price_per_kwh,
-        ),
-        Component(
-            "charging_time", _minutes(charging_seconds), "min", tariff.price_per_minute_charging
-        ),
-        Component("idle_time", _minutes(cdr.idle_seconds), "min", tariff.price_per_minute_idle),
-        Component("session_fee", Decimal(1), "session", tariff.session_fee),
-    )
-    cdr.components = [component.as_json() for component in components]
-    cdr.energy_amount = energy.amount
-    cdr.time_amount = charging.amount
-    cdr.idle_amount = idle.amount
-    cdr.session_fee_amount = fee.amount
-    cdr.total_excl_tax = sum(component.amount for component in components)
-    cdr.tax_amount = round_money(cdr.total_excl_tax * tariff.tax_rate / 100)
-    cdr.total_incl_tax = cdr.total_excl_tax + cdr.tax_amount
+        max_length = ChargeDetailRecord._meta.get_field("reason").max_length
+        cdr.reason = reason[:max_length]
     return cdr
 
 
-def _minutes(seconds: int) -> Decimal:
-    """Seconds as minutes, rounded half up to four decimals."""
-    return (Decimal(seconds) / 60).quantize(MINUTE_STEP, rounding=ROUND_HALF_UP)
-
-
-def _snapshot(tariff: Tariff) -> dict:
-    """The tariff's prices as strings, so the CDR keeps them when the tariff changes."""
+def tariff_snapshot(tariff: Tariff) -> dict:
+    """The tariff as it priced the record, so the CDR keeps it when the tariff changes."""
     return {
         "id": tariff.pk,
         "name": tariff.name,
-        **{field: str(getattr(tariff, field)) for field in PRICING_FIELDS},
+        "currency": tariff.currency,
+        "tax_rate": str(tariff.tax_rate),
+        "elements": tariff.elements,
+        "min_price": None if tariff.min_price is None else str(tariff.min_price),
+        "max_price": None if tariff.max_price is None else str(tariff.max_price),
+        "valid_from": tariff.valid_from.isoformat() if tariff.valid_from else None,
+        "valid_to": tariff.valid_to.isoformat() if tariff.valid_to else None,
     }
+
+
+def credit_session(session: ChargingSession) -> ChargeDetailRecord | None:
+    """After billing was stopped: a credit cancelling the session's charge CDR, if it has one."""
+    charge = _charge_record_of(session)
+    if charge is None or charge.total_incl_tax == 0:
+        # Not rated yet (rating will find billing stopped), or nothing to give back.
+        return None
+    if charge.corrections.filter(kind=CdrKind.CREDIT).exists():
+        return None
+    reason = f"Credit: {_stopped_reason(session)}"
+    credit = ChargeDetailRecord(
+        organization_id=charge.organization_id,
+        session=session,
+        kind=CdrKind.CREDIT,
+        corrects=charge,
+        id_token_id=charge.id_token_id,
+        roaming_partner_id=charge.roaming_partner_id,
+        tariff_id=charge.tariff_id,
+        tariff_snapshot=charge.tariff_snapshot,
+        currency=charge.currency,
+        tax_rate=charge.tax_rate,
+        energy_wh=charge.energy_wh,
+        charging_seconds=charge.charging_seconds,
+        idle_seconds=charge.idle_seconds,
+        components=[
+            {**line, "amount": str(-Decimal(line["amount"]))} for line in charge.components
+        ],
+        periods=charge.periods,
+        energy_amount=-charge.energy_amount,
+        time_amount=-charge.time_amount,
+        idle_amount=-charge.idle_amount,
+        session_fee_amount=-charge.session_fee_amount,
+        price_cap_amount=-charge.price_cap_amount,
+        total_excl_tax=-charge.total_excl_tax,
+        tax_amount=-charge.tax_amount,
+        total_incl_tax=-charge.total_incl_tax,
+        reason=reason[: ChargeDetailRecord._meta.get_field("reason").max_length],
+        billing_stopped_by=session.billing_stopped_by,
+        accounted_at=session.billing_stopped_at,
+    )
+    credit.save()
+    return credit
+
+
+def _stopped_reason(session: ChargingSession) -> str:
+    reason = "Billing stopped"
+    if session.billing_stopped_by:
+        reason += f" by {session.billing_stopped_by.get_username()}"
+    if session.billing_stopped_reason:
+        reason += f": {session.billing_stopped_reason}"
+    return reason
 
 
 def _zero_reason(session: ChargingSession, tariff: Tariff | None) -> str:
     """Why the session is free of charge, or an empty string when it is billed."""
     # Several rules may hold at once; the first one is recorded, explicit human decisions first.
     if session.billing_stopped:
-        reason = "Billing stopped"
-        if session.billing_stopped_by:
-            reason += f" by {session.billing_stopped_by.get_username()}"
-        if session.billing_stopped_reason:
-            reason += f": {session.billing_stopped_reason}"
-        return reason
+        return _stopped_reason(session)
     if not session.billable:
         return "Session is not billable"
     if session.auth_method == AuthMethod.REMOTE:
@@ -221,5 +261,7 @@ def _zero_reason(session: ChargingSession, tariff: Tariff | None) -> str:
     if session.auth_status != AuthorizationStatus.ACCEPTED:
         return f"Id tag was not accepted ({session.auth_status})"
     if tariff is None:
+        if session.roaming_partner_id is not None:
+            return f"Roaming partner {session.roaming_partner} has no published tariff"
         return "No tariff applies to this session"
     return ""

@@ -35,3 +35,11 @@ class IdTokenStatus(models.TextChoices):
     ACCEPTED = "Accepted", _("Accepted")
     BLOCKED = "Blocked", _("Blocked")
     EXPIRED = "Expired", _("Expired")
+
+
+class BillingPeriodLength(models.TextChoices):
+    """How often an organization's invoices are issued."""
+
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")

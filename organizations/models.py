@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 from cms.tenancy import TenantQuerySet
-from organizations.choices import ROLE_RANK, IdTokenStatus, IdTokenType, Role
+from organizations.choices import ROLE_RANK, BillingPeriodLength, IdTokenStatus, IdTokenType, Role
 
 
 class OrganizationQuerySet(TenantQuerySet):
@@ -35,6 +35,25 @@ class Organization(models.Model):
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    billing_address = models.TextField(
+        _("billing address"), blank=True, help_text=_("Printed on invoices as the issuer.")
+    )
+    vat_id = models.CharField(_("VAT id"), max_length=32, blank=True)
+    billing_period = models.CharField(
+        _("billing period"),
+        max_length=10,
+        choices=BillingPeriodLength.choices,
+        default=BillingPeriodLength.MONTHLY,
+    )
+    invoice_prefix = models.CharField(
+        _("invoice number prefix"),
+        max_length=12,
+        default="INV-",
+        blank=True,
+        validators=[
+            RegexValidator(r"^[A-Za-z0-9/_-]*$", _("Letters, digits, '/', '_' and '-' only."))
+        ],
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -38,6 +38,17 @@ class RoamingPartner(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=PartnerStatus.choices, default=PartnerStatus.PENDING
     )
+    tariff = models.ForeignKey(
+        "billing.Tariff",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="roaming_partners",
+        verbose_name=_("published tariff"),
+        help_text=_(
+            "The tariff published to this partner; its customers' sessions are priced by it."
+        ),
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

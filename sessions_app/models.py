@@ -70,6 +70,15 @@ class ChargingSession(models.Model):
         null=True,
         blank=True,
     )
+    roaming_partner = models.ForeignKey(
+        "roaming.RoamingPartner",
+        on_delete=models.PROTECT,
+        related_name="charging_sessions",
+        null=True,
+        blank=True,
+        verbose_name=_("roaming partner"),
+        help_text=_("The partner whose customer charged; it is billed at its published tariff."),
+    )
     billable = models.BooleanField(_("billable"), default=True)
     billing_stopped = models.BooleanField(_("billing stopped"), default=False)
     billing_stopped_by = models.ForeignKey(

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from django.db import transaction
 from django.utils import timezone
 
+from billing import services as billing_services
 from billing import tasks as billing_tasks
 from cms.bulk import insert_rows, update_from_values
 from cms.portal.live import publish
@@ -284,15 +285,13 @@ def expire_reservations(now: datetime | None = None) -> int:
 
 @transaction.atomic
 def stop_billing(session: ChargingSession, *, user, reason: str) -> ChargingSession:
-    """Stop billing a running session: it is never invoiced, and who decided it and why is kept."""
+    """Stop billing a session: never invoiced; if already priced, a credit corrects its CDR."""
     reason = (reason or "").strip()
     if not reason:
         raise ValueError("Stopping billing needs a reason.")
-    # The lock orders this against a concurrent StopTransaction: a session that finished in the
-    # meantime may already be rated, and stopping its billing would change nothing.
+    # The lock orders this against the rating task, which locks the session too: either the
+    # CDR is written after this (and totals zero) or before it (and this writes the credit).
     locked = ChargingSession.objects.select_for_update().get(pk=session.pk)
-    if locked.state != SessionState.ACTIVE:
-        raise BillingStopRefused("The session is no longer running.")
     if locked.billing_stopped:
         raise BillingStopRefused("Billing of this session is already stopped.")
     locked.billable = False
@@ -310,6 +309,7 @@ def stop_billing(session: ChargingSession, *, user, reason: str) -> ChargingSess
             "updated",
         ]
     )
+    billing_services.credit_session(locked)
     return locked
 
 
@@ -472,6 +472,27 @@ def _latest_total(samples: Sequence[SampledValue], measurand: str, factors: dict
         if phase in _PHASES:
             per_phase[phase] = sample.value * factors[sample.unit]
     return round(sum(per_phase.values())) if per_phase else None
+
+
+def energy_readings(session: ChargingSession) -> list[tuple[datetime, int]]:
+    """The session's energy register readings in Wh, one per timestamp, oldest first."""
+    rows = (
+        MeterValue.objects.filter(session=session, measurand=ENERGY_IMPORT_REGISTER)
+        .order_by("timestamp", "pk")
+        .values_list("timestamp", "value", "phase", "unit", "location")
+    )
+    by_time: dict[datetime, list[SampledValue]] = {}
+    for timestamp, value, phase, unit, location in rows:
+        by_time.setdefault(timestamp, []).append(
+            SampledValue(timestamp, value, phase=phase, unit=unit, location=location)
+        )
+    # The same collapse as live readings: a phase-less total, else L1+L2+L3; Outlet first.
+    readings = []
+    for timestamp, samples in by_time.items():
+        total = _latest_total(samples, ENERGY_IMPORT_REGISTER, _TO_WH)
+        if total is not None:
+            readings.append((timestamp, total))
+    return readings
 
 
 @transaction.atomic

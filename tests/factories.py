@@ -161,8 +161,20 @@ class TariffFactory(factory.django.DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Tariff {n}")
-    price_per_kwh = "0.3900"
+    elements = factory.LazyFunction(lambda: energy_elements("0.3900"))
     tax_rate = "19.00"
+
+
+def energy_elements(price_per_kwh, *, step_size=1, **restrictions) -> list[dict]:
+    """OCPI tariff elements with one ENERGY price (and restrictions, when given)."""
+    element = {
+        "price_components": [
+            {"type": "ENERGY", "price": str(price_per_kwh), "step_size": step_size}
+        ]
+    }
+    if restrictions:
+        element["restrictions"] = restrictions
+    return [element]
 
 
 def make_api_key(organization, role=Role.VIEWER, name="Integration", **fields):
