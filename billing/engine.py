@@ -1,5 +1,6 @@
 """The pricing engine: an OCPI 2.2.1 tariff applied to a session's usage, in plain Python."""
 
+import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -495,7 +496,7 @@ def _energy_points(usage: Usage, start: datetime, total_s: int, total_wh: int) -
 
 
 def _clock_cuts(elements: Sequence[TariffElement], start: datetime, stop: datetime, zone) -> set:
-    """Offsets (s) inside the session where a restriction on time, date, weekday or duration flips."""
+    """Offsets (s) in the session where a restriction on clock, date or duration may flip."""
     cuts: set[int] = set()
     total = int((stop - start).total_seconds())
     for element in elements:
@@ -558,7 +559,7 @@ def _intervals(points, clock_cuts: set, elements: Sequence[TariffElement]) -> It
     )
     cuts = sorted(clock_cuts)
     position = 0
-    for (s0, e0), (s1, e1) in zip(points, points[1:], strict=False):
+    for (s0, e0), (s1, e1) in itertools.pairwise(points):
         inner = set()
         while position < len(cuts) and cuts[position] < s1:
             if cuts[position] > s0:
@@ -570,7 +571,7 @@ def _intervals(points, clock_cuts: set, elements: Sequence[TariffElement]) -> It
                 inner.add(s0 + (wh - e0) * (s1 - s0) / (e1 - e0))
         edges = [Fraction(s0), *sorted(inner), Fraction(s1)]
         slope = (e1 - e0) / (s1 - s0)
-        for a, b in zip(edges, edges[1:], strict=False):
+        for a, b in itertools.pairwise(edges):
             yield a, b, e0 + slope * (a - s0), e0 + slope * (b - s0)
 
 

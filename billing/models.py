@@ -105,9 +105,9 @@ class Tariff(models.Model):
             parse_elements(self.elements)
         except TariffError as error:
             raise ValidationError({"elements": error.messages}) from None
-        if self.min_price is not None and self.max_price is not None:
-            if self.max_price < self.min_price:
-                raise ValidationError({"max_price": _("Must not be below the minimum price.")})
+        bounded = self.min_price is not None and self.max_price is not None
+        if bounded and self.max_price < self.min_price:
+            raise ValidationError({"max_price": _("Must not be below the minimum price.")})
 
     def definition(self) -> TariffDefinition:
         """The tariff as the pricing engine reads it."""

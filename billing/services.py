@@ -60,7 +60,7 @@ def find_tariff(session: ChargingSession) -> Tariff | None:
 
 
 def tariff_for(session: ChargingSession) -> Tariff | None:
-    """The tariff that prices a session: the partner's published one when roaming, else find_tariff."""
+    """The tariff of a session: a roaming partner's published one, else the assigned one."""
     if session.roaming_partner_id is None:
         return find_tariff(session)
     partner = session.roaming_partner
