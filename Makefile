@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: install chromium run serve test lint format migrate seed clean
+.PHONY: install pdf-libs chromium run serve test lint format migrate seed clean
 
 # `make run` is the demo on embedded defaults: development mode unless told otherwise.
 run seed migrate: export DEBUG ?= true
@@ -19,7 +19,21 @@ $(VENV)/.installed: requirements.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed pdf-libs
+
+# Invoice PDFs are rendered by WeasyPrint, which needs Pango from the system (Debian packages).
+pdf-libs:
+	@ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+	      fonts-dejavu-core; \
+	  else \
+	    echo "Invoice PDFs need Pango: run 'sudo apt-get install libpango-1.0-0" >&2; \
+	    echo "libpangoft2-1.0-0 fonts-dejavu-core', or 'sudo make pdf-libs'." >&2; \
+	    exit 1; \
+	  fi; \
+	}
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

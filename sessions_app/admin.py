@@ -1,7 +1,7 @@
 """Django admin for support staff: charging sessions, meter values, reservations."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
@@ -9,11 +9,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from ocpp_gateway.choices import RequestedVia
 from ocpp_gateway.remote.admin_actions import run_command_for_each
 from organizations.admin import CmsModelAdmin, ReadOnlyModelAdmin, ReadOnlyTabularInline
 from sessions_app.choices import SessionState
 from sessions_app.models import ChargingSession, MeterValue, Reservation
+from sessions_app.services import stop_session_billing
 
 # A session can hold thousands of samples; the change page shows the newest few.
 METER_VALUES_SHOWN = 50
@@ -193,10 +196,11 @@ class ChargingSessionAdmin(CmsModelAdmin):
 
     @admin.action(description=_("Stop billing…"), permissions=["change"])
     def stop_billing(self, request, queryset):
-        running = queryset.filter(state=SessionState.ACTIVE).select_related("station", "connector")
+        chosen = queryset.filter(billing_stopped=False).select_related("station", "connector")
         form = StopBillingForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             params = {"reason": form.cleaned_data["reason"]}
+            running = [s for s in chosen if s.state == SessionState.ACTIVE]
             run_command_for_each(
                 request,
                 "stop_billing",
@@ -205,12 +209,33 @@ class ChargingSessionAdmin(CmsModelAdmin):
                     for s in running
                 ),
             )
+            # A finished session has no station to ask: billing stops here, and a session that
+            # was already priced gets a credit record (never an edited CDR).
+            finished = [s for s in chosen if s.state != SessionState.ACTIVE]
+            for session in finished:
+                stop_session_billing(
+                    session,
+                    requested_by=request.user,
+                    reason=params["reason"],
+                    via=RequestedVia.USER,
+                )
+            if finished:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "Billing stopped for %(count)d finished session.",
+                        "Billing stopped for %(count)d finished sessions.",
+                        len(finished),
+                    )
+                    % {"count": len(finished)},
+                    messages.SUCCESS,
+                )
             return None
         context = {
             **self.admin_site.each_context(request),
             "title": _("Stop billing"),
             "opts": self.opts,
-            "queryset": running,
+            "queryset": chosen,
             "form": form,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
