@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from billing import services
+from billing import invoicing, services
 
 
 @shared_task(acks_late=True)
@@ -10,3 +10,9 @@ def rate_session(session_id: int) -> int | None:
     """Price a finished session and write its charge detail record (idempotent)."""
     cdr = services.rate_session(session_id)
     return cdr.pk if cdr else None
+
+
+@shared_task(acks_late=True)
+def close_billing_periods() -> int:
+    """Close every ended billing period into invoices; returns how many were closed (idempotent)."""
+    return len(invoicing.close_due_periods())

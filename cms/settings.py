@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from cms.env import (
@@ -150,6 +151,12 @@ CELERY_BEAT_SCHEDULE = {
     "expire-reservations": {
         "task": "sessions_app.tasks.expire_reservations",
         "schedule": 60.0,
+    },
+    # Five past the hour, so a session that stopped just before midnight has been rated by the
+    # time its period is closed; a record rated later still goes on the next period's invoice.
+    "close-billing-periods": {
+        "task": "billing.tasks.close_billing_periods",
+        "schedule": crontab(minute=5),
     },
 }
 
