@@ -19,5 +19,6 @@ urlpatterns = [
     path("o/<slug:org>/", include("sessions_app.urls")),
     path("o/<slug:org>/", include("organizations.urls")),
     path("o/<slug:org>/", include("roaming.urls")),
+    path("o/<slug:org>/", include("billing.urls")),
     path("", include("cms.portal.urls")),
 ]

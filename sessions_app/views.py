@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from billing.views import price_breakdown
 from cms.api.csv import CHUNK_ROWS, csv_response
 from cms.portal.charts import Series, render_chart
 from cms.portal.views import OrganizationMixin, OrganizationObjectMixin, PortalView, SiteTabMixin
@@ -151,6 +152,7 @@ class SessionDetailView(OrganizationObjectMixin, DetailView):
             meter_summary=meter_summary(self.object),
             time_zone=selectors.zone_of(self.organization),
             cost=selectors.cost_of(self.object),
+            price=price_breakdown(self.object),
         )
         return context
 

@@ -1,0 +1,608 @@
+"""Portal pages of billing: invoices (list, CSV, page, PDF), tariffs in words, and CDRs."""
+
+import re
+from datetime import UTC, date, time, timedelta
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django.utils import formats, timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import DetailView
+from django.views.generic.detail import SingleObjectMixin
+
+from billing import engine
+from billing.choices import AssignmentScope, CdrKind
+from billing.engine import TariffError, parse_elements, round_money
+from billing.filtersets import ChargeDetailRecordFilterSet, InvoiceFilterSet
+from billing.models import BillingPeriod, ChargeDetailRecord, Invoice, Tariff
+from billing.pdf import document_context, last_day, prefetched_invoices, render_invoice_pdf
+from cms.api.csv import CHUNK_ROWS, csv_response
+from cms.portal.views import OrganizationMixin, OrganizationObjectMixin, PortalView
+from organizations.models import IdToken
+from roaming.models import RoamingPartner
+from sessions_app import selectors
+from sessions_app.models import ChargingSession
+from stations.models import ChargingStation, Site
+
+PAGE_SIZE = 50
+INVOICE_CSV_COLUMNS = [
+    ("number", "number"),
+    ("issued_at", "issued_at"),
+    ("period_start", "period_start"),
+    ("period_end", "period_end"),
+    ("holder_name", "holder_name"),
+    ("holder_email", "holder_email"),
+    ("currency", "currency"),
+    ("total_excl_tax", "total_excl_tax"),
+    ("tax_amount", "tax_amount"),
+    ("total_incl_tax", "total_incl_tax"),
+    ("status", "status"),
+]
+
+
+# --- money and tariffs in words --------------------------------------------------------------
+
+
+def money(amount, currency: str) -> str:
+    """An amount to the cent with its currency code, in the active language's number format."""
+    return f"{number_format(round_money(amount), 2, use_l10n=True)} {currency}"
+
+
+def unit_price(amount, currency: str) -> str:
+    """A unit price: two decimals, or up to four when the price has them (0.3950 EUR)."""
+    value = Decimal(str(amount)).quantize(Decimal("0.0001"))
+    places = max(2, -value.normalize().as_tuple().exponent)
+    # number_format cuts digits instead of rounding; the value is already exact to `places`.
+    return f"{number_format(value, min(places, 4), use_l10n=True)} {currency}"
+
+
+def _number(value) -> str:
+    """A restriction's number without trailing zeros (22, 7.5)."""
+    value = Decimal(str(value)).normalize()
+    places = max(0, -value.as_tuple().exponent)
+    return number_format(value, places, use_l10n=True)
+
+
+def duration_words(seconds: int) -> str:
+    """Seconds as "1 h 30 min", "45 min" or "30 s"."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = []
+    if hours:
+        parts.append(_("%(hours)s h") % {"hours": hours})
+    if minutes:
+        parts.append(_("%(minutes)s min") % {"minutes": minutes})
+    if secs or not parts:
+        parts.append(_("%(seconds)s s") % {"seconds": secs})
+    return " ".join(parts)
+
+
+COMPONENT_WORDS = {
+    engine.ENERGY: gettext_lazy("%(price)s per kWh"),
+    engine.TIME: gettext_lazy("%(price)s per hour charging"),
+    engine.PARKING_TIME: gettext_lazy("%(price)s per hour parking"),
+    engine.FLAT: gettext_lazy("%(price)s per session"),
+}
+
+
+def component_words(component: engine.PriceComponent, currency: str) -> str:
+    """One price component: "0.30 EUR per kWh", with its step when it is not 1."""
+    text = COMPONENT_WORDS[component.type] % {"price": unit_price(component.price, currency)}
+    if component.step_size > 1 and component.type == engine.ENERGY:
+        text += " " + _("(in steps of %(step)s Wh)") % {"step": component.step_size}
+    elif component.step_size > 1 and component.type != engine.FLAT:
+        step = duration_words(component.step_size)
+        text += " " + _("(in steps of %(step)s)") % {"step": step}
+    return text
+
+
+def _clock(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _day(value: date) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+def weekdays_words(days: frozenset[int]) -> str:
+    """Weekdays as runs: "Mon–Fri", "Sat, Sun", "Mon, Wed–Fri"."""
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{WEEKDAYS_ABBR[run[0]]}–{WEEKDAYS_ABBR[run[-1]]}")
+        else:
+            parts.extend(str(WEEKDAYS_ABBR[day]) for day in run)
+    return ", ".join(parts)
+
+
+def _range(low, high, *, both, low_only, high_only) -> str | None:
+    if low is not None and high is not None:
+        return both % {"low": low, "high": high}
+    if low is not None:
+        return low_only % {"low": low}
+    if high is not None:
+        return high_only % {"high": high}
+    return None
+
+
+def restriction_words(restrictions: engine.Restrictions) -> list[str]:
+    """When an element applies, in words: "22:00–06:00", "Mon–Fri", "from 22 kW"."""
+    r = restrictions
+    # The end date is exclusive in OCPI; people read the last day the element still applies.
+    last = r.end_date - timedelta(days=1) if r.end_date else None
+    parts = [
+        _range(
+            _clock(r.start_time) if r.start_time else None,
+            _clock(r.end_time) if r.end_time else None,
+            both="%(low)s–%(high)s",
+            low_only=_("from %(low)s"),
+            high_only=_("until %(high)s"),
+        ),
+        weekdays_words(r.day_of_week) if r.day_of_week else None,
+        _range(
+            _day(r.start_date) if r.start_date else None,
+            _day(last) if last else None,
+            both="%(low)s – %(high)s",
+            low_only=_("from %(low)s"),
+            high_only=_("until %(high)s"),
+        ),
+        _range(
+            _number(r.min_kwh) if r.min_kwh is not None else None,
+            _number(r.max_kwh) if r.max_kwh is not None else None,
+            both=_("from %(low)s to below %(high)s kWh charged"),
+            low_only=_("from %(low)s kWh charged"),
+            high_only=_("below %(high)s kWh charged"),
+        ),
+        _range(
+            _number(r.min_power) if r.min_power is not None else None,
+            _number(r.max_power) if r.max_power is not None else None,
+            both=_("at %(low)s to below %(high)s kW"),
+            low_only=_("at %(low)s kW or more"),
+            high_only=_("below %(high)s kW"),
+        ),
+        _range(
+            duration_words(r.min_duration) if r.min_duration is not None else None,
+            duration_words(r.max_duration) if r.max_duration is not None else None,
+            both=_("after %(low)s, for %(high)s from the start"),
+            low_only=_("after %(low)s"),
+            high_only=_("for the first %(high)s"),
+        ),
+    ]
+    return [part for part in parts if part]
+
+
+def element_words(element: engine.TariffElement, currency: str) -> str:
+    """One tariff element in words: its prices, then when they apply, joined by " · "."""
+    prices = [component_words(c, currency) for c in element.price_components]
+    return " · ".join(prices + restriction_words(element.restrictions))
+
+
+def tariff_words(tariff: Tariff) -> tuple[list[str], list[str]]:
+    """The tariff's elements in words, and the parser's messages if its elements are invalid."""
+    try:
+        elements = parse_elements(tariff.elements)
+    except TariffError as error:
+        return [], error.messages
+    return [element_words(element, tariff.currency) for element in elements], []
+
+
+def validity(tariff: Tariff, now=None) -> str:
+    """Whether the tariff applies now: "current", "upcoming" or "expired"."""
+    now = now or timezone.now()
+    if tariff.valid_from and now < tariff.valid_from:
+        return "upcoming"
+    if tariff.valid_to and now >= tariff.valid_to:
+        return "expired"
+    return "current"
+
+
+# --- invoices --------------------------------------------------------------------------------
+
+
+class PeriodChoiceField(forms.ModelChoiceField):
+    """A billing period shown as its local first and last day."""
+
+    def __init__(self, *args, zone=UTC, **kwargs):
+        self.zone = zone
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, period):
+        first = period.start.astimezone(self.zone).date()
+        return f"{_day(first)} – {_day(last_day(period.end, self.zone))}"
+
+
+class PeriodFilter(django_filters.ModelChoiceFilter):
+    """Invoices of one closed billing period."""
+
+    field_class = PeriodChoiceField
+
+
+class PortalInvoiceFilterSet(InvoiceFilterSet):
+    """The API's invoice filters over one organization, with search and the billing period."""
+
+    search = django_filters.CharFilter(method="filter_search")
+    period = PeriodFilter(field_name="billing_period", queryset=BillingPeriod.objects.none())
+
+    class Meta(InvoiceFilterSet.Meta):
+        fields = [*InvoiceFilterSet.Meta.fields, "search", "period"]
+
+    SHOWN = ["search", "status", "period"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, organization):
+        super().__init__(data, queryset, request=request)
+        self.filters["id_token"].queryset = IdToken.objects.for_org(organization)
+        period = self.filters["period"]
+        period.queryset = BillingPeriod.objects.for_org(organization)
+        period.extra.update(zone=selectors.zone_of(organization), empty_label=_("Any"))
+        period.label = _("Billing period")
+        self.filters["status"].label = _("Status")
+        self.filters["status"].extra["empty_label"] = _("Any")
+        self.filters["search"].label = _("Search (number, holder)")
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(holder_name__icontains=value)
+            | Q(holder_email__icontains=value)
+            | Q(roaming_partner__name__icontains=value)
+        )
+
+    def shown_fields(self):
+        """The filter bar's bound fields."""
+        return [self.form[name] for name in self.SHOWN]
+
+
+def filter_query(request) -> str:
+    """The query string of the current filters without the page, for the CSV link."""
+    data = request.GET.copy()
+    data.pop("page", None)
+    return data.urlencode()
+
+
+def paged(request, filterset) -> tuple:
+    """The filterset's page (None when a filter is invalid) and its rows."""
+    if not filterset.is_valid():
+        return None, []
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    return page, page.object_list
+
+
+def bad_filters(filterset) -> HttpResponse:
+    """A refused filter as plain text with 400, as the sessions export answers."""
+    lines = [f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()]
+    return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+
+
+class BillingTabMixin:
+    """The billing pages share a section and a row of tabs."""
+
+    section = "billing"
+    tab = ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tab"] = self.tab
+        return context
+
+
+class InvoiceFilterMixin:
+    """The organization's invoices, newest first, narrowed by the query string."""
+
+    def get_filterset(self) -> PortalInvoiceFilterSet:
+        if not hasattr(self, "_filterset"):
+            invoices = (
+                Invoice.objects.for_org(self.organization)
+                .select_related("roaming_partner")
+                .order_by("-issued_at", "-sequence")
+            )
+            self._filterset = PortalInvoiceFilterSet(
+                self.request.GET,
+                queryset=invoices,
+                request=self.request,
+                organization=self.organization,
+            )
+        return self._filterset
+
+
+class InvoiceListView(BillingTabMixin, InvoiceFilterMixin, PortalView):
+    """The organization's invoices, filtered, newest first, a page at a time."""
+
+    tab = "invoices"
+    template_name = "billing/invoice_list.html"
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        status = 200 if context["filterset"].is_valid() else 400
+        return self.render_to_response(context, status=status)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = self.get_filterset()
+        page, invoices = paged(self.request, filterset)
+        zone = selectors.zone_of(self.organization)
+        for invoice in invoices:
+            # Periods are half-open: March ends at April 1, 00:00, and reads "to March 31".
+            invoice.period_last_day = last_day(invoice.period_end, zone)
+        context.update(
+            filterset=filterset,
+            filter_fields=filterset.shown_fields(),
+            page_obj=page,
+            invoices=invoices,
+            filter_query=filter_query(self.request),
+            time_zone=zone,
+        )
+        return context
+
+
+class InvoiceExportView(InvoiceFilterMixin, OrganizationMixin, View):
+    """The filtered invoices as CSV, streamed, one row per invoice with its totals."""
+
+    def get(self, request, *args, **kwargs):
+        filterset = self.get_filterset()
+        if not filterset.is_valid():
+            return bad_filters(filterset)
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        return csv_response(
+            filterset.qs.iterator(chunk_size=CHUNK_ROWS),
+            INVOICE_CSV_COLUMNS,
+            f"invoices-{stamp}.csv",
+        )
+
+
+class InvoiceObjectMixin(OrganizationObjectMixin):
+    """One invoice of the organization with its lines; another organization's is a 404."""
+
+    model = Invoice
+
+    def get_queryset(self):
+        return prefetched_invoices(super().get_queryset())
+
+
+class InvoiceDetailView(BillingTabMixin, InvoiceObjectMixin, DetailView):
+    """An invoice as a printable page, with a link to its PDF."""
+
+    tab = "invoices"
+    template_name = "billing/invoice_detail.html"
+    context_object_name = "invoice"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(document_context(self.object))
+        return context
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    """The download's file name: the invoice number, with a prefix's "/" made safe."""
+    return re.sub(r"[^A-Za-z0-9._-]", "-", invoice.number) + ".pdf"
+
+
+class InvoicePdfView(InvoiceObjectMixin, SingleObjectMixin, View):
+    """The invoice as a PDF download."""
+
+    def get(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{pdf_filename(invoice)}"'
+        return response
+
+
+# --- tariffs ---------------------------------------------------------------------------------
+
+
+def assignment_words(assignment) -> str:
+    """Where an assignment applies: "Default of the organization", "Site Hafen"."""
+    if assignment.scope == AssignmentScope.ORGANIZATION:
+        return _("Default of the organization")
+    if assignment.scope == AssignmentScope.SITE:
+        return _("Site %(name)s") % {"name": assignment.site.name}
+    if assignment.scope == AssignmentScope.STATION:
+        return _("Station %(name)s") % {"name": assignment.station.ocpp_id}
+    return _("Access group %(name)s") % {"name": assignment.access_group.name}
+
+
+class TariffListView(BillingTabMixin, PortalView):
+    """Every tariff with its prices in words and where it applies (read-only)."""
+
+    tab = "tariffs"
+    template_name = "billing/tariff_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        org = self.organization
+        tariffs = list(
+            Tariff.objects.for_org(org)
+            .prefetch_related(
+                "assignments__site",
+                "assignments__station",
+                "assignments__access_group",
+                Prefetch(
+                    "roaming_partners",
+                    queryset=RoamingPartner.objects.for_org(org).order_by("name"),
+                ),
+            )
+            .order_by("name", "pk")
+        )
+        now = timezone.now()
+        for tariff in tariffs:
+            tariff.words, tariff.errors = tariff_words(tariff)
+            tariff.validity = validity(tariff, now)
+            tariff.places = sorted(
+                assignment_words(a) for a in tariff.assignments.all() if a.organization_id == org.pk
+            )
+            tariff.places += [
+                _("Roaming partner %(name)s") % {"name": partner.name}
+                for partner in tariff.roaming_partners.all()
+            ]
+            tariff.min_price_text = (
+                money(tariff.min_price, tariff.currency) if tariff.min_price is not None else ""
+            )
+            tariff.max_price_text = (
+                money(tariff.max_price, tariff.currency) if tariff.max_price is not None else ""
+            )
+        context.update(tariffs=tariffs, time_zone=selectors.zone_of(org))
+        return context
+
+
+# --- charge detail records -------------------------------------------------------------------
+
+
+class PortalCdrFilterSet(ChargeDetailRecordFilterSet):
+    """The API's CDR filters over one organization, with local days of accounting."""
+
+    date_from = django_filters.DateFilter(method="filter_date_from")
+    date_to = django_filters.DateFilter(method="filter_date_to")
+
+    class Meta(ChargeDetailRecordFilterSet.Meta):
+        fields = [*ChargeDetailRecordFilterSet.Meta.fields, "date_from", "date_to"]
+
+    SHOWN = ["date_from", "date_to", "station", "kind"]
+    ORGANIZATION_ROWS = {"session": ChargingSession, "station": ChargingStation, "site": Site}
+
+    def __init__(self, data=None, queryset=None, *, request=None, organization):
+        super().__init__(data, queryset, request=request)
+        self.zone = selectors.zone_of(organization)
+        for name, model in self.ORGANIZATION_ROWS.items():
+            self.filters[name].queryset = model.objects.for_org(organization)
+        labels = {
+            "date_from": _("From"),
+            "date_to": _("To"),
+            "station": _("Station"),
+            "kind": _("Kind"),
+        }
+        for name, label in labels.items():
+            self.filters[name].label = label
+        for name in ("station", "kind"):
+            self.filters[name].extra["empty_label"] = _("Any")
+        for name in ("date_from", "date_to"):
+            # ISO in the value whatever the language: the browser's date picker reads only that.
+            self.filters[name].extra["widget"] = forms.DateInput(
+                attrs={"type": "date"}, format="%Y-%m-%d"
+            )
+
+    def filter_date_from(self, queryset, name, value):
+        return queryset.filter(accounted_at__gte=selectors.day_start(value, self.zone))
+
+    def filter_date_to(self, queryset, name, value):
+        # The whole day: before the start of the next local day.
+        next_day = selectors.day_start(value + timedelta(days=1), self.zone)
+        return queryset.filter(accounted_at__lt=next_day)
+
+    def shown_fields(self):
+        """The filter bar's bound fields."""
+        return [self.form[name] for name in self.SHOWN]
+
+
+class CdrListView(BillingTabMixin, PortalView):
+    """The organization's charge detail records, newest first, linked to their sessions."""
+
+    tab = "cdrs"
+    template_name = "billing/cdr_list.html"
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        status = 200 if context["filterset"].is_valid() else 400
+        return self.render_to_response(context, status=status)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        records = (
+            ChargeDetailRecord.objects.for_org(self.organization)
+            .select_related("session__station", "id_token", "roaming_partner")
+            .order_by("-accounted_at", "-id")
+        )
+        filterset = PortalCdrFilterSet(
+            self.request.GET,
+            queryset=records,
+            request=self.request,
+            organization=self.organization,
+        )
+        page, cdrs = paged(self.request, filterset)
+        context.update(
+            filterset=filterset,
+            filter_fields=filterset.shown_fields(),
+            page_obj=page,
+            cdrs=cdrs,
+            time_zone=selectors.zone_of(self.organization),
+        )
+        return context
+
+
+# --- a session's price -----------------------------------------------------------------------
+
+COMPONENT_LABELS = {
+    engine.ENERGY: gettext_lazy("Energy"),
+    engine.TIME: gettext_lazy("Charging time"),
+    engine.PARKING_TIME: gettext_lazy("Parking time"),
+    engine.FLAT: gettext_lazy("Session fee"),
+    engine.MIN_PRICE: gettext_lazy("Minimum price"),
+    engine.MAX_PRICE: gettext_lazy("Maximum price"),
+}
+
+
+def quantity_words(component: dict) -> str:
+    """A component's quantity with its unit: "12.340 kWh", "1:30:05 h", "1 session"."""
+    kind = component.get("component")
+    volume = int(component.get("volume") or 0)
+    if kind == engine.ENERGY:
+        return f"{number_format(Decimal(volume) / 1000, 3, use_l10n=True)} kWh"
+    if kind in (engine.TIME, engine.PARKING_TIME):
+        hours, rest = divmod(volume, 3600)
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d} h"
+    if kind == engine.FLAT:
+        return _("1 session")
+    return "–"
+
+
+def component_rows(cdr: ChargeDetailRecord) -> list[dict]:
+    """The CDR's priced lines for a table: component, quantity, unit price and amount."""
+    rows = []
+    for component in cdr.components or []:
+        kind = component.get("component", "")
+        price = component.get("unit_price")
+        bound = kind in (engine.MIN_PRICE, engine.MAX_PRICE)
+        rows.append(
+            {
+                "label": COMPONENT_LABELS.get(kind, kind),
+                "quantity": quantity_words(component),
+                "unit_price": "–" if bound or price is None else unit_price(price, cdr.currency),
+                "amount": Decimal(str(component.get("amount", "0"))),
+            }
+        )
+    return rows
+
+
+def price_breakdown(session) -> dict:
+    """A session's charge CDR and its credits, each with its lines, and what is owed in all."""
+    records = list(
+        ChargeDetailRecord.objects.for_org(session.organization_id)
+        .filter(session=session)
+        .select_related("billing_stopped_by")
+        .order_by("pk")
+    )
+    for record in records:
+        record.rows = component_rows(record)
+    charge = next((r for r in records if r.kind == CdrKind.CHARGE), None)
+    return {
+        "charge": charge,
+        "credits": [r for r in records if r.kind == CdrKind.CREDIT],
+        "net": sum((r.total_incl_tax for r in records), Decimal(0)),
+        "currency": charge.currency if charge else "",
+    }
