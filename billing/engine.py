@@ -112,8 +112,11 @@ class Restrictions:
             return False
         clock = local.time().replace(tzinfo=None, fold=0)
         start, end = self.start_time, self.end_time
+        if end == time(0):
+            # "00:00" as the end means the end of the day, not its start (alone or after a start).
+            end = None
         if start is not None and end is not None and end <= start:
-            # Wraps past midnight (22:00–06:00); "00:00" as the end means the end of the day.
+            # Wraps past midnight (22:00–06:00).
             return clock >= start or clock < end
         if start is not None and clock < start:
             return False
@@ -483,7 +486,8 @@ def _energy_points(usage: Usage, start: datetime, total_s: int, total_wh: int) -
     if total_s == 0:
         return [(0, Fraction(0)), (0, Fraction(total_wh))]
     latest = 0
-    for stamp, register in sorted(usage.readings, key=lambda reading: reading[0]):
+    # Sorted by register too, so two readings with one timestamp give the same answer in any order.
+    for stamp, register in sorted(usage.readings):
         offset = (stamp.astimezone(UTC) - start) // timedelta(seconds=1)
         if offset <= points[-1][0] or offset >= total_s:
             continue

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.choices import AssignmentScope, CdrKind, InvoiceStatus
@@ -296,6 +297,10 @@ class ChargeDetailRecord(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ImmutableRecord(f"CDR {self.pk} is immutable; write a credit record instead.")
+        if self.accounted_at is None:
+            # A charge counts when its session ended; anything else when it is written.
+            stop = self.session.stop if self.kind == CdrKind.CHARGE else None
+            self.accounted_at = stop or timezone.now()
         super().save(*args, **kwargs)
 
 
