@@ -4,13 +4,12 @@ import logging
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
 
 from billing import engine
 from billing.choices import AssignmentScope, CdrKind
 from billing.engine import TariffDefinition, Usage, price_session
 from billing.models import ChargeDetailRecord, Tariff, TariffAssignment
-from organizations.models import AccessGroup
 from sessions_app.choices import AuthMethod, AuthorizationStatus, SessionState
 from sessions_app.models import ChargingSession
 
@@ -23,6 +22,7 @@ SCOPE_PRECEDENCE = (
     AssignmentScope.SITE,
     AssignmentScope.ORGANIZATION,
 )
+PRECEDENCE = {scope: rank for rank, scope in enumerate(SCOPE_PRECEDENCE)}
 
 
 def find_tariff(session: ChargingSession) -> Tariff | None:
@@ -34,29 +34,29 @@ def find_tariff(session: ChargingSession) -> Tariff | None:
     if session.station.site_id:
         targets |= Q(scope=AssignmentScope.SITE, site_id=session.station.site_id)
     if session.id_token_id:
-        groups = AccessGroup.objects.for_org(org_id).filter(id_tokens=session.id_token_id)
-        targets |= Q(scope=AssignmentScope.ACCESS_GROUP, access_group__in=groups)
+        targets |= Q(
+            scope=AssignmentScope.ACCESS_GROUP,
+            access_group__organization_id=org_id,
+            access_group__id_tokens=session.id_token_id,
+        )
     # Half-open window: a tariff that ends at the session start no longer applies to it.
     valid = (Q(tariff__valid_from__isnull=True) | Q(tariff__valid_from__lte=session.start)) & (
         Q(tariff__valid_to__isnull=True) | Q(tariff__valid_to__gt=session.start)
     )
-    precedence = Case(
-        *(When(scope=scope, then=Value(rank)) for rank, scope in enumerate(SCOPE_PRECEDENCE)),
-        output_field=IntegerField(),
-    )
-    assignment = (
+    candidates = (
         TariffAssignment.objects.for_org(org_id)
         # The tariff's own organization is checked too: a row that points at another tenant's
         # tariff is bad data and must never price this tenant's sessions.
         .filter(targets, valid, tariff__organization_id=org_id)
         .select_related("tariff")
-        .annotate(precedence=precedence)
-        # Only access groups can tie (a card in several priced groups); the oldest assignment,
-        # the lowest id, wins so that re-rating always picks the same tariff.
-        .order_by("precedence", "pk")
-        .first()
+        .order_by()
     )
-    return assignment.tariff if assignment else None
+    # A handful of rows at most (one per scope, one per priced group of the card), so the
+    # precedence is applied here rather than compiled into SQL for every rating.
+    # Only access groups can tie (a card in several priced groups); the oldest assignment,
+    # the lowest id, wins so that re-rating always picks the same tariff.
+    best = min(candidates, key=lambda a: (PRECEDENCE[a.scope], a.pk), default=None)
+    return best.tariff if best else None
 
 
 def tariff_for(session: ChargingSession) -> Tariff | None:
@@ -253,15 +253,20 @@ def _zero_reason(session: ChargingSession, tariff: Tariff | None) -> str:
     # Several rules may hold at once; the first one is recorded, explicit human decisions first.
     if session.billing_stopped:
         return _stopped_reason(session)
-    if not session.billable:
-        return "Session is not billable"
+    # start_session marks remote starts and refused tags unbillable as well, so their own
+    # reasons come before the generic one, or every such CDR would just say "not billable".
     if session.auth_method == AuthMethod.REMOTE:
         # The product documents promise that an operator's "Start charging" is never billed.
         return "Started remotely by an operator; operator starts are never billed"
     if session.auth_status != AuthorizationStatus.ACCEPTED:
         return f"Id tag was not accepted ({session.auth_status})"
+    if not session.billable:
+        return "Session is not billable"
     if tariff is None:
         if session.roaming_partner_id is not None:
-            return f"Roaming partner {session.roaming_partner} has no published tariff"
+            return (
+                f"Roaming partner {session.roaming_partner} has no published tariff valid at "
+                "the session start"
+            )
         return "No tariff applies to this session"
     return ""

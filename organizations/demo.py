@@ -1,8 +1,8 @@
-"""Demo data for a first look: one organization with sites, stations, cards and a tariff."""
+"""Demo data for a first look: one organization with sites, stations, cards, tariffs and bills."""
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -10,14 +10,17 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
-from billing.choices import AssignmentScope
-from billing.models import Tariff, TariffAssignment
+from billing.choices import AssignmentScope, CdrKind
+from billing.invoicing import close_due_periods
+from billing.models import ChargeDetailRecord, Invoice, Tariff, TariffAssignment
+from billing.services import rate_session
 from organizations.choices import IdTokenStatus, IdTokenType, Role
 from organizations.models import AccessGroup, IdToken, Membership, Organization
 from roaming.choices import PartnerRole, PartnerStatus
 from roaming.models import RoamingActivity, RoamingPartner
 from sessions_app.choices import AuthMethod, SessionState
-from sessions_app.models import ChargingSession
+from sessions_app.models import ChargingSession, MeterValue
+from sessions_app.selectors import zone_of
 from stations.choices import ConnectorType, OcppVersion, SecurityProfile
 from stations.exceptions import StationAssignmentError
 from stations.models import ChargingStation, Connector, Evse, Site
@@ -32,9 +35,47 @@ DEMO_SUPPORT_USERNAME = "support"
 DEMO_SUPPORT_PASSWORD = "demo-support-2026"
 DEMO_EMAIL_DOMAIN = "demo-charging.example"
 DEMO_TARIFF_NAME = "Standard"
-# Completed sessions of the last HISTORY_DAYS days, so analytics and exports have something.
+DEMO_ROAMING_TARIFF_NAME = "Roaming"
+# OCPI 2.2.1 tariff elements, prices excl. tax; the first element that applies prices each
+# stretch of a session. Night energy 22:00–06:00 is cheaper; the session fee comes from the
+# day element (it applies at any time); once a session is 4 hours old, every minute the car
+# stands without charging costs (a blocking fee against cars left at the charger).
+DEMO_TARIFF_ELEMENTS = [
+    {
+        "price_components": [{"type": "ENERGY", "price": "0.29", "step_size": 1}],
+        "restrictions": {"start_time": "22:00", "end_time": "06:00"},
+    },
+    {
+        "price_components": [
+            {"type": "ENERGY", "price": "0.39", "step_size": 1},
+            {"type": "FLAT", "price": "0.49", "step_size": 1},
+        ]
+    },
+    {
+        "price_components": [{"type": "PARKING_TIME", "price": "6.00", "step_size": 60}],
+        "restrictions": {"min_duration": 4 * 3600},
+    },
+]
+# What the demo eMSP's customers pay at the roaming site (published to the partner).
+DEMO_ROAMING_ELEMENTS = [
+    {"price_components": [{"type": "ENERGY", "price": "0.49", "step_size": 1}]},
+    {
+        "price_components": [{"type": "PARKING_TIME", "price": "6.00", "step_size": 60}],
+        "restrictions": {"min_duration": 4 * 3600},
+    },
+]
+DEMO_TAX_RATE = Decimal("19")
+# Completed sessions on each of the last HISTORY_DAYS days, so analytics, CDRs and invoices
+# have something to show.
 HISTORY_DAYS = 30
-HISTORY_SESSIONS = 90
+SESSIONS_PER_DAY = 3
+HISTORY_SESSIONS = HISTORY_DAYS * SESSIONS_PER_DAY
+# A session starts between 04:00 (early ones begin on the night price) and 18:30 local time
+# and lasts at most 5 hours, so even yesterday's sessions ended before today began.
+LONGEST_SESSION_MINUTES = 300
+# About one in ROAMING_SHARE sessions at the roaming site is a roaming partner's customer.
+ROAMING_SHARE = 3
+METER_INTERVAL = timedelta(minutes=15)
 OCPP_PATH = "/ocpp/"
 OCPP_SUBPROTOCOL = OcppVersion.V16.value
 
@@ -177,6 +218,8 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
             "contact_name": "Demo Admin",
             "contact_email": f"ops@{DEMO_EMAIL_DOMAIN}",
             "contact_phone": "+49 30 12345678",
+            "billing_address": "Demo Charging GmbH\nFriedrichstraße 68\n10117 Berlin\nGermany",
+            "vat_id": "DE999999999",
         },
     )
     user = _seed_admin(org, password)
@@ -190,23 +233,22 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
     sites = {spec.name: _seed_site(org, spec, groups.values()) for spec in SITES}
     stations = [(spec, _seed_station(sites[spec.site], spec)) for spec in STATIONS]
     cards = [(spec, _seed_card(org, spec, groups[spec.group])) for spec in CARDS]
-    tariff, _ = Tariff.objects.update_or_create(
-        organization=org,
-        name=DEMO_TARIFF_NAME,
-        defaults={
-            "currency": org.currency,
-            "price_per_kwh": Decimal("0.39"),
-            "price_per_minute_charging": Decimal("0"),
-            "price_per_minute_idle": Decimal("0"),
-            "session_fee": Decimal("0"),
-            "tax_rate": Decimal("19"),
-        },
-    )
+    tariff = _seed_tariff(org, DEMO_TARIFF_NAME, DEMO_TARIFF_ELEMENTS)
     TariffAssignment.objects.update_or_create(
         organization=org, scope=AssignmentScope.ORGANIZATION, defaults={"tariff": tariff}
     )
-    _seed_history(org, [station for _, station in stations], [card for _, card in cards])
-    _seed_roaming(org, [site for site in sites.values() if site.roaming_enabled])
+    roaming_sites = [site for site in sites.values() if site.roaming_enabled]
+    partner = _seed_roaming(
+        org, roaming_sites, _seed_tariff(org, DEMO_ROAMING_TARIFF_NAME, DEMO_ROAMING_ELEMENTS)
+    )
+    _seed_history(
+        org,
+        [station for _, station in stations],
+        [card for _, card in cards],
+        partner,
+        roaming_sites,
+    )
+    billing = _seed_billing(org)
     return {
         "users": [
             {"username": user.username, "password": password, "role": "owner"},
@@ -224,9 +266,11 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
         "tariff": {
             "name": tariff.name,
             "currency": tariff.currency,
-            "price_per_kwh": str(tariff.price_per_kwh),
             "tax_rate": str(tariff.tax_rate),
+            "elements": tariff.elements,
         },
+        "roaming_partner": {"name": partner.name, "tariff": partner.tariff.name},
+        "billing": billing,
     }
 
 
@@ -341,45 +385,188 @@ def _describe_station(spec: StationSpec, station: ChargingStation) -> dict:
     }
 
 
-def _seed_history(org: Organization, stations: list, cards: list) -> None:
-    """Completed sessions over the last days: the same on every run, with times moved to now."""
-    rng = random.Random(2026)
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
-    connectors = list(Connector.objects.filter(station__in=stations).select_related("station"))
-    for number in range(1, HISTORY_SESSIONS + 1):
-        connector = rng.choice(connectors)
-        card = rng.choice(cards)
-        start = now - timedelta(days=rng.randint(1, HISTORY_DAYS), hours=rng.randint(0, 12))
-        minutes = rng.randint(20, 240)
-        energy_wh = int(minutes / 60 * float(connector.max_power_kw or 11) * 1000 * 0.6)
-        ChargingSession.objects.update_or_create(
-            station=connector.station,
-            transaction_id=f"DEMO-{number:04d}",
-            defaults={
-                "organization": org,
-                "connector": connector,
-                "id_token": card,
-                "id_tag": card.uid,
-                "start": start,
-                "stop": start + timedelta(minutes=minutes),
-                "meter_start": 1_000_000 + number * 100_000,
-                "meter_stop": 1_000_000 + number * 100_000 + energy_wh,
-                "energy_wh": energy_wh,
-                "state": SessionState.COMPLETED,
-                "stop_reason": "EVDisconnected",
-                "auth_method": AuthMethod.RFID,
-            },
+def _seed_tariff(org: Organization, name: str, elements: list) -> Tariff:
+    tariff, _ = Tariff.objects.update_or_create(
+        organization=org,
+        name=name,
+        defaults={
+            "currency": org.currency,
+            "tax_rate": DEMO_TAX_RATE,
+            "elements": elements,
+            "min_price": None,
+            "max_price": None,
+            "valid_from": None,
+            "valid_to": None,
+        },
+    )
+    return tariff
+
+
+def _seed_history(
+    org: Organization, stations: list, cards: list, partner: RoamingPartner, roaming_sites: list
+) -> None:
+    """Completed sessions with meter readings on each of the last days; a day's are never redone."""
+    # Sessions are keyed by their local day, so a later run adds the days since the last one
+    # and leaves the older ones alone: their charge records are immutable and may be invoiced.
+    zone = zone_of(org)
+    today = timezone.now().astimezone(zone).date()
+    connectors = list(
+        Connector.objects.filter(station__in=stations)
+        .select_related("station")
+        .order_by("station__ocpp_id", "connector_id")
+    )
+    existing = set(
+        ChargingSession.objects.filter(
+            station__in=stations, transaction_id__startswith="DEMO-"
+        ).values_list("transaction_id", flat=True)
+    )
+    readings = []
+    for days_ago in range(HISTORY_DAYS, 0, -1):
+        day = today - timedelta(days=days_ago)
+        # One generator per day: the same sessions whenever that day is seeded.
+        rng = random.Random(day.toordinal())
+        for number in range(1, SESSIONS_PER_DAY + 1):
+            transaction_id = f"DEMO-{day:%Y%m%d}-{number}"
+            # Drawn even when the session exists, so the day's later draws stay the same.
+            plan = _plan_session(rng, day, zone, connectors, cards)
+            if transaction_id in existing:
+                continue
+            session = _create_history_session(org, transaction_id, plan, partner, roaming_sites)
+            readings += _history_readings(session, plan)
+    MeterValue.objects.bulk_create(readings, batch_size=1000)
+
+
+@dataclass(frozen=True)
+class _SessionPlan:
+    """A demo session as drawn: where, whose card, when, how long it charged and stood."""
+
+    connector: Connector
+    card: IdToken
+    start: datetime
+    charging_minutes: int
+    idle_minutes: int
+    power_w: int
+    meter_start: int
+    roaming_draw: int
+
+    @property
+    def energy_wh(self) -> int:
+        return self.power_w * self.charging_minutes // 60
+
+    @property
+    def stop(self) -> datetime:
+        return self.start + timedelta(minutes=self.charging_minutes + self.idle_minutes)
+
+
+def _plan_session(rng, day: date, zone, connectors: list, cards: list) -> _SessionPlan:
+    """One session of the day, drawn from the day's generator."""
+    connector = rng.choice(connectors)
+    card = rng.choice(cards)
+    local_start = datetime.combine(day, time(rng.randint(4, 18), rng.choice((0, 15, 30))))
+    charging = rng.randint(20, 240)
+    idle = min(rng.choice((0, 0, 10, 30, 90, 150)), LONGEST_SESSION_MINUTES - charging)
+    # AC cars draw about half of 22 kW, DC cars about 60 % of the connector's rating.
+    max_kw = float(connector.max_power_kw or 11)
+    power_w = int(max_kw * (0.5 if max_kw <= 22 else 0.6) * 1000)
+    # A battery takes at most about 75 kWh: a fast charger is done sooner, the car stands longer.
+    full_after = 75_000 * 60 // power_w
+    if charging > full_after:
+        idle += charging - full_after
+        charging = full_after
+    return _SessionPlan(
+        connector=connector,
+        card=card,
+        start=local_start.replace(tzinfo=zone),
+        charging_minutes=charging,
+        idle_minutes=idle,
+        power_w=power_w,
+        meter_start=rng.randrange(1_000_000, 90_000_000),
+        roaming_draw=rng.randrange(ROAMING_SHARE),
+    )
+
+
+def _create_history_session(org, transaction_id, plan: _SessionPlan, partner, roaming_sites):
+    """The finished session of a plan: a card's, or at the roaming site maybe a partner's."""
+    roaming = plan.connector.station.site in roaming_sites and plan.roaming_draw == 0
+    fields = {
+        "organization": org,
+        "station": plan.connector.station,
+        "connector": plan.connector,
+        "transaction_id": transaction_id,
+        "start": plan.start,
+        "stop": plan.stop,
+        "meter_start": plan.meter_start,
+        "meter_stop": plan.meter_start + plan.energy_wh,
+        "energy_wh": plan.energy_wh,
+        "state": SessionState.COMPLETED,
+        "stop_reason": "EVDisconnected",
+    }
+    if roaming:
+        # The partner's customer is billed through the partner, not through one of our cards.
+        fields |= {
+            "roaming_partner": partner,
+            "id_tag": f"DE{partner.party_id}{plan.start:%m%d%H%M}",
+            "auth_method": AuthMethod.ROAMING,
+        }
+    else:
+        fields |= {"id_token": plan.card, "id_tag": plan.card.uid, "auth_method": AuthMethod.RFID}
+    return ChargingSession.objects.create(**fields)
+
+
+def _history_readings(session: ChargingSession, plan: _SessionPlan) -> list[MeterValue]:
+    """The energy register every quarter of an hour: rising while charging, then standing."""
+    rows = []
+    moment = session.start + METER_INTERVAL
+    charging_until = session.start + timedelta(minutes=plan.charging_minutes)
+    while moment < session.stop:
+        charged = min(moment, charging_until) - session.start
+        register = session.meter_start + int(
+            plan.energy_wh * charged / timedelta(minutes=plan.charging_minutes)
         )
+        rows.append(
+            MeterValue(
+                station_id=session.station_id,
+                session=session,
+                connector_number=plan.connector.connector_id,
+                timestamp=moment,
+                value=Decimal(register),
+                unit="Wh",
+            )
+        )
+        moment += METER_INTERVAL
+    return rows
 
 
-def _seed_roaming(org: Organization, sites: list) -> None:
-    """A roaming partner and its daily activity at the roaming sites over the last days."""
+def _seed_billing(org: Organization) -> dict:
+    """Rate every finished demo session not rated yet, then close the billing periods that ended."""
+    unrated = (
+        ChargingSession.objects.for_org(org)
+        .filter(state=SessionState.COMPLETED)
+        .exclude(cdrs__kind=CdrKind.CHARGE)
+        .order_by("start", "pk")
+        .values_list("pk", flat=True)
+    )
+    for session_id in unrated:
+        rate_session(session_id)
+    close_due_periods(organizations=Organization.objects.filter(pk=org.pk))
+    return {
+        "charge_detail_records": ChargeDetailRecord.objects.for_org(org).count(),
+        "invoices": Invoice.objects.for_org(org).count(),
+    }
+
+
+def _seed_roaming(org: Organization, sites: list, tariff: Tariff) -> RoamingPartner:
+    """A roaming partner with a published tariff, and its daily activity at the roaming sites."""
     partner, _ = RoamingPartner.objects.update_or_create(
         organization=org,
         country_code="DE",
         party_id="DMO",
         role=PartnerRole.EMSP,
-        defaults={"name": "Demo eMobility Provider", "status": PartnerStatus.ACTIVE},
+        defaults={
+            "name": "Demo eMobility Provider",
+            "status": PartnerStatus.ACTIVE,
+            "tariff": tariff,
+        },
     )
     rng = random.Random(2027)
     today = timezone.localdate()
@@ -401,3 +588,4 @@ def _seed_roaming(org: Organization, sites: list) -> None:
                     "currency": org.currency,
                 },
             )
+    return partner

@@ -23,6 +23,7 @@ from tests.factories import (
     ChargingStationFactory,
     IdTokenFactory,
     TariffFactory,
+    energy_elements,
 )
 from tests.ocpp_gateway.conftest import connected_station
 
@@ -59,7 +60,9 @@ async def setup(db_call, org):
         IdTokenFactory(
             organization=org, uid=BLOCKED, access_groups=[group], status=IdTokenStatus.BLOCKED
         )
-        tariff = TariffFactory(organization=org, price_per_kwh="0.4000", tax_rate="19.00")
+        tariff = TariffFactory(
+            organization=org, elements=energy_elements("0.4000"), tax_rate="19.00"
+        )
         TariffAssignment.objects.create(organization=org, tariff=tariff, scope="organization")
         return station
 

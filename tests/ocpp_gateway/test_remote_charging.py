@@ -125,7 +125,17 @@ async def setup(db_call, org):
         station.site.access_groups.add(group)
         IdTokenFactory(organization=org, uid=CARD, access_groups=[group], parent_id_tag=FLEET)
         IdTokenFactory(organization=org, uid=FLEET_CARD, access_groups=[group], parent_id_tag=FLEET)
-        tariff = TariffFactory(organization=org, price_per_kwh="0.4000", session_fee="1.00")
+        tariff = TariffFactory(
+            organization=org,
+            elements=[
+                {
+                    "price_components": [
+                        {"type": "ENERGY", "price": "0.4000"},
+                        {"type": "FLAT", "price": "1.00"},
+                    ]
+                }
+            ],
+        )
         TariffAssignment.objects.create(organization=org, tariff=tariff, scope="organization")
         operator = UserFactory(username="operator")
         MembershipFactory(user=operator, organization=org, role=Role.OPERATOR)
@@ -217,7 +227,7 @@ async def test_tc_010_remote_start_after_plug_in_gives_a_remote_session_that_is_
     cdr = await db_call(ChargeDetailRecord.objects.get, session=session)
     assert cdr.total_incl_tax == 0
     assert cdr.energy_wh == 10000
-    assert cdr.zero_reason
+    assert cdr.reason == "Started remotely by an operator; operator starts are never billed"
 
 
 async def test_tc_011_1_remote_start_first_lets_the_station_choose_the_connector(

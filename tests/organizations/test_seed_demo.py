@@ -1,7 +1,7 @@
 """`manage.py seed_demo` builds the documented demo data, idempotently, in one tenant."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -10,16 +10,27 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from billing.choices import AssignmentScope
-from billing.models import Tariff, TariffAssignment
+from billing.choices import AssignmentScope, CdrKind
+from billing.engine import Usage, price_session
+from billing.models import (
+    BillingPeriod,
+    ChargeDetailRecord,
+    Invoice,
+    InvoiceLine,
+    Tariff,
+    TariffAssignment,
+)
 from organizations.choices import Role
 from organizations.demo import (
     DEMO_PASSWORD,
     DEMO_SUPPORT_PASSWORD,
     DEMO_SUPPORT_USERNAME,
+    DEMO_TARIFF_ELEMENTS,
     DEMO_USERNAME,
 )
 from organizations.models import AccessGroup, IdToken, Membership, Organization
+from roaming.models import RoamingPartner
+from sessions_app.models import ChargingSession, MeterValue
 from stations.choices import SecurityProfile
 from stations.models import ChargingStation, Connector, Evse, Site
 from tests.factories import (
@@ -42,7 +53,17 @@ DEMO_MODELS = (
     IdToken,
     Tariff,
     TariffAssignment,
+    RoamingPartner,
+    ChargingSession,
+    MeterValue,
+    ChargeDetailRecord,
+    BillingPeriod,
+    Invoice,
+    InvoiceLine,
 )
+# Mid-March: the history reaches back into February, whose billing period has ended.
+MID_MARCH = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
+MARCH_START_IN_BERLIN = datetime(2026, 2, 28, 23, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -168,13 +189,122 @@ def test_seed_demo_creates_ten_cards_split_across_the_groups():
     assert all(card.holder_name and card.holder_email and card.label for card in cards)
 
 
-def test_seed_demo_assigns_the_tariff_as_organization_default():
+def test_seed_demo_assigns_the_day_and_night_tariff_as_organization_default():
     seed()
     org = demo_org()
-    tariff = Tariff.objects.for_org(org).get()
-    assert (tariff.price_per_kwh, tariff.tax_rate) == (Decimal("0.39"), Decimal("19"))
     assignment = TariffAssignment.objects.for_org(org).get()
-    assert (assignment.tariff, assignment.scope) == (tariff, AssignmentScope.ORGANIZATION)
+    assert assignment.scope == AssignmentScope.ORGANIZATION
+    tariff = assignment.tariff
+    assert (tariff.name, tariff.elements, tariff.tax_rate) == (
+        "Standard",
+        DEMO_TARIFF_ELEMENTS,
+        Decimal("19"),
+    )
+
+
+def test_the_demo_tariff_charges_night_energy_less_a_fee_and_idle_time_after_four_hours():
+    seed()
+    tariff = Tariff.objects.get(organization__slug="demo", name="Standard")
+    # 18:00–23:00 in Berlin: 8 kWh by 20:00 and 2 kWh 22:00–22:20, idle otherwise.
+    start = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
+    usage = Usage(
+        start=start,
+        stop=start + timedelta(hours=5),
+        meter_start_wh=0,
+        meter_stop_wh=10_000,
+        readings=(
+            (start + timedelta(hours=2), 8_000),
+            (start + timedelta(hours=4), 8_000),
+            (start + timedelta(hours=4, minutes=20), 10_000),
+        ),
+        time_zone="Europe/Berlin",
+    )
+
+    price = price_session(tariff.definition(), usage)
+
+    # 8 kWh × 0.39 = 3.12; 2 kWh × 0.29 = 0.58; fee 0.49; idle after 22:00 (4 h in): the
+    # 40 minutes 22:20–23:00 × 6.00 per hour = 4.00 (idle 20:00–22:00 is within the 4 hours).
+    assert (
+        price.amount_of("ENERGY"),
+        price.amount_of("FLAT"),
+        price.amount_of("PARKING_TIME"),
+    ) == (
+        Decimal("3.70"),
+        Decimal("0.49"),
+        Decimal("4.00"),
+    )
+
+
+def test_seed_demo_publishes_a_roaming_tariff_to_the_demo_partner():
+    seed()
+    partner = RoamingPartner.objects.get(organization__slug="demo")
+    assert partner.tariff.name == "Roaming"
+    assert partner.tariff.organization == demo_org()
+    assert not TariffAssignment.objects.filter(tariff=partner.tariff).exists()
+
+
+def test_every_demo_session_is_rated_once_with_its_meter_readings():
+    seed()
+    sessions = ChargingSession.objects.filter(organization__slug="demo")
+    charges = ChargeDetailRecord.objects.filter(organization__slug="demo", kind=CdrKind.CHARGE)
+    assert charges.count() == sessions.count() == 90
+    assert not charges.filter(total_incl_tax__lte=0).exists()
+    assert MeterValue.objects.filter(session__in=sessions).count() > sessions.count()
+
+
+def test_roaming_sessions_of_the_demo_are_priced_with_the_partners_tariff():
+    seed()
+    partner = RoamingPartner.objects.get(organization__slug="demo")
+    roaming = ChargeDetailRecord.objects.filter(roaming_partner=partner)
+    assert roaming.exists()
+    assert set(roaming.values_list("tariff", flat=True)) == {partner.tariff_id}
+    assert set(roaming.values_list("session__station__site__roaming_enabled", flat=True)) == {True}
+
+
+def test_the_demo_history_shows_night_prices_and_blocking_fees(monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: MID_MARCH)
+    seed()
+    standard = Tariff.objects.get(organization__slug="demo", name="Standard")
+    used = {
+        (line["component"], line["tariff_element"])
+        for components in ChargeDetailRecord.objects.filter(tariff=standard).values_list(
+            "components", flat=True
+        )
+        for line in components
+    }
+    assert {("ENERGY", 0), ("ENERGY", 1), ("FLAT", 1), ("PARKING_TIME", 2)} <= used
+
+
+def test_seed_demo_closes_the_ended_month_into_invoices_and_leaves_the_running_one_open(
+    monkeypatch,
+):
+    monkeypatch.setattr(timezone, "now", lambda: MID_MARCH)
+    seed()
+    org = demo_org()
+    period = BillingPeriod.objects.for_org(org).get()
+    assert (period.start, period.end) == (
+        datetime(2026, 1, 31, 23, 0, tzinfo=UTC),
+        MARCH_START_IN_BERLIN,
+    )
+    records = ChargeDetailRecord.objects.for_org(org)
+    february = records.filter(accounted_at__lt=MARCH_START_IN_BERLIN)
+    assert february.exists()
+    assert set(InvoiceLine.objects.values_list("cdr", flat=True)) == set(
+        february.values_list("pk", flat=True)
+    )
+    assert Invoice.objects.for_org(org).count() == period.invoice_count > 0
+
+
+def test_a_later_run_adds_the_new_days_and_keeps_what_was_rated(monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: MID_MARCH)
+    seed()
+    before = list(ChargeDetailRecord.objects.order_by("pk").values())
+    monkeypatch.setattr(timezone, "now", lambda: MID_MARCH + timedelta(days=2))
+    seed()
+    sessions = ChargingSession.objects.filter(organization__slug="demo")
+    assert sessions.count() == 96
+    assert list(ChargeDetailRecord.objects.order_by("pk").values())[: len(before)] == before
+    assert ChargeDetailRecord.objects.filter(kind=CdrKind.CHARGE).count() == 96
 
 
 def test_running_seed_demo_twice_changes_no_rows():

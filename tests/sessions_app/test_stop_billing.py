@@ -1,13 +1,15 @@
-"""Stopping billing of a running session: the service and the `stop_billing` command."""
+"""Stopping billing of a running or finished session: the service and the `stop_billing` command."""
+
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from billing.models import ChargeDetailRecord, TariffAssignment
+from billing.services import rate_session
 from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote import CommandNotAllowed, InvalidCommandParameters, execute_command
 from organizations.choices import Role
-from sessions_app.models import ChargingSession
 from sessions_app.services import BillingStopRefused, stop_billing, stop_session
 from stations.choices import ConnectionState
 from stations.models import ChargingStation
@@ -17,6 +19,7 @@ from tests.factories import (
     MembershipFactory,
     TariffFactory,
     UserFactory,
+    energy_elements,
 )
 
 REASON = "Meter reports 40 kWh for a 10-minute session"
@@ -71,18 +74,44 @@ def test_stop_billing_needs_a_reason(session, operator):
     assert (session.billable, session.billing_stopped) == (True, False)
 
 
-def test_stop_billing_of_a_finished_session_is_refused(session, operator):
-    # The stop may already have been rated: stopping billing now would change nothing.
-    ChargingSession.objects.filter(pk=session.pk).update(state="completed", stop=timezone.now())
+def test_stop_billing_of_a_finished_and_rated_session_credits_its_charge(
+    station, session, operator, org
+):
+    tariff = TariffFactory(organization=org, elements=energy_elements("0.4000"), tax_rate="0")
+    TariffAssignment.objects.create(organization=org, tariff=tariff, scope="organization")
+    stop_session(
+        station,
+        transaction_id=session.transaction_id,
+        stopped_at=timezone.now(),
+        meter_stop=10_000,
+        reason="Local",
+    )
+    charge = rate_session(session.pk)
 
-    with pytest.raises(BillingStopRefused):
-        stop_billing(session, user=operator, reason=REASON)
+    stop_billing(session, user=operator, reason=REASON)
+
+    credit = ChargeDetailRecord.objects.get(session=session, kind="credit")
+    assert (charge.total_incl_tax, credit.total_incl_tax) == (Decimal("4.00"), Decimal("-4.00"))
+    assert (credit.corrects, credit.reason) == (
+        charge,
+        f"Credit: Billing stopped by operator: {REASON}",
+    )
 
 
 def test_a_session_with_billing_stopped_is_rated_at_zero_with_who_and_why(
     station, session, operator, org, django_capture_on_commit_callbacks, eager_celery
 ):
-    tariff = TariffFactory(organization=org, price_per_kwh="0.4000", session_fee="1.00")
+    tariff = TariffFactory(
+        organization=org,
+        elements=[
+            {
+                "price_components": [
+                    {"type": "ENERGY", "price": "0.4000"},
+                    {"type": "FLAT", "price": "1.00"},
+                ]
+            }
+        ],
+    )
     TariffAssignment.objects.create(organization=org, tariff=tariff, scope="organization")
     stop_billing(session, user=operator, reason=REASON)
 
@@ -97,7 +126,8 @@ def test_a_session_with_billing_stopped_is_rated_at_zero_with_who_and_why(
 
     cdr = ChargeDetailRecord.objects.get(session=session)
     assert (cdr.total_incl_tax, cdr.energy_wh) == (0, 12_000)
-    assert cdr.zero_reason == f"Billing stopped by operator: {REASON}"
+    assert cdr.reason == f"Billing stopped by operator: {REASON}"
+    assert cdr.billing_stopped_by == operator
 
 
 def test_the_command_stops_billing_and_logs_who_and_why(station, session, operator):
