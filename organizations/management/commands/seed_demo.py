@@ -44,4 +44,9 @@ def _as_text(demo: dict) -> str:
     lines.append("  Stations (OCPP identity / Basic-auth password):")
     lines += [f"    {s['ocpp_id']} / {s['password']}  at {s['site']}" for s in demo["stations"]]
     lines.append(f"  RFID cards: {', '.join(card['uid'] for card in demo['cards'])}")
+    billing = demo["billing"]
+    lines.append(
+        f"  Billing: {billing['charge_detail_records']} charge detail records, "
+        f"{billing['invoices']} invoices"
+    )
     return "\n".join(lines)
