@@ -1,11 +1,22 @@
-"""Django admin for support staff: tariffs and their assignments, CDRs, invoices."""
+"""Django admin for support staff: tariffs and their assignments, CDRs, periods, invoices."""
 
+import json
+
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from billing.choices import AssignmentScope
-from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, Tariff, TariffAssignment
+from billing.models import (
+    BillingPeriod,
+    ChargeDetailRecord,
+    Invoice,
+    InvoiceLine,
+    Tariff,
+    TariffAssignment,
+)
 from organizations.admin import (
     CmsModelAdmin,
     CmsTabularInline,
@@ -86,9 +97,41 @@ class TariffAssignmentInline(CmsTabularInline):
     autocomplete_fields = ASSIGNMENT_TARGETS
 
 
+class IndentedJSONField(forms.JSONField):
+    """JSON shown indented, so support staff can read and edit a tariff's elements."""
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+
+class TariffForm(TenantAdminForm):
+    """Tariff form; Tariff.clean checks the elements with the engine's parser."""
+
+    def _post_clean(self):
+        invalid_json = self.has_error("elements")
+        super()._post_clean()
+        if invalid_json:
+            # Text that is no JSON leaves the model its default [], and Tariff.clean's complaint
+            # about an empty list would only confuse: "Enter a valid JSON." says it all.
+            del self.errors["elements"][1:]
+
+
 @admin.register(Tariff)
 class TariffAdmin(CmsModelAdmin):
-    """Prices, with the places they are assigned to."""
+    """Prices, with the places they are assigned to; elements are checked by the engine."""
+
+    form = TariffForm
+
+    # Tariff.clean runs the engine's parser, so a bad element list is a form error naming the
+    # element and component at fault, the same messages the API gives.
+    formfield_overrides = {
+        models.JSONField: {
+            "form_class": IndentedJSONField,
+            "widget": forms.Textarea(attrs={"rows": 16, "cols": 80, "class": "vLargeTextField"}),
+        }
+    }
 
     list_display = (
         "name",
@@ -156,21 +199,80 @@ class ChargeDetailRecordAdmin(ImmutableModelAdmin):
         "total_excl_tax",
         "total_incl_tax",
         "currency",
+        "accounted_at",
         "created",
     )
-    list_filter = ("kind", "organization", ("created", admin.DateFieldListFilter))
+    list_filter = ("kind", "organization", ("accounted_at", admin.DateFieldListFilter))
     date_hierarchy = "created"
     search_fields = (
         "=id",
         "=session__transaction_id",
         "session__station__ocpp_id",
         "session__id_tag",
+        "id_token__uid",
+        "roaming_partner__name",
     )
     list_select_related = ("organization", "session__station")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "organization",
+                    "kind",
+                    "corrects",
+                    "session",
+                    "id_token",
+                    "roaming_partner",
+                    "accounted_at",
+                    "created",
+                )
+            },
+        ),
+        (_("Tariff"), {"fields": ("tariff", "tariff_snapshot", "currency", "tax_rate")}),
+        (_("Usage"), {"fields": ("energy_wh", "charging_seconds", "idle_seconds", "periods")}),
+        (
+            _("Amounts"),
+            {
+                "fields": (
+                    "components",
+                    "energy_amount",
+                    "time_amount",
+                    "idle_amount",
+                    "session_fee_amount",
+                    "price_cap_amount",
+                    "total_excl_tax",
+                    "tax_amount",
+                    "total_incl_tax",
+                )
+            },
+        ),
+        (_("Why"), {"fields": ("reason", "billing_stopped_by")}),
+    )
 
     @admin.display(description=_("energy (kWh)"), ordering="energy_wh")
     def energy_kwh(self, obj):
         return f"{obj.energy_wh / 1000:.3f}"
+
+
+class BillingPeriodInvoiceInline(ReadOnlyTabularInline):
+    """The invoices a period issued."""
+
+    model = Invoice
+    fields = ("number", "holder_name", "total_incl_tax", "currency", "status")
+    readonly_fields = fields
+
+
+@admin.register(BillingPeriod)
+class BillingPeriodAdmin(ImmutableModelAdmin):
+    """Closed billing periods; closing one issued its invoices, so it is never undone here."""
+
+    list_display = ("organization", "start", "end", "closed_at", "invoice_count")
+    list_filter = ("organization", ("start", admin.DateFieldListFilter))
+    date_hierarchy = "start"
+    search_fields = ("organization__name",)
+    list_select_related = ("organization",)
+    inlines = (BillingPeriodInvoiceInline,)
 
 
 class InvoiceLineInline(ReadOnlyTabularInline):
@@ -211,9 +313,40 @@ class InvoiceAdmin(CmsModelAdmin):
     )
     list_filter = ("status", "organization", ("issued_at", admin.DateFieldListFilter))
     date_hierarchy = "issued_at"
-    search_fields = ("number", "holder_name", "holder_email", "id_token__uid")
+    search_fields = (
+        "number",
+        "holder_name",
+        "holder_email",
+        "id_token__uid",
+        "roaming_partner__name",
+    )
     list_select_related = ("organization",)
     inlines = (InvoiceLineInline,)
+    fieldsets = (
+        (
+            None,
+            {"fields": ("organization", "billing_period", "number", "sequence", "status")},
+        ),
+        (
+            _("Billed to"),
+            {"fields": ("id_token", "roaming_partner", "holder_name", "holder_email")},
+        ),
+        (_("Issuer"), {"fields": ("issuer", "issued_at")}),
+        (
+            _("Period and totals"),
+            {
+                "fields": (
+                    "period_start",
+                    "period_end",
+                    "currency",
+                    "total_excl_tax",
+                    "tax_amount",
+                    "total_incl_tax",
+                    "tax_breakdown",
+                )
+            },
+        ),
+    )
 
     def get_readonly_fields(self, request, obj=None):
         # An issued invoice is a legal document: it is paid or voided, never rewritten.

@@ -4,9 +4,10 @@ import django_filters
 from django.db.models import Q
 
 from billing.choices import AssignmentScope, CdrKind, InvoiceStatus
-from billing.models import ChargeDetailRecord, Invoice, Tariff, TariffAssignment
-from cms.api.filters import UtcDateTimeFilter, visible
+from billing.models import BillingPeriod, ChargeDetailRecord, Invoice, Tariff, TariffAssignment
+from cms.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
 from organizations.models import AccessGroup, IdToken
+from roaming.models import RoamingPartner
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Site
 
@@ -44,7 +45,7 @@ class TariffAssignmentFilterSet(django_filters.FilterSet):
 
 
 class ChargeDetailRecordFilterSet(django_filters.FilterSet):
-    """CDRs by session, station, site, card, kind and time written."""
+    """CDRs by session, station, site, card, partner, kind, invoicing and time."""
 
     session = django_filters.ModelChoiceFilter(queryset=visible(ChargingSession))
     station = django_filters.ModelChoiceFilter(
@@ -55,13 +56,25 @@ class ChargeDetailRecordFilterSet(django_filters.FilterSet):
         field_name="session__station__site", queryset=visible(Site)
     )
     id_tag = django_filters.CharFilter(field_name="session__id_tag")
+    id_token = django_filters.ModelChoiceFilter(queryset=visible(IdToken))
+    roaming_partner = django_filters.ModelChoiceFilter(queryset=visible(RoamingPartner))
     kind = django_filters.ChoiceFilter(choices=CdrKind.choices)
+    has_invoice = StrictBooleanFilter(
+        method="filter_has_invoice", label="On an invoice (true) or not yet invoiced (false)"
+    )
     # A half-open interval, so consecutive windows neither overlap nor leave a gap.
     created_after = UtcDateTimeFilter(
         field_name="created", lookup_expr="gte", label="Written at or after"
     )
     created_before = UtcDateTimeFilter(
         field_name="created", lookup_expr="lt", label="Written before"
+    )
+    # The time that decides the billing period: a charge's session stop, a credit's writing.
+    accounted_after = UtcDateTimeFilter(
+        field_name="accounted_at", lookup_expr="gte", label="Accounted at or after"
+    )
+    accounted_before = UtcDateTimeFilter(
+        field_name="accounted_at", lookup_expr="lt", label="Accounted before"
     )
 
     class Meta:
@@ -72,17 +85,28 @@ class ChargeDetailRecordFilterSet(django_filters.FilterSet):
             "ocpp_id",
             "site",
             "id_tag",
+            "id_token",
+            "roaming_partner",
             "kind",
+            "has_invoice",
             "created_after",
             "created_before",
+            "accounted_after",
+            "accounted_before",
         ]
+
+    def filter_has_invoice(self, queryset, name, value):
+        # One invoice line per CDR at most (one_invoice_line_per_cdr): no duplicate rows.
+        return queryset.filter(invoice_lines__isnull=not value)
 
 
 class InvoiceFilterSet(django_filters.FilterSet):
-    """Invoices by status, card, number and billing period."""
+    """Invoices by status, card, roaming partner, number and billing period."""
 
     status = django_filters.ChoiceFilter(choices=InvoiceStatus.choices)
     id_token = django_filters.ModelChoiceFilter(queryset=visible(IdToken))
+    roaming_partner = django_filters.ModelChoiceFilter(queryset=visible(RoamingPartner))
+    billing_period = django_filters.ModelChoiceFilter(queryset=visible(BillingPeriod))
     number = django_filters.CharFilter()
     # Half-open like every date range of the API. A period is itself half-open (March ends at
     # April 1, 00:00, which period_end_before=Apr 1 leaves out), so "the invoices of the first
@@ -105,9 +129,24 @@ class InvoiceFilterSet(django_filters.FilterSet):
         fields = [
             "status",
             "id_token",
+            "roaming_partner",
+            "billing_period",
             "number",
             "period_start_after",
             "period_start_before",
             "period_end_after",
             "period_end_before",
         ]
+
+
+class BillingPeriodFilterSet(django_filters.FilterSet):
+    """Billing periods by when they start (half-open, like every time range)."""
+
+    start_after = UtcDateTimeFilter(
+        field_name="start", lookup_expr="gte", label="Starts at or after"
+    )
+    start_before = UtcDateTimeFilter(field_name="start", lookup_expr="lt", label="Starts before")
+
+    class Meta:
+        model = BillingPeriod
+        fields = ["start_after", "start_before"]

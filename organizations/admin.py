@@ -181,13 +181,22 @@ class OrganizationAdmin(CmsModelAdmin):
     """Tenants with their members."""
 
     list_display = ("name", "slug", "currency", "timezone", "contact_name", "contact_email")
-    list_filter = ("currency", "timezone", ("created", admin.DateFieldListFilter))
-    search_fields = ("name", "slug", "contact_name", "contact_email")
+    list_filter = (
+        "currency",
+        "timezone",
+        "billing_period",
+        ("created", admin.DateFieldListFilter),
+    )
+    search_fields = ("name", "slug", "contact_name", "contact_email", "vat_id")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("created", "updated")
     fieldsets = (
         (None, {"fields": ("name", "slug", "currency", "timezone")}),
         (_("Contact"), {"fields": ("contact_name", "contact_email", "contact_phone")}),
+        (
+            _("Invoicing"),
+            {"fields": ("billing_address", "vat_id", "billing_period", "invoice_prefix")},
+        ),
         (_("History"), {"fields": ("created", "updated")}),
     )
     inlines = (MembershipInline,)

@@ -47,13 +47,14 @@ class RoamingPartnerAdmin(CmsModelAdmin):
         "party_id",
         "role",
         "status",
+        "tariff",
         "versions_url",
         "updated",
     )
     list_filter = ("status", "role", "organization", "country_code")
     search_fields = ("name", "party_id", "versions_url", "organization__name")
-    autocomplete_fields = ("organization",)
-    list_select_related = ("organization",)
+    autocomplete_fields = ("organization", "tariff")
+    list_select_related = ("organization", "tariff")
     readonly_fields = ("token_state", "created", "updated")
     fieldsets = (
         (None, {"fields": ("organization", "name", "country_code", "party_id", "role")}),
@@ -61,6 +62,7 @@ class RoamingPartnerAdmin(CmsModelAdmin):
             _("OCPI connection"),
             {"fields": ("status", "versions_url", "token_state", "new_credentials_token")},
         ),
+        (_("Billing"), {"fields": ("tariff",)}),
         (_("History"), {"fields": ("created", "updated")}),
     )
 

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 
 from billing.models import (
+    BillingPeriod,
     ChargeDetailRecord,
     Invoice,
     InvoiceLine,
@@ -91,6 +92,10 @@ BUILDERS = {
         organization=org,
         session=ChargingSessionFactory(station=ChargingStationFactory(organization=org)),
         currency="EUR",
+        accounted_at=NOW,
+    ),
+    "billing.BillingPeriod": lambda org: BillingPeriod.objects.create(
+        organization=org, start=NOW, end=NOW.replace(month=2)
     ),
     "billing.Invoice": make_invoice,
     "billing.InvoiceLine": lambda org: InvoiceLine.objects.create(

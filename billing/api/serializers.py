@@ -3,10 +3,14 @@
 from django.core.validators import RegexValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.choices import AssignmentScope
+from billing.engine import DAYS, DIMENSIONS, TariffError, parse_elements
 from billing.models import (
+    BillingPeriod,
     ChargeDetailRecord,
     Invoice,
     InvoiceLine,
@@ -15,6 +19,7 @@ from billing.models import (
 )
 from cms.api.fields import TenantRelatedField
 from organizations.models import AccessGroup
+from roaming.api.serializers import COUNTRY_CODE, PARTY_ID
 from stations.models import ChargingStation, Site
 
 CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", _("Use an ISO 4217 code such as EUR."))
@@ -27,6 +32,197 @@ TARGET_OF_SCOPE = {
 }
 
 
+class TariffElementsField(serializers.JSONField):
+    """OCPI 2.2.1 TariffElement objects, checked by the pricing engine's own parser."""
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        try:
+            parse_elements(data)
+        except TariffError as error:
+            # The engine names each fault by its place: elements[0].price_components[1].type.
+            raise serializers.ValidationError(error.messages) from None
+        return data
+
+
+def _decimal_schema(strict: bool, description: str) -> dict:
+    """A non-negative decimal as a string (exact) or a JSON number."""
+    text = {"type": "string"}
+    number = {"type": "number", "minimum": 0}
+    if strict:
+        # What a client should send; the engine reads any decimal notation Python reads.
+        text["pattern"] = r"^[0-9]{1,8}(\.[0-9]{1,4})?$"
+        number.update(maximum=99999999.9999, multipleOf=0.0001)
+    return {"anyOf": [text, number], "description": description}
+
+
+def tariff_elements_schema(strict: bool) -> dict:
+    """The JSON schema of a tariff's elements; `strict` for bodies, the loose one for answers."""
+
+    def optional(schema):
+        # The engine reads a restriction given as null as one that is not set.
+        return schema if strict else {**schema, "nullable": True}
+
+    def clock(description):
+        schema = {"type": "string", "description": description}
+        if strict:
+            schema["pattern"] = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+        return optional(schema)
+
+    def day(description):
+        schema = {"type": "string", "description": description}
+        if strict:
+            schema["format"] = "date"
+        return optional(schema)
+
+    component = {
+        "type": "object",
+        "properties": {
+            "type": {
+                "type": "string",
+                "enum": list(DIMENSIONS),
+                "description": "ENERGY per kWh, TIME and PARKING_TIME per hour, FLAT per session.",
+            },
+            "price": _decimal_schema(strict, "Price per unit, excl. tax, 4 decimals at most."),
+            "step_size": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 1,
+                "description": "Billed in steps of this many Wh or seconds (OCPI step_size).",
+            },
+        },
+        "required": ["type", "price"],
+        "additionalProperties": False,
+    }
+    restrictions = {
+        "type": "object",
+        "nullable": True,
+        "description": "When the element applies; every limit set must hold.",
+        "properties": {
+            "start_time": clock("Local time of day HH:MM, inclusive."),
+            "end_time": clock("Local time of day HH:MM, exclusive; before start_time wraps."),
+            "start_date": day("Local date, inclusive."),
+            "end_date": day("Local date, exclusive."),
+            "min_kwh": optional(_decimal_schema(strict, "Session energy so far, inclusive.")),
+            "max_kwh": optional(_decimal_schema(strict, "Session energy so far, exclusive.")),
+            "min_power": optional(_decimal_schema(strict, "Average power in kW, inclusive.")),
+            "max_power": optional(_decimal_schema(strict, "Average power in kW, exclusive.")),
+            "min_duration": optional(
+                {"type": "integer", "minimum": 0, "description": "Seconds since start."}
+            ),
+            "max_duration": optional(
+                {"type": "integer", "minimum": 0, "description": "Seconds since start."}
+            ),
+            "day_of_week": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(DAYS)},
+                "uniqueItems": True,
+            },
+        },
+        "additionalProperties": False,
+    }
+    return {
+        "type": "array",
+        "minItems": 1,
+        "description": "OCPI 2.2.1 TariffElement objects in order: for each stretch of the "
+        "session and each dimension, the first element that applies prices it. Prices are "
+        "excl. tax; the tariff's tax_rate is published as each component's vat.",
+        "items": {
+            "type": "object",
+            "properties": {
+                "price_components": {"type": "array", "minItems": 1, "items": component},
+                "restrictions": restrictions,
+            },
+            "required": ["price_components"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def _ocpi_price_schema(description: str) -> dict:
+    return {
+        "type": "object",
+        "description": description,
+        "properties": {
+            "excl_vat": {"type": "number"},
+            "incl_vat": {"type": "number"},
+        },
+        "required": ["excl_vat", "incl_vat"],
+    }
+
+
+def ocpi_tariff_schema() -> dict:
+    """The OCPI 2.2.1 Tariff object as tariff_to_ocpi writes it."""
+    elements = tariff_elements_schema(strict=False)
+    component = elements["items"]["properties"]["price_components"]["items"]
+    published_component = {
+        **component,
+        "properties": {
+            **component["properties"],
+            "price": {"type": "number", "minimum": 0},
+            "vat": {"type": "number", "description": "The tariff's tax rate in percent."},
+        },
+        "required": ["type", "price", "step_size", "vat"],
+    }
+    restrictions = elements["items"]["properties"]["restrictions"]
+    decimals = ("min_kwh", "max_kwh", "min_power", "max_power")
+    published_restrictions = {
+        **restrictions,
+        "properties": {
+            name: ({"type": "number", "nullable": True} if name in decimals else schema)
+            for name, schema in restrictions["properties"].items()
+        },
+    }
+    date_time = {"type": "string", "description": "UTC, RFC 3339, e.g. 2026-03-01T00:00:00Z."}
+    return {
+        "type": "object",
+        "properties": {
+            "country_code": {"type": "string"},
+            "party_id": {"type": "string"},
+            "id": {"type": "string"},
+            "currency": {"type": "string"},
+            "type": {"type": "string", "enum": ["REGULAR"]},
+            "elements": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "price_components": {"type": "array", "items": published_component},
+                        "restrictions": published_restrictions,
+                    },
+                    "required": ["price_components"],
+                    "additionalProperties": False,
+                },
+            },
+            "min_price": _ocpi_price_schema("The least a session costs."),
+            "max_price": _ocpi_price_schema("The most a session costs."),
+            "start_date_time": date_time,
+            "end_date_time": date_time,
+            "last_updated": date_time,
+        },
+        "required": [
+            "country_code",
+            "party_id",
+            "id",
+            "currency",
+            "type",
+            "elements",
+            "last_updated",
+        ],
+    }
+
+
+class TariffElementsFieldExtension(OpenApiSerializerFieldExtension):
+    """Documents `elements` as OCPI TariffElements, so clients and the fuzzer see the shape."""
+
+    target_class = TariffElementsField
+
+    def map_serializer_field(self, auto_schema, direction):
+        # A body gets the notation to send; an answer is what was sent, in any notation the
+        # engine accepted (a price of "1e2" is valid and comes back as it was written).
+        return tariff_elements_schema(strict=direction == "request")
+
+
 class TariffAssignmentSummarySerializer(serializers.ModelSerializer):
     """Where a tariff applies, as listed inside the tariff."""
 
@@ -37,8 +233,11 @@ class TariffAssignmentSummarySerializer(serializers.ModelSerializer):
 
 
 class TariffSerializer(serializers.ModelSerializer):
-    """Prices with tax and validity; where the tariff applies is read-only here."""
+    """OCPI tariff elements with tax, price bounds and validity; where it applies is read-only."""
 
+    elements = TariffElementsField(
+        help_text=_("OCPI 2.2.1 TariffElement objects; prices excl. tax (see docs/billing.md).")
+    )
     assignments = TariffAssignmentSummarySerializer(many=True, read_only=True)
 
     class Meta:
@@ -48,11 +247,10 @@ class TariffSerializer(serializers.ModelSerializer):
             "organization",
             "name",
             "currency",
-            "price_per_kwh",
-            "price_per_minute_charging",
-            "price_per_minute_idle",
-            "session_fee",
             "tax_rate",
+            "elements",
+            "min_price",
+            "max_price",
             "valid_from",
             "valid_to",
             "assignments",
@@ -68,16 +266,41 @@ class TariffSerializer(serializers.ModelSerializer):
         }
 
     def validate(self, attrs):
-        # The database's CheckConstraint would refuse it too, but as a 500.
-        valid_from = attrs.get("valid_from", getattr(self.instance, "valid_from", None))
-        valid_to = attrs.get("valid_to", getattr(self.instance, "valid_to", None))
+        # The database's CheckConstraints would refuse these too, but as a 500.
+        valid_from = self._value(attrs, "valid_from")
+        valid_to = self._value(attrs, "valid_to")
         if valid_from and valid_to and valid_to <= valid_from:
             raise serializers.ValidationError({"valid_to": [_("Must be after valid_from.")]})
+        min_price = self._value(attrs, "min_price")
+        max_price = self._value(attrs, "max_price")
+        if min_price is not None and max_price is not None and max_price < min_price:
+            raise serializers.ValidationError(
+                {"max_price": [_("Must not be below the minimum price.")]}
+            )
         return attrs
+
+    def _value(self, attrs, name):
+        """The value after this write: the body's, else the stored one (PATCH)."""
+        return attrs[name] if name in attrs else getattr(self.instance, name, None)
 
     def create(self, validated_data):
         validated_data.setdefault("currency", validated_data["organization"].currency)
         return super().create(validated_data)
+
+
+class OcpiPartySerializer(serializers.Serializer):
+    """Who publishes the tariff: the OCPI party of the organization towards the partner."""
+
+    country_code = serializers.CharField(
+        max_length=2,
+        validators=[COUNTRY_CODE],
+        help_text=_("ISO 3166-1 alpha-2 code of the publishing party, such as DE."),
+    )
+    party_id = serializers.CharField(
+        max_length=3,
+        validators=[PARTY_ID],
+        help_text=_("OCPI party id of the publishing party: three upper-case letters or digits."),
+    )
 
 
 class TariffAssignmentSerializer(serializers.ModelSerializer):
@@ -159,13 +382,36 @@ class TariffAssignmentSerializer(serializers.ModelSerializer):
 
 
 class CdrComponentSerializer(serializers.Serializer):
-    """One priced component of a CDR; numbers as exact decimal strings."""
+    """One priced line of a CDR: a volume of a dimension at one element's price."""
 
-    component = serializers.CharField(read_only=True)
-    quantity = serializers.CharField(read_only=True)
-    unit = serializers.CharField(read_only=True)
+    component = serializers.CharField(
+        read_only=True, help_text="ENERGY, TIME, PARKING_TIME, FLAT, MIN_PRICE or MAX_PRICE."
+    )
+    tariff_element = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Index of the tariff element that priced it; null for a price bound.",
+    )
+    volume = serializers.IntegerField(read_only=True, help_text="Whole Wh, seconds or 1.")
+    volume_unit = serializers.CharField(read_only=True, allow_blank=True)
+    quantity = serializers.CharField(read_only=True, help_text="The volume in the price unit.")
+    unit = serializers.CharField(read_only=True, allow_blank=True)
     unit_price = serializers.CharField(read_only=True)
     amount = serializers.CharField(read_only=True)
+
+
+class CdrPeriodSerializer(serializers.Serializer):
+    """A stretch of the session priced by the same elements, charging or parked."""
+
+    start = serializers.CharField(read_only=True)
+    end = serializers.CharField(read_only=True)
+    charging = serializers.BooleanField(read_only=True)
+    energy_wh = serializers.CharField(read_only=True, help_text="Wh, to three decimals.")
+    tariff_elements = serializers.DictField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text="Per dimension, the index of the tariff element that priced it.",
+    )
 
 
 class ChargeDetailRecordSerializer(serializers.ModelSerializer):
@@ -180,9 +426,20 @@ class ChargeDetailRecordSerializer(serializers.ModelSerializer):
         source="session.station.site", read_only=True, allow_null=True
     )
     id_tag = serializers.CharField(source="session.id_tag", read_only=True)
+    id_token_uid = serializers.CharField(
+        source="id_token.uid", read_only=True, default=None, allow_null=True
+    )
     start = serializers.DateTimeField(source="session.start", read_only=True)
     stop = serializers.DateTimeField(source="session.stop", read_only=True, allow_null=True)
     components = CdrComponentSerializer(many=True, read_only=True)
+    periods = CdrPeriodSerializer(many=True, read_only=True)
+    billing_stopped_by = serializers.CharField(
+        source="billing_stopped_by.username",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="Who stopped billing the session (null for an API key or nobody).",
+    )
 
     class Meta:
         model = ChargeDetailRecord
@@ -197,6 +454,9 @@ class ChargeDetailRecordSerializer(serializers.ModelSerializer):
             "ocpp_id",
             "site",
             "id_tag",
+            "id_token",
+            "id_token_uid",
+            "roaming_partner",
             "start",
             "stop",
             "energy_wh",
@@ -205,22 +465,27 @@ class ChargeDetailRecordSerializer(serializers.ModelSerializer):
             "tariff",
             "tariff_snapshot",
             "currency",
+            "tax_rate",
             "components",
+            "periods",
             "energy_amount",
             "time_amount",
             "idle_amount",
             "session_fee_amount",
+            "price_cap_amount",
             "total_excl_tax",
             "tax_amount",
             "total_incl_tax",
-            "zero_reason",
+            "reason",
+            "billing_stopped_by",
+            "accounted_at",
             "created",
         ]
         read_only_fields = fields
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
-    """One line of an invoice, usually one CDR."""
+    """One line of an invoice: one CDR (a charge, or a credit with negative amounts)."""
 
     class Meta:
         model = InvoiceLine
@@ -239,10 +504,44 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
-    """An invoice with its totals and lines."""
+@extend_schema_field(
+    {
+        "type": "array",
+        "description": "Per tax rate, lowest first: the base excl. tax and the tax on it.",
+        "items": {
+            "type": "object",
+            "properties": {
+                "rate": {"type": "string", "description": "Tax rate in percent."},
+                "base": {"type": "string"},
+                "tax": {"type": "string"},
+            },
+        },
+    }
+)
+class TaxBreakdownField(serializers.JSONField):
+    """The invoice's tax per rate, as billing wrote it."""
 
-    id_token_uid = serializers.CharField(source="id_token.uid", read_only=True, default=None)
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "The issuing organization as it was at issue: name, billing_address, "
+        "vat_id, contact_email.",
+    }
+)
+class IssuerField(serializers.JSONField):
+    """The issuer snapshot of an invoice."""
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    """An invoice with its issuer, totals, tax per rate and lines."""
+
+    id_token_uid = serializers.CharField(
+        source="id_token.uid", read_only=True, default=None, allow_null=True
+    )
+    issuer = IssuerField(read_only=True)
+    tax_breakdown = TaxBreakdownField(read_only=True)
     lines = InvoiceLineSerializer(many=True, read_only=True)
 
     class Meta:
@@ -250,20 +549,33 @@ class InvoiceSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "organization",
+            "billing_period",
             "number",
             "sequence",
             "status",
             "id_token",
             "id_token_uid",
+            "roaming_partner",
             "holder_name",
             "holder_email",
+            "issuer",
             "period_start",
             "period_end",
             "currency",
             "total_excl_tax",
             "tax_amount",
             "total_incl_tax",
+            "tax_breakdown",
             "issued_at",
             "lines",
         ]
+        read_only_fields = fields
+
+
+class BillingPeriodSerializer(serializers.ModelSerializer):
+    """A closed billing period of an organization and how many invoices it issued."""
+
+    class Meta:
+        model = BillingPeriod
+        fields = ["id", "organization", "start", "end", "closed_at", "invoice_count"]
         read_only_fields = fields

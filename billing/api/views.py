@@ -1,31 +1,79 @@
-"""Views of the billing API: tariffs and where they apply, CDRs, invoices (read-only)."""
+"""Views of the billing API: tariffs and where they apply, CDRs, invoices, billing periods."""
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, ProtectedError
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 
 from billing.api.serializers import (
+    BillingPeriodSerializer,
     ChargeDetailRecordSerializer,
     InvoiceSerializer,
+    OcpiPartySerializer,
     TariffAssignmentSerializer,
     TariffSerializer,
+    ocpi_tariff_schema,
 )
 from billing.filtersets import (
+    BillingPeriodFilterSet,
     ChargeDetailRecordFilterSet,
     InvoiceFilterSet,
     TariffAssignmentFilterSet,
     TariffFilterSet,
 )
-from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, Tariff, TariffAssignment
+from billing.models import (
+    BillingPeriod,
+    ChargeDetailRecord,
+    Invoice,
+    InvoiceLine,
+    Tariff,
+    TariffAssignment,
+)
+from billing.ocpi import tariff_to_ocpi
+from billing.pdf import prefetched_invoices, render_invoice_pdf
 from cms.api.csv import CsvExportMixin
+from cms.api.exceptions import Conflict
+from cms.api.schema import DETAIL
 from cms.api.viewsets import TenantCreateModelMixin, TenantViewSet
 from organizations.choices import Role
 
 READ = {"list": Role.VIEWER, "retrieve": Role.VIEWER}
+TARIFF_PUBLISHED = _(
+    "The tariff is published to roaming partner(s) %(partners)s; choose another tariff for "
+    "them first."
+)
 
 
+class PdfRenderer(BaseRenderer):
+    """Lets `Accept: application/pdf` through content negotiation; the view writes the bytes."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        # Only an error reaches a renderer here; handle_exception answers it in JSON instead.
+        return JSONRenderer().render(data, accepted_media_type, renderer_context)
+
+
+@extend_schema_view(
+    destroy=extend_schema(
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            409: OpenApiResponse(
+                response=DETAIL, description="The tariff is published to a roaming partner."
+            ),
+        }
+    ),
+)
 class TariffViewSet(
     TenantCreateModelMixin,
     mixins.ListModelMixin,
@@ -37,7 +85,8 @@ class TariffViewSet(
     """Tariffs of the user's organizations; admins create, change and delete them."""
 
     # Deleting a tariff is allowed even when CDRs were priced with it: CDR.tariff is SET_NULL
-    # and each CDR keeps its own tariff_snapshot. Its assignments go with it (CASCADE).
+    # and each CDR keeps its own tariff_snapshot. Its assignments go with it (CASCADE). One
+    # published to a roaming partner stays (PROTECT): the partner's sessions are priced by it.
     queryset = Tariff.objects.prefetch_related("assignments")
     serializer_class = TariffSerializer
     filterset_class = TariffFilterSet
@@ -45,11 +94,35 @@ class TariffViewSet(
     ordering = ["name"]
     required_role = {
         **READ,
+        "ocpi": Role.VIEWER,
         "create": Role.ADMIN,
         "update": Role.ADMIN,
         "partial_update": Role.ADMIN,
         "destroy": Role.ADMIN,
     }
+
+    def perform_destroy(self, instance):
+        partners = list(instance.roaming_partners.values_list("name", flat=True))
+        if partners:
+            raise Conflict(TARIFF_PUBLISHED % {"partners": ", ".join(sorted(partners))})
+        try:
+            with transaction.atomic():
+                instance.delete()
+        except ProtectedError:
+            # A partner got the tariff between the check and the delete.
+            raise Conflict(_("The tariff was published to a roaming partner meanwhile.")) from None
+
+    @extend_schema(
+        parameters=[OcpiPartySerializer],
+        responses={200: OpenApiResponse(response=ocpi_tariff_schema())},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def ocpi(self, request, pk=None):
+        """The tariff as an OCPI 2.2.1 Tariff object, published by the party in the query."""
+        tariff = self.get_object()
+        party = OcpiPartySerializer(data=request.query_params)
+        party.is_valid(raise_exception=True)
+        return Response(tariff_to_ocpi(tariff, **party.validated_data))
 
 
 class TariffAssignmentViewSet(
@@ -85,10 +158,12 @@ class ChargeDetailRecordViewSet(
 ):
     """Charge detail records (immutable); `?format=csv` exports every filtered one."""
 
-    queryset = ChargeDetailRecord.objects.select_related("session__station")
+    queryset = ChargeDetailRecord.objects.select_related(
+        "session__station", "id_token", "billing_stopped_by"
+    )
     serializer_class = ChargeDetailRecordSerializer
     filterset_class = ChargeDetailRecordFilterSet
-    ordering_fields = ["created", "energy_wh", "total_incl_tax"]
+    ordering_fields = ["created", "accounted_at", "energy_wh", "total_incl_tax"]
     ordering = ["-created"]
     required_role = READ
     csv_columns = [
@@ -102,6 +177,9 @@ class ChargeDetailRecordViewSet(
         ("ocpp_id", "session.station.ocpp_id"),
         ("site", "session.station.site_id"),
         ("id_tag", "session.id_tag"),
+        ("id_token", "id_token_id"),
+        ("id_token_uid", "id_token.uid"),
+        ("roaming_partner", "roaming_partner_id"),
         ("start", "session.start"),
         ("stop", "session.stop"),
         ("energy_wh", "energy_wh"),
@@ -109,14 +187,18 @@ class ChargeDetailRecordViewSet(
         ("idle_seconds", "idle_seconds"),
         ("tariff", "tariff_id"),
         ("currency", "currency"),
+        ("tax_rate", "tax_rate"),
         ("energy_amount", "energy_amount"),
         ("time_amount", "time_amount"),
         ("idle_amount", "idle_amount"),
         ("session_fee_amount", "session_fee_amount"),
+        ("price_cap_amount", "price_cap_amount"),
         ("total_excl_tax", "total_excl_tax"),
         ("tax_amount", "tax_amount"),
         ("total_incl_tax", "total_incl_tax"),
-        ("zero_reason", "zero_reason"),
+        ("reason", "reason"),
+        ("billing_stopped_by", "billing_stopped_by.username"),
+        ("accounted_at", "accounted_at"),
         ("created", "created"),
     ]
 
@@ -124,9 +206,10 @@ class ChargeDetailRecordViewSet(
 class InvoiceViewSet(
     CsvExportMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
-    """Invoices with their lines; `?format=csv` exports one row per invoice with its totals."""
+    """Invoices with their lines; `?format=csv` exports one row per invoice, `…/pdf/` prints one."""
 
-    # Issuing, voiding and crediting belong to the billing service (a later issue), not here.
+    # Invoices are issued by closing a billing period (billing.services); voiding and paying
+    # are the Django admin's. Nothing here writes.
     queryset = Invoice.objects.select_related("id_token").prefetch_related(
         Prefetch("lines", queryset=InvoiceLine.objects.order_by("id"))
     )
@@ -134,15 +217,18 @@ class InvoiceViewSet(
     filterset_class = InvoiceFilterSet
     ordering_fields = ["issued_at", "sequence", "period_start", "total_incl_tax"]
     ordering = ["-issued_at", "-sequence"]
-    required_role = READ
+    required_role = {**READ, "pdf": Role.VIEWER}
+    # The portal's invoice export has the same columns with the same names.
     csv_columns = [
         ("id", "id"),
         ("organization", "organization_id"),
+        ("billing_period", "billing_period_id"),
         ("number", "number"),
         ("sequence", "sequence"),
         ("status", "status"),
         ("id_token", "id_token_id"),
         ("id_token_uid", "id_token.uid"),
+        ("roaming_partner", "roaming_partner_id"),
         ("holder_name", "holder_name"),
         ("holder_email", "holder_email"),
         ("period_start", "period_start"),
@@ -160,4 +246,50 @@ class InvoiceViewSet(
         if renderer is not None and renderer.format == "csv":
             # The export has no lines: one row per invoice, so no need to load them.
             queryset = queryset.prefetch_related(None)
+        elif self.action == "pdf":
+            # What the document prints: the issuer's organization, each line's session.
+            queryset = prefetched_invoices(queryset.prefetch_related(None))
         return queryset
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if self.action == "pdf":
+            renderers.append(PdfRenderer())
+        return renderers
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        # An error answers in JSON even when a PDF was asked for (CsvExportMixin does the same).
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "pdf":
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The invoice as a PDF document."
+            )
+        }
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def pdf(self, request, pk=None):
+        """The invoice as a PDF document, as the holder receives it."""
+        invoice = self.get_object()
+        response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+        # A prefix may hold "/", which no file name can.
+        filename = invoice.number.replace("/", "-")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+        return response
+
+
+class BillingPeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Closed billing periods of the user's organizations, newest first (read-only)."""
+
+    queryset = BillingPeriod.objects.all()
+    serializer_class = BillingPeriodSerializer
+    filterset_class = BillingPeriodFilterSet
+    ordering_fields = ["start", "end", "closed_at"]
+    ordering = ["-start"]
+    required_role = READ

@@ -4,6 +4,8 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from billing.models import Tariff
+from cms.api.fields import TenantRelatedField
 from roaming.choices import PartnerRole
 from roaming.models import RoamingActivity, RoamingPartner
 
@@ -25,6 +27,14 @@ class RoamingPartnerSerializer(serializers.ModelSerializer):
         help_text=_("Write-only. Omit to keep the current token; an empty string removes it."),
     )
     has_credentials_token = serializers.SerializerMethodField()
+    tariff = TenantRelatedField(
+        queryset=Tariff.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "The tariff published to this partner; its customers' sessions are priced by it."
+        ),
+    )
 
     class Meta:
         model = RoamingPartner
@@ -39,6 +49,7 @@ class RoamingPartnerSerializer(serializers.ModelSerializer):
             "credentials_token",
             "has_credentials_token",
             "status",
+            "tariff",
             "created",
             "updated",
         ]

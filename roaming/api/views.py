@@ -1,10 +1,14 @@
 """Views of the roaming API: partners, and the daily roaming activity (read-only)."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.exceptions import ValidationError
 
+from cms.api.exceptions import Conflict
+from cms.api.schema import DETAIL
 from cms.api.viewsets import TenantCreateModelMixin, TenantViewSet
 from organizations.choices import Role
 from roaming.api.serializers import RoamingActivitySerializer, RoamingPartnerSerializer
@@ -13,8 +17,20 @@ from roaming.models import RoamingActivity, RoamingPartner
 
 READ = {"list": Role.VIEWER, "retrieve": Role.VIEWER}
 PARTY_TAKEN = _("Another request registered this partner meanwhile; reload and try again.")
+PARTNER_BILLED = _(
+    "The partner has charging sessions, charge detail records or invoices; they are billing "
+    "records and stay. Suspend the partner instead."
+)
 
 
+@extend_schema_view(
+    destroy=extend_schema(
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            409: OpenApiResponse(response=DETAIL, description=PARTNER_BILLED),
+        }
+    ),
+)
 class RoamingPartnerViewSet(
     TenantCreateModelMixin,
     mixins.ListModelMixin,
@@ -25,7 +41,8 @@ class RoamingPartnerViewSet(
 ):
     """OCPI partners of the user's organizations; admins register, change and remove them."""
 
-    # Removing a partner removes its roaming activity with it (CASCADE).
+    # Removing a partner removes its roaming activity with it (CASCADE); one with sessions,
+    # CDRs or invoices stays (PROTECT), as they are billing records.
     queryset = RoamingPartner.objects.all()
     serializer_class = RoamingPartnerSerializer
     filterset_class = RoamingPartnerFilterSet
@@ -54,6 +71,13 @@ class RoamingPartnerViewSet(
                 super().perform_update(serializer)
         except IntegrityError:
             raise ValidationError({"party_id": [PARTY_TAKEN]}) from None
+
+    def perform_destroy(self, instance):
+        try:
+            with transaction.atomic():
+                instance.delete()
+        except ProtectedError:
+            raise Conflict(PARTNER_BILLED) from None
 
 
 class RoamingActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

@@ -70,6 +70,7 @@ class ChargingSessionSerializer(serializers.ModelSerializer):
             "evse_id",
             "id_tag",
             "id_token",
+            "roaming_partner",
             "auth_method",
             "start",
             "stop",
@@ -126,7 +127,7 @@ class MeterValueSerializer(serializers.ModelSerializer):
 
 
 class StopBillingSerializer(serializers.Serializer):
-    """Why billing of the running session stops (kept with the session)."""
+    """Why billing of the session stops (kept with the session and any credit record)."""
 
     reason = serializers.CharField(
         max_length=ChargingSession._meta.get_field("billing_stopped_reason").max_length

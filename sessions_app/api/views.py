@@ -117,6 +117,9 @@ class ChargingSessionViewSet(
         session = self.get_object()
         values = MeterValue.objects.filter(session=session).order_by("timestamp", "id")
         measurand = request.query_params.get("measurand")
+        if measurand and "\x00" in measurand:
+            # PostgreSQL text cannot hold NUL: a 400, like every other text filter answers.
+            raise ValidationError({"measurand": [_("Null characters are not allowed.")]})
         if measurand:
             values = values.filter(measurand=measurand)
         page = self.paginate_queryset(values)
@@ -125,10 +128,14 @@ class ChargingSessionViewSet(
     @extend_schema(
         request=StopBillingSerializer,
         responses={200: ChargingSessionDetailSerializer, 409: CONFLICT},
+        description="Stop billing a running or finished session; who and why are kept. A "
+        "running session is rated at zero when it ends. A finished session that was already "
+        "priced gets a credit charge detail record cancelling its charge, so its `cost` "
+        "becomes 0 and the next invoice credits what an earlier one billed.",
     )
     @action(detail=True, methods=["post"], url_path="stop-billing", filter_backends=[])
     def stop_billing(self, request, pk=None):
-        """Stop billing a running session: it is never invoiced; who and why are kept."""
+        """Stop billing a session; a priced one gets a credit CDR cancelling its charge."""
         session = self.get_object()
         body = StopBillingSerializer(data=request.data)
         body.is_valid(raise_exception=True)

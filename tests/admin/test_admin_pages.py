@@ -11,7 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, TariffAssignment
+from billing.models import (
+    BillingPeriod,
+    ChargeDetailRecord,
+    Invoice,
+    InvoiceLine,
+    TariffAssignment,
+)
 from cms.portal.models import UserPreference
 from ocpp_gateway.models import CommandLog, OcppMessage
 from roaming.models import RoamingActivity, RoamingPartner
@@ -145,8 +151,18 @@ def build_cdr(tag):
         total_excl_tax="4.81",
         tax_amount="0.91",
         total_incl_tax="5.72",
+        accounted_at=WHEN,
     )
     return cdr, f"TX-{tag}"
+
+
+def build_billing_period(tag):
+    period = BillingPeriod.objects.create(
+        organization=OrganizationFactory(name=f"Org {tag}", slug=f"org-{tag.lower()}"),
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+        end=datetime(2026, 2, 1, tzinfo=UTC),
+    )
+    return period, f"Org {tag}"
 
 
 def make_invoice(tag):
@@ -247,6 +263,7 @@ BUILDERS = {
     "billing.tariff": build_tariff,
     "billing.tariffassignment": build_tariff_assignment,
     "billing.chargedetailrecord": build_cdr,
+    "billing.billingperiod": build_billing_period,
     "billing.invoice": build_invoice,
     "billing.invoiceline": build_invoice_line,
     "roaming.roamingpartner": build_roaming_partner,
@@ -273,7 +290,12 @@ ADDABLE = {
     "portal.userpreference",
 }
 CHANGEABLE = ADDABLE | {"sessions_app.chargingsession", "billing.invoice"}
-NEVER_DELETED = {"billing.chargedetailrecord", "billing.invoice", "billing.invoiceline"}
+NEVER_DELETED = {
+    "billing.chargedetailrecord",
+    "billing.billingperiod",
+    "billing.invoice",
+    "billing.invoiceline",
+}
 
 REGISTERED = sorted(
     (model for model in admin.site._registry if model._meta.app_label in DOMAIN_APPS),

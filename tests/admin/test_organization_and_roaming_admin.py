@@ -1,9 +1,10 @@
-"""The organization admin (members, cards) and the roaming partner's write-only token."""
+"""The organization admin (members, cards, invoicing) and the roaming partner's write-only
+token and published tariff."""
 
 from organizations.models import IdToken, Membership, Organization
 from roaming.models import RoamingPartner
 from tests.admin.helpers import admin_url, changeform_data
-from tests.factories import IdTokenFactory, UserFactory
+from tests.factories import IdTokenFactory, TariffFactory, UserFactory
 
 PARTNER_TOKEN = "partner-token-0123456789abcdef"
 
@@ -41,6 +42,37 @@ def test_organization_slug_must_stay_unique(superuser_client, org):
 
     assert response.status_code == 200
     assert "slug" in response.context["adminform"].form.errors
+
+
+def test_invoicing_settings_are_changed_on_the_organization_page(superuser_client, org):
+    data = changeform_data(superuser_client.get(admin_url(org, "change")))
+    data.update(
+        billing_address="Hafenstraße 1\n20457 Hamburg",
+        vat_id="DE123456789",
+        billing_period="quarterly",
+        invoice_prefix="SWN-",
+    )
+
+    response = superuser_client.post(admin_url(org, "change"), data)
+
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert (org.billing_address, org.vat_id, org.billing_period, org.invoice_prefix) == (
+        "Hafenstraße 1\n20457 Hamburg",
+        "DE123456789",
+        "quarterly",
+        "SWN-",
+    )
+
+
+def test_an_invoice_prefix_with_spaces_is_refused(superuser_client, org):
+    data = changeform_data(superuser_client.get(admin_url(org, "change")))
+    data["invoice_prefix"] = "INV 2026"
+
+    response = superuser_client.post(admin_url(org, "change"), data)
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["invoice_prefix"]
 
 
 def test_card_uid_is_stored_upper_cased(superuser_client, org):
@@ -110,3 +142,34 @@ def test_blank_credentials_token_field_keeps_the_token(superuser_client, org):
     assert response.status_code == 302
     assert partner.status == "active"
     assert partner.credentials_token == PARTNER_TOKEN
+
+
+def test_a_partner_gets_a_tariff_of_its_organization_to_publish(superuser_client, org):
+    partner = make_partner(org)
+    tariff = TariffFactory(organization=org)
+    data = changeform_data(superuser_client.get(admin_url(partner, "change")))
+    data["tariff"] = tariff.pk
+
+    response = superuser_client.post(admin_url(partner, "change"), data)
+
+    assert response.status_code == 302
+    partner.refresh_from_db()
+    assert partner.tariff == tariff
+
+
+def test_a_tariff_of_another_organization_is_refused_for_a_partner(
+    superuser_client, org, other_org
+):
+    partner = make_partner(org)
+    theirs = TariffFactory(organization=other_org, name="Foreign")
+    data = changeform_data(superuser_client.get(admin_url(partner, "change")))
+    data["tariff"] = theirs.pk
+
+    response = superuser_client.post(admin_url(partner, "change"), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "tariff": ["“Foreign (EUR)” belongs to another organization."]
+    }
+    partner.refresh_from_db()
+    assert partner.tariff is None

@@ -2,14 +2,20 @@
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from billing.invoicing import close_period
+from billing.services import rate_session
 from organizations.choices import Role
+from organizations.models import IdToken
+from sessions_app.choices import SessionState
+from stations.models import ChargingStation
 from tests.apiclients import member
-from tests.factories import USER_PASSWORD
+from tests.factories import USER_PASSWORD, ChargingSessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +116,65 @@ def test_the_worked_examples_of_the_api_guide_run_as_written(org, other_org):
     # The station has never connected: refused as offline, with the reason.
     assert started.status_code == 409, started.json()
     assert "offline" in started.json()["detail"]
+
+    # Price charging and read the invoices.
+    tariff = client.post(
+        f"/api/v1/organizations/{organization}/tariffs/",
+        {
+            "name": "Standard",
+            "tax_rate": "19.00",
+            "min_price": "1.00",
+            "elements": [
+                {
+                    "price_components": [{"type": "ENERGY", "price": "0.29", "step_size": 1}],
+                    "restrictions": {"start_time": "22:00", "end_time": "06:00"},
+                },
+                {
+                    "price_components": [
+                        {"type": "ENERGY", "price": "0.39", "step_size": 1},
+                        {"type": "PARKING_TIME", "price": "6.00", "step_size": 300},
+                    ]
+                },
+            ],
+        },
+        format="json",
+    )
+    assert tariff.status_code == 201, tariff.json()
+    tariff = tariff.json()["id"]
+    assigned = client.post(
+        f"/api/v1/organizations/{organization}/tariff-assignments/",
+        {"tariff": tariff, "scope": "organization"},
+        format="json",
+    )
+    assert assigned.status_code == 201, assigned.json()
+    published = client.get(f"/api/v1/tariffs/{tariff}/ocpi/?country_code=DE&party_id=ABC")
+    assert published.status_code == 200, published.json()
+    assert published.json()["elements"][1]["price_components"][0]["vat"] == 19.0
+
+    # A day session of 10 kWh on the card, as the station would report it, then rated.
+    session = ChargingSessionFactory(
+        station=ChargingStation.objects.get(ocpp_id="HH-NORD-01"),
+        id_token=IdToken.objects.get(uid="04A1B2C3D4"),
+        id_tag="04A1B2C3D4",
+        start=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        stop=datetime(2026, 3, 2, 10, tzinfo=UTC),
+        meter_start=0,
+        meter_stop=10000,
+        energy_wh=10000,
+        state=SessionState.COMPLETED,
+    )
+    rate_session(session.pk)
+    waiting = client.get("/api/v1/charge-detail-records/", {"has_invoice": "false"}).json()
+    assert [(row["session"], row["total_incl_tax"]) for row in waiting["results"]] == [
+        (session.pk, "4.6400")
+    ]
+    close_period(org, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+
+    period = client.get("/api/v1/billing-periods/").json()["results"][0]["id"]
+    invoices = client.get("/api/v1/invoices/", {"billing_period": period, "format": "csv"})
+    assert invoices.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(b"".join(invoices.streaming_content).decode())))
+    assert [row["total_incl_tax"] for row in rows] == ["4.6400"]
+    invoice = client.get("/api/v1/invoices/", {"billing_period": period}).json()["results"][0]
+    pdf = client.get(f"/api/v1/invoices/{invoice['id']}/pdf/")
+    assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")

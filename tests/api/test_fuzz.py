@@ -69,6 +69,7 @@ def real_ids(world) -> dict[str, object]:
         "tariff-assignments": world.tariff_assignment.pk,
         "charge-detail-records": world.cdr.pk,
         "invoices": world.invoice.pk,
+        "billing-periods": world.billing_period.pk,
         "roaming-partners": world.roaming_partner.pk,
         "roaming-activity": world.roaming_activity.pk,
     }

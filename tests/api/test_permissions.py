@@ -333,6 +333,7 @@ def test_the_api_root_links_every_resource(client_for, viewer_user):
         "tariff-assignments",
         "charge-detail-records",
         "invoices",
+        "billing-periods",
         "roaming-partners",
         "roaming-activity",
         "command-logs",

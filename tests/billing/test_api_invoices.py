@@ -9,14 +9,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.models import Invoice, InvoiceLine
+from billing.models import BillingPeriod, Invoice, InvoiceLine
 from organizations.choices import Role
+from roaming.models import RoamingPartner
 from tests.apiclients import client_as
-from tests.factories import IdTokenFactory
+from tests.factories import IdTokenFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/invoices/"
+PERIODS = "/api/v1/billing-periods/"
 JAN = datetime(2026, 1, 1, tzinfo=UTC)
 FEB = datetime(2026, 2, 1, tzinfo=UTC)
 MAR = datetime(2026, 3, 1, tzinfo=UTC)
@@ -59,16 +61,47 @@ def card(org):
     return IdTokenFactory(organization=org, uid="04CAFE")
 
 
+# The columns of the portal's invoice export, under the same names.
+PORTAL_COLUMNS = (
+    "number",
+    "issued_at",
+    "period_start",
+    "period_end",
+    "holder_name",
+    "holder_email",
+    "currency",
+    "total_excl_tax",
+    "tax_amount",
+    "total_incl_tax",
+    "status",
+)
+ISSUER = {
+    "name": "Stadtwerke Nord",
+    "billing_address": "Hafenstraße 1\n20457 Hamburg",
+    "vat_id": "DE123456789",
+    "contact_email": "billing@example.com",
+}
+TAX_BREAKDOWN = [{"rate": "19.00", "base": "10.00", "tax": "1.90"}]
+
+
 @pytest.fixture
-def invoice(org, card):
+def period(org):
+    return BillingPeriod.objects.create(organization=org, start=JAN, end=FEB, invoice_count=1)
+
+
+@pytest.fixture
+def invoice(org, card, period):
     invoice = make_invoice(
         org,
+        billing_period=period,
         id_token=card,
         holder_name="Erika",
         holder_email="erika@example.com",
+        issuer=ISSUER,
         total_excl_tax=Decimal("10.00"),
         tax_amount=Decimal("1.90"),
         total_incl_tax=Decimal("11.90"),
+        tax_breakdown=TAX_BREAKDOWN,
     )
     InvoiceLine.objects.create(
         invoice=invoice,
@@ -115,6 +148,22 @@ def test_an_invoice_shows_its_totals_and_lines_in_order(viewer, invoice, card):
     }
 
 
+def test_an_invoice_shows_its_period_issuer_and_tax_per_rate(viewer, invoice, period):
+    data = viewer.get(f"{LIST}{invoice.pk}/").data
+    assert (data["billing_period"], data["roaming_partner"]) == (period.pk, None)
+    assert data["issuer"] == ISSUER
+    assert data["tax_breakdown"] == TAX_BREAKDOWN
+
+
+def test_an_invoice_to_a_roaming_partner_names_it(viewer, org):
+    partner = RoamingPartner.objects.create(
+        organization=org, name="Hubject", country_code="DE", party_id="HUB"
+    )
+    invoice = make_invoice(org, roaming_partner=partner, holder_name="Hubject")
+    data = viewer.get(f"{LIST}{invoice.pk}/").data
+    assert (data["roaming_partner"], data["id_token"]) == (partner.pk, None)
+
+
 def test_an_invoice_whose_card_was_deleted_shows_no_uid(viewer, invoice, card):
     card.delete()
     data = viewer.get(f"{LIST}{invoice.pk}/").data
@@ -135,6 +184,21 @@ def test_invoices_filter_by_number(viewer, org, invoice):
     second = make_invoice(org)
     assert ids(viewer.get(LIST, {"number": "INV-0002"})) == [second.pk]
     assert ids(viewer.get(LIST, {"number": "INV-0001"})) == [invoice.pk]
+
+
+def test_invoices_filter_by_billing_period(viewer, org, invoice):
+    later = BillingPeriod.objects.create(organization=org, start=FEB, end=MAR)
+    february = make_invoice(org, billing_period=later, period_start=FEB, period_end=MAR)
+    make_invoice(org)
+    assert ids(viewer.get(LIST, {"billing_period": later.pk})) == [february.pk]
+
+
+def test_invoices_filter_by_roaming_partner(viewer, org, invoice):
+    partner = RoamingPartner.objects.create(
+        organization=org, name="Hubject", country_code="DE", party_id="HUB"
+    )
+    wanted = make_invoice(org, roaming_partner=partner)
+    assert ids(viewer.get(LIST, {"roaming_partner": partner.pk})) == [wanted.pk]
 
 
 def test_the_invoices_of_a_quarter_are_those_whose_period_starts_in_it(viewer, org):
@@ -184,7 +248,9 @@ def test_the_csv_export_is_one_row_per_invoice_with_its_totals(viewer, org, invo
     assert len(rows) == 2
     row = next(row for row in rows if row["id"] == str(invoice.pk))
     json_row = viewer.get(f"{LIST}{invoice.pk}/").data
-    assert set(row) == set(json_row) - {"lines"}
+    # Every column is a JSON field; only the nested ones are left out.
+    assert set(row) == set(json_row) - {"lines", "issuer", "tax_breakdown"}
+    assert set(PORTAL_COLUMNS) <= set(row)
     assert {
         key: row[key]
         for key in ("number", "id_token_uid", "total_excl_tax", "tax_amount", "total_incl_tax")
@@ -216,3 +282,83 @@ def test_the_csv_export_does_not_query_per_invoice(viewer, org, invoice):
     six_rows, many = export_queries()
     assert (one_row, six_rows) == (1, 6)
     assert many == few
+
+
+# PDF
+
+
+def test_an_invoice_downloads_as_a_pdf(viewer, invoice):
+    response = viewer.get(f"{LIST}{invoice.pk}/pdf/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="INV-0001.pdf"'
+    assert response.content.startswith(b"%PDF-")
+
+
+def test_a_pdf_asked_for_by_its_media_type_is_served(viewer, invoice):
+    response = viewer.get(f"{LIST}{invoice.pk}/pdf/", HTTP_ACCEPT="application/pdf")
+
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
+
+
+def test_a_number_with_a_slash_gives_a_file_name_without_one(viewer, org):
+    invoice = make_invoice(org, number="RE/2026/000001")
+
+    response = viewer.get(f"{LIST}{invoice.pk}/pdf/")
+
+    assert response["Content-Disposition"] == 'attachment; filename="RE-2026-000001.pdf"'
+
+
+def test_an_outsider_gets_no_pdf_of_our_invoice_and_the_404_is_json(other_org, invoice):
+    outsider = client_as(other_org, Role.OWNER)
+
+    response = outsider.get(f"{LIST}{invoice.pk}/pdf/", HTTP_ACCEPT="application/pdf")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert "detail" in response.json()
+
+
+# Billing periods
+
+
+def test_a_viewer_lists_the_closed_billing_periods_newest_first(viewer, org, period):
+    later = BillingPeriod.objects.create(organization=org, start=FEB, end=MAR, invoice_count=4)
+
+    response = viewer.get(PERIODS)
+
+    assert ids(response) == [later.pk, period.pk]
+    first = dict(response.data["results"][0])
+    assert first.pop("closed_at") is not None
+    assert first == {
+        "id": later.pk,
+        "organization": org.pk,
+        "start": "2026-02-01T00:00:00Z",
+        "end": "2026-03-01T00:00:00Z",
+        "invoice_count": 4,
+    }
+
+
+def test_billing_periods_filter_by_start(viewer, org, period):
+    later = BillingPeriod.objects.create(organization=org, start=FEB, end=MAR)
+
+    assert ids(viewer.get(PERIODS, {"start_after": FEB})) == [later.pk]
+    assert ids(viewer.get(PERIODS, {"start_before": FEB})) == [period.pk]
+
+
+def test_billing_periods_are_read_only(org, period):
+    owner = client_as(org, Role.OWNER)
+
+    assert owner.post(PERIODS, {"start": FEB, "end": MAR}, format="json").status_code == 405
+    assert owner.delete(f"{PERIODS}{period.pk}/").status_code == 405
+    assert BillingPeriod.objects.filter(pk=period.pk).exists()
+
+
+def test_an_outsider_sees_no_billing_period_of_ours(other_org, period):
+    BillingPeriod.objects.create(organization=OrganizationFactory(), start=JAN, end=FEB)
+    outsider = client_as(other_org, Role.OWNER)
+
+    assert outsider.get(PERIODS).data["results"] == []
+    assert outsider.get(f"{PERIODS}{period.pk}/").status_code == 404

@@ -4,10 +4,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import yaml
 from rest_framework.test import APIClient
 
 from billing.models import ChargeDetailRecord, Tariff, TariffAssignment
 from organizations.choices import Role
+from roaming.models import RoamingPartner
 from tests.apiclients import client_as
 from tests.factories import (
     AccessGroupFactory,
@@ -17,6 +19,7 @@ from tests.factories import (
     SiteFactory,
     TariffFactory,
     UserFactory,
+    energy_elements,
 )
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +28,16 @@ TARIFFS = "/api/v1/tariffs/"
 ASSIGNMENTS = "/api/v1/tariff-assignments/"
 JAN = datetime(2026, 1, 1, tzinfo=UTC)
 FEB = datetime(2026, 2, 1, tzinfo=UTC)
+NIGHT = [
+    {
+        "price_components": [
+            {"type": "ENERGY", "price": "0.2900", "step_size": 1},
+            {"type": "PARKING_TIME", "price": "6.00", "step_size": 60},
+        ],
+        "restrictions": {"start_time": "22:00", "end_time": "06:00"},
+    },
+    {"price_components": [{"type": "ENERGY", "price": "0.3900"}]},
+]
 
 
 @pytest.fixture
@@ -39,7 +52,7 @@ def outsider(other_org):
 
 @pytest.fixture
 def tariff(org):
-    return TariffFactory(organization=org, name="Standard", price_per_kwh="0.3900")
+    return TariffFactory(organization=org, name="Standard", elements=energy_elements("0.3900"))
 
 
 def create_url(org):
@@ -55,6 +68,11 @@ def ids(response):
     return [row["id"] for row in response.data["results"]]
 
 
+def tariff_body(**fields):
+    """A valid new tariff, with `fields` changed."""
+    return {"name": "X", "elements": energy_elements("0.3900"), **fields}
+
+
 # Tariffs
 
 
@@ -64,9 +82,9 @@ def test_an_admin_creates_a_tariff_in_the_organization_of_the_url(admin, org, ot
         {
             "name": "Night",
             "currency": "EUR",
-            "price_per_kwh": "0.29",
-            "price_per_minute_idle": "0.10",
-            "session_fee": "1",
+            "elements": NIGHT,
+            "min_price": "1",
+            "max_price": "50",
             "tax_rate": "19",
             "valid_from": "2026-01-01T00:00:00Z",
             "valid_to": "2027-01-01T00:00:00Z",
@@ -78,52 +96,133 @@ def test_an_admin_creates_a_tariff_in_the_organization_of_the_url(admin, org, ot
     assert response.status_code == 201, response.data
     tariff = Tariff.objects.get(pk=response.data["id"])
     assert tariff.organization == org
-    assert (tariff.price_per_kwh, tariff.session_fee, tariff.tax_rate) == (
-        Decimal("0.29"),
-        Decimal("1"),
+    assert (tariff.elements, tariff.tax_rate, tariff.min_price, tariff.max_price) == (
+        NIGHT,
         Decimal("19"),
+        Decimal("1"),
+        Decimal("50"),
     )
-    assert response.data["price_per_minute_idle"] == "0.1000"
+    assert response.data["elements"] == NIGHT
+    assert (response.data["min_price"], response.data["max_price"]) == ("1.0000", "50.0000")
     assert response.data["assignments"] == []
 
 
 def test_a_new_tariff_without_currency_takes_the_organizations(admin, org):
     org.currency = "CHF"
     org.save()
-    response = admin.post(create_url(org), {"name": "Basel"}, format="json")
+    response = admin.post(create_url(org), tariff_body(name="Basel"), format="json")
     assert response.status_code == 201, response.data
     assert response.data["currency"] == "CHF"
 
 
-@pytest.mark.parametrize("currency", ["eur", "EURO", "E1R", ""])
-def test_a_currency_that_is_not_an_iso_4217_code_is_a_field_error(admin, org, currency):
-    response = admin.post(create_url(org), {"name": "X", "currency": currency}, format="json")
+def test_a_new_tariff_without_bounds_has_no_minimum_or_maximum_price(admin, org):
+    response = admin.post(create_url(org), tariff_body(), format="json")
+    assert response.status_code == 201, response.data
+    assert (response.data["min_price"], response.data["max_price"]) == (None, None)
+
+
+def test_a_new_tariff_needs_its_elements(admin, org):
+    response = admin.post(create_url(org), {"name": "Empty"}, format="json")
     assert response.status_code == 400
-    assert "currency" in response.data
+    assert response.data == {"elements": ["This field is required."]}
     assert not Tariff.objects.exists()
 
 
-@pytest.mark.parametrize(
-    "field", ["price_per_kwh", "price_per_minute_charging", "price_per_minute_idle", "session_fee"]
-)
-def test_a_negative_price_is_a_field_error(admin, org, field):
-    response = admin.post(create_url(org), {"name": "X", field: "-0.01"}, format="json")
+@pytest.mark.parametrize("currency", ["eur", "EURO", "E1R", ""])
+def test_a_currency_that_is_not_an_iso_4217_code_is_a_field_error(admin, org, currency):
+    response = admin.post(create_url(org), tariff_body(currency=currency), format="json")
     assert response.status_code == 400
-    assert response.data[field] == ["Ensure this value is greater than or equal to 0."]
+    assert list(response.data) == ["currency"]
+    assert not Tariff.objects.exists()
+
+
+def test_elements_the_engine_refuses_are_a_400_with_each_message(admin, org):
+    elements = [
+        {
+            "price_components": [
+                {"type": "ENERGY", "price": "-0.10"},
+                {"type": "VOLTS", "price": "1"},
+            ]
+        },
+        {"price_components": [{"type": "TIME", "price": "2", "vat": 19}]},
+    ]
+    response = admin.post(create_url(org), tariff_body(elements=elements), format="json")
+    assert response.status_code == 400
+    assert response.data == {
+        "elements": [
+            "elements[0].price_components[0].price: must be a number of at least 0.",
+            "elements[0].price_components[1].type: must be one of ENERGY, FLAT, TIME, "
+            "PARKING_TIME.",
+            "elements[1].price_components[0].vat: set the tariff's tax rate; it is published "
+            "as the vat.",
+        ]
+    }
+    assert not Tariff.objects.exists()
+
+
+@pytest.mark.parametrize("elements", [[], {}, "ENERGY", None, [None], [{"restrictions": {}}]])
+def test_elements_that_are_no_list_of_elements_are_a_field_error(admin, org, elements):
+    response = admin.post(create_url(org), tariff_body(elements=elements), format="json")
+    assert response.status_code == 400
+    assert list(response.data) == ["elements"]
+    assert not Tariff.objects.exists()
+
+
+def test_a_restriction_the_engine_cannot_price_is_a_field_error(admin, org):
+    elements = energy_elements("0.39", max_current=16)
+    response = admin.post(create_url(org), tariff_body(elements=elements), format="json")
+    assert response.status_code == 400
+    assert response.data == {
+        "elements": [
+            "elements[0].restrictions.max_current: not supported (current is not metered for "
+            "pricing)."
+        ]
+    }
+
+
+@pytest.mark.parametrize("field", ["min_price", "max_price"])
+def test_a_negative_price_bound_is_a_field_error(admin, org, field):
+    response = admin.post(create_url(org), tariff_body(**{field: "-0.01"}), format="json")
+    assert response.status_code == 400
+    assert response.data == {field: ["Ensure this value is greater than or equal to 0."]}
+
+
+def test_a_maximum_price_below_the_minimum_is_a_field_error(admin, org):
+    response = admin.post(
+        create_url(org), tariff_body(min_price="5", max_price="4.99"), format="json"
+    )
+    assert response.status_code == 400
+    assert response.data == {"max_price": ["Must not be below the minimum price."]}
+    assert not Tariff.objects.exists()
+
+
+def test_patching_a_maximum_below_the_stored_minimum_is_a_field_error(admin, tariff):
+    tariff.min_price = Decimal("5")
+    tariff.save()
+    response = admin.patch(f"{TARIFFS}{tariff.pk}/", {"max_price": "1"}, format="json")
+    assert response.status_code == 400
+    assert response.data == {"max_price": ["Must not be below the minimum price."]}
+    tariff.refresh_from_db()
+    assert tariff.max_price is None
+
+
+def test_the_maximum_may_equal_the_minimum(admin, org):
+    response = admin.post(create_url(org), tariff_body(min_price="5", max_price="5"), format="json")
+    assert response.status_code == 201, response.data
 
 
 @pytest.mark.parametrize("rate", ["-1", "100.01"])
 def test_a_tax_rate_outside_0_to_100_is_a_field_error(admin, org, rate):
-    response = admin.post(create_url(org), {"name": "X", "tax_rate": rate}, format="json")
+    response = admin.post(create_url(org), tariff_body(tax_rate=rate), format="json")
     assert response.status_code == 400
-    assert "tax_rate" in response.data
+    assert list(response.data) == ["tax_rate"]
 
 
 @pytest.mark.parametrize("valid_to", ["2026-01-01T00:00:00Z", "2025-12-31T00:00:00Z"])
 def test_valid_to_not_after_valid_from_is_a_field_error(admin, org, valid_to):
     response = admin.post(
         create_url(org),
-        {"name": "X", "valid_from": "2026-01-01T00:00:00Z", "valid_to": valid_to},
+        tariff_body(valid_from="2026-01-01T00:00:00Z", valid_to=valid_to),
         format="json",
     )
     assert response.status_code == 400
@@ -145,28 +244,46 @@ def test_patching_valid_to_before_the_stored_valid_from_is_a_field_error(admin, 
 
 def test_an_admin_changes_a_tariffs_prices(admin, tariff):
     response = admin.patch(
-        f"{TARIFFS}{tariff.pk}/", {"price_per_kwh": "0.45", "name": "Peak"}, format="json"
+        f"{TARIFFS}{tariff.pk}/", {"elements": NIGHT, "name": "Peak"}, format="json"
     )
     assert response.status_code == 200, response.data
     tariff.refresh_from_db()
-    assert (tariff.name, tariff.price_per_kwh) == ("Peak", Decimal("0.45"))
+    assert (tariff.name, tariff.elements) == ("Peak", NIGHT)
+
+
+def test_patching_bad_elements_keeps_the_stored_ones(admin, tariff):
+    response = admin.patch(f"{TARIFFS}{tariff.pk}/", {"elements": []}, format="json")
+    assert response.status_code == 400
+    assert response.data == {"elements": ["A tariff needs a list of at least one element."]}
+    tariff.refresh_from_db()
+    assert tariff.elements == energy_elements("0.3900")
 
 
 def test_a_put_needs_the_name(admin, tariff):
-    response = admin.put(f"{TARIFFS}{tariff.pk}/", {"currency": "USD"}, format="json")
+    response = admin.put(
+        f"{TARIFFS}{tariff.pk}/", {"currency": "USD", "elements": NIGHT}, format="json"
+    )
     assert response.status_code == 400
-    assert "name" in response.data
+    assert list(response.data) == ["name"]
     tariff.refresh_from_db()
     assert tariff.currency == "EUR"
 
 
+def test_a_put_needs_the_elements(admin, tariff):
+    response = admin.put(f"{TARIFFS}{tariff.pk}/", {"name": "Flat"}, format="json")
+    assert response.status_code == 400
+    assert list(response.data) == ["elements"]
+
+
 def test_a_put_changes_the_fields_it_names(admin, tariff):
     response = admin.put(
-        f"{TARIFFS}{tariff.pk}/", {"name": "Flat", "currency": "USD"}, format="json"
+        f"{TARIFFS}{tariff.pk}/",
+        {"name": "Flat", "currency": "USD", "elements": NIGHT},
+        format="json",
     )
     assert response.status_code == 200, response.data
     tariff.refresh_from_db()
-    assert (tariff.name, tariff.currency) == ("Flat", "USD")
+    assert (tariff.name, tariff.currency, tariff.elements) == ("Flat", "USD", NIGHT)
 
 
 def test_a_tariff_shows_its_assignments_and_ignores_them_in_a_body(admin, org, tariff):
@@ -195,8 +312,9 @@ def test_deleting_a_tariff_keeps_its_cdrs_with_their_snapshot(admin, org, tariff
         organization=org,
         session=session,
         tariff=tariff,
-        tariff_snapshot={"id": tariff.pk, "name": "Standard", "price_per_kwh": "0.3900"},
+        tariff_snapshot={"id": tariff.pk, "name": "Standard", "elements": tariff.elements},
         currency="EUR",
+        accounted_at=JAN,
     )
     response = admin.delete(f"{TARIFFS}{tariff.pk}/")
     assert response.status_code == 204
@@ -206,13 +324,23 @@ def test_deleting_a_tariff_keeps_its_cdrs_with_their_snapshot(admin, org, tariff
     assert not TariffAssignment.objects.exists()
 
 
+def test_a_tariff_published_to_a_roaming_partner_is_not_deleted(admin, org, tariff):
+    RoamingPartner.objects.create(
+        organization=org, name="Hubject", country_code="DE", party_id="HUB", tariff=tariff
+    )
+    response = admin.delete(f"{TARIFFS}{tariff.pk}/")
+    assert response.status_code == 409
+    assert "Hubject" in response.data["detail"]
+    assert Tariff.objects.filter(pk=tariff.pk).exists()
+
+
 def test_an_operator_cannot_change_a_tariff(org, tariff):
     response = client_as(org, Role.OPERATOR).patch(
-        f"{TARIFFS}{tariff.pk}/", {"price_per_kwh": "0"}, format="json"
+        f"{TARIFFS}{tariff.pk}/", {"elements": NIGHT}, format="json"
     )
     assert response.status_code == 403
     tariff.refresh_from_db()
-    assert tariff.price_per_kwh == Decimal("0.39")
+    assert tariff.elements == energy_elements("0.3900")
 
 
 def test_an_outsider_can_neither_see_nor_change_nor_create_our_tariffs(outsider, org, tariff):
@@ -220,8 +348,26 @@ def test_an_outsider_can_neither_see_nor_change_nor_create_our_tariffs(outsider,
     assert outsider.get(f"{TARIFFS}{tariff.pk}/").status_code == 404
     assert outsider.patch(f"{TARIFFS}{tariff.pk}/", {"name": "Hacked"}).status_code == 404
     assert outsider.delete(f"{TARIFFS}{tariff.pk}/").status_code == 404
-    assert outsider.post(create_url(org), {"name": "Planted"}).status_code == 404
+    response = outsider.post(create_url(org), tariff_body(name="Planted"), format="json")
+    assert response.status_code == 404
     assert list(Tariff.objects.values_list("name", flat=True)) == ["Standard"]
+
+
+def test_the_schema_documents_the_ocpi_shape_of_elements(client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    elements = schema["components"]["schemas"]["TariffRequest"]["properties"]["elements"]
+    element = elements["items"]
+    component = element["properties"]["price_components"]["items"]
+    assert component["properties"]["type"]["enum"] == ["ENERGY", "FLAT", "TIME", "PARKING_TIME"]
+    assert component["required"] == ["type", "price"]
+    assert component["properties"]["step_size"] == {
+        "type": "integer",
+        "minimum": 1,
+        "default": 1,
+        "description": "Billed in steps of this many Wh or seconds (OCPI step_size).",
+    }
+    assert "day_of_week" in element["properties"]["restrictions"]["properties"]
+    assert element["additionalProperties"] is False
 
 
 def test_tariffs_filter_by_currency(admin, org, tariff):

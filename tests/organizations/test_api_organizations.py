@@ -45,6 +45,10 @@ def test_an_organization_is_shown_with_its_fields_and_the_callers_role(org):
         "contact_name": "",
         "contact_email": "ops@example.com",
         "contact_phone": "",
+        "billing_address": "",
+        "vat_id": "",
+        "billing_period": "monthly",
+        "invoice_prefix": "INV-",
         "role": "operator",
         "created": data["created"],
         "updated": data["updated"],
@@ -222,6 +226,54 @@ def test_a_currency_that_is_not_three_capital_letters_is_a_field_error(org, owne
     response = client_for(owner).patch(detail(org), {"currency": currency}, format="json")
     assert response.status_code == 400
     assert set(response.data) == {"currency"}
+
+
+def test_the_owner_sets_the_invoicing_details(org, owner):
+    response = client_for(owner).patch(
+        detail(org),
+        {
+            "billing_address": "Hafenstraße 1\n20457 Hamburg",
+            "vat_id": "DE123456789",
+            "billing_period": "quarterly",
+            "invoice_prefix": "SWD/",
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.data
+    org.refresh_from_db()
+    assert (org.billing_address, org.vat_id, org.billing_period, org.invoice_prefix) == (
+        "Hafenstraße 1\n20457 Hamburg",
+        "DE123456789",
+        "quarterly",
+        "SWD/",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("billing_period", "yearly"),
+        ("invoice_prefix", "INV 2026"),
+        ("invoice_prefix", "A-VERY-LONG-PREFIX"),
+    ],
+)
+def test_an_unknown_billing_period_or_a_bad_invoice_prefix_is_a_field_error(
+    org, owner, field, value
+):
+    response = client_for(owner).patch(detail(org), {field: value}, format="json")
+    assert response.status_code == 400
+    assert list(response.data) == [field]
+    org.refresh_from_db()
+    assert (org.billing_period, org.invoice_prefix) == ("monthly", "INV-")
+
+
+def test_an_admin_may_not_change_the_invoicing_details(org):
+    response = client_for(member((org, Role.ADMIN))).patch(
+        detail(org), {"vat_id": "DE999999999"}, format="json"
+    )
+    assert response.status_code == 403
+    org.refresh_from_db()
+    assert org.vat_id == ""
 
 
 def test_a_slug_of_another_organization_is_a_field_error(org, other_org, owner):

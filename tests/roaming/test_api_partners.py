@@ -7,7 +7,12 @@ import pytest
 from organizations.choices import Role
 from roaming.models import RoamingActivity, RoamingPartner
 from tests.apiclients import client_as
-from tests.factories import SiteFactory
+from tests.factories import (
+    ChargingSessionFactory,
+    ChargingStationFactory,
+    SiteFactory,
+    TariffFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +71,36 @@ def test_an_admin_registers_a_partner_in_the_organization_of_the_url(admin, org,
     assert (partner.country_code, partner.party_id, partner.role) == ("NL", "ECN", "HUB")
     assert partner.credentials_token == TOKEN
     assert partner.status == "pending"
+    assert (partner.tariff, response.data["tariff"]) == (None, None)
+
+
+def test_an_admin_publishes_a_tariff_of_the_organization_to_a_partner(admin, org, partner):
+    tariff = TariffFactory(organization=org)
+    response = admin.patch(f"{LIST}{partner.pk}/", {"tariff": tariff.pk}, format="json")
+    assert response.status_code == 200, response.data
+    assert response.data["tariff"] == tariff.pk
+    partner.refresh_from_db()
+    assert partner.tariff == tariff
+
+
+def test_a_null_tariff_stops_publishing_one(admin, org, partner):
+    partner.tariff = TariffFactory(organization=org)
+    partner.save()
+    response = admin.patch(f"{LIST}{partner.pk}/", {"tariff": None}, format="json")
+    assert response.status_code == 200, response.data
+    partner.refresh_from_db()
+    assert partner.tariff is None
+
+
+def test_a_tariff_of_another_organization_is_refused_like_an_unknown_one(admin, other_org, partner):
+    theirs = TariffFactory(organization=other_org)
+    missing = theirs.pk + 1000
+    for pk in (theirs.pk, missing):
+        response = admin.patch(f"{LIST}{partner.pk}/", {"tariff": pk}, format="json")
+        assert response.status_code == 400
+        assert response.data == {"tariff": [f'No tariff "{pk}" in this organization.']}
+    partner.refresh_from_db()
+    assert partner.tariff is None
 
 
 def test_the_credentials_token_is_never_returned(admin, org, partner):
@@ -195,6 +230,16 @@ def test_deleting_a_partner_removes_its_activity(admin, org, partner):
     assert admin.delete(f"{LIST}{partner.pk}/").status_code == 204
     assert not RoamingPartner.objects.exists()
     assert not RoamingActivity.objects.exists()
+
+
+def test_a_partner_with_charging_sessions_is_not_deleted(admin, org, partner):
+    ChargingSessionFactory(
+        station=ChargingStationFactory(organization=org), roaming_partner=partner
+    )
+    response = admin.delete(f"{LIST}{partner.pk}/")
+    assert response.status_code == 409
+    assert "Suspend the partner instead" in response.data["detail"]
+    assert RoamingPartner.objects.filter(pk=partner.pk).exists()
 
 
 def test_an_operator_cannot_change_a_partner(org, partner):

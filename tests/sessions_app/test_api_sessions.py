@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from billing.models import ChargeDetailRecord
 from ocpp_gateway.models import CommandLog
 from organizations.choices import Role
+from roaming.models import RoamingPartner
 from sessions_app.models import ChargingSession
 from tests.api.conftest import in_thread
 from tests.apiclients import client_as, member
@@ -99,6 +100,7 @@ def test_a_session_is_listed_with_its_station_site_connector_card_and_cost(viewe
         "evse_id": f"DE*ABC*E{station.pk}*1",
         "id_tag": "04aabb",
         "id_token": {"id": card.pk, "uid": "04AABB", "label": "Erika's card"},
+        "roaming_partner": None,
         "auth_method": "rfid",
         "start": "2026-03-02T09:00:00Z",
         "stop": "2026-03-02T10:00:00Z",
@@ -475,13 +477,27 @@ def test_stopping_billing_twice_is_a_409_and_the_first_decision_stands(org, oper
     assert CommandLog.objects.count() == 1
 
 
-def test_stopping_billing_of_a_finished_session_is_a_409(operator, station):
+def test_stopping_billing_of_a_priced_finished_session_credits_it_and_its_cost_is_zero(
+    operator, station
+):
     session = completed(station)
+    charge(session, "5.5692")
+
     response = operator.post(stop_billing_url(session), {"reason": "Late"}, format="json")
-    assert (response.status_code, response.data) == (
-        409,
-        {"detail": "The session is no longer running."},
+
+    assert response.status_code == 200, response.data
+    assert (response.data["billing_stopped"], response.data["cost"]) == (True, "0.0000")
+    credit = ChargeDetailRecord.objects.get(kind="credit")
+    assert (credit.corrects.session, credit.total_incl_tax) == (session, Decimal("-5.5692"))
+
+
+def test_a_session_of_a_roaming_partner_names_it(viewer, org, station):
+    partner = RoamingPartner.objects.create(
+        organization=org, name="Hubject", country_code="DE", party_id="HUB"
     )
+    session = completed(station, roaming_partner=partner)
+
+    assert viewer.get(f"{LIST}{session.pk}/").data["roaming_partner"] == partner.pk
 
 
 def test_a_viewer_may_not_stop_billing(viewer, station):

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, TariffAssignment
+from billing.models import (
+    BillingPeriod,
+    ChargeDetailRecord,
+    Invoice,
+    InvoiceLine,
+    TariffAssignment,
+)
 from ocpp_gateway.models import CommandLog
 from organizations.choices import Role
 from roaming.models import RoamingActivity, RoamingPartner
@@ -53,6 +59,7 @@ class World:
     tariff: object
     tariff_assignment: object
     cdr: object
+    billing_period: object
     invoice: object
     roaming_partner: object
     roaming_activity: object
@@ -109,26 +116,71 @@ def build_world(org, other_org, tag="W") -> World:
     cdr = ChargeDetailRecord.objects.create(
         organization=org,
         session=session,
+        id_token=id_token,
         tariff=tariff,
         currency="EUR",
+        tax_rate=Decimal("19.00"),
         energy_wh=12000,
         charging_seconds=3600,
+        components=[
+            {
+                "component": "ENERGY",
+                "tariff_element": 0,
+                "volume": 12000,
+                "volume_unit": "Wh",
+                "quantity": "12.000",
+                "unit": "kWh",
+                "unit_price": "0.3900",
+                "amount": "4.68",
+            }
+        ],
+        periods=[
+            {
+                "start": "2026-03-02T09:00:00Z",
+                "end": "2026-03-02T10:00:00Z",
+                "charging": True,
+                "energy_wh": "12000.000",
+                "tariff_elements": {"ENERGY": 0},
+            }
+        ],
         energy_amount=Decimal("4.6800"),
         total_excl_tax=Decimal("4.6800"),
-        tax_amount=Decimal("0.8892"),
-        total_incl_tax=Decimal("5.5692"),
+        tax_amount=Decimal("0.8900"),
+        total_incl_tax=Decimal("5.5700"),
+        accounted_at=session.stop,
+    )
+    billing_period = BillingPeriod.objects.create(
+        organization=org,
+        start=WHEN.replace(day=1, hour=0),
+        end=WHEN.replace(month=4, day=1, hour=0),
+        invoice_count=1,
     )
     invoice = Invoice.objects.create(
         organization=org,
+        billing_period=billing_period,
         sequence=1,
         number=f"{tag}-2026-0001",
         id_token=id_token,
         holder_name="Erika",
-        period_start=WHEN.replace(day=1),
-        period_end=WHEN.replace(month=4, day=1),
+        issuer={"name": org.name, "billing_address": "Hafenstraße 1", "vat_id": "DE123456789"},
+        period_start=billing_period.start,
+        period_end=billing_period.end,
         currency="EUR",
+        total_excl_tax=Decimal("4.6800"),
+        tax_amount=Decimal("0.8900"),
+        total_incl_tax=Decimal("5.5700"),
+        tax_breakdown=[{"rate": "19.00", "base": "4.68", "tax": "0.89"}],
     )
-    InvoiceLine.objects.create(invoice=invoice, cdr=cdr, description="Charging 12.0 kWh")
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        cdr=cdr,
+        description="Charging 12.0 kWh",
+        unit_price=Decimal("4.6800"),
+        tax_rate=Decimal("19.00"),
+        amount_excl_tax=Decimal("4.6800"),
+        tax_amount=Decimal("0.8900"),
+        amount_incl_tax=Decimal("5.5700"),
+    )
     roaming_partner = RoamingPartner.objects.create(
         organization=org, name=f"Hub {tag}", country_code="DE", party_id=f"HB{tag[:1]}"
     )
@@ -160,6 +212,7 @@ def build_world(org, other_org, tag="W") -> World:
         tariff=tariff,
         tariff_assignment=tariff_assignment,
         cdr=cdr,
+        billing_period=billing_period,
         invoice=invoice,
         roaming_partner=roaming_partner,
         roaming_activity=roaming_activity,

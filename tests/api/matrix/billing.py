@@ -1,12 +1,27 @@
-"""Matrix rows of the billing API: tariffs, tariff assignments, CDRs, invoices."""
+"""Matrix rows of the billing API: tariffs, assignments, CDRs, invoices, billing periods."""
 
+from datetime import timedelta
 from decimal import Decimal
 
-from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, TariffAssignment
+from billing.models import (
+    BillingPeriod,
+    ChargeDetailRecord,
+    Invoice,
+    InvoiceLine,
+    TariffAssignment,
+)
 from organizations.choices import Role
+from roaming.models import RoamingPartner
 from sessions_app.choices import SessionState
 from tests.api.matrix import WHEN, Endpoint
-from tests.factories import ChargingSessionFactory, ChargingStationFactory, TariffFactory
+from tests.factories import (
+    ChargingSessionFactory,
+    ChargingStationFactory,
+    IdTokenFactory,
+    TariffFactory,
+    UserFactory,
+    energy_elements,
+)
 
 
 def more_tariffs(world, n):
@@ -28,38 +43,82 @@ def more_assignments(world, n):
 
 
 def more_cdrs(world, n):
-    for _ in range(n):
-        # Each on its own station, so a query per station or site would show.
+    for number in range(n):
+        # Each on its own station, card, partner and stopper, so a query per row would show.
+        card = IdTokenFactory(organization=world.org)
+        partner = RoamingPartner.objects.create(
+            organization=world.org,
+            name=f"Partner {number}",
+            country_code="NL",
+            party_id=f"C{number:02d}",
+        )
         session = ChargingSessionFactory(
             station=ChargingStationFactory(organization=world.org),
+            id_token=card,
             start=WHEN,
             stop=WHEN,
             state=SessionState.COMPLETED,
         )
         ChargeDetailRecord.objects.create(
-            organization=world.org, session=session, tariff=world.tariff, currency="EUR"
+            organization=world.org,
+            session=session,
+            id_token=card,
+            roaming_partner=partner,
+            tariff=world.tariff,
+            currency="EUR",
+            billing_stopped_by=UserFactory(),
+            accounted_at=WHEN,
+        )
+
+
+def more_billing_periods(world, n):
+    first = world.billing_period.start
+    for number in range(1, n + 1):
+        BillingPeriod.objects.create(
+            organization=world.org,
+            start=first - timedelta(days=number),
+            end=first - timedelta(days=number - 1),
         )
 
 
 def more_invoices(world, n):
     last = Invoice.objects.filter(organization=world.org).order_by("-sequence").first()
     for sequence in range(last.sequence + 1, last.sequence + 1 + n):
+        partner = RoamingPartner.objects.create(
+            organization=world.org,
+            name=f"Partner {sequence}",
+            country_code="NL",
+            party_id=f"I{sequence:02d}",
+        )
         invoice = Invoice.objects.create(
             organization=world.org,
+            billing_period=world.billing_period,
             sequence=sequence,
             number=f"M-{sequence:04d}",
-            id_token=world.id_token,
+            roaming_partner=partner,
             period_start=WHEN.replace(day=1),
             period_end=WHEN.replace(month=4, day=1),
             currency="EUR",
         )
+        # A CDR may be on one invoice only: each line gets its own.
+        session = ChargingSessionFactory(
+            station=world.station, start=WHEN, stop=WHEN, state=SessionState.COMPLETED
+        )
+        cdr = ChargeDetailRecord.objects.create(
+            organization=world.org, session=session, currency="EUR", accounted_at=WHEN
+        )
         InvoiceLine.objects.create(
-            invoice=invoice, cdr=world.cdr, description="Charging", unit_price=Decimal("0.39")
+            invoice=invoice, cdr=cdr, description="Charging", unit_price=Decimal("0.39")
         )
 
 
 def tariff_body(world):
-    return {"name": "Night", "currency": "EUR", "price_per_kwh": "0.2900", "tax_rate": "19.00"}
+    return {
+        "name": "Night",
+        "currency": "EUR",
+        "elements": energy_elements("0.2900"),
+        "tax_rate": "19.00",
+    }
 
 
 ENDPOINTS = [
@@ -77,7 +136,7 @@ ENDPOINTS = [
         "patch",
         lambda w: f"/api/v1/tariffs/{w.tariff.pk}/",
         Role.ADMIN,
-        body=lambda w: {"price_per_kwh": "0.4500"},
+        body=lambda w: {"elements": energy_elements("0.4500")},
     ),
     Endpoint(
         "tariff-detail",
@@ -170,4 +229,25 @@ ENDPOINTS = [
         more=more_invoices,
     ),
     Endpoint("invoice-detail", "get", lambda w: f"/api/v1/invoices/{w.invoice.pk}/", Role.VIEWER),
+    Endpoint("invoice-pdf", "get", lambda w: f"/api/v1/invoices/{w.invoice.pk}/pdf/", Role.VIEWER),
+    Endpoint(
+        "tariff-ocpi",
+        "get",
+        lambda w: f"/api/v1/tariffs/{w.tariff.pk}/ocpi/?country_code=DE&party_id=ABC",
+        Role.VIEWER,
+    ),
+    Endpoint(
+        "billingperiod-list",
+        "get",
+        lambda w: "/api/v1/billing-periods/",
+        Role.VIEWER,
+        ours=lambda w: w.billing_period.pk,
+        more=more_billing_periods,
+    ),
+    Endpoint(
+        "billingperiod-detail",
+        "get",
+        lambda w: f"/api/v1/billing-periods/{w.billing_period.pk}/",
+        Role.VIEWER,
+    ),
 ]

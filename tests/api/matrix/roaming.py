@@ -67,7 +67,7 @@ ENDPOINTS = [
         "patch",
         partner_url,
         Role.ADMIN,
-        body=lambda w: {"status": "suspended"},
+        body=lambda w: {"status": "suspended", "tariff": w.tariff.pk},
     ),
     Endpoint("roamingpartner-detail", "put", partner_url, Role.ADMIN, body=partner_body),
     Endpoint("roamingpartner-detail", "delete", partner_url, Role.ADMIN, ok=(204,)),

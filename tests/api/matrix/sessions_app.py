@@ -32,7 +32,11 @@ def more_sessions(world, n):
             state=SessionState.COMPLETED,
         )
         ChargeDetailRecord.objects.create(
-            organization=world.org, session=session, currency="EUR", total_incl_tax="1.0000"
+            organization=world.org,
+            session=session,
+            currency="EUR",
+            total_incl_tax="1.0000",
+            accounted_at=session.stop,
         )
 
 
@@ -70,15 +74,14 @@ ENDPOINTS = [
         lambda w: f"/api/v1/sessions/{w.session.pk}/meter-values/",
         Role.VIEWER,
     ),
-    # The world's session is completed: its billing can no longer stop, and there is nothing
-    # to stop remotely (the station is offline besides).
+    # The world's session is completed and priced: stopping its billing writes a credit. There
+    # is nothing to stop remotely (the station is offline besides).
     Endpoint(
         "session-stop-billing",
         "post",
         lambda w: f"/api/v1/sessions/{w.session.pk}/stop-billing/",
         Role.OPERATOR,
         body=lambda w: {"reason": "Meter fault"},
-        ok=(409,),
     ),
     Endpoint(
         "session-stop",
