@@ -22,6 +22,16 @@ from organizations.choices import BillingPeriodLength
 from organizations.models import Organization
 from sessions_app.selectors import day_start, zone_of
 
+# What an invoice keeps of its issuer: the organization's fields as they were at issue.
+ISSUER_FIELDS = (
+    "name",
+    "billing_address",
+    "vat_id",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
+
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 
@@ -84,12 +94,7 @@ def _close_period(organization, start, end) -> tuple[BillingPeriod, bool]:
             organization=org, start=start, end=end, invoice_count=len(groups)
         )
         last = Invoice.objects.for_org(org).aggregate(last=Max("sequence"))["last"] or 0
-        issuer = {
-            "name": org.name,
-            "billing_address": org.billing_address,
-            "vat_id": org.vat_id,
-            "contact_email": org.contact_email,
-        }
+        issuer = {field: getattr(org, field) for field in ISSUER_FIELDS}
         # Sorted keys make the numbering reproducible: the same records get the same numbers.
         ordered = sorted(groups.items())
         invoices = [

@@ -6,18 +6,9 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 
+from billing.invoicing import ISSUER_FIELDS
 from billing.models import Invoice, InvoiceLine
 from sessions_app.selectors import zone_of
-
-# What an invoice keeps of its issuer (billing.invoicing writes it from the organization).
-ISSUER_FIELDS = (
-    "name",
-    "billing_address",
-    "vat_id",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-)
 
 
 def issuer_of(invoice: Invoice) -> dict:

@@ -565,7 +565,9 @@ def test_invoice_keeps_a_snapshot_of_the_issuer_and_the_period(org, station):
         "name": "Stadtwerke Demo",
         "billing_address": "Hauptstr. 1\n10115 Berlin",
         "vat_id": "DE123456789",
+        "contact_name": org.contact_name,
         "contact_email": "billing@stadtwerke.example",
+        "contact_phone": org.contact_phone,
     }
     assert invoice.billing_period == period
     assert (invoice.period_start, invoice.period_end) == (JAN, FEB)
