@@ -82,6 +82,9 @@ class OcppMessage(models.Model):
         related_name="ocpp_messages",
         null=True,
         blank=True,
+        # No database-level foreign key: its check takes FOR KEY SHARE on the station row at
+        # every log flush, which deadlocked against session starts locking the same rows.
+        db_constraint=False,
     )
     ocpp_id = models.CharField(_("OCPP identity"), max_length=48, db_index=True)
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
