@@ -7,6 +7,7 @@ from django.urls import re_path
 
 from cms.portal.consumers import PortalConsumer
 from ocpp_gateway.consumers import OcppConsumer
+from ocpp_gateway.handshake import refuse_unrouted
 
 
 class AllowedHostsOriginValidator(OriginValidator):
@@ -39,4 +40,7 @@ websocket_urlpatterns = [
         r"^ws/portal/(?P<org>[-\w]+)/$",
         AllowedHostsOriginValidator(AuthMiddlewareStack(PortalConsumer.as_asgi())),
     ),
+    # Last: any other path (/ocpp/ without an identity, a typo) is a 404 and one log line;
+    # Channels' own answer is a 500 with a traceback per request.
+    re_path(r"", refuse_unrouted),
 ]

@@ -6,6 +6,7 @@ import resource
 
 import uvicorn
 
+from cms import httpprotocol
 from cms.env import env_float, env_int, env_str
 
 # Stations reconnect together after an outage: the kernel must queue their handshakes while
@@ -30,7 +31,11 @@ def uvicorn_options(host: str, port: int, workers: int) -> dict:
         # The sans-I/O websockets protocol and uvloop were the fastest in bench/ (S2, S3).
         "ws": "websockets-sansio",
         "loop": "uvloop",
-        "http": "httptools",
+        # By import path: with several workers uvicorn pickles its config into each process. The
+        # import above reads HTTP_HEADER_TIMEOUT, so a bad value stops start-up here.
+        "http": f"{httpprotocol.__name__}:{httpprotocol.BoundedHttpToolsProtocol.__name__}",
+        # Idle time allowed between two requests of a keep-alive connection (uvicorn's default).
+        "timeout_keep_alive": 5,
         "lifespan": "off",
         "access_log": False,
         # uvicorn logs every WebSocket open and close at INFO: thousands a second in a storm.
@@ -41,6 +46,9 @@ def uvicorn_options(host: str, port: int, workers: int) -> dict:
         "ws_ping_interval": env_float("WS_PING_INTERVAL", 120.0),
         "ws_ping_timeout": env_float("WS_PING_TIMEOUT", 60.0),
         "ws_per_message_deflate": False,
+        # uvicorn's default (16 MiB) lets every station make the process buffer that much; an
+        # OCPP frame over OCPP_MAX_FRAME_BYTES is refused anyway, one over this closes the socket.
+        "ws_max_size": env_int("WS_MAX_SIZE", 1048576, minimum=65536),
         "proxy_headers": True,
         "forwarded_allow_ips": env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     }
@@ -49,7 +57,9 @@ def uvicorn_options(host: str, port: int, workers: int) -> dict:
 def main(argv=None) -> None:
     """Serve cms.asgi with uvicorn."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default=env_str("HOST", "0.0.0.0"))
+    # Loopback, like FORWARDED_ALLOW_IPS: the TLS proxy runs beside it. HOST=0.0.0.0 when the
+    # proxy (or a container's port mapping) reaches it from elsewhere.
+    parser.add_argument("--host", default=env_str("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=env_int("PORT", 8000, minimum=0, maximum=65535))
     parser.add_argument(
         "--workers",

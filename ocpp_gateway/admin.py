@@ -1,13 +1,14 @@
-"""Django admin for support staff: the command log and the OCPP message log, both read-only."""
+"""Django admin for support staff: command log, OCPP message log and gateway leases, read-only."""
 
 import json
 
 from django.contrib import admin
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from ocpp_gateway.models import CommandLog, OcppMessage
+from ocpp_gateway.models import CommandLog, GatewayLease, OcppMessage
 from organizations.admin import ReadOnlyModelAdmin
 
 
@@ -102,3 +103,18 @@ class OcppMessageAdmin(ReadOnlyModelAdmin):
         if not term:
             return queryset, False
         return queryset.filter(Q(ocpp_id=term) | Q(unique_id=term) | Q(action=term)), False
+
+
+@admin.register(GatewayLease)
+class GatewayLeaseAdmin(ReadOnlyModelAdmin):
+    """The gateway processes serving stations now, and since when (see docs/operations.md)."""
+
+    list_display = ("holder", "started", "expires", "alive")
+    search_fields = ("holder",)
+    fields = ("holder", "started", "expires", "alive")
+    readonly_fields = fields
+
+    @admin.display(description=_("alive"), boolean=True)
+    def alive(self, obj):
+        # An expired lease is reaped within seconds; one still listed expired is being reaped.
+        return obj.expires > timezone.now()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from cms.bulk import update_from_values
 from cms.portal.live import publish_many
 from ocpp_gateway.dbworker import background_db
+from ocpp_gateway.throttle import auth_throttle
 from stations.choices import ConnectionState, RegistrationStatus, SecurityProfile
 from stations.models import ChargingStation
 
@@ -38,6 +39,8 @@ class Credentials:
 
     username: str
     password: str
+    # Why the header could not be read: a failed guess like a wrong password, refused there.
+    problem: str = ""
 
 
 # authenticate_station looks the station up itself unless the caller already did.
@@ -46,6 +49,18 @@ _LOOK_UP = object()
 
 class HandshakeRefused(Exception):
     """The station may not connect; the message says why (for the log, not the station)."""
+
+
+class WrongCredentials(HandshakeRefused):
+    """A password (or its absence) failed for a known station: a guess, counted per identity."""
+
+
+class HandshakeThrottled(HandshakeRefused):
+    """The client address is cooling down after too many failures: answered 429 unchecked."""
+
+    def __init__(self, retry_after: int):
+        super().__init__("too many failed handshakes from this address")
+        self.retry_after = retry_after
 
 
 def parse_basic_auth(header_value: bytes | None) -> Credentials | None:
@@ -58,10 +73,10 @@ def parse_basic_auth(header_value: bytes | None) -> Credentials | None:
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise HandshakeRefused("malformed Basic authorization header") from None
+        return Credentials("", "", problem="malformed Basic authorization header")
     username, sep, password = decoded.partition(":")
     if not sep:
-        raise HandshakeRefused("Basic authorization without a colon")
+        return Credentials("", "", problem="Basic authorization without a colon")
     return Credentials(username, password)
 
 
@@ -69,8 +84,12 @@ def authenticate_station(
     identity: str, credentials: Credentials | None, station: ChargingStation | None = _LOOK_UP
 ) -> ChargingStation:
     """Return the station allowed to connect as `identity`, or raise HandshakeRefused."""
+    if credentials is not None and credentials.problem:
+        raise WrongCredentials(credentials.problem)
     if credentials is not None and credentials.username != identity:
-        raise HandshakeRefused(f"Basic auth username {credentials.username!r} is not the identity")
+        raise WrongCredentials(
+            f"Basic auth username {credentials.username[:60]!r} is not the identity"
+        )
     if station is _LOOK_UP:
         station = ChargingStation.objects.filter(ocpp_id=identity).first()
     if station is None:
@@ -82,9 +101,9 @@ def authenticate_station(
     if station.security_profile == SecurityProfile.TLS_CLIENT_CERT:
         return station
     if credentials is None:
-        raise HandshakeRefused("no Basic auth credentials but the security profile requires them")
+        raise WrongCredentials("no Basic auth credentials but the security profile requires them")
     if not _password_matches(station, credentials.password):
-        raise HandshakeRefused("wrong Basic auth password")
+        raise WrongCredentials("wrong Basic auth password")
     return station
 
 
@@ -111,12 +130,16 @@ class Handshake:
     credentials: Credentials | None
     version: str
     remote_address: str
+    # The gateway process that will hold the socket (its lease vouches for the online state).
+    holder: str = ""
 
 
 def open_connections(
     handshakes: list[Handshake],
 ) -> list[tuple[ChargingStation, datetime] | HandshakeRefused]:
     """Authenticate many handshakes and mark the stations online, with a few queries in all."""
+    # One cache round trip for the batch; an address cooling down costs no password hash.
+    cooling = auth_throttle.cooling({_address_of(h) for h in handshakes})
     known = {
         station.ocpp_id: station
         # No related rows: a connection holds its station for days, and 20,000 of them each
@@ -126,18 +149,38 @@ def open_connections(
     now = timezone.now()
     outcomes, online = [], []
     for handshake in handshakes:
+        if cooling and _address_of(handshake) in cooling:
+            auth_throttle.refused(_address_of(handshake), handshake.identity)
+            outcomes.append(HandshakeThrottled(settings.OCPP_AUTH_COOLING_SECONDS))
+            continue
         try:
             station = authenticate_station(
                 handshake.identity, handshake.credentials, known.get(handshake.identity)
             )
         except HandshakeRefused as refusal:
+            auth_throttle.failed(
+                _address_of(handshake),
+                handshake.identity,
+                str(refusal),
+                guessed_password=isinstance(refusal, WrongCredentials),
+            )
             outcomes.append(refusal)
             continue
         remote_address = handshake.remote_address[:64]
         station.connection_state = ConnectionState.ONLINE
         station.connected_since = station.last_seen = now
         station.ocpp_version, station.remote_address = handshake.version, remote_address
-        online.append((station.pk, ConnectionState.ONLINE, now, handshake.version, remote_address))
+        station.gateway_process = handshake.holder
+        online.append(
+            (
+                station.pk,
+                ConnectionState.ONLINE,
+                now,
+                handshake.version,
+                remote_address,
+                handshake.holder,
+            )
+        )
         outcomes.append((station, now))
     update_from_values(
         ChargingStation,
@@ -147,10 +190,12 @@ def open_connections(
             ("since", "timestamptz"),
             ("version", "varchar"),
             ("remote", "varchar"),
+            ("holder", "varchar"),
         ],
         online,
         "connection_state = v.state, connected_since = v.since, last_seen = v.since, "
-        "ocpp_version = v.version, remote_address = v.remote, updated = v.since",
+        "ocpp_version = v.version, remote_address = v.remote, gateway_process = v.holder, "
+        "updated = v.since",
     )
     publish_many(
         [
@@ -160,6 +205,11 @@ def open_connections(
         ]
     )
     return outcomes
+
+
+def _address_of(handshake: Handshake) -> str:
+    """The client's host without the port: the unit failures are counted by."""
+    return handshake.remote_address.rsplit(":", 1)[0]
 
 
 def _register_unknown(identity: str, credentials: Credentials | None) -> ChargingStation:
@@ -187,12 +237,24 @@ def _register_unknown(identity: str, credentials: Credentials | None) -> Chargin
 
 def mark_many_disconnected(closed: list[tuple[int, datetime]]) -> list[None]:
     """Mark stations offline unless a newer connection replaced the one that closed."""
+    _mark_offline(closed, seen=True)
+    return [None] * len(closed)
+
+
+def mark_stations_offline(closed: list[tuple[int, datetime]]) -> None:
+    """Mark offline the stations whose socket vanished unnoticed; last_seen stays as it was."""
+    # Their process died or lost track of them: nothing was seen of them now.
+    for start in range(0, len(closed), 1000):
+        _mark_offline(closed[start : start + 1000], seen=False)
+
+
+def _mark_offline(closed: list[tuple[int, datetime]], seen: bool) -> None:
     now = timezone.now()
     update_from_values(
         ChargingStation,
         [("id", "bigint"), ("since", "timestamptz"), ("state", "varchar"), ("now", "timestamptz")],
         [(pk, since, ConnectionState.OFFLINE, now) for pk, since in closed],
-        "connection_state = v.state, last_seen = v.now, updated = v.now",
+        "connection_state = v.state, updated = v.now" + (", last_seen = v.now" if seen else ""),
         "t.connected_since = v.since",
     )
     # Those a newer connection replaced stay online: only the ones really gone are announced.
@@ -202,7 +264,31 @@ def mark_many_disconnected(closed: list[tuple[int, datetime]]) -> list[None]:
     publish_many(
         [(org_id, {"kind": "connection", "station": pk, "state": "offline"}) for pk, org_id in gone]
     )
-    return [None] * len(closed)
+
+
+def mark_stations_online(held: list[tuple[int, datetime]], holder: str) -> None:
+    """Mark online again the stations whose sockets `holder` still holds (after a lost lease)."""
+    for start in range(0, len(held), 1000):
+        chunk = held[start : start + 1000]
+        update_from_values(
+            ChargingStation,
+            [
+                ("id", "bigint"),
+                ("since", "timestamptz"),
+                ("state", "varchar"),
+                ("holder", "varchar"),
+            ],
+            [(pk, since, ConnectionState.ONLINE, holder) for pk, since in chunk],
+            "connection_state = v.state, gateway_process = v.holder",
+            # Only the connection this process holds: a newer one elsewhere owns the row now.
+            "t.connected_since = v.since",
+        )
+        back = ChargingStation.objects.filter(
+            pk__in=[pk for pk, _ in chunk], connection_state=ConnectionState.ONLINE
+        ).values_list("pk", "organization_id")
+        publish_many(
+            [(org, {"kind": "connection", "station": pk, "state": "online"}) for pk, org in back]
+        )
 
 
 def touch_last_seen(station_ids: list[int], when: datetime) -> int:
@@ -212,7 +298,7 @@ def touch_last_seen(station_ids: list[int], when: datetime) -> int:
         # A station row another transaction holds (a boot, a status) is skipped, not waited
         # for: last_seen is approximate anyway, and this flush must never block an answer.
         stations = ChargingStation.objects.filter(
-            pk__in=stations.select_for_update(skip_locked=True).values("pk")
+            pk__in=stations.select_for_update(skip_locked=True, no_key=True).values("pk")
         )
     return stations.update(last_seen=when)
 

@@ -1,20 +1,24 @@
 """The OCPP-J WebSocket consumer: authenticate, negotiate, parse, dispatch, answer."""
 
 import asyncio
+import contextlib
+import functools
 import logging
 import re
 import uuid
 from collections import deque
-from urllib.parse import unquote
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from cms.portal.live import bind_serving_loop
-from ocpp_gateway import connections, gcpolicy, protocol, validation
+from ocpp_gateway import connections, gcpolicy, leases, protocol, validation
 from ocpp_gateway.choices import Direction
 from ocpp_gateway.commands import station_group, status_of_result
 from ocpp_gateway.dbworker import db_worker
@@ -27,12 +31,22 @@ from ocpp_gateway.exceptions import (
     SecurityError,
 )
 from ocpp_gateway.handlers import handlers_for
+from ocpp_gateway.handshake import (
+    InvalidIdentity,
+    client_address,
+    decode_identity,
+    deny,
+    raw_path,
+)
 from ocpp_gateway.messagelog import message_log
 
 logger = logging.getLogger(__name__)
 
 # Newest first: the first of these the station offers is the one we speak.
 SUPPORTED_SUBPROTOCOLS = ("ocpp1.6",)
+# The channel layer's part of a handshake (Redis) may take this long, in seconds; past it the
+# station is answered 503: a Redis that does not answer must not hold handshakes open for good.
+HANDSHAKE_LAYER_TIMEOUT = 3.0
 _UNIQUE_ID_AT_START = re.compile(r'^\s*\[\s*\d\s*,\s*"([^"\\]{1,36})"')
 
 
@@ -54,11 +68,14 @@ def _reread_settings(setting, **kwargs):
 
 
 def identity_from_scope(scope) -> str:
-    """The last path segment of the URL, percent-decoded."""
+    """The last path segment of the URL, percent-decoded; InvalidIdentity when it is junk."""
     raw = scope.get("raw_path")
-    path = raw.decode("latin-1") if raw else scope["path"]
+    try:
+        path = raw.decode("utf-8") if raw else scope["path"]
+    except UnicodeDecodeError:
+        raise InvalidIdentity("the path is not UTF-8") from None
     path = path.split("?", 1)[0].rstrip("/")
-    return unquote(path.rsplit("/", 1)[-1])
+    return decode_identity(path.rsplit("/", 1)[-1])
 
 
 class OcppConsumer(AsyncWebsocketConsumer):
@@ -72,39 +89,122 @@ class OcppConsumer(AsyncWebsocketConsumer):
     sender = None
     outgoing: deque | None = None  # made on the first command: most connections never get one
     in_flight = None  # (unique id, action, future, request event)
+    released = False  # the disconnect bookkeeping ran
+
+    async def __call__(self, scope, receive, send):
+        """Serve the connection; however it ends, the disconnect bookkeeping runs once."""
+        # Channels' own __call__, except for the ending: there an exception (a send to a socket
+        # the station closed, a bug) left without dispatching websocket.disconnect, so the
+        # station stayed online for good.
+        self.scope = scope
+        self.base_send = send
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        try:
+            self.channel_name = await self._new_channel()
+        except Exception as error:
+            await self._refuse_unavailable(error)
+            return
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        code = 1006
+        try:
+            await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+        except StopConsumer:
+            pass
+        except OSError as error:
+            # uvicorn's ClientDisconnected: the station closed its socket while we were sending.
+            logger.info("%s: socket gone while sending (%r)", self._identity(), error)
+        except Exception:
+            logger.exception("%s: the connection failed", self._identity())
+            # A close frame, not a dropped TCP connection: the station reconnects at once.
+            code = 1011
+            with contextlib.suppress(Exception):
+                await self.close(code=code)
+        finally:
+            await self._release(code)
+
+    async def _new_channel(self) -> str:
+        # A failed subscription leaves its channel's queue in the Redis layer: forget it, or an
+        # outage with stations retrying fills the process's memory.
+        pending = getattr(self.channel_layer, "channels", None)
+        before = set(pending) if isinstance(pending, dict) else None
+        try:
+            async with asyncio.timeout(HANDSHAKE_LAYER_TIMEOUT):
+                return await self.channel_layer.new_channel()
+        except Exception:
+            if before is not None:
+                for name in set(pending) - before:
+                    pending.pop(name, None)
+            raise
+
+    async def _refuse_unavailable(self, error: Exception) -> None:
+        """Answer the handshake 503 (or close it): the channel layer (Redis) is unreachable."""
+        logger.warning(
+            "refused %s with 503: the channel layer is unreachable (%r)", self._identity(), error
+        )
+        await deny(self.base_send, self.scope, 503, [(b"retry-after", b"30")])
 
     async def connect(self):
         # Portal events raised by this connection's writes go out through this loop.
         bind_serving_loop(asyncio.get_running_loop())
-        identity = identity_from_scope(self.scope)
+        try:
+            identity = identity_from_scope(self.scope)
+        except InvalidIdentity as junk:
+            # One escaped line and a 400: no traceback, no forged log lines, no database query.
+            logger.warning(
+                "refused a handshake to %s from %s: %s",
+                raw_path(self.scope),
+                self._remote(),
+                junk,
+            )
+            await deny(self.base_send, self.scope, 400)
+            return
         offered = self.scope.get("subprotocols") or []
         self.version = next((p for p in SUPPORTED_SUBPROTOCOLS if p in offered), None)
         if self.version is None:
-            logger.warning("refused %s: no common subprotocol in %s", identity, offered)
+            logger.warning(
+                "refused %s: no common subprotocol in %s", identity, protocol.describe(offered)
+            )
             await self.close()
             return
         headers = dict(self.scope.get("headers") or [])
+        # The lease must exist before a station is marked online under this process's name.
+        await leases.ensure_started()
         try:
             credentials = connections.parse_basic_auth(headers.get(b"authorization"))
-            handshake = connections.Handshake(identity, credentials, self.version, self._remote())
+            handshake = connections.Handshake(
+                identity, credentials, self.version, self._remote(), leases.process_name()
+            )
             # Batched: after an outage thousands of stations shake hands in the same second.
             outcome = await db_worker.run_batched(connections.open_connections, handshake)
             if isinstance(outcome, connections.HandshakeRefused):
                 raise outcome
             self.station, self.connected_since = outcome
+            leases.hold(self.station.pk, self.connected_since)
         except connections.HandshakeRefused as refusal:
-            logger.warning("refused %s from %s: %s", identity, self._remote(), refusal)
-            await self.close()
+            # Logged by the throttle (the first failure of an address, then a summary per
+            # minute): a password-guessing flood must not write a line per attempt.
+            if isinstance(refusal, connections.HandshakeThrottled):
+                retry_after = str(refusal.retry_after).encode()
+                await deny(self.base_send, self.scope, 429, [(b"retry-after", retry_after)])
+            else:
+                await deny(self.base_send, self.scope, 403)
             return
         gcpolicy.ensure_started()
         self.handlers = handlers_for(self.version)
         self.accepted = connections.is_accepted(self.station)
         self.group = station_group(self.station.pk)
-        # Tell an earlier connection of the same station, wherever it is, to close.
-        await self.channel_layer.group_send(
-            self.group, {"type": "station.replaced", "by": self.channel_name}
-        )
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        try:
+            async with asyncio.timeout(HANDSHAKE_LAYER_TIMEOUT):
+                # Tell an earlier connection of the same station, wherever it is, to close.
+                await self.channel_layer.group_send(
+                    self.group, {"type": "station.replaced", "by": self.channel_name}
+                )
+                await self.channel_layer.group_add(self.group, self.channel_name)
+        except Exception as error:
+            # Commands could not reach it: offline again before the station hears the refusal.
+            await self._release(1011)
+            await self._refuse_unavailable(error)
+            return
         await self.accept(subprotocol=self.version)
         logger.info("%s connected with %s from %s", identity, self.version, self._remote())
 
@@ -118,20 +218,40 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code):
-        if self.station is None or not hasattr(self, "group"):
+        await self._release(code)
+
+    async def _release(self, code) -> None:
+        """The disconnect bookkeeping: run once, whichever way the connection ended."""
+        if self.released:
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-        await self._abandon_calls()
+        self.released = True
+        if self.station is None:
+            return
+        leases.release(self.station.pk, self.connected_since)
+        # The database first, and each step on its own: Redis being away (its client retries
+        # for seconds) must neither delay nor prevent the offline state.
         if self.connected_since is not None:
-            await db_worker.run_batched(
-                connections.mark_many_disconnected, (self.station.pk, self.connected_since)
-            )
+            try:
+                await db_worker.run_batched(
+                    connections.mark_many_disconnected, (self.station.pk, self.connected_since)
+                )
+            except Exception:
+                # The lease loop marks it offline once the database is back (mark_unheld_offline).
+                logger.exception("%s: could not mark it offline", self.station.ocpp_id)
+        if hasattr(self, "group"):
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+        try:
+            await self._abandon_calls()
+        except Exception:
+            logger.warning("%s: could not answer its pending commands", self.station.ocpp_id)
         logger.info("%s disconnected (code %s)", self.station.ocpp_id, code)
 
     async def station_replaced(self, event):
         """A newer connection of this station took over: close this one."""
         if event["by"] != self.channel_name:
             logger.info("%s: replaced by a newer connection", self.station.ocpp_id)
+            leases.release(self.station.pk, self.connected_since)
             self.connected_since = None  # the newer connection owns the online state now
             await self.close(code=4000)
 
@@ -230,6 +350,12 @@ class OcppConsumer(AsyncWebsocketConsumer):
             frame = await asyncio.wait_for(future, event["timeout"])
         except TimeoutError:
             return {"status": "timeout", "error_description": "The station did not answer in time"}
+        except OSError:
+            # The socket closed under the send (uvicorn's ClientDisconnected): no answer will come.
+            return {
+                "status": "offline",
+                "error_description": "The station disconnected before answering",
+            }
         finally:
             self.in_flight = None
         if isinstance(frame, protocol.CallError):
@@ -338,6 +464,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             )
         )
 
+    def _identity(self) -> str:
+        return self.station.ocpp_id if self.station else raw_path(self.scope)
+
     def _remote(self) -> str:
-        client = self.scope.get("client")
-        return f"{client[0]}:{client[1]}" if client else ""
+        return client_address(self.scope)

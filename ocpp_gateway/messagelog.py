@@ -1,6 +1,7 @@
 """The OCPP message log: frames are buffered in memory and written in batches off the hot path."""
 
 import asyncio
+import json
 import logging
 from datetime import timedelta
 
@@ -9,10 +10,11 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils import timezone
 
-from cms.bulk import insert_rows
+from cms.bulk import insert_good_rows
 from ocpp_gateway.choices import Direction
 from ocpp_gateway.dbworker import background_db
 from ocpp_gateway.models import OcppMessage
+from ocpp_gateway.protocol import storable
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ class MessageLog:
             return
         if station is not None and not station.message_log_enabled:
             return
+        if raw and not storable(raw):
+            # Only frames that could not be parsed carry raw text: rare, so checked every time.
+            raw = escape_text(raw)
         # A plain tuple on the event loop; the model instances are built in the DB thread.
         self._rows.append(
             (
@@ -83,12 +88,10 @@ class MessageLog:
         for start in range(0, len(rows), FLUSH_AT_ROWS):
             chunk = rows[start : start + FLUSH_AT_ROWS]
             try:
-                await background_db.run(_write, chunk)
+                written += await background_db.run(_write, chunk)
             except Exception:
                 # The log must never take the gateway down; losing log rows is the lesser harm.
                 logger.exception("could not write %d OCPP message log rows", len(chunk))
-                continue
-            written += len(chunk)
         return written
 
 
@@ -105,8 +108,42 @@ _FIELDS = (
 )
 
 
-def _write(rows: list[tuple]) -> None:
-    insert_rows(OcppMessage, _FIELDS, rows)
+_TEXT_FIELDS = [i for i, name in enumerate(_FIELDS) if name in ("ocpp_id", "action", "unique_id")]
+_PAYLOAD, _RAW = _FIELDS.index("payload"), _FIELDS.index("raw")
+
+
+def _write(rows: list[tuple]) -> int:
+    """Insert the rows; one the database refuses is kept escaped, never costing the others."""
+    refused = insert_good_rows(OcppMessage, _FIELDS, rows)
+    if not refused:
+        return len(rows)
+    # An audit log keeps the bad frame too: as ASCII-escaped text the database must take.
+    lost = insert_good_rows(OcppMessage, _FIELDS, [_escaped(row) for row, _ in refused])
+    for row, error in lost:
+        logger.error("OCPP message log row of %s dropped: %s", _escaped(row)[1], error)
+    logger.warning(
+        "%d OCPP message log rows held text the database refused; stored escaped", len(refused)
+    )
+    return len(rows) - len(lost)
+
+
+def escape_text(text: str) -> str:
+    """Text any database takes: NUL and lone surrogates spelt as backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+
+
+def _escaped(row: tuple) -> tuple:
+    values = list(row)
+    for index in _TEXT_FIELDS:
+        values[index] = escape_text(values[index])
+    payload = values[_PAYLOAD]
+    if payload is not None:
+        # ensure_ascii spells NUL and lone surrogates as \u escapes, which text columns take.
+        values[_RAW] = escape_text(values[_RAW]) or json.dumps(payload, ensure_ascii=True)
+        values[_PAYLOAD] = None
+    else:
+        values[_RAW] = escape_text(values[_RAW])
+    return tuple(values)
 
 
 def purge_old_messages(now=None) -> int:

@@ -108,3 +108,18 @@ class OcppMessage(models.Model):
 
     def __str__(self):
         return f"{self.ocpp_id} {self.direction} {self.action} {self.unique_id}"
+
+
+class GatewayLease(models.Model):
+    """A serving gateway process, alive for as long as it keeps renewing `expires`."""
+
+    holder = models.CharField(_("process"), max_length=100, unique=True)
+    started = models.DateTimeField(_("started"))
+    expires = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        ordering = ["holder"]
+        verbose_name = _("gateway process lease")
+
+    def __str__(self):
+        return self.holder

@@ -1,15 +1,26 @@
 """OCPP-J framing: parse frames into calls, results and errors; build the answers."""
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocpp_gateway.exceptions import FormationViolation, OcppError, ProtocolError
+from ocpp_gateway.exceptions import (
+    FormationViolation,
+    OcppError,
+    PropertyConstraintViolation,
+    ProtocolError,
+)
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 # The unique id to answer with when a frame is too broken to carry one (OCPP 2.0.1 RPC rules).
 UNKNOWN_UNIQUE_ID = "-1"
 MAX_UNIQUE_ID_LENGTH = 36
+# The deepest OCPP payload (a charging profile's schedule periods) nests about 6 levels; the
+# schema validator gives up with a recursion error at a few hundred.
+MAX_DEPTH = 32
+# Lone UTF-16 surrogates: JSON's \u escapes can spell them, no database can store them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # OCPP 1.6 spells this code with one "r"; 2.0.1 corrected it.
 _V16_SPELLING = {"OccurrenceConstraintViolation": "OccurenceConstraintViolation"}
@@ -60,8 +71,19 @@ def parse_frame(text: str) -> Call | CallResult | CallError:
     if not isinstance(message, list) or len(message) < 3:
         raise FrameError(FormationViolation("Frame is not an OCPP-J array"))
     type_id, unique_id = message[0], message[1]
-    if not isinstance(unique_id, str) or not unique_id or len(unique_id) > MAX_UNIQUE_ID_LENGTH:
+    if (
+        not isinstance(unique_id, str)
+        or not unique_id
+        or len(unique_id) > MAX_UNIQUE_ID_LENGTH
+        or not unique_id.isprintable()
+    ):
         raise FrameError(ProtocolError("uniqueId must be a string of 1 to 36 characters"))
+    # Only a \u escape or a non-ASCII character can bring a NUL or a lone surrogate, and only
+    # a frame with more brackets than MAX_DEPTH can nest deeper: most frames skip the walk.
+    if "\\u" in text or not text.isascii() or text.count("[") + text.count("{") > MAX_DEPTH:
+        problem = _hostile_content(message)
+        if problem is not None:
+            raise FrameError(problem, unique_id)
     if type_id == CALL:
         if len(message) != 4:
             raise FrameError(ProtocolError("A CALL has exactly 4 elements"), unique_id)
@@ -82,6 +104,45 @@ def parse_frame(text: str) -> Call | CallResult | CallError:
         details = message[4] if len(message) > 4 and isinstance(message[4], dict) else {}
         return CallError(unique_id, message[2], description, details)
     raise FrameError(ProtocolError(f"Unknown message type id {type_id!r}"), unique_id)
+
+
+def _hostile_content(message: list) -> OcppError | None:
+    """The error for nesting deeper than MAX_DEPTH or a string no database can store, if any."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "") for value in message[2:]]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            return FormationViolation(
+                f"{where or 'payload'}: nested deeper than {MAX_DEPTH} levels"
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not storable(key):
+                    return PropertyConstraintViolation(
+                        f"{where or 'payload'}: a key holds a NUL or a lone surrogate"
+                    )
+                stack.append((item, depth + 1, f"{where}/{key}" if where else key))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, f"{where}/{i}") for i, item in enumerate(value))
+        elif isinstance(value, str) and not storable(value):
+            # PostgreSQL refuses both in text and jsonb: refused here, they never reach a write.
+            return PropertyConstraintViolation(
+                f"{where or 'action'}: NUL characters and lone surrogates are not allowed"
+            )
+    return None
+
+
+def storable(text: str) -> bool:
+    """Whether a string holds neither NUL nor a lone surrogate (what databases refuse)."""
+    return "\x00" not in text and (text.isascii() or _SURROGATE.search(text) is None)
+
+
+def loggable(text: str, limit: int = 100) -> str:
+    """Remote-supplied text made safe for one log line: non-printables escaped, cut short."""
+    if not text.isprintable():
+        # repr escapes CR, LF, NUL, ESC and lone surrogates, so no one can forge log lines.
+        text = repr(text)[1:-1]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def dumps(message: list) -> str:

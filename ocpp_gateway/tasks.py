@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from ocpp_gateway import commands, leases
 from ocpp_gateway.messagelog import purge_old_messages
 
 
@@ -9,3 +10,15 @@ from ocpp_gateway.messagelog import purge_old_messages
 def purge_message_log() -> int:
     """Delete OCPP message log rows past the retention (idempotent)."""
     return purge_old_messages()
+
+
+@shared_task
+def expire_pending_commands() -> int:
+    """Close command log rows left pending by a process that stopped (idempotent)."""
+    return commands.expire_pending_commands()
+
+
+@shared_task
+def reconcile_station_liveness() -> int:
+    """Mark offline the stations of gateway processes that died (idempotent)."""
+    return leases.reconcile_station_liveness()

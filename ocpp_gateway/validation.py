@@ -67,9 +67,14 @@ def validate(version: str, action: str, payload: dict, *, response: bool = False
     validator = _validator(version, action, response)
     if validator is None:
         raise NotImplementedByCsms(f"Unknown action {action!r} for {version}")
-    if validator.is_valid(payload):
-        return
-    error = next(iter(validator.iter_errors(payload)))
+    try:
+        if validator.is_valid(payload):
+            return
+        error = next(iter(validator.iter_errors(payload)))
+    except (ValueError, RecursionError) as exc:
+        # The validator refuses values it cannot walk (nesting past its recursion limit): a
+        # malformed payload like any other, never an exception that ends the connection.
+        raise FormationViolation(f"payload: {exc}") from None
     kind = type(error.kind).__name__
     where = "/".join(str(p) for p in error.instance_path) or "payload"
     raise _ERROR_BY_KIND.get(kind, FormationViolation)(f"{where}: {error.message}")

@@ -161,6 +161,11 @@ class ChargingStation(models.Model):
     last_boot = models.DateTimeField(_("last boot"), null=True, blank=True)
     connected_since = models.DateTimeField(_("connected since"), null=True, blank=True)
     remote_address = models.CharField(_("remote address"), max_length=64, blank=True)
+    # The gateway process holding the socket: when that process stops renewing its lease (it
+    # was killed), its stations are marked offline (ocpp_gateway/leases.py).
+    gateway_process = models.CharField(
+        _("gateway process"), max_length=100, blank=True, db_index=True, editable=False
+    )
     heartbeat_interval = models.PositiveIntegerField(
         _("heartbeat interval (s)"), default=300, validators=[MinValueValidator(10)]
     )

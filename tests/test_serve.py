@@ -103,3 +103,73 @@ def test_daphne_serves_the_admin_stylesheet_without_collectstatic(served_demo):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/admin/css/base.css") as response:
         assert response.status == 200
         assert b"body" in response.read()
+
+
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory):
+    """`python -m cms.serve` (uvicorn with the production options), short header timeout."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('serve') / 'unused.sqlite3'}",
+        "REDIS_URL": "",
+        "DEBUG": "false",
+        "SECRET_KEY": "x",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "HTTP_HEADER_TIMEOUT": "1",
+    }
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cms.serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert server.poll() is None, server.stderr.read().decode()
+            time.sleep(0.1)
+    yield port
+    server.terminate()
+    server.wait(10)
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closes the connection (within 30 s) without answering."""
+    sock.settimeout(30)
+    try:
+        return sock.recv(1024) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_the_server_closes_a_connection_that_sends_nothing(production_server):
+    with socket.create_connection(("127.0.0.1", production_server)) as sock:
+        assert closed_by_server(sock)
+
+
+def test_the_server_closes_a_connection_whose_headers_never_end(production_server):
+    with socket.create_connection(("127.0.0.1", production_server)) as sock:
+        sock.sendall(b"GET /ocpp/CS-SLOW HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
+        assert closed_by_server(sock)
+
+
+def test_the_server_refuses_request_headers_past_the_limit(production_server):
+    with socket.create_connection(("127.0.0.1", production_server)) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        sock.sendall(b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * 1000) for i in range(70)))
+        sock.settimeout(30)
+        assert sock.recv(1024).startswith(b"HTTP/1.1 400")
+
+
+def test_a_request_whose_headers_arrive_in_time_is_answered(production_server):
+    with socket.create_connection(("127.0.0.1", production_server)) as sock:
+        sock.sendall(b"GET /no-such-page/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        sock.settimeout(30)
+        assert sock.recv(1024).startswith(b"HTTP/1.1 404")

@@ -19,7 +19,7 @@ from billing.models import (
     TariffAssignment,
 )
 from cms.portal.models import UserPreference
-from ocpp_gateway.models import CommandLog, OcppMessage
+from ocpp_gateway.models import CommandLog, GatewayLease, OcppMessage
 from roaming.models import RoamingActivity, RoamingPartner
 from sessions_app.choices import SessionState
 from stations.models import ChargingProfile, Evse, StatusEvent
@@ -37,6 +37,7 @@ from tests.factories import (
     TariffFactory,
     UserFactory,
     make_api_key,
+    make_invitation,
 )
 
 DOMAIN_APPS = (
@@ -223,6 +224,11 @@ def build_api_key(tag):
     return api_key, f"Key {tag}"
 
 
+def build_invitation(tag):
+    invitation, _token = make_invitation(OrganizationFactory(), f"guest-{tag.lower()}@example.com")
+    return invitation, f"guest-{tag.lower()}@"
+
+
 def build_command_log(tag):
     station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
     command = CommandLog.objects.create(
@@ -244,12 +250,18 @@ def build_ocpp_message(tag):
     return message, f"CS-{tag}"
 
 
+def build_gateway_lease(tag):
+    lease = GatewayLease.objects.create(holder=f"host-{tag}:4242", started=WHEN, expires=WHEN)
+    return lease, f"host-{tag}:4242"
+
+
 BUILDERS = {
     "organizations.organization": build_organization,
     "organizations.membership": build_membership,
     "organizations.accessgroup": build_access_group,
     "organizations.idtoken": build_id_token,
     "organizations.organizationapikey": build_api_key,
+    "organizations.invitation": build_invitation,
     "stations.site": build_site,
     "stations.chargingstation": build_station,
     "stations.evse": build_evse,
@@ -270,6 +282,7 @@ BUILDERS = {
     "roaming.roamingactivity": build_roaming_activity,
     "ocpp_gateway.commandlog": build_command_log,
     "ocpp_gateway.ocppmessage": build_ocpp_message,
+    "ocpp_gateway.gatewaylease": build_gateway_lease,
     "portal.userpreference": build_user_preference,
 }
 
