@@ -75,7 +75,7 @@ def _close_period(organization, start, end) -> tuple[BillingPeriod, bool]:
     with transaction.atomic():
         # The row lock serializes closes within one organization: sequence numbers stay gapless,
         # and a second close of the same period waits here, then finds the first one's period.
-        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        org = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
         existing = BillingPeriod.objects.for_org(org).filter(start=start).first()
         if existing is not None:
             return existing, False

@@ -1,8 +1,24 @@
 """Celery tasks of billing: they take ids and call a service."""
 
+import logging
+from datetime import timedelta
+
 from celery import shared_task
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from billing import invoicing, services
+from billing.choices import CdrKind
+from billing.models import ChargeDetailRecord
+from sessions_app.choices import SessionState
+from sessions_app.models import ChargingSession
+
+logger = logging.getLogger(__name__)
+
+# A stop enqueues its rating at once; the sweep leaves a session that long to that path first.
+SWEEP_GRACE = timedelta(minutes=2)
+# Sessions rated per sweep run: one run stays short even after a long broker outage.
+SWEEP_BATCH = 500
 
 
 @shared_task(acks_late=True)
@@ -16,3 +32,36 @@ def rate_session(session_id: int) -> int | None:
 def close_billing_periods() -> int:
     """Close every ended billing period into invoices; returns how many were closed (idempotent)."""
     return len(invoicing.close_due_periods())
+
+
+@shared_task(acks_late=True)
+def rate_unrated_sessions() -> int:
+    """Rate finished sessions that have no charge record yet; returns how many it rated."""
+    # The safety net of the enqueue after each stop (cms.enqueue): a broker outage loses that
+    # message, never the session. rate_session is idempotent, so a race with it is harmless.
+    rated = 0
+    for session_id in unrated_session_ids(timezone.now() - SWEEP_GRACE)[:SWEEP_BATCH]:
+        try:
+            if services.rate_session(session_id) is not None:
+                rated += 1
+        except Exception:
+            # One session the engine cannot price must not keep the others unrated.
+            logger.exception("rate_unrated_sessions: session %s could not be rated", session_id)
+    if rated:
+        logger.warning("rate_unrated_sessions: rated %d sessions whose rating was lost", rated)
+    return rated
+
+
+def unrated_session_ids(closed_before):
+    """Ids of completed sessions closed before that moment without a charge record, oldest first."""
+    # ratable(): finished and not held for review (a review's outcome enqueues the rating).
+    # Completed only: a session failed by a newer start (Superseded) is rated when its real
+    # stop arrives, not with the stand-in stop time it was given.
+    charged = ChargeDetailRecord.objects.filter(session=OuterRef("pk"), kind=CdrKind.CHARGE)
+    return (
+        ChargingSession.objects.ratable()
+        .filter(state=SessionState.COMPLETED, updated__lt=closed_before)
+        .filter(~Exists(charged))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

@@ -98,7 +98,44 @@ def env_rate(name: str, default: str, environ: Mapping[str, str] | None = None) 
     return value
 
 
-def database_config(url: str | None, base_dir, conn_max_age: int) -> dict:
+def postgres_options(
+    *,
+    connect_timeout: int,
+    statement_timeout: float,
+    idle_in_transaction_timeout: float,
+    keepalives_idle: int,
+    keepalives_interval: int,
+    keepalives_count: int,
+) -> dict:
+    """libpq connection options that make an unreachable or stuck PostgreSQL fail, not hang."""
+    # Without them a partitioned network stalls the gateway's single database thread, and
+    # with it every station of the process, for as long as the kernel's TCP timeouts (hours).
+    # Keepalives find a dead peer of an idle connection; tcp_user_timeout (ms) one that stopped
+    # acknowledging a query in flight, in about the same time.
+    dead_peer_seconds = keepalives_idle + keepalives_interval * keepalives_count
+    server = []
+    if statement_timeout:
+        server.append(f"-c statement_timeout={round(statement_timeout * 1000)}")
+    if idle_in_transaction_timeout:
+        server.append(
+            f"-c idle_in_transaction_session_timeout={round(idle_in_transaction_timeout * 1000)}"
+        )
+    options = {
+        "connect_timeout": connect_timeout,
+        "keepalives": 1,
+        "keepalives_idle": keepalives_idle,
+        "keepalives_interval": keepalives_interval,
+        "keepalives_count": keepalives_count,
+        "tcp_user_timeout": dead_peer_seconds * 1000,
+    }
+    if server:
+        options["options"] = " ".join(server)
+    return options
+
+
+def database_config(
+    url: str | None, base_dir, conn_max_age: int, postgres: dict | None = None
+) -> dict:
     """Turn DATABASE_URL into Django's DATABASES['default'] (unset: SQLite beside manage.py)."""
     import dj_database_url
 
@@ -121,6 +158,9 @@ def database_config(url: str | None, base_dir, conn_max_age: int) -> dict:
     if scheme == "sqlite":
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    elif postgres:
+        # An option given in the URL's query string wins over the one from its variable.
+        config["OPTIONS"] = {**postgres, **config.get("OPTIONS", {})}
     return config
 
 

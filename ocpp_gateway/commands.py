@@ -5,6 +5,7 @@ import logging
 import uuid
 import weakref
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -23,6 +24,12 @@ logger = logging.getLogger(__name__)
 DELIVERY_TIMEOUT = 3.0
 # CALLRESULT statuses that mean the station does what was asked.
 ACCEPTED_STATUSES = frozenset({"Accepted", "Unlocked", "Scheduled", "RebootRequired"})
+# error_code of a command that never reached the channel layer (Redis down): the platform's
+# own code beside the OCPP ones a station answers with, so the API can tell it apart (503).
+DELIVERY_FAILED = "DeliveryFailed"
+# A command pending longer than its longest possible wait (see request_call) was left so by a
+# process that stopped while waiting; past this margin the sweep closes it.
+PENDING_GRACE = timedelta(minutes=1)
 
 
 @dataclass(slots=True)
@@ -161,7 +168,17 @@ async def asend_call(
         ChargingStation.objects.filter(pk=station.pk, connection_state="online").exists
     )()
     if online:
-        outcome = await request_call(station.pk, action, payload, timeout)
+        try:
+            outcome = await request_call(station.pk, action, payload, timeout)
+        except Exception as exc:
+            # The channel layer (Redis) failed: the call never reached the station, and the
+            # log must say so rather than stay pending.
+            logger.exception("%s %s could not be delivered", station.ocpp_id, log.command)
+            outcome = CallOutcome(
+                CommandStatus.ERROR,
+                error_code=DELIVERY_FAILED,
+                error_description=f"Not delivered: the message bus failed ({type(exc).__name__})",
+            )
     else:
         outcome = CallOutcome(CommandStatus.OFFLINE, error_description="The station is offline")
     log.status = outcome.status
@@ -179,3 +196,17 @@ async def asend_call(
 def send_call(station: ChargingStation, action: str, payload: dict, **kwargs) -> CommandLog:
     """Synchronous form of `asend_call`, for views, the admin and tasks."""
     return async_to_sync(asend_call)(station, action, payload, **kwargs)
+
+
+def expire_pending_commands(now: datetime | None = None) -> int:
+    """Close commands left pending by a process that stopped; returns how many it closed."""
+    now = now or timezone.now()
+    longest_wait = timedelta(seconds=settings.OCPP_CALL_TIMEOUT * 2 + DELIVERY_TIMEOUT)
+    return CommandLog.objects.filter(
+        status=CommandStatus.PENDING, created__lt=now - longest_wait - PENDING_GRACE
+    ).update(
+        # Timeout, not error: the station may have received and done it; nobody heard back.
+        status=CommandStatus.TIMEOUT,
+        error_description="No outcome recorded: the process that sent it stopped",
+        completed=now,
+    )

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -19,6 +20,11 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 500
 # Idle connections are checked (CONN_MAX_AGE, health) this often, not before every job.
 CONNECTION_CHECK_SECONDS = 30.0
+# PostgreSQL aborts one transaction of a deadlock (40P01) or a serialization conflict (40001):
+# it was only the victim, and the same jobs pass on a fresh transaction once the other has
+# finished. A batch so aborted is run again this many times before its jobs are failed.
+MAX_RETRIES = 3
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 @dataclass(slots=True)
@@ -132,21 +138,35 @@ class DatabaseWorker:
             else:
                 groups[job.fn] = [index]
                 steps.append(job.fn)
-        outcomes: list[tuple[bool, Any]] = [(False, None)] * len(batch)
-        try:
-            with transaction.atomic():
-                for step in steps:
-                    if isinstance(step, int):
-                        outcomes[step] = _attempt(batch[step].fn, *batch[step].args)
-                    else:
-                        self._run_group(step, groups[step], batch, outcomes)
-        except Exception as exc:
-            # The commit failed: nothing of the batch holds.
-            logger.exception("a batch of %d gateway jobs could not be committed", len(batch))
-            if isinstance(exc, DatabaseError):
-                # A broken connection is replaced on the next batch.
-                connections["default"].close_if_unusable_or_obsolete()
-            outcomes = [(False, exc)] * len(batch)
+        for attempt in range(MAX_RETRIES + 1):
+            outcomes: list[tuple[bool, Any]] = [(False, None)] * len(batch)
+            committed: list[bool] = []
+            try:
+                with transaction.atomic():
+                    # The first after-commit hook: once it ran, the batch holds whatever a
+                    # later hook raises, and the answers must say so.
+                    transaction.on_commit(partial(committed.append, True))
+                    for step in steps:
+                        if isinstance(step, int):
+                            outcomes[step] = _attempt(batch[step].fn, *batch[step].args)
+                        else:
+                            self._run_group(step, groups[step], batch, outcomes)
+            except Exception as exc:
+                if committed:
+                    logger.exception("an after-commit hook of a committed gateway batch failed")
+                elif is_retryable(exc) and attempt < MAX_RETRIES:
+                    logger.warning("gateway batch aborted (%s); running it again", exc)
+                    continue
+                else:
+                    # The commit failed: nothing of the batch holds.
+                    logger.exception(
+                        "a batch of %d gateway jobs could not be committed", len(batch)
+                    )
+                    if isinstance(exc, DatabaseError):
+                        # A broken connection is replaced on the next batch.
+                        connections["default"].close_if_unusable_or_obsolete()
+                    outcomes = [(False, exc)] * len(batch)
+            break
         self.batches += 1
         self.jobs += len(batch)
         by_loop: dict[asyncio.AbstractEventLoop, list] = {}
@@ -160,15 +180,18 @@ class DatabaseWorker:
 
     @staticmethod
     def _run_group(write: Callable, indexes: list[int], batch: list[_Job], outcomes: list) -> None:
-        ok, results = _attempt(write, [batch[i].args[0] for i in indexes])
+        ok, results = _attempt(_write_group, write, [batch[i].args[0] for i in indexes])
         if ok:
             for index, result in zip(indexes, results, strict=True):
                 outcomes[index] = (True, result)
-            return
-        # One bad item must not fail the others: take them one by one to find it.
-        for index in indexes:
-            ok, results = _attempt(write, [batch[index].args[0]])
-            outcomes[index] = (True, results[0]) if ok else (False, results)
+        elif len(indexes) == 1:
+            outcomes[indexes[0]] = (False, results)
+        else:
+            # One bad item must not fail the others: halve the group until it stands alone,
+            # about 2·log2(n) writes rather than one per item.
+            middle = len(indexes) // 2
+            DatabaseWorker._run_group(write, indexes[:middle], batch, outcomes)
+            DatabaseWorker._run_group(write, indexes[middle:], batch, outcomes)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the queued jobs, close the thread's connections and end it."""
@@ -185,7 +208,29 @@ def _attempt(fn: Callable, *args) -> tuple[bool, Any]:
         with transaction.atomic():
             return True, fn(*args)
     except Exception as exc:
+        if is_retryable(exc):
+            raise  # the other jobs' locks may be part of the cycle: the whole batch runs again
         return False, exc
+
+
+def is_retryable(exc: BaseException | None) -> bool:
+    """Whether a database error only lost a deadlock or serialization race (worth a retry)."""
+    while exc is not None:
+        # Django wraps the driver's error; psycopg's own carries the SQLSTATE.
+        if getattr(exc, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def _write_group(write: Callable, items: list) -> list:
+    """write(items), checked inside the savepoint: a short answer undoes its writes too."""
+    results = write(items)
+    if len(results) != len(items):
+        # Raised past the savepoint, the mismatch would undo every job of the batch.
+        name = getattr(write, "__name__", write)
+        raise ValueError(f"{name} answered {len(results)} of {len(items)} items")
+    return results
 
 
 def _settle(results: list) -> None:

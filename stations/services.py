@@ -87,7 +87,9 @@ def record_boots(reports: list[BootReport]) -> list[BootResult]:
     ids = [r.station.pk for r in reports]
     # Lock and reload: support staff may have assigned or rejected a station since it
     # connected, and the consumer's instance must learn that now.
-    fresh = {s.pk: s for s in ChargingStation.objects.select_for_update().filter(pk__in=ids)}
+    fresh = {
+        s.pk: s for s in ChargingStation.objects.select_for_update(no_key=True).filter(pk__in=ids)
+    }
     # The station restarted: sessions it still had running are lost on its side unless its
     # queue reports them (StopTransaction after a power failure), so they stay open here.
     open_sessions = dict(

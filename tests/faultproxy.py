@@ -26,6 +26,8 @@ class FaultProxy:
         self._peers: dict[socket.socket, socket.socket] = {}
         self._lock = threading.Lock()
         self._cut = False
+        self._silent = False
+        self._held: list[socket.socket] = []
         self._stopping = False
         self._thread = threading.Thread(target=self._serve, name="fault-proxy", daemon=True)
         self.accepted = 0
@@ -45,6 +47,7 @@ class FaultProxy:
         self._thread.join(5)
         with self._lock:
             self._close_all()
+            self._release_held()
         self._listener.close()
         self._selector.close()
 
@@ -54,10 +57,27 @@ class FaultProxy:
             self._cut = True
             self._close_all()
 
+    def blackhole(self) -> None:
+        """Drop every open connection; new ones are accepted, then never answered (a partition)."""
+        # What a partition looks like to a client opening a connection: only its own timeouts
+        # (connect_timeout) end the wait.
+        with self._lock:
+            self._cut = True
+            self._silent = True
+            self._close_all()
+
     def restore(self) -> None:
         """Forward new connections again."""
         with self._lock:
             self._cut = False
+            self._silent = False
+            self._release_held()
+
+    def _release_held(self) -> None:
+        for sock in self._held:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self._held.clear()
 
     def _close_all(self) -> None:
         for sock in list(self._peers):
@@ -85,7 +105,10 @@ class FaultProxy:
         except BlockingIOError:
             return
         if self._cut:
-            client.close()
+            if self._silent:
+                self._held.append(client)
+            else:
+                client.close()
             return
         try:
             upstream = socket.create_connection(self.target, timeout=5)

@@ -190,3 +190,81 @@ def test_the_redis_cache_and_channel_layer_answer_when_redis_url_is_set():
 
     assert async_to_sync(round_trip)() == {"type": "probe", "n": 1}
     assert os.environ["REDIS_URL"] == settings.CELERY_BROKER_URL
+
+
+DATABASE_OPTIONS_PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps(settings.DATABASES["default"].get("OPTIONS", {})))
+"""
+
+
+def database_options(**env) -> dict:
+    """settings.DATABASES['default']['OPTIONS'] in a fresh interpreter with these variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DB_"))}
+    clean.update({"DJANGO_SETTINGS_MODULE": "cms.settings", "SECRET_KEY": "probe-secret"}, **env)
+    result = subprocess.run(
+        [sys.executable, "-c", DATABASE_OPTIONS_PROBE],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_postgres_connections_fail_fast_by_default_instead_of_hanging():
+    options = database_options(DATABASE_URL="postgres://postgres@127.0.0.1:5432/cms")
+    assert options == {
+        "connect_timeout": 5,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 60_000,
+        "options": "-c statement_timeout=60000 -c idle_in_transaction_session_timeout=60000",
+    }
+
+
+def test_postgres_timeouts_follow_the_environment_and_zero_switches_a_server_limit_off():
+    options = database_options(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/cms",
+        DB_CONNECT_TIMEOUT="3",
+        DB_STATEMENT_TIMEOUT="0",
+        DB_IDLE_IN_TRANSACTION_TIMEOUT="2.5",
+        DB_KEEPALIVES_IDLE="5",
+        DB_KEEPALIVES_INTERVAL="2",
+        DB_KEEPALIVES_COUNT="4",
+    )
+    assert options["connect_timeout"] == 3
+    assert options["options"] == "-c idle_in_transaction_session_timeout=2500"
+    assert (options["keepalives_idle"], options["tcp_user_timeout"]) == (5, 13_000)
+
+
+def test_an_option_in_the_database_url_wins_over_its_variable():
+    config = database_config(
+        "postgres://u@db.example/cms?connect_timeout=9",
+        BASE_DIR,
+        conn_max_age=0,
+        postgres={"connect_timeout": 5, "keepalives": 1},
+    )
+    assert config["OPTIONS"] == {"connect_timeout": 9, "keepalives": 1}
+
+
+def test_sqlite_takes_no_postgres_options():
+    assert database_options() == {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DB_STATEMENT_TIMEOUT": "soon"}, "DB_STATEMENT_TIMEOUT='soon' is not a number"),
+        ({"DB_CONNECT_TIMEOUT": "0"}, "DB_CONNECT_TIMEOUT=0 is below the minimum of 1"),
+        ({"REDIS_SOCKET_TIMEOUT": "0", "REDIS_URL": "redis://h/1"}, "must be positive"),
+    ],
+)
+def test_a_bad_outage_timeout_stops_start_up_with_a_clear_error(env, message):
+    probe = load_settings(**env)
+    assert message in probe.get("error", ""), probe

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from cms.api.exceptions import Conflict
+from cms.api.exceptions import RETRY_AFTER_SECONDS, Conflict
 from cms.api.permissions import organization_roles, required_role_message, role_at_least
 from cms.api.viewsets import TenantViewSet
 from ocpp_gateway.api.serializers import (
@@ -19,7 +19,7 @@ from ocpp_gateway.api.serializers import (
     OcppCallSerializer,
 )
 from ocpp_gateway.choices import CommandStatus, RequestedVia
-from ocpp_gateway.commands import send_call
+from ocpp_gateway.commands import DELIVERY_FAILED, send_call
 from ocpp_gateway.filtersets import CommandLogFilterSet
 from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote import (
@@ -42,7 +42,7 @@ def requested_via(request) -> str:
 
 
 def outcome_response(log: CommandLog) -> Response:
-    """The answer for a finished call: 200 whatever the station said, 409 offline, 504 silent."""
+    """A finished call's answer: 200 as the station said, 409 offline, 504 silent, 503 lost."""
     body = CommandOutcomeSerializer(log).data
     if log.status == CommandStatus.OFFLINE:
         return Response(
@@ -54,6 +54,13 @@ def outcome_response(log: CommandLog) -> Response:
             {"detail": log.error_description or "The station did not answer in time.", **body},
             status=status.HTTP_504_GATEWAY_TIMEOUT,
         )
+    if log.error_code == DELIVERY_FAILED:
+        # Our message bus failed, not the station: the client may try again later.
+        return Response(
+            {"detail": log.error_description, **body},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     return Response(body)
 
 
@@ -63,6 +70,9 @@ CALL_RESPONSES = {
         CommandRefusalSerializer,
         "The station is offline, or the command is not possible in its current state "
         "(then only `detail`).",
+    ),
+    503: OpenApiResponse(
+        CommandRefusalSerializer, "The command could not be delivered (message bus down)."
     ),
     504: OpenApiResponse(CommandRefusalSerializer, "The station did not answer in time."),
 }
