@@ -144,6 +144,22 @@ def now_text() -> str:
     return _clock[1]
 
 
+_sample_clock = [0, "", 0]
+
+
+def sample_time_text() -> str:
+    """A distinct UTC time per call, to the microsecond, as a meter samples it."""
+    # A station samples a register at most once per instant: readings repeating a time are a
+    # retransmission and are stored once, so a generator sending many messages per second per
+    # station must give each its own time.
+    second = int(time.time())
+    if second != _sample_clock[0]:
+        _sample_clock[0], _sample_clock[2] = second, 0
+        _sample_clock[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    _sample_clock[2] += 1
+    return f"{_sample_clock[1]}.{_sample_clock[2]:06d}Z"
+
+
 def boot_notification(uid: str, index: int) -> str:
     return TEMPLATES["BootNotification"].render(id=uid, serial=f"SN-BENCH-{index:06d}")
 
@@ -170,7 +186,11 @@ def start_transaction(uid: str, index: int, connector: int, meter: int) -> str:
 
 def meter_values(uid: str, connector: int, transaction_id: int, energy_wh: int) -> str:
     return TEMPLATES["MeterValues"].render(
-        id=uid, connector=connector, tx=transaction_id, ts=now_text(), energy=str(energy_wh)
+        id=uid,
+        connector=connector,
+        tx=transaction_id,
+        ts=sample_time_text(),
+        energy=str(energy_wh),
     )
 
 

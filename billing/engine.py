@@ -23,6 +23,8 @@ DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUN
 # A stretch between two readings in which the vehicle drew less than this on average counts as
 # parking (idle), not charging: the car is full, paused or waiting to be unplugged.
 IDLE_POWER_W = 50
+# Walking more days than this for clock cuts is no session but a broken record (27 years).
+MAX_CLOCK_DAYS = 10_000
 CENT = Decimal("0.01")
 # Volumes are whole Wh and whole seconds; these turn them into the units prices are quoted in.
 VOLUME_UNIT = {ENERGY: "Wh", TIME: "s", PARKING_TIME: "s", FLAT: "session"}
@@ -507,11 +509,17 @@ def _clock_cuts(elements: Sequence[TariffElement], start: datetime, stop: dateti
         for limit in (element.restrictions.min_duration, element.restrictions.max_duration):
             if limit is not None and 0 < limit < total:
                 cuts.add(limit)
+    if not any(_depends_on_clock(element.restrictions) for element in elements):
+        # Nothing flips with the clock or the calendar: no need to walk the session's days
+        # (a stored 1970 → 2099 session would be 47,000 of them).
+        return cuts
     clocks = {time(0, 0)}
     for element in elements:
         clocks |= element.restrictions.clock_changes()
     first = start.astimezone(zone).date() - timedelta(days=1)
     last = stop.astimezone(zone).date() + timedelta(days=1)
+    if (last - first).days > MAX_CLOCK_DAYS:
+        raise ValueError(f"a session over {MAX_CLOCK_DAYS} days cannot be priced by the clock")
     day = first
     while day <= last:
         for clock in clocks:
@@ -522,6 +530,16 @@ def _clock_cuts(elements: Sequence[TariffElement], start: datetime, stop: dateti
         _add_cut(cuts, start, total, _offset_change(day, zone))
         day += timedelta(days=1)
     return cuts
+
+
+def _depends_on_clock(restrictions: Restrictions) -> bool:
+    """Whether the restriction's outcome can change with the time of day or the date."""
+    return bool(
+        restrictions.clock_changes()
+        or restrictions.day_of_week
+        or restrictions.start_date is not None
+        or restrictions.end_date is not None
+    )
 
 
 def _add_cut(cuts: set, start: datetime, total: int, moment: datetime | None) -> None:

@@ -3,7 +3,7 @@
 import logging
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import Q
 
 from billing import engine
@@ -94,7 +94,7 @@ def rate_session(session_id: int) -> ChargeDetailRecord | None:
 def _rate_locked(session_id: int) -> ChargeDetailRecord | None:
     # The lock orders rating against stop_billing, which locks the same row.
     session = (
-        ChargingSession.objects.select_for_update(of=("self",))
+        ChargingSession.objects.select_for_update(of=("self",), no_key=True)
         .select_related("organization", "station", "billing_stopped_by", "roaming_partner__tariff")
         .filter(pk=session_id)
         .first()
@@ -110,9 +110,51 @@ def _rate_locked(session_id: int) -> ChargeDetailRecord | None:
     existing = _charge_record_of(session)
     if existing is not None:
         return existing
-    cdr = _priced_record(session)
-    cdr.save()
+    if session.needs_review:
+        logger.info("rate_session: session %s is held for review, not rated", session_id)
+        return None
+    # Rows stored before plausibility checks existed (or written by hand) are checked here
+    # too; a person's release or correction settles them for good.
+    reasons = [] if session.review_outcome else session.implausible_readings()
+    if reasons:
+        _hold_for_review(session, "; ".join(reasons))
+        return None
+    try:
+        # A savepoint: a failed insert must not take the review flag below down with it.
+        with transaction.atomic():
+            cdr = _priced_record(session)
+            _check_fits_columns(cdr)
+            cdr.save()
+    except IntegrityError:
+        raise  # a concurrent run wrote the record; rate_session answers with it
+    except (ArithmeticError, ValueError, TypeError, DatabaseError) as error:
+        # Whatever a stored session holds, rating ends in a record or in a flag a person
+        # sees, never in an exception the task would retry forever.
+        logger.exception("rate_session: pricing session %s failed", session_id)
+        _hold_for_review(session, f"Pricing failed: {error}")
+        return None
     return cdr
+
+
+def _hold_for_review(session: ChargingSession, reason: str) -> None:
+    """Flag a session so it is not billed until a person releases or corrects it."""
+    session.needs_review = True
+    session.review_reason = reason[: ChargingSession._meta.get_field("review_reason").max_length]
+    session.save(update_fields=["needs_review", "review_reason", "updated"])
+    logger.warning("Session %s held for review: %s", session.pk, session.review_reason)
+
+
+def _check_fits_columns(cdr: ChargeDetailRecord) -> None:
+    """Raise ValueError when a priced integer does not fit its column (PostgreSQL would)."""
+    for field in ChargeDetailRecord._meta.concrete_fields:
+        if not isinstance(field, models.IntegerField) or field.is_relation:
+            continue
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        value = getattr(cdr, field.attname)
+        if value is None:
+            continue
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValueError(f"{field.name} {value} does not fit its column")
 
 
 def _charge_record_of(session: ChargingSession) -> ChargeDetailRecord | None:

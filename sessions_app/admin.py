@@ -15,8 +15,14 @@ from ocpp_gateway.choices import RequestedVia
 from ocpp_gateway.remote.admin_actions import run_command_for_each
 from organizations.admin import CmsModelAdmin, ReadOnlyModelAdmin, ReadOnlyTabularInline
 from sessions_app.choices import SessionState
+from sessions_app.forms import CorrectReadingsForm
 from sessions_app.models import ChargingSession, MeterValue, Reservation
-from sessions_app.services import stop_session_billing
+from sessions_app.services import (
+    ReviewRefused,
+    correct_session,
+    release_session,
+    stop_session_billing,
+)
 
 # A session can hold thousands of samples; the change page shows the newest few.
 METER_VALUES_SHOWN = 50
@@ -69,8 +75,10 @@ class ChargingSessionAdmin(CmsModelAdmin):
         "energy_kwh",
         "auth_method",
         "billable",
+        "needs_review",
     )
     list_filter = (
+        "needs_review",
         "state",
         "auth_method",
         "auth_status",
@@ -79,7 +87,8 @@ class ChargingSessionAdmin(CmsModelAdmin):
         "organization",
         ("start", admin.DateFieldListFilter),
     )
-    date_hierarchy = "start"
+    # No date_hierarchy: it truncates every start to a local year in SQL, and one stored
+    # implausible start (9999-12-31 east of UTC) fails the whole list; the filter uses ranges.
     search_fields = (
         "=transaction_id",
         "id_tag",
@@ -114,6 +123,13 @@ class ChargingSessionAdmin(CmsModelAdmin):
         "billing_stopped_reason",
         "billing_stopped_by",
         "billing_stopped_at",
+        # Settled through the "Release…" and "Correct readings…" actions, which record who.
+        "needs_review",
+        "review_reason",
+        "review_outcome",
+        "reviewed_by",
+        "reviewed_at",
+        "corrections",
         "related_records",
         "created",
         "updated",
@@ -154,10 +170,23 @@ class ChargingSessionAdmin(CmsModelAdmin):
                 )
             },
         ),
+        (
+            _("Review"),
+            {
+                "fields": (
+                    "needs_review",
+                    "review_reason",
+                    "review_outcome",
+                    "reviewed_by",
+                    "reviewed_at",
+                    "corrections",
+                )
+            },
+        ),
         (_("Records"), {"fields": ("related_records", "created", "updated")}),
     )
     inlines = (MeterValueInline,)
-    actions = ("stop_charging", "stop_billing")
+    actions = ("stop_charging", "stop_billing", "release_for_billing", "correct_readings")
 
     def has_add_permission(self, request):
         # A session without a station transaction behind it would be fiction.
@@ -240,6 +269,53 @@ class ChargingSessionAdmin(CmsModelAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/sessions_app/stop_billing.html", context)
+
+    @admin.action(description=_("Release for billing (rate as recorded)"), permissions=["change"])
+    def release_for_billing(self, request, queryset):
+        held = list(queryset.filter(needs_review=True))
+        for session in held:
+            release_session(session, user=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d session released for billing.",
+                "%(count)d sessions released for billing.",
+                len(held),
+            )
+            % {"count": len(held)},
+            messages.SUCCESS if held else messages.WARNING,
+        )
+
+    @admin.action(description=_("Correct readings…"), permissions=["change"])
+    def correct_readings(self, request, queryset):
+        held = queryset.filter(needs_review=True)
+        if held.count() != 1:
+            self.message_user(
+                request, _("Choose exactly one session held for review."), messages.WARNING
+            )
+            return None
+        session = held.get()
+        form = CorrectReadingsForm(
+            request.POST if "apply" in request.POST else None,
+            initial={"meter_start": session.meter_start, "meter_stop": session.meter_stop},
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                correct_session(session, user=request.user, **form.cleaned_data)
+            except ReviewRefused as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                self.message_user(request, _("Readings corrected; the session is rated."))
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Correct readings"),
+            "opts": self.opts,
+            "session": session,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/sessions_app/correct_readings.html", context)
 
 
 class StopBillingForm(forms.Form):

@@ -40,3 +40,10 @@ class ReservationStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     EXPIRED = "expired", _("Expired")
     REJECTED = "rejected", _("Rejected")
+
+
+class ReviewOutcome(models.TextChoices):
+    """How a person settled a session held for review."""
+
+    RELEASED = "released", _("Released as recorded")
+    CORRECTED = "corrected", _("Corrected")

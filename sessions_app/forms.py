@@ -108,3 +108,10 @@ class PeriodForm(forms.Form):
         required=False,
         empty_value=DEFAULT,
     )
+
+
+class CorrectReadingsForm(forms.Form):
+    """The corrected meter registers of a session held for review."""
+
+    meter_start = forms.IntegerField(label=_("Meter start (Wh)"), min_value=0, max_value=10**14)
+    meter_stop = forms.IntegerField(label=_("Meter stop (Wh)"), min_value=0, max_value=10**14)

@@ -1,14 +1,47 @@
 """Charging sessions with their meter values, and reservations."""
 
+from datetime import UTC, datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms.tenancy import TenantQuerySet
 from organizations.models import IdToken, Organization
-from sessions_app.choices import AuthMethod, AuthorizationStatus, ReservationStatus, SessionState
+from sessions_app.choices import (
+    AuthMethod,
+    AuthorizationStatus,
+    ReservationStatus,
+    ReviewOutcome,
+    SessionState,
+)
 from stations.models import ChargingStation, Connector
+
+# No time zone is a day away from UTC: a moment inside these bounds converts to any local time,
+# and survives a day added or taken for a calendar, without leaving Python's datetime range.
+SAFE_EARLIEST = datetime(1, 1, 3, tzinfo=UTC)
+SAFE_LATEST = datetime(9999, 12, 29, tzinfo=UTC)
+PLAUSIBLE_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def within_safe_range(value: datetime | None) -> datetime | None:
+    """The moment, moved inside the range every page and report can convert (None stays None)."""
+    if value is None or value.tzinfo is None:
+        return value
+    return min(max(value, SAFE_EARLIEST), SAFE_LATEST)
+
+
+class SafeDateTimeField(models.DateTimeField):
+    """A DateTimeField read back inside the safe range, whatever was written to the column."""
+
+    # Rows written by the ORM, the admin or older code may hold 9999-12-31T23:59Z; shown in
+    # Europe/Berlin that is year 10000, which Python cannot hold. Reading through this one
+    # place keeps every page, export, API answer and pricing run of such a row working.
+
+    def from_db_value(self, value, expression, connection):
+        return within_safe_range(value)
 
 
 class ChargingSessionQuerySet(TenantQuerySet):
@@ -16,6 +49,12 @@ class ChargingSessionQuerySet(TenantQuerySet):
 
     def active(self):
         return self.filter(state=SessionState.ACTIVE)
+
+    def ratable(self):
+        """Finished sessions that may be priced: not running, stopped, not held for review."""
+        return self.exclude(state=SessionState.ACTIVE).filter(
+            stop__isnull=False, needs_review=False
+        )
 
 
 class ChargingSession(models.Model):
@@ -41,8 +80,8 @@ class ChargingSession(models.Model):
     id_tag = models.CharField(_("id tag"), max_length=36, blank=True, help_text=_("As sent."))
     # 1.6 transaction ids are integers the platform hands out; 2.0.1 stations choose a string.
     transaction_id = models.CharField(_("transaction id"), max_length=36, null=True, blank=True)
-    start = models.DateTimeField(_("start"))
-    stop = models.DateTimeField(_("stop"), null=True, blank=True)
+    start = SafeDateTimeField(_("start"))
+    stop = SafeDateTimeField(_("stop"), null=True, blank=True)
     meter_start = models.BigIntegerField(_("meter start (Wh)"), default=0)
     meter_stop = models.BigIntegerField(_("meter stop (Wh)"), null=True, blank=True)
     energy_wh = models.BigIntegerField(_("energy (Wh)"), default=0)
@@ -91,6 +130,27 @@ class ChargingSession(models.Model):
     )
     billing_stopped_reason = models.CharField(_("billing stop reason"), max_length=255, blank=True)
     billing_stopped_at = models.DateTimeField(null=True, blank=True)
+    # What the platform changed in what the station sent (a timestamp outside the plausible
+    # window), as [{"field", "sent", "used"}], so operators see the original.
+    corrections = models.JSONField(_("corrections"), default=list, blank=True)
+    needs_review = models.BooleanField(
+        _("needs review"),
+        default=False,
+        help_text=_("Implausible readings or a pricing failure: not billed until released."),
+    )
+    review_reason = models.CharField(_("review reason"), max_length=255, blank=True)
+    review_outcome = models.CharField(
+        _("review outcome"), max_length=10, choices=ReviewOutcome.choices, blank=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -113,6 +173,9 @@ class ChargingSession(models.Model):
             ),
         ]
         indexes = [
+            models.Index(
+                fields=["organization"], condition=Q(needs_review=True), name="session_review"
+            ),
             models.Index(fields=["organization", "-start"], name="session_org_start"),
             models.Index(fields=["station", "state"], name="session_station_state"),
         ]
@@ -123,6 +186,48 @@ class ChargingSession(models.Model):
     @property
     def duration(self):
         return (self.stop - self.start) if self.stop else None
+
+    def implausible_readings(self) -> list[str]:
+        """Why the recorded times or meter registers cannot be right (empty when plausible)."""
+        reasons = []
+        if self.corrections:
+            fields = sorted({str(c.get("field")) for c in self.corrections if c.get("sent")})
+            if fields:
+                used_for = ", ".join(fields)
+                reasons.append(f"station clock implausible, server time used for {used_for}")
+        now = timezone.now()
+        # No charging backend has records before 2000; a start ahead of now is a bad clock.
+        for field in ("start", "stop"):
+            moment = getattr(self, field)
+            if moment is not None and not (PLAUSIBLE_SINCE <= moment <= now + timedelta(days=1)):
+                reasons.append(f"{field} {moment.isoformat()} is implausible")
+        if self.meter_start < 0:
+            reasons.append(f"meter start is negative ({self.meter_start} Wh)")
+        if self.meter_stop is not None:
+            if self.meter_stop < 0:
+                reasons.append(f"meter stop is negative ({self.meter_stop} Wh)")
+            if self.meter_stop < self.meter_start:
+                reasons.append(
+                    f"meter stop ({self.meter_stop} Wh) is below meter start "
+                    f"({self.meter_start} Wh)"
+                )
+        if self.stop is None:
+            return reasons
+        seconds = (self.stop - self.start).total_seconds()
+        if seconds < 0:
+            reasons.append("the session stops before it starts")
+        if seconds > settings.SESSION_MAX_DURATION_HOURS * 3600:
+            reasons.append(f"lasted {seconds / 3600:.0f} h, more than plausible")
+        max_kw = (self.connector.max_power_kw if self.connector_id else None) or (
+            settings.SESSION_DEFAULT_MAX_POWER_KW
+        )
+        # A tenth over the rating plus one kWh: meters round, and short sessions round most.
+        deliverable_wh = float(max_kw) * 1000 * max(seconds, 0) / 3600 * 1.1 + 1000
+        if self.energy_wh > deliverable_wh:
+            reasons.append(
+                f"{self.energy_wh} Wh is more than {max_kw} kW can deliver in {seconds:.0f} s"
+            )
+        return reasons
 
 
 class MeterValueQuerySet(TenantQuerySet):
@@ -145,7 +250,7 @@ class MeterValue(models.Model):
         blank=True,
     )
     connector_number = models.PositiveSmallIntegerField(_("connector id"), default=0)
-    timestamp = models.DateTimeField(_("timestamp"))
+    timestamp = SafeDateTimeField(_("timestamp"))
     measurand = models.CharField(
         _("measurand"), max_length=48, default="Energy.Active.Import.Register"
     )
@@ -160,6 +265,21 @@ class MeterValue(models.Model):
 
     class Meta:
         ordering = ["timestamp", "id"]
+        constraints = [
+            # A station retransmits MeterValues it got no answer to; the copy adds no row.
+            models.UniqueConstraint(
+                fields=[
+                    "station",
+                    "connector_number",
+                    "timestamp",
+                    "measurand",
+                    "phase",
+                    "location",
+                    "context",
+                ],
+                name="unique_meter_value_sample",
+            ),
+        ]
         indexes = [
             models.Index(fields=["session", "timestamp"], name="metervalue_session_time"),
             models.Index(fields=["station", "timestamp"], name="metervalue_station_time"),
@@ -194,7 +314,7 @@ class Reservation(models.Model):
     )
     id_tag = models.CharField(_("id tag"), max_length=36)
     parent_id_tag = models.CharField(_("parent id tag"), max_length=36, blank=True)
-    expiry = models.DateTimeField(_("expiry"))
+    expiry = SafeDateTimeField(_("expiry"))
     status = models.CharField(
         _("status"),
         max_length=10,

@@ -5,15 +5,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing import services as billing_services
 from billing import tasks as billing_tasks
-from cms.bulk import insert_rows, update_from_values
+from cms.bulk import insert_rows_ignoring_conflicts, update_from_values
+from cms.enqueue import enqueue_after_commit
 from cms.portal.live import publish
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
@@ -23,6 +25,7 @@ from sessions_app.choices import (
     AuthMethod,
     AuthorizationStatus,
     ReservationStatus,
+    ReviewOutcome,
     SessionState,
 )
 from sessions_app.models import ChargingSession, MeterValue, Reservation
@@ -87,6 +90,36 @@ class BillingStopRefused(Exception):
     """Billing of this session cannot be stopped (any more); the message says why."""
 
 
+class ReviewRefused(Exception):
+    """The session is not held for review, or the correction cannot be right; says why."""
+
+
+def plausible_time(sent: datetime, now: datetime | None = None) -> datetime | None:
+    """None when a station's time is inside the window around server time, else server time."""
+    now = now or timezone.now()
+    earliest = now - timedelta(days=settings.OCPP_TIMESTAMP_MAX_AGE_DAYS)
+    latest = now + timedelta(seconds=settings.OCPP_TIMESTAMP_MAX_AHEAD_SECONDS)
+    return None if earliest <= sent <= latest else now
+
+
+def checked_time(sent: datetime, field: str, corrections: list) -> datetime:
+    """A station's time, or the server time with the correction appended to `corrections`."""
+    used = plausible_time(sent)
+    if used is None:
+        return sent
+    corrections.append({"field": field, "sent": sent.isoformat(), "used": used.isoformat()})
+    logger.warning("Implausible %s timestamp %s replaced by server time.", field, sent.isoformat())
+    return used
+
+
+def _hold_if_implausible(session: ChargingSession) -> None:
+    """Flag the session for review (unsaved) when its readings cannot be right."""
+    reasons = session.implausible_readings()
+    if reasons and not session.review_outcome:
+        session.needs_review = True
+        session.review_reason = "; ".join(reasons)[:255]
+
+
 def parse_meter_value(raw) -> Decimal | None:
     """A reading as Decimal, or None when it is not a finite number a meter could show."""
     try:
@@ -109,13 +142,20 @@ def start_session(
     reservation_id: int | None = None,
     transaction_id: str | None = None,
     auth_method: str = AuthMethod.RFID,
+    corrections: Sequence[dict] = (),
 ) -> SessionStart:
-    """Record a transaction a station started; without `transaction_id` the platform assigns one."""
+    """Record a transaction a station started; without `transaction_id` the platform assigns one.
+
+    `corrections` lists what the gateway changed in the message (see `checked_time`).
+    """
     # Locking the station row serializes the starts of one station, so a start retransmitted
     # twice at once finds the first copy's session instead of writing a second one. It also
     # reads the organization fresh: an assignment made while connected counts at once.
+    # NO KEY: the lock still serializes starts, but no longer blocks (or deadlocks with) other
+    # transactions inserting rows that reference the station, whose foreign-key checks take
+    # FOR KEY SHARE on it. Every lock that changes no key takes this weaker form.
     organization_id = (
-        ChargingStation.objects.select_for_update()
+        ChargingStation.objects.select_for_update(no_key=True)
         .values_list("organization_id", flat=True)
         .get(pk=station.pk)
     )
@@ -131,17 +171,29 @@ def start_session(
         )
 
     connector = get_or_create_connector(station, connector_number)
+    corrections = list(corrections)
+    sent_start = next((c["sent"] for c in corrections if c.get("field") == "start"), None)
     if transaction_id is None:
         same_start = ChargingSession.objects.filter(
-            station=station,
-            connector=connector,
-            id_tag=id_tag,
-            start=started_at,
-            meter_start=meter_start,
+            station=station, connector=connector, id_tag=id_tag, meter_start=meter_start
         )
+        if sent_start is not None:
+            # The start time is now the server's, different on every copy: the sent one,
+            # kept in the correction, identifies a retransmission instead.
+            existing = next(
+                (
+                    s
+                    for s in same_start.select_related("id_token").order_by("-pk")[:20]
+                    if any(c.get("field") == "start" and c.get("sent") == sent_start
+                           for c in s.corrections)
+                ),
+                None,
+            )  # fmt: skip
+        else:
+            existing = same_start.filter(start=started_at).select_related("id_token").first()
     else:
         same_start = ChargingSession.objects.filter(station=station, transaction_id=transaction_id)
-    existing = same_start.select_related("id_token").first()
+        existing = same_start.select_related("id_token").first()
     if existing is not None:
         # A retransmission: answer as the first time, write nothing.
         return SessionStart(
@@ -180,7 +232,11 @@ def start_session(
         # The station may already deliver energy to an unauthorized tag; keep the record,
         # but nobody is invoiced for it without review. An operator's remote start is free.
         billable=authorization.accepted and remote_start is None,
+        corrections=corrections,
     )
+    _hold_if_implausible(session)
+    if session.needs_review:
+        session.save(update_fields=["needs_review", "review_reason"])
     if transaction_id is None:
         # The primary key is unique across the platform, so it serves as the 1.6 integer id.
         session.transaction_id = str(session.pk)
@@ -196,7 +252,7 @@ def start_session(
 
 def _supersede_active_sessions(connector, started_at: datetime) -> None:
     """Close sessions the station lost on this connector, so only the new one stays active."""
-    for lost in ChargingSession.objects.select_for_update().filter(
+    for lost in ChargingSession.objects.select_for_update(no_key=True).filter(
         connector=connector, state=SessionState.ACTIVE
     ):
         lost.state = SessionState.FAILED
@@ -247,7 +303,9 @@ def _use_reservation(
 ) -> Reservation | None:
     """Mark the station's reservation with that OCPP id used, if it is one of this station's."""
     reservation = (
-        Reservation.objects.select_for_update().filter(pk=reservation_id, station=station).first()
+        Reservation.objects.select_for_update(no_key=True)
+        .filter(pk=reservation_id, station=station)
+        .first()
     )
     if reservation is None:
         logger.warning(
@@ -291,7 +349,7 @@ def stop_billing(session: ChargingSession, *, user, reason: str) -> ChargingSess
         raise ValueError("Stopping billing needs a reason.")
     # The lock orders this against the rating task, which locks the session too: either the
     # CDR is written after this (and totals zero) or before it (and this writes the credit).
-    locked = ChargingSession.objects.select_for_update().get(pk=session.pk)
+    locked = ChargingSession.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.billing_stopped:
         raise BillingStopRefused("Billing of this session is already stopped.")
     locked.billable = False
@@ -310,6 +368,101 @@ def stop_billing(session: ChargingSession, *, user, reason: str) -> ChargingSess
         ]
     )
     billing_services.credit_session(locked)
+    return locked
+
+
+def _locked_for_review(session: ChargingSession) -> ChargingSession:
+    """The session locked against rating, if it is held for review; else ReviewRefused."""
+    # The lock orders this against the rating task, which locks the same row.
+    locked = ChargingSession.objects.select_for_update(no_key=True).get(pk=session.pk)
+    if not locked.needs_review:
+        raise ReviewRefused(_("This session is not held for review."))
+    return locked
+
+
+def _person(user):
+    """The database user behind a request, or None for an organization API key."""
+    # An API key (cms.api.authentication) is no database user; its name goes in the record.
+    if getattr(user, "api_key", None) is not None or not getattr(user, "pk", None):
+        return None
+    return user
+
+
+def _who(user) -> str:
+    api_key = getattr(user, "api_key", None)
+    if api_key is not None:
+        return f"API key {api_key.name}"
+    return user.get_username() if getattr(user, "pk", None) else ""
+
+
+def _settle_review(locked: ChargingSession, outcome: str, user, extra_fields: list[str]) -> None:
+    """Record who settled the review and when, then have the session rated after commit."""
+    locked.needs_review = False
+    locked.review_outcome = outcome
+    locked.reviewed_by = _person(user)
+    locked.reviewed_at = timezone.now()
+    locked.save(
+        update_fields=[
+            "needs_review",
+            "review_outcome",
+            "reviewed_by",
+            "reviewed_at",
+            "updated",
+            *extra_fields,
+        ]
+    )
+    enqueue_after_commit(billing_tasks.rate_session, locked.pk)
+
+
+@transaction.atomic
+def release_session(session: ChargingSession, *, user) -> ChargingSession:
+    """Release a session held for review: it is rated as recorded."""
+    locked = _locked_for_review(session)
+    _settle_review(locked, ReviewOutcome.RELEASED, user, [])
+    return locked
+
+
+@transaction.atomic
+def correct_session(
+    session: ChargingSession,
+    *,
+    user,
+    meter_start: int,
+    meter_stop: int,
+    start: datetime | None = None,
+    stop: datetime | None = None,
+) -> ChargingSession:
+    """Correct a held session's registers (and times), keeping the old values, then rate it."""
+    locked = _locked_for_review(session)
+    start = start or locked.start
+    stop = stop or locked.stop
+    if meter_start < 0 or meter_stop < meter_start:
+        raise ReviewRefused(_("Meter stop must be at least meter start, and neither negative."))
+    if stop is None or stop < start:
+        raise ReviewRefused(_("The session must stop after it starts."))
+    now = timezone.now()
+    who = _who(user)
+    changes = {"meter_start": meter_start, "meter_stop": meter_stop, "start": start, "stop": stop}
+    for field, value in changes.items():
+        old = getattr(locked, field)
+        if old != value:
+            locked.corrections.append(
+                {
+                    "field": field,
+                    "was": old.isoformat() if isinstance(old, datetime) else old,
+                    "used": value.isoformat() if isinstance(value, datetime) else value,
+                    "by": who,
+                    "at": now.isoformat(),
+                }
+            )
+            setattr(locked, field, value)
+    locked.energy_wh = meter_stop - meter_start
+    _settle_review(
+        locked,
+        ReviewOutcome.CORRECTED,
+        user,
+        ["meter_start", "meter_stop", "start", "stop", "energy_wh", "corrections"],
+    )
     return locked
 
 
@@ -413,8 +566,8 @@ def _meter_rows(report: MeterReport, session: ChargingSession | None) -> list[tu
 
 
 def _insert_meter_rows(rows: list[tuple]) -> None:
-    """Insert meter rows (COPY on PostgreSQL)."""
-    insert_rows(MeterValue, METER_COLUMNS, rows)
+    """Insert meter rows; a sample stored already (a retransmission) is skipped."""
+    insert_rows_ignoring_conflicts(MeterValue, METER_COLUMNS, rows)
 
 
 def _update_live_readings(readings: list[tuple[ChargingSession, Sequence[SampledValue]]]) -> None:
@@ -505,12 +658,13 @@ def stop_session(
     reason: str,
     id_tag: str | None = None,
     samples: Sequence[SampledValue] = (),
+    corrections: Sequence[dict] = (),
 ) -> SessionStop:
     """Close a station's session with its final reading; unknown or repeated stops write nothing."""
     # The stop needs no concurrency check: the card is ending a transaction, not starting one.
     authorization = authorize_id_tag(station, id_tag) if id_tag else None
     session = (
-        ChargingSession.objects.select_for_update(of=("self",))
+        ChargingSession.objects.select_for_update(of=("self",), no_key=True)
         .select_related("connector")
         .filter(station=station, transaction_id=str(transaction_id))
         .first()
@@ -538,18 +692,31 @@ def stop_session(
         return SessionStop(session=session, closed=False, authorization=authorization)
 
     session.stop = stopped_at
+    session.corrections = [*session.corrections, *corrections]
     session.stop_reason = reason
     session.state = SessionState.COMPLETED
     if meter_stop is not None:
         session.meter_stop = meter_stop
         session.energy_wh = max(0, meter_stop - session.meter_start)
+    _hold_if_implausible(session)
     session.save(
-        update_fields=["stop", "stop_reason", "state", "meter_stop", "energy_wh", "updated"]
+        update_fields=[
+            "stop",
+            "stop_reason",
+            "state",
+            "meter_stop",
+            "energy_wh",
+            "corrections",
+            "needs_review",
+            "review_reason",
+            "updated",
+        ]
     )
     _insert_meter_rows(
         _meter_rows(MeterReport(station, session.connector.connector_id, samples), session)
     )
-    transaction.on_commit(partial(_enqueue_rating, session.pk))
+    # Rated after commit; a broker outage leaves it to billing's sweep, never fails the stop.
+    enqueue_after_commit(billing_tasks.rate_session, session.pk)
     publish(
         session.organization_id,
         "session",
@@ -558,11 +725,6 @@ def stop_session(
         session=session.pk,
     )
     return SessionStop(session=session, closed=True, authorization=authorization)
-
-
-def _enqueue_rating(session_id: int) -> None:
-    """Ask billing to rate a finished session (runs after the stop is committed)."""
-    billing_tasks.rate_session.delay(session_id)
 
 
 @transaction.atomic

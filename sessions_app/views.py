@@ -4,9 +4,12 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, tzinfo
 from statistics import median
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Prefetch, QuerySet
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -16,11 +19,12 @@ from billing.views import price_breakdown
 from cms.api.csv import CHUNK_ROWS, csv_response
 from cms.portal.charts import Series, render_chart
 from cms.portal.views import OrganizationMixin, OrganizationObjectMixin, PortalView, SiteTabMixin
+from organizations.choices import Role
 from organizations.models import AccessGroup
-from sessions_app import selectors
+from sessions_app import selectors, services
 from sessions_app.api.views import ChargingSessionViewSet
 from sessions_app.choices import SessionState
-from sessions_app.forms import PeriodForm, PortalSessionFilterSet
+from sessions_app.forms import CorrectReadingsForm, PeriodForm, PortalSessionFilterSet
 from sessions_app.models import ChargingSession, MeterValue
 
 PAGE_SIZE = 50
@@ -140,7 +144,12 @@ class SessionDetailView(OrganizationObjectMixin, DetailView):
             super()
             .get_queryset()
             .select_related(
-                "station__site", "connector__evse", "id_token", "billing_stopped_by", "reservation"
+                "station__site",
+                "connector__evse",
+                "id_token",
+                "billing_stopped_by",
+                "reviewed_by",
+                "reservation",
             )
             .prefetch_related(groups)
         )
@@ -153,8 +162,44 @@ class SessionDetailView(OrganizationObjectMixin, DetailView):
             time_zone=selectors.zone_of(self.organization),
             cost=selectors.cost_of(self.object),
             price=price_breakdown(self.object),
+            correct_form=CorrectReadingsForm(initial=_registers(self.object)),
         )
         return context
+
+
+def _registers(session) -> dict:
+    return {"meter_start": session.meter_start, "meter_stop": session.meter_stop}
+
+
+class SessionReviewView(OrganizationMixin, View):
+    """Release or correct a session held for review (POST only, operators): the API's actions."""
+
+    required_role = Role.OPERATOR
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        session = get_object_or_404(
+            ChargingSession.objects.for_org(self.organization), pk=kwargs["pk"]
+        )
+        try:
+            if request.POST.get("action") == "correct":
+                form = CorrectReadingsForm(request.POST)
+                if not form.is_valid():
+                    raise services.ReviewRefused(
+                        _("Meter stop must be at least meter start, and neither negative.")
+                    )
+                services.correct_session(session, user=request.user, **form.cleaned_data)
+                messages.success(request, _("Readings corrected; the session is rated."))
+            else:
+                services.release_session(session, user=request.user)
+                messages.success(request, _("Session released for billing."))
+        except services.ReviewRefused as refusal:
+            messages.error(request, str(refusal))
+        return HttpResponseRedirect(
+            reverse(
+                "sessions:session-detail", kwargs={"org": self.organization.slug, "pk": session.pk}
+            )
+        )
 
 
 def meter_summary(session) -> list[dict]:

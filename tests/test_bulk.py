@@ -2,7 +2,10 @@
 
 from datetime import UTC, datetime
 
-from cms.bulk import insert_rows, update_from_values
+import pytest
+from django.db import OperationalError
+
+from cms.bulk import insert_good_rows, insert_rows, isolate_failures, update_from_values
 from ocpp_gateway.models import OcppMessage
 from stations.models import ChargingStation
 from tests.factories import ChargingStationFactory
@@ -61,3 +64,66 @@ def test_update_from_values_updates_only_the_rows_named_and_meeting_the_conditio
     )
     assert stored[b.pk].status == b.status  # the condition left it alone
     assert stored[c.pk].status == c.status  # not named
+
+
+MESSAGE_COLUMNS = ("ocpp_id", "direction", "action", "unique_id", "raw", "created")
+
+
+def message(unique_id, action="Heartbeat"):
+    return ("CS-1", "in", action, unique_id, "", T0)
+
+
+def test_insert_good_rows_stores_every_row_but_the_one_the_database_refuses(db):
+    rows = [message(str(n)) for n in range(40)]
+    rows[17] = message("17", action="Heart\ud800beat")  # no database stores a lone surrogate
+
+    refused = insert_good_rows(OcppMessage, MESSAGE_COLUMNS, rows)
+
+    assert [row for row, _ in refused] == [rows[17]]
+    stored = set(OcppMessage.objects.values_list("unique_id", flat=True))
+    assert stored == {str(n) for n in range(40)} - {"17"}
+
+
+def test_isolate_failures_finds_one_bad_item_by_halving_not_one_by_one(db):
+    calls = []
+
+    def write(part):
+        calls.append(len(part))
+        if 37 in part:
+            raise ValueError("bad item")
+
+    refused = isolate_failures(write, list(range(64)))
+
+    assert [(item, str(error)) for item, error in refused] == [(37, "bad item")]
+    assert len(calls) <= 2 * 6 + 1  # log2(64) levels, two halves each, plus the first try
+
+
+def test_isolate_failures_keeps_the_good_rows_of_an_update_from_values(org):
+    a, b, c = (ChargingStationFactory(organization=org) for _ in range(3))
+    rows = [(a.pk, "Available"), (b.pk, "Faulted\x00"), (c.pk, "Charging")]
+
+    def write(part):
+        if any("\x00" in status for _, status in part):
+            # What PostgreSQL answers for a NUL in text; SQLite would store it.
+            raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+        update_from_values(
+            ChargingStation, [("id", "bigint"), ("status", "varchar")], part, "status = v.status"
+        )
+
+    refused = isolate_failures(write, rows)
+
+    assert [row for row, _ in refused] == [rows[1]]
+    stored = dict(ChargingStation.objects.values_list("pk", "status"))
+    assert (stored[a.pk], stored[c.pk]) == ("Available", "Charging")
+
+
+def test_isolate_failures_raises_a_lost_connection_at_once_instead_of_halving(db):
+    calls = []
+
+    def write(part):
+        calls.append(part)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with pytest.raises(OperationalError):
+        isolate_failures(write, list(range(64)))
+    assert len(calls) == 1

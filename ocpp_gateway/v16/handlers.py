@@ -23,6 +23,7 @@ from organizations.services import authorize_id_tag
 from sessions_app.services import (
     MeterReport,
     SampledValue,
+    checked_time,
     parse_meter_value,
     record_meter_reports,
     start_session,
@@ -61,14 +62,18 @@ def _connector_number(payload: dict, *, allow_station: bool) -> int:
 def _optional_timestamp(payload: dict) -> datetime:
     """The payload's timestamp if sent (it is optional in several 1.6 messages), else now."""
     raw = payload.get("timestamp")
-    return parse_ocpp_datetime(raw) if raw is not None else timezone.now()
+    if raw is None:
+        return timezone.now()
+    # A status time out of the window is the station's clock, not the status: server time.
+    return checked_time(parse_ocpp_datetime(raw), "status", [])
 
 
 def _sampled_values(meter_values: list[dict], station: ChargingStation) -> list[SampledValue]:
     """1.6 meterValue objects flattened into version-neutral samples, with the 1.6 defaults."""
     samples = []
     for meter_value in meter_values:
-        timestamp = parse_ocpp_datetime(meter_value["timestamp"])
+        # Out of the plausible window the sample is kept at server time (and logged).
+        timestamp = checked_time(parse_ocpp_datetime(meter_value["timestamp"]), "meter value", [])
         for sampled in meter_value.get("sampledValue", []):
             raw = sampled["value"]
             signed = sampled.get("format") == ValueFormat.signed_data
@@ -166,13 +171,15 @@ def on_authorize(station: ChargingStation, payload: dict) -> dict:
 
 def on_start_transaction(station: ChargingStation, payload: dict) -> dict:
     """StartTransaction: record the session and hand out its platform-unique transaction id."""
+    corrections = []
     started = start_session(
         station,
         connector_number=_connector_number(payload, allow_station=False),
         id_tag=payload["idTag"],
-        started_at=parse_ocpp_datetime(payload["timestamp"]),
+        started_at=checked_time(parse_ocpp_datetime(payload["timestamp"]), "start", corrections),
         meter_start=payload["meterStart"],
         reservation_id=payload.get("reservationId"),
+        corrections=corrections,
     )
     # A station of the unassigned pool has nobody to charge for: Invalid makes it stop, and
     # 0 is an id no session ever has, so its later StopTransaction is answered as unknown.
@@ -200,10 +207,12 @@ def on_meter_values(station: ChargingStation, payload: dict) -> dict:
 
 def on_stop_transaction(station: ChargingStation, payload: dict) -> dict:
     """StopTransaction: close the session; unknown or repeated stops are answered all the same."""
+    corrections = []
     stopped = stop_session(
         station,
         transaction_id=str(payload["transactionId"]),
-        stopped_at=parse_ocpp_datetime(payload["timestamp"]),
+        stopped_at=checked_time(parse_ocpp_datetime(payload["timestamp"]), "stop", corrections),
+        corrections=corrections,
         meter_stop=payload["meterStop"],
         # Absent reason means Local in OCPP 1.6.
         reason=str(payload.get("reason", Reason.local)),

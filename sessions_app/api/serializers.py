@@ -81,6 +81,8 @@ class ChargingSessionSerializer(serializers.ModelSerializer):
             "cost",
             "currency",
             "billing_stopped",
+            "needs_review",
+            "review_reason",
         ]
         read_only_fields = fields
 
@@ -98,6 +100,15 @@ class ChargingSessionDetailSerializer(ChargingSessionSerializer):
     billing_stopped_by = serializers.CharField(
         source="billing_stopped_by.username", read_only=True, default=None, allow_null=True
     )
+    reviewed_by = serializers.CharField(
+        source="reviewed_by.username", read_only=True, default=None, allow_null=True
+    )
+    corrections = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="What was changed in what the station sent, or by a review: "
+        '{"field", "sent" or "was", "used", and for a review "by" and "at"}.',
+    )
 
     class Meta(ChargingSessionSerializer.Meta):
         fields = [
@@ -111,6 +122,10 @@ class ChargingSessionDetailSerializer(ChargingSessionSerializer):
             "billing_stopped_by",
             "billing_stopped_reason",
             "billing_stopped_at",
+            "review_outcome",
+            "reviewed_by",
+            "reviewed_at",
+            "corrections",
             "created",
             "updated",
         ]
@@ -132,6 +147,15 @@ class StopBillingSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=ChargingSession._meta.get_field("billing_stopped_reason").max_length
     )
+
+
+class CorrectSessionSerializer(serializers.Serializer):
+    """The corrected registers (and, if wrong too, times) of a session held for review."""
+
+    meter_start = serializers.IntegerField(min_value=0, max_value=10**14)
+    meter_stop = serializers.IntegerField(min_value=0, max_value=10**14)
+    start = serializers.DateTimeField(required=False)
+    stop = serializers.DateTimeField(required=False)
 
 
 class ReservationSerializer(serializers.ModelSerializer):

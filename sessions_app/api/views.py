@@ -25,6 +25,7 @@ from sessions_app.api.serializers import (
     AnalyticsSerializer,
     ChargingSessionDetailSerializer,
     ChargingSessionSerializer,
+    CorrectSessionSerializer,
     MeterValueSerializer,
     ReservationSerializer,
     StopBillingSerializer,
@@ -70,6 +71,8 @@ class ChargingSessionViewSet(
         "meter_values": Role.VIEWER,
         "stop_billing": Role.OPERATOR,
         "stop": Role.OPERATOR,
+        "release": Role.OPERATOR,
+        "correct": Role.OPERATOR,
     }
     csv_columns = [
         ("id", "id"),
@@ -88,14 +91,16 @@ class ChargingSessionViewSet(
         ("state", "state"),
         ("stop_reason", "stop_reason"),
         ("billing_stopped", "billing_stopped"),
+        ("needs_review", "needs_review"),
+        ("review_reason", "review_reason"),
         ("cost", selectors.cost_of),
         ("currency", "currency"),
     ]
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action in ("retrieve", "stop_billing"):
-            queryset = queryset.select_related("billing_stopped_by")
+        if self.action in ("retrieve", "stop_billing", "release", "correct"):
+            queryset = queryset.select_related("billing_stopped_by", "reviewed_by")
         return queryset
 
     def get_serializer_class(self):
@@ -150,6 +155,41 @@ class ChargingSessionViewSet(
             raise Conflict(str(refusal)) from None
         session = self.get_queryset().get(pk=session.pk)
         return Response(ChargingSessionDetailSerializer(session).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: ChargingSessionDetailSerializer, 409: CONFLICT},
+        description="Release a session held for review (`needs_review`): it is rated as "
+        "recorded. Who and when are kept.",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def release(self, request, pk=None):
+        """Release a session held for review; it is then rated as recorded."""
+        session = self.get_object()
+        try:
+            services.release_session(session, user=request.user)
+        except services.ReviewRefused as refusal:
+            raise Conflict(str(refusal)) from None
+        return Response(ChargingSessionDetailSerializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(
+        request=CorrectSessionSerializer,
+        responses={200: ChargingSessionDetailSerializer, 409: CONFLICT},
+        description="Correct a session held for review: set its meter registers (and start "
+        "or stop, if wrong too); the old values stay in `corrections` with who and when, "
+        "and the session is rated with the corrected values.",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def correct(self, request, pk=None):
+        """Correct a held session's registers (and times); it is then rated."""
+        session = self.get_object()
+        body = CorrectSessionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.correct_session(session, user=request.user, **body.validated_data)
+        except services.ReviewRefused as refusal:
+            raise Conflict(str(refusal)) from None
+        return Response(ChargingSessionDetailSerializer(self.get_queryset().get(pk=pk)).data)
 
     @extend_schema(request=None, responses=CALL_RESPONSES)
     @action(detail=True, methods=["post"], filter_backends=[])

@@ -18,7 +18,7 @@ def add_meter_values(session, count):
         MeterValue(
             station=session.station,
             session=session,
-            connector_number=1,
+            connector_number=session.connector.connector_id,
             timestamp=START + timedelta(minutes=minute),
             value=minute * 100,
         )

@@ -13,8 +13,14 @@ from billing.choices import AssignmentScope
 from billing.engine import TariffError, parse_elements
 from billing.models import ChargeDetailRecord, TariffAssignment
 from billing.services import rate_session
-from sessions_app.choices import AuthMethod, AuthorizationStatus, SessionState
-from tests.factories import ChargingSessionFactory, MeterValueFactory, TariffFactory, UserFactory
+from sessions_app.choices import AuthMethod, AuthorizationStatus, ReviewOutcome, SessionState
+from tests.factories import (
+    ChargingSessionFactory,
+    ChargingStationFactory,
+    MeterValueFactory,
+    TariffFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +165,9 @@ def session_like(station, usage, **session_fields):
         meter_start=1_000,
         meter_stop=1_000 + energy_wh,
         energy_wh=energy_wh,
+        # Drawn usages may be physically impossible (90 kWh in a second), which holds a
+        # session for review; released by a person, it is priced as recorded, as here.
+        review_outcome=ReviewOutcome.RELEASED,
         **session_fields,
     )
     for moment, register in readings:
@@ -188,7 +197,8 @@ def test_a_free_or_billing_stopped_session_totals_zero(org, station, tariff, usa
 def test_the_same_session_priced_twice_gives_the_same_cdr(org, station, tariff, usage):
     with rolled_back():
         session = priced_session(org, station, tariff, usage)
-        twin = session_like(station, usage)
+        # On a second station: one station has one sample per connector and moment.
+        twin = session_like(ChargingStationFactory(organization=org), usage)
 
         first = rate_session(session.pk)
         again = rate_session(session.pk)

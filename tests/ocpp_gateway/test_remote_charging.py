@@ -206,7 +206,8 @@ async def test_tc_010_remote_start_after_plug_in_gives_a_remote_session_that_is_
         await cp.call(
             call.StopTransaction(
                 transaction_id=start.transaction_id,
-                meter_stop=11000,
+                # 4 kWh in a minute (240 kW): a fast charger, plausible, so it is rated at once.
+                meter_stop=5000,
                 timestamp=ts(1),
                 reason=Reason.local,
             )
@@ -220,13 +221,13 @@ async def test_tc_010_remote_start_after_plug_in_gives_a_remote_session_that_is_
     assert start.id_tag_info["status"] == AuthorizationStatus.accepted
     session = await session_of(db_call, start.transaction_id)
     assert (session.auth_method, session.billable) == (AuthMethod.REMOTE, False)
-    assert (session.state, session.energy_wh) == (SessionState.COMPLETED, 10000)
+    assert (session.state, session.energy_wh) == (SessionState.COMPLETED, 4000)
     claimed = await fresh(db_call, log)
     assert claimed.session_id == session.pk
     assert claimed.requested_by_id == setup.operator.pk
     cdr = await db_call(ChargeDetailRecord.objects.get, session=session)
     assert cdr.total_incl_tax == 0
-    assert cdr.energy_wh == 10000
+    assert cdr.energy_wh == 4000
     assert cdr.reason == "Started remotely by an operator; operator starts are never billed"
 
 
@@ -344,6 +345,24 @@ async def test_tc_028_a_rejected_remote_stop_leaves_the_session_running(
         log = await run("stop_charging", {"connector_id": 1})
     assert (log.status, log.response) == ("rejected", {"status": "Rejected"})
     assert (await session_of(db_call, start.transaction_id)).state == SessionState.ACTIVE
+
+
+@pytest.mark.parametrize("answer", ["Accepted", "Rejected"])
+async def test_the_stop_charging_log_names_the_session_it_stopped(
+    ocpp_server, setup, db_call, answer
+):
+    async with connected_station(ocpp_server, IDENTITY, cls=RemoteStation) as cp:
+        await cp.call(start_tx(connector_id=1))
+        other = await cp.call(start_tx(connector_id=2))
+        cp.answers["RemoteStopTransaction"] = answer
+        log = await run("stop_charging", {"connector_id": 2})
+
+    stored = await fresh(db_call, log)
+    session = await session_of(db_call, other.transaction_id)
+    assert (stored.command, stored.session_id) == ("stop_charging", session.pk)
+    assert await db_call(lambda: list(session.command_logs.values_list("command", flat=True))) == [
+        "stop_charging"
+    ]
 
 
 # --- unlock cable (UnlockConnector) ----------------------------------------------------------

@@ -111,6 +111,8 @@ def test_a_session_is_listed_with_its_station_site_connector_card_and_cost(viewe
         "cost": "5.5692",
         "currency": "EUR",
         "billing_stopped": False,
+        "needs_review": False,
+        "review_reason": "",
     }
 
 

@@ -37,6 +37,8 @@ HEADER = [
     "state",
     "stop_reason",
     "billing_stopped",
+    "needs_review",
+    "review_reason",
     "cost",
     "currency",
 ]
@@ -98,6 +100,8 @@ def test_the_export_has_one_line_per_session_under_the_json_field_names(viewer, 
         "state": "completed",
         "stop_reason": "Local",
         "billing_stopped": "false",
+        "needs_review": "false",
+        "review_reason": "",
         "cost": "5.5692",
         "currency": "EUR",
     }

@@ -1,5 +1,6 @@
 """Stopping billing of a running or finished session: the service and the `stop_billing` command."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -34,8 +35,10 @@ def operator(org):
 
 @pytest.fixture
 def session(station):
-    """A running session on connector 1 of the (offline) shared station."""
-    return ChargingSessionFactory(station=station, transaction_id="7001", start=timezone.now())
+    """A running session on connector 1 of the (offline) shared station, an hour old."""
+    # An hour, not a moment: 10 kWh in no time at all would hold it for review.
+    started = timezone.now() - timedelta(hours=1)
+    return ChargingSessionFactory(station=station, transaction_id="7001", start=started)
 
 
 def on_connector(station, number):

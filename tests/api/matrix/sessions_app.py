@@ -83,6 +83,22 @@ ENDPOINTS = [
         Role.OPERATOR,
         body=lambda w: {"reason": "Meter fault"},
     ),
+    # The world's session is not held for review: releasing or correcting it is refused.
+    Endpoint(
+        "session-release",
+        "post",
+        lambda w: f"/api/v1/sessions/{w.session.pk}/release/",
+        Role.OPERATOR,
+        ok=(409,),
+    ),
+    Endpoint(
+        "session-correct",
+        "post",
+        lambda w: f"/api/v1/sessions/{w.session.pk}/correct/",
+        Role.OPERATOR,
+        body=lambda w: {"meter_start": 0, "meter_stop": 1000},
+        ok=(409,),
+    ),
     Endpoint(
         "session-stop",
         "post",
