@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cms.portal.urls import account_patterns
+from organizations.urls import invitation_patterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,6 +15,8 @@ urlpatterns = [
     # Log in and out of the browsable API with an ordinary (non-staff) account.
     path("api-auth/", include("rest_framework.urls")),
     path("accounts/", include(account_patterns)),
+    # The invited person's pages: not under an organization they are not a member of yet.
+    path("invitations/", include((invitation_patterns, "invitations"))),
     # Each app's portal pages sit under the organization's slug, like the dashboard.
     path("o/<slug:org>/", include("stations.urls")),
     path("o/<slug:org>/", include("sessions_app.urls")),

@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
+from organizations.choices import InvitationStatus
 from organizations.models import (
     AccessGroup,
     IdToken,
+    Invitation,
     Membership,
     Organization,
     OrganizationAPIKey,
@@ -271,6 +273,27 @@ class IdTokenAdmin(CmsModelAdmin):
         ),
         (_("History"), {"fields": ("created", "updated")}),
     )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyModelAdmin):
+    """Invitations to join organizations: who invited whom; support staff may only revoke them."""
+
+    list_display = ("email", "organization", "role", "status", "created", "expires_at", "sent_at")
+    list_filter = ("status", "role", "organization")
+    search_fields = ("email", "organization__name")
+    list_select_related = ("organization", "invited_by", "accepted_by")
+    # Never the token hash: it is of no use to anybody reading this page.
+    fields = ("organization", "email", "role", "status", "invited_by", "created", "expires_at")
+    fields += ("sent_at", "accepted_by", "responded_at")
+    actions = ("revoke",)
+
+    @admin.action(description=_("Revoke the selected pending invitations"))
+    def revoke(self, request, queryset):
+        count = queryset.filter(status=InvitationStatus.PENDING).update(
+            status=InvitationStatus.REVOKED, responded_at=timezone.now()
+        )
+        self.message_user(request, _("%(count)d invitations revoked.") % {"count": count})
 
 
 # The library's own key model belongs to no organization and opens nothing here: keys are

@@ -43,3 +43,13 @@ class BillingPeriodLength(models.TextChoices):
     WEEKLY = "weekly", _("Weekly")
     MONTHLY = "monthly", _("Monthly")
     QUARTERLY = "quarterly", _("Quarterly")
+
+
+class InvitationStatus(models.TextChoices):
+    """Where an invitation stands; "expired" is never stored, it follows from `expires_at`."""
+
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")

@@ -3,14 +3,16 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 
 from cms.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
 from cms.api.permissions import organization_roles
-from organizations.choices import IdTokenStatus, IdTokenType, Role
+from organizations.choices import IdTokenStatus, IdTokenType, InvitationStatus, Role
 from organizations.models import (
     AccessGroup,
     APIKeyRole,
     IdToken,
+    Invitation,
     Membership,
     Organization,
     OrganizationAPIKey,
@@ -59,6 +61,26 @@ class MembershipFilterSet(django_filters.FilterSet):
     class Meta:
         model = Membership
         fields = ["organization", "role", "user", "username", "email"]
+
+
+class InvitationFilterSet(django_filters.FilterSet):
+    """Invitations by organization, status (expired follows from the date) and email."""
+
+    organization = django_filters.ModelChoiceFilter(queryset=visible(Organization))
+    status = django_filters.ChoiceFilter(choices=InvitationStatus.choices, method="filter_status")
+    email = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Invitation
+        fields = ["organization", "status", "email"]
+
+    def filter_status(self, queryset, name, value):
+        now = timezone.now()
+        if value == InvitationStatus.EXPIRED:
+            return queryset.filter(status=InvitationStatus.PENDING, expires_at__lte=now)
+        if value == InvitationStatus.PENDING:
+            return queryset.open(now)
+        return queryset.filter(status=value)
 
 
 class OrganizationAPIKeyFilterSet(django_filters.FilterSet):

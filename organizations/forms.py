@@ -1,4 +1,4 @@
-"""Portal forms of RFID cards and access groups: the API's rules, through the API's own checks."""
+"""Portal forms of cards, access groups and invitations: the API's rules, through its own checks."""
 
 import re
 
@@ -13,9 +13,10 @@ from organizations.api.card_serializers import (
     CardUidsSerializer,
     IdTokenSerializer,
 )
+from organizations.choices import Role
 from organizations.filtersets import AccessGroupFilterSet, IdTokenFilterSet
 from organizations.models import AccessGroup, IdToken
-from organizations.services import UnknownCards, card_ids_of
+from organizations.services import UnknownCards, card_ids_of, role_rank
 from sessions_app.selectors import zone_of
 from stations.models import ChargingStation, Site
 
@@ -285,3 +286,18 @@ class GroupFilterSet(AccessGroupFilterSet):
         station.queryset = ChargingStation.objects.for_org(organization)
         station.label = _("Opens this station")
         station.extra["empty_label"] = _("Any station")
+
+
+class InvitationForm(forms.Form):
+    """Invite an email address with a role; the choices stop at the inviter's own role."""
+
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), initial=Role.VIEWER)
+
+    def __init__(self, *args, inviter_role: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [
+            (value, label)
+            for value, label in Role.choices
+            if role_rank(value) <= role_rank(inviter_role)
+        ]

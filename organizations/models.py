@@ -3,11 +3,20 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 from cms.tenancy import TenantQuerySet
-from organizations.choices import ROLE_RANK, BillingPeriodLength, IdTokenStatus, IdTokenType, Role
+from organizations.choices import (
+    ROLE_RANK,
+    BillingPeriodLength,
+    IdTokenStatus,
+    IdTokenType,
+    InvitationStatus,
+    Role,
+)
 
 
 class OrganizationQuerySet(TenantQuerySet):
@@ -236,3 +245,86 @@ class OrganizationAPIKey(AbstractAPIKey):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class InvitationQuerySet(TenantQuerySet):
+    """Invitations narrowed by organization, by the address they go to, or by standing."""
+
+    def addressed_to(self, user):
+        """Invitations to the user's email address (none for a user without one)."""
+        email = normalize_email(getattr(user, "email", "") or "")
+        if not email:
+            return self.none()
+        return self.filter(email=email)
+
+    def open(self, now=None):
+        """Pending and not yet expired: the ones that can still be accepted."""
+        return self.filter(status=InvitationStatus.PENDING, expires_at__gt=now or timezone.now())
+
+
+class Invitation(models.Model):
+    """An offer to join an organization with a role, emailed to an address as a one-time link."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    # Stored lower-cased (normalize_email): one address is one invitation, whatever its case.
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.VIEWER)
+    # SHA-256 of the secret in the link; the secret itself is only ever in the email.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=InvitationStatus.choices,
+        default=InvitationStatus.PENDING,
+    )
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            # Inviting an address again refreshes its pending invitation instead of adding one.
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(status="pending"),
+                name="unique_pending_invitation_per_email",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.organization} ({self.role})"
+
+    def effective_status(self, now=None) -> str:
+        """The stored status, or "expired" for a pending invitation past its expiry."""
+        if self.status == InvitationStatus.PENDING and self.expires_at <= (now or timezone.now()):
+            return InvitationStatus.EXPIRED
+        return self.status
+
+
+def normalize_email(email: str) -> str:
+    """Addresses compare case-insensitively here: store and look them up lower-cased."""
+    return email.strip().lower()

@@ -1,30 +1,41 @@
 """Business rules of organizations: who may charge where, who holds which role, API keys."""
 
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from cms.bulk import update_from_values
 from ocpp_gateway.utils import format_ocpp_datetime
-from organizations.choices import ROLE_RANK, IdTokenStatus, Role
+from organizations.choices import ROLE_RANK, IdTokenStatus, InvitationStatus, Role
 from organizations.models import (
     AccessGroup,
     IdToken,
+    Invitation,
     Membership,
     Organization,
     OrganizationAPIKey,
+    normalize_email,
     normalize_uid,
 )
 from sessions_app.choices import AuthorizationStatus, SessionState
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Connector, Site
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -150,10 +161,6 @@ class RoleAboveOwn(MembershipRuleError):
     """Nobody may grant a role above their own."""
 
 
-class AlreadyMember(MembershipRuleError):
-    """The user is a member of the organization already."""
-
-
 def role_rank(role: str) -> int:
     """The rank of a role: a higher number may do more."""
     return ROLE_RANK[Role(role)]
@@ -188,19 +195,6 @@ def create_organization(owner, **fields) -> Organization:
     return organization
 
 
-def add_member(organization, user, role: str, *, actor_role: str) -> Membership:
-    """Make `user` a member with `role`; the actor may not grant above their own role."""
-    check_grantable(role, actor_role)
-    try:
-        with transaction.atomic():
-            return Membership.objects.create(user=user, organization=organization, role=role)
-    except IntegrityError:
-        # The unique membership constraint: a concurrent request added the user first.
-        raise AlreadyMember(
-            _("%(user)s is already a member of this organization.") % {"user": user}
-        ) from None
-
-
 def _lock_owners(membership) -> tuple[Membership, list[int]]:
     """The membership as stored now, and the ids of its organization's owners, locked."""
     # Locking every owner row serializes concurrent demotions and removals of owners, so two
@@ -215,11 +209,11 @@ def _lock_owners(membership) -> tuple[Membership, list[int]]:
 
 
 LAST_OWNER_MESSAGES = {
-    "demote": _lazy(
+    "demote": gettext_lazy(
         "%(user)s is the last owner of %(organization)s and cannot be demoted; "
         "make another member owner first."
     ),
-    "remove": _lazy(
+    "remove": gettext_lazy(
         "%(user)s is the last owner of %(organization)s and cannot be removed; "
         "make another member owner first."
     ),
@@ -256,6 +250,199 @@ def remove_member(membership, *, actor_role: str | None) -> None:
             raise OwnerRoleRequired(_("Only an owner may remove an owner."))
         _check_not_last_owner(current, owners, "remove")
         current.delete()
+
+
+# Invitations: nobody becomes a member without accepting one addressed to their email.
+
+
+class InvitationNotOpen(MembershipRuleError):
+    """The invitation was answered or revoked, or it has expired."""
+
+
+class NotTheInvitee(MembershipRuleError):
+    """The invitation is addressed to another email address."""
+
+
+NOT_OPEN_MESSAGES = {
+    InvitationStatus.ACCEPTED: gettext_lazy("This invitation has been accepted already."),
+    InvitationStatus.DECLINED: gettext_lazy("This invitation has been declined."),
+    InvitationStatus.REVOKED: gettext_lazy("This invitation has been withdrawn."),
+    InvitationStatus.EXPIRED: gettext_lazy("This invitation has expired; ask for a new one."),
+}
+
+
+def invitation_token_hash(token: str) -> str:
+    """The stored form of an invitation's secret: its SHA-256 (the secret is 256 random bits)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The invitation whose link carries `token`, or None."""
+    return (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )
+
+
+def invitation_ttl() -> timedelta:
+    """How long a new or resent invitation can be accepted."""
+    return timedelta(days=settings.INVITATION_TTL_DAYS)
+
+
+def _check_open(invitation: Invitation) -> None:
+    status = invitation.effective_status()
+    if status != InvitationStatus.PENDING:
+        raise InvitationNotOpen(str(NOT_OPEN_MESSAGES[status]))
+
+
+def invite_member(
+    organization,
+    email: str,
+    role: str,
+    *,
+    invited_by,
+    inviter_role: str,
+    link_for: Callable[[str], str],
+) -> tuple[Invitation, str]:
+    """Invite an address with a role and email it the link after commit; returns the secret."""
+    # No user is looked up here: the answer and its work are the same whether or not an
+    # account (or a member) has this address, so inviting cannot tell who exists.
+    check_grantable(role, inviter_role)
+    email = normalize_email(email)
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    fields = {
+        "role": role,
+        "token_hash": invitation_token_hash(token),
+        "invited_by": invited_by,
+        "expires_at": now + invitation_ttl(),
+        "sent_at": None,
+    }
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                # Inviting an address again refreshes its pending invitation (the old link dies).
+                pending = (
+                    Invitation.objects.select_for_update()
+                    .filter(organization=organization, email=email, status=InvitationStatus.PENDING)
+                    .first()
+                )
+                if pending is None:
+                    invitation = Invitation.objects.create(
+                        organization=organization, email=email, created=now, **fields
+                    )
+                else:
+                    for name, value in fields.items():
+                        setattr(pending, name, value)
+                    pending.save(update_fields=list(fields))
+                    invitation = pending
+            break
+        except IntegrityError:
+            # A concurrent invite of the same address created the pending row first.
+            if attempt == 2:
+                raise
+    link = link_for(token)
+    transaction.on_commit(lambda: send_invitation_email(invitation, link))
+    return invitation, token
+
+
+def send_invitation_email(invitation: Invitation, link: str) -> bool:
+    """Email the invitation's link; a failure is logged and never raised (the inviter resends)."""
+    context = {
+        "organization": invitation.organization.name,
+        "role": Role(invitation.role).label,
+        "inviter": str(invitation.invited_by or ""),
+        "link": link,
+        "expires_at": invitation.expires_at,
+    }
+    subject = _("Invitation to join %(organization)s") % context
+    body = render_to_string("organizations/email/invitation.txt", context)
+    try:
+        send_mail(subject, body, None, [invitation.email])
+    except Exception:
+        # SMTP errors come in many classes (socket, smtplib, TLS); none may fail the request.
+        logger.exception("Invitation %s: sending the email failed", invitation.pk)
+        return False
+    invitation.sent_at = timezone.now()
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=invitation.sent_at)
+    return True
+
+
+def resend_invitation(
+    invitation: Invitation, *, resent_by, resender_role: str, link_for: Callable[[str], str]
+) -> tuple[Invitation, str]:
+    """A new link and a new expiry for a pending (or expired) invitation, emailed again."""
+    if invitation.status != InvitationStatus.PENDING:
+        raise InvitationNotOpen(str(NOT_OPEN_MESSAGES[InvitationStatus(invitation.status)]))
+    return invite_member(
+        invitation.organization,
+        invitation.email,
+        invitation.role,
+        invited_by=resent_by,
+        inviter_role=resender_role,
+        link_for=link_for,
+    )
+
+
+def revoke_invitation(invitation: Invitation) -> Invitation:
+    """Withdraw a pending invitation (expired ones too); its link stops working at once."""
+    now = timezone.now()
+    # One conditional UPDATE: an acceptance racing the revocation wins or loses as a whole.
+    revoked = Invitation.objects.filter(pk=invitation.pk, status=InvitationStatus.PENDING).update(
+        status=InvitationStatus.REVOKED, responded_at=now
+    )
+    if not revoked:
+        invitation.refresh_from_db(fields=["status"])
+        raise InvitationNotOpen(str(NOT_OPEN_MESSAGES[InvitationStatus(invitation.status)]))
+    invitation.status, invitation.responded_at = InvitationStatus.REVOKED, now
+    return invitation
+
+
+def _lock_for_invitee(invitation: Invitation, user) -> Invitation:
+    """The invitation as stored now, locked; refused unless it is addressed to `user`."""
+    current = (
+        Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+    )
+    email = normalize_email(user.email or "")
+    if not email or email != current.email:
+        raise NotTheInvitee()
+    _check_open(current)
+    return current
+
+
+def accept_invitation(invitation: Invitation, user) -> tuple[Membership, bool]:
+    """Make the invited user a member with the invitation's role; (membership, created)."""
+    now = timezone.now()
+    with transaction.atomic():
+        current = _lock_for_invitee(invitation, user)
+        # Somebody who is a member already keeps their role: an invitation never changes it.
+        membership, created = Membership.objects.get_or_create(
+            user=user, organization=current.organization, defaults={"role": current.role}
+        )
+        current.status, current.accepted_by, current.responded_at = (
+            InvitationStatus.ACCEPTED,
+            user,
+            now,
+        )
+        current.save(update_fields=["status", "accepted_by", "responded_at"])
+    invitation.status, invitation.accepted_by, invitation.responded_at = (
+        current.status,
+        user,
+        now,
+    )
+    return membership, created
+
+
+def decline_invitation(invitation: Invitation, user) -> Invitation:
+    """Say no to an invitation: nothing changes but the invitation's status."""
+    now = timezone.now()
+    with transaction.atomic():
+        current = _lock_for_invitee(invitation, user)
+        current.status, current.responded_at = InvitationStatus.DECLINED, now
+        current.save(update_fields=["status", "responded_at"])
+    invitation.status, invitation.responded_at = current.status, now
+    return invitation
 
 
 def create_api_key(

@@ -1,4 +1,5 @@
-"""Portal routes of the organizations app (access groups, RFID cards), under /o/<org slug>/."""
+"""Portal routes of the organizations app: cards, groups and members under /o/<org slug>/,
+and the invited person's own pages under /invitations/."""
 
 from django.urls import path
 
@@ -18,4 +19,25 @@ urlpatterns = [
     path("groups/<int:pk>/", views.GroupEditView.as_view(), name="group-edit"),
     path("groups/<int:pk>/cards/", views.GroupCardsView.as_view(), name="group-cards"),
     path("groups/<int:pk>/delete/", views.GroupDeleteView.as_view(), name="group-delete"),
+    path("members/", views.MemberListView.as_view(), name="member-list"),
+    path("members/invite/", views.InviteView.as_view(), name="member-invite"),
+    path(
+        "invitations/<int:pk>/resend/",
+        views.InvitationActionView.as_view(),
+        {"action": "resend"},
+        name="invitation-resend",
+    ),
+    path(
+        "invitations/<int:pk>/revoke/",
+        views.InvitationActionView.as_view(),
+        {"action": "revoke"},
+        name="invitation-revoke",
+    ),
+]
+
+# Included by cms/urls.py under /invitations/ with the namespace "invitations".
+invitation_patterns = [
+    path("", views.MyInvitationsView.as_view(), name="mine"),
+    path("<int:pk>/answer/", views.AnswerInvitationView.as_view(), name="answer"),
+    path("<str:token>/", views.InvitationLinkView.as_view(), name="respond"),
 ]

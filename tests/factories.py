@@ -1,19 +1,24 @@
 """factory_boy factories for every domain model."""
 
-from datetime import UTC, datetime
+import secrets
+from datetime import UTC, datetime, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from billing.models import Tariff
 from organizations.choices import Role
 from organizations.models import (
     AccessGroup,
     IdToken,
+    Invitation,
     Membership,
     Organization,
     OrganizationAPIKey,
+    normalize_email,
 )
+from organizations.services import invitation_token_hash
 from sessions_app.models import ChargingSession, MeterValue, Reservation
 from stations.models import ChargingStation, Connector, Evse, Site
 
@@ -182,3 +187,17 @@ def make_api_key(organization, role=Role.VIEWER, name="Integration", **fields):
     return OrganizationAPIKey.objects.create_key(
         organization=organization, role=role, name=name, **fields
     )
+
+
+def make_invitation(organization, email, role=Role.VIEWER, **fields):
+    """A pending invitation and the secret of its link (the only time the secret is known)."""
+    token = secrets.token_urlsafe(32)
+    fields.setdefault("expires_at", timezone.now() + timedelta(days=7))
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=normalize_email(email),
+        role=role,
+        token_hash=invitation_token_hash(token),
+        **fields,
+    )
+    return invitation, token

@@ -31,6 +31,7 @@ from tests.factories import (
     TariffFactory,
     UserFactory,
     make_api_key,
+    make_invitation,
 )
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,7 @@ BUILDERS = {
     "organizations.AccessGroup": lambda org: AccessGroupFactory(organization=org),
     "organizations.IdToken": lambda org: IdTokenFactory(organization=org),
     "organizations.OrganizationAPIKey": lambda org: make_api_key(org)[0],
+    "organizations.Invitation": lambda org: make_invitation(org, f"guest@{org.slug}.example")[0],
     "stations.Site": lambda org: SiteFactory(organization=org),
     "stations.ChargingStation": lambda org: ChargingStationFactory(organization=org),
     "stations.Evse": lambda org: Evse.objects.filter(

@@ -1,9 +1,8 @@
-"""Serializers of the organizations API: organizations, members and API keys."""
+"""Serializers of the organizations API: organizations, members, invitations and API keys."""
 
 import zoneinfo
 from functools import cache
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -11,8 +10,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cms.api.permissions import organization_roles
-from organizations.choices import Role
-from organizations.models import APIKeyRole, Membership, Organization, OrganizationAPIKey
+from organizations.choices import InvitationStatus, Role
+from organizations.models import (
+    APIKeyRole,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+)
 
 
 @cache
@@ -95,43 +100,91 @@ class MembershipRoleSerializer(serializers.ModelSerializer):
         extra_kwargs = {"role": {"required": True}}
 
 
-class MembershipCreateSerializer(serializers.Serializer):
-    """An existing user, named by username or email, and the role to give them."""
+class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation as its organization's admins see it: never its secret, never its hash."""
 
-    username = serializers.CharField(
-        required=False, help_text="The username of an existing user (or give `email`)."
+    status = serializers.SerializerMethodField(
+        help_text="`expired` when still pending past `expires_at`."
     )
-    email = serializers.EmailField(
-        required=False, help_text="The email address of an existing user (or give `username`)."
+    invited_by = serializers.CharField(
+        source="invited_by.username", read_only=True, default=None, allow_null=True
     )
+    accepted_by = serializers.CharField(
+        source="accepted_by.username", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "organization",
+            "email",
+            "role",
+            "status",
+            "invited_by",
+            "created",
+            "expires_at",
+            "sent_at",
+            "accepted_by",
+            "responded_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=InvitationStatus.choices))
+    def get_status(self, invitation) -> str:
+        return invitation.effective_status()
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    """The address to invite and the role it will get; nobody invites above their own role."""
+
+    email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
 
-    def validate(self, attrs):
-        given = [field for field in ("username", "email") if attrs.get(field)]
-        if not given:
-            raise serializers.ValidationError(_("Name the user by username or by email."))
-        if len(given) > 1:
-            raise serializers.ValidationError(_("Give either a username or an email, not both."))
-        field = given[0]
-        users = get_user_model().objects.filter(is_active=True)
-        if field == "username":
-            matches = list(users.filter(username=attrs["username"])[:2])
-        else:
-            matches = list(users.filter(email__iexact=attrs["email"])[:2])
-        if not matches:
-            raise serializers.ValidationError({field: [_("No user with this %s.") % field]})
-        if len(matches) > 1:
-            raise serializers.ValidationError(
-                {field: [_("Several users have this email address: give the username.")]}
-            )
-        user = matches[0]
-        organization = self.context["organization_id"]
-        if Membership.objects.filter(user=user, organization=organization).exists():
-            raise serializers.ValidationError(
-                {field: [_("%(user)s is already a member of this organization.") % {"user": user}]}
-            )
-        attrs["user"] = user
-        return attrs
+
+class IssuedInvitationSerializer(InvitationSerializer):
+    """A new or resent invitation with its link, shown in this answer only."""
+
+    link = serializers.SerializerMethodField(
+        help_text="The link the invited person opens to accept or decline; it is also emailed. "
+        "Shown in this answer only: it is stored as a hash and cannot be shown again."
+    )
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "link"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_link(self, invitation) -> str:
+        return self.context["link"]
+
+
+class MyInvitationSerializer(serializers.ModelSerializer):
+    """An invitation addressed to the caller: which organization, which role, from whom."""
+
+    organization_name = serializers.CharField(source="organization.name", read_only=True)
+    status = serializers.SerializerMethodField()
+    invited_by = serializers.CharField(
+        source="invited_by.username", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "organization",
+            "organization_name",
+            "role",
+            "status",
+            "invited_by",
+            "created",
+            "expires_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=InvitationStatus.choices))
+    def get_status(self, invitation) -> str:
+        return invitation.effective_status()
 
 
 class OrganizationAPIKeySerializer(serializers.ModelSerializer):

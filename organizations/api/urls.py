@@ -1,12 +1,17 @@
 """Routes of the organizations API (included under /api/v1/)."""
 
+from rest_framework.routers import SimpleRouter
+
 from cms.api.routers import OrganizationRouter, TenantRouter
 from organizations.api import cards, views
 
 router = TenantRouter()
 org_router = OrganizationRouter()
-# Organizations, members and API keys (views.py); access groups and id tokens (cards.py).
-views.register(router, org_router)
+# The caller's own invitations: rows of organizations the caller is not a member of, reached
+# through the caller's email address; the only routes here outside the tenant viewsets.
+invitee_router = SimpleRouter()
+# Organizations, members, invitations and API keys (views.py); groups and id tokens (cards.py).
+views.register(router, org_router, invitee_router)
 cards.register(router, org_router)
 
-urlpatterns = router.urls + org_router.urls
+urlpatterns = router.urls + org_router.urls + invitee_router.urls

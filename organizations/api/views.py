@@ -1,17 +1,21 @@
-"""Views of the organizations API: the caller's organizations, their members and API keys."""
+"""Views of the organizations API: the caller's organizations, members, invitations, API keys."""
 
 from django.db import IntegrityError
 from django.db.models import F
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
 
 from cms.api.authentication import api_key_of
 from cms.api.exceptions import Conflict
+from cms.api.pagination import StableOrderingFilter, StandardPagination
+from cms.api.parameters import StrictQueryParametersMixin
 from cms.api.permissions import (
     RolePermission,
     organization_roles,
@@ -21,32 +25,41 @@ from cms.api.permissions import (
 from cms.api.schema import DETAIL
 from cms.api.viewsets import TenantViewSet
 from organizations.api.serializers import (
-    MembershipCreateSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
+    IssuedInvitationSerializer,
     MembershipRoleSerializer,
     MembershipSerializer,
+    MyInvitationSerializer,
     OrganizationAPIKeyCreateSerializer,
     OrganizationAPIKeySerializer,
     OrganizationSerializer,
 )
 from organizations.choices import Role
 from organizations.filtersets import (
+    InvitationFilterSet,
     MembershipFilterSet,
     OrganizationAPIKeyFilterSet,
     OrganizationFilterSet,
 )
-from organizations.models import Membership, Organization, OrganizationAPIKey
+from organizations.models import Invitation, Membership, Organization, OrganizationAPIKey
 from organizations.services import (
-    AlreadyMember,
     AlreadyRevoked,
+    InvitationNotOpen,
     LastOwnerError,
+    NotTheInvitee,
     OwnerRoleRequired,
     RoleAboveOwn,
-    add_member,
+    accept_invitation,
     change_role,
     create_api_key,
     create_organization,
+    decline_invitation,
+    invite_member,
     remove_member,
+    resend_invitation,
     revoke_api_key,
+    revoke_invitation,
 )
 
 LAST_OWNER = OpenApiResponse(DETAIL, description="The organization's last owner cannot go.")
@@ -139,10 +152,9 @@ class OrganizationViewSet(
 class MembershipViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
     OrganizationsBaseViewSet,
 ):
-    """Members of the caller's organizations; admins add, change and remove them."""
+    """Members of the caller's organizations; admins change and remove them, nobody adds them."""
 
     # `username` as a name of its own, so ordering uses the same name as the field and filter.
     queryset = Membership.objects.select_related("user").annotate(username=F("user__username"))
@@ -150,11 +162,10 @@ class MembershipViewSet(
     filterset_class = MembershipFilterSet
     ordering_fields = ["username", "created"]
     ordering = ["username"]
-    people_only_actions = frozenset({"create", "partial_update", "destroy"})
+    people_only_actions = frozenset({"partial_update", "destroy"})
     required_role = {
         "list": Role.VIEWER,
         "retrieve": Role.VIEWER,
-        "create": Role.ADMIN,
         "partial_update": Role.ADMIN,
         # Any member may leave: destroy checks admin itself unless the membership is the
         # caller's own.
@@ -162,8 +173,6 @@ class MembershipViewSet(
     }
 
     def get_serializer_class(self):
-        if self.action == "create":
-            return MembershipCreateSerializer
         if self.action == "partial_update":
             return MembershipRoleSerializer
         return MembershipSerializer
@@ -173,31 +182,6 @@ class MembershipViewSet(
             MembershipSerializer(membership, context=self.get_serializer_context()).data,
             status=status_code,
         )
-
-    @extend_schema(
-        description="Add an existing user, named by username or email, with a role (admin). "
-        "Nobody grants a role above their own.",
-        request=MembershipCreateSerializer,
-        responses={201: MembershipSerializer},
-    )
-    def create(self, request, *args, **kwargs):
-        organization = self.get_organization()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        try:
-            membership = add_member(
-                organization,
-                data["user"],
-                data["role"],
-                actor_role=self.caller_role(organization.pk),
-            )
-        except RoleAboveOwn as error:
-            raise ValidationError({"role": [str(error)]}) from None
-        except AlreadyMember as error:
-            field = "username" if data.get("username") else "email"
-            raise ValidationError({field: [str(error)]}) from None
-        return self.answer(membership, status.HTTP_201_CREATED)
 
     @extend_schema(
         description="Change a member's role (admin). Only an owner grants or changes the owner "
@@ -236,6 +220,176 @@ class MembershipViewSet(
         except LastOwnerError as error:
             raise Conflict(str(error)) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def invitation_link(request, token: str) -> str:
+    """The absolute URL of the portal page where the invited person answers."""
+    return request.build_absolute_uri(reverse("invitations:respond", kwargs={"token": token}))
+
+
+NOT_OPEN = OpenApiResponse(
+    DETAIL, description="The invitation was answered or withdrawn, or has expired."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(description="Invitations of the organizations where you are an admin."),
+    retrieve=extend_schema(description="One invitation (admin)."),
+)
+class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationsBaseViewSet):
+    """Invitations to join an organization: admins send, resend and revoke them."""
+
+    queryset = Invitation.objects.select_related("invited_by", "accepted_by")
+    serializer_class = InvitationSerializer
+    filterset_class = InvitationFilterSet
+    ordering_fields = ["created", "expires_at", "email"]
+    ordering = ["-created"]
+    people_only_actions = frozenset({"create", "resend", "revoke"})
+    required_role = {
+        "list": Role.ADMIN,
+        "retrieve": Role.ADMIN,
+        "create": Role.ADMIN,
+        "resend": Role.ADMIN,
+        "revoke": Role.ADMIN,
+    }
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return InvitationCreateSerializer
+        return InvitationSerializer
+
+    def issued(self, invitation, token, status_code):
+        context = {**self.get_serializer_context(), "link": invitation_link(self.request, token)}
+        return Response(IssuedInvitationSerializer(invitation, context=context).data, status_code)
+
+    @extend_schema(
+        description="Invite an email address with a role (admin, people only); the link is "
+        "emailed. The answer is the same whether or not the address has an account or is a "
+        "member already. Inviting a pending address again sends a new link (the old one stops "
+        "working). Nobody invites above their own role.",
+        request=InvitationCreateSerializer,
+        responses={201: IssuedInvitationSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        organization = self.get_organization()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            invitation, token = invite_member(
+                organization,
+                serializer.validated_data["email"],
+                serializer.validated_data["role"],
+                invited_by=request.user,
+                inviter_role=self.caller_role(organization.pk),
+                link_for=lambda token: invitation_link(request, token),
+            )
+        except RoleAboveOwn as error:
+            raise ValidationError({"role": [str(error)]}) from None
+        return self.issued(invitation, token, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        description="Send a pending (or expired) invitation again with a new link and a new "
+        "expiry (admin, people only); the old link stops working.",
+        request=None,
+        responses={200: IssuedInvitationSerializer, 409: NOT_OPEN},
+    )
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        invitation = self.get_object()
+        try:
+            invitation, token = resend_invitation(
+                invitation,
+                resent_by=request.user,
+                resender_role=self.caller_role(invitation.organization_id),
+                link_for=lambda token: invitation_link(request, token),
+            )
+        except RoleAboveOwn as error:
+            raise PermissionDenied(str(error)) from None
+        except InvitationNotOpen as error:
+            raise Conflict(str(error)) from None
+        return self.issued(invitation, token, status.HTTP_200_OK)
+
+    @extend_schema(
+        description="Withdraw a pending invitation (admin, people only); its link stops working.",
+        request=None,
+        responses={200: InvitationSerializer, 409: NOT_OPEN},
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        invitation = self.get_object()
+        try:
+            revoke_invitation(invitation)
+        except InvitationNotOpen as error:
+            raise Conflict(str(error)) from None
+        return Response(InvitationSerializer(invitation).data)
+
+
+class PeopleOnlyAlways(BasePermission):
+    """Every action is for a person: an API key acts for an organization, not for an invitee."""
+
+    message = PeopleOnly.message
+
+    def has_permission(self, request, view):
+        return api_key_of(request.user) is None
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The invitations addressed to your email address that you can still accept."
+    ),
+)
+class MyInvitationViewSet(StrictQueryParametersMixin, mixins.ListModelMixin, GenericViewSet):
+    """The caller's own invitations: accept or decline them (people only)."""
+
+    # Not a TenantViewSet: the caller is not (yet) a member of these organizations. Every row
+    # is reached through the caller's own email address instead, so nothing else is visible.
+    permission_classes = [IsAuthenticated, PeopleOnlyAlways]
+    serializer_class = MyInvitationSerializer
+    pagination_class = StandardPagination
+    filter_backends = [StableOrderingFilter]
+    ordering_fields = ["created", "expires_at"]
+    ordering = ["-created"]
+    queryset = Invitation.objects.none()
+
+    def get_queryset(self):
+        mine = Invitation.objects.addressed_to(self.request.user).select_related(
+            "organization", "invited_by"
+        )
+        # Answering finds any invitation of the caller, so a used one is 409, not a 404.
+        return mine.open() if self.action == "list" else mine
+
+    @extend_schema(
+        description="Accept the invitation: you become a member with its role (a member "
+        "already keeps their role). Each invitation can be used once.",
+        request=None,
+        responses={200: MembershipSerializer, 409: NOT_OPEN},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        invitation = self.get_object()
+        try:
+            membership, _created = accept_invitation(invitation, request.user)
+        except NotTheInvitee:
+            raise NotFound() from None
+        except InvitationNotOpen as error:
+            raise Conflict(str(error)) from None
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(
+        description="Decline the invitation: nothing changes but its status.",
+        request=None,
+        responses={200: MyInvitationSerializer, 409: NOT_OPEN},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        invitation = self.get_object()
+        try:
+            decline_invitation(invitation, request.user)
+        except NotTheInvitee:
+            raise NotFound() from None
+        except InvitationNotOpen as error:
+            raise Conflict(str(error)) from None
+        return Response(MyInvitationSerializer(invitation).data)
 
 
 @extend_schema_view(
@@ -308,10 +462,13 @@ class OrganizationAPIKeyViewSet(
         return Response(OrganizationAPIKeySerializer(api_key).data)
 
 
-def register(router, org_router):
-    """Register this module's viewsets on the flat and the organization router."""
+def register(router, org_router, invitee_router):
+    """Register this module's viewsets on the flat, the organization and the invitee router."""
+    invitee_router.register("my-invitations", MyInvitationViewSet, basename="my-invitation")
     router.register("organizations", OrganizationViewSet, basename="organization")
     router.register("members", MembershipViewSet, basename="member")
     org_router.register("members", MembershipViewSet, basename="member")
+    router.register("invitations", InvitationViewSet, basename="invitation")
+    org_router.register("invitations", InvitationViewSet, basename="invitation")
     router.register("api-keys", OrganizationAPIKeyViewSet, basename="apikey")
     org_router.register("api-keys", OrganizationAPIKeyViewSet, basename="apikey")

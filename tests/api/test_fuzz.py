@@ -55,6 +55,9 @@ def real_ids(world) -> dict[str, object]:
     return {
         "organizations": world.org.pk,
         "members": world.membership.pk,
+        "invitations": world.invitation.pk,
+        # Addressed to somebody else: the owner's answer is a documented 404.
+        "my-invitations": world.invitation.pk,
         "api-keys": world.api_key.prefix,
         "access-groups": world.access_group.pk,
         "id-tokens": world.id_token.pk,

@@ -34,6 +34,7 @@ from tests.factories import (
     TariffFactory,
     UserFactory,
     make_api_key,
+    make_invitation,
 )
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -66,6 +67,8 @@ class World:
     command_log: object
     api_key: object
     membership: object  # a viewer nobody calls as, for the members endpoints
+    # A pending invitation of `org` to an address nobody here has.
+    invitation: object = None
 
 
 def build_world(org, other_org, tag="W") -> World:
@@ -80,6 +83,11 @@ def build_world(org, other_org, tag="W") -> World:
     membership = MembershipFactory(user=member, organization=org, role=Role.VIEWER)
     outsider = UserFactory(username=f"{tag.lower()}-outsider")
     MembershipFactory(user=outsider, organization=other_org, role=Role.OWNER)
+    invitation, _token = make_invitation(
+        org, f"newcomer-{tag.lower()}@example.com", invited_by=users[Role.OWNER]
+    )
+    # The owner is invited elsewhere too, so their own invitation list is not empty.
+    make_invitation(other_org, users[Role.OWNER].email, invited_by=outsider)
 
     access_group = AccessGroupFactory(organization=org, name=f"Staff {tag}")
     site = SiteFactory(organization=org, name=f"Depot {tag}", access_groups=[access_group])
@@ -219,6 +227,7 @@ def build_world(org, other_org, tag="W") -> World:
         command_log=command_log,
         api_key=api_key,
         membership=membership,
+        invitation=invitation,
     )
 
 
