@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HOST ?= 0.0.0.0
+# `make run` listens on this machine only: it runs with DEBUG on and the demo's published
+# passwords. `make run HOST=0.0.0.0` exposes it to the network; PORT picks another port.
+HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install pdf-libs chromium run serve test lint format migrate seed clean

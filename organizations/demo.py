@@ -181,8 +181,8 @@ _DC_FAST = (
     ConnectorSpec(ConnectorType.CHADEMO, "50.00"),
 )
 STATIONS = (
-    StationSpec(1, HEADQUARTERS, "MENNEKES", "AMTRON Professional+ twin", _AC_TWIN),
-    StationSpec(2, HEADQUARTERS, "MENNEKES", "AMTRON Professional+ twin", _AC_TWIN),
+    StationSpec(1, HEADQUARTERS, "MENNEKES", "AMTRON Professional+", _AC_TWIN),
+    StationSpec(2, HEADQUARTERS, "MENNEKES", "AMTRON Professional+", _AC_TWIN),
     StationSpec(3, PUBLIC_HUB, "alpitronic", "HYC150", _DC_FAST),
     StationSpec(4, PUBLIC_HUB, "alpitronic", "HYC150", _DC_FAST),
 )
@@ -433,7 +433,8 @@ def _seed_history(
                 continue
             session = _create_history_session(org, transaction_id, plan, partner, roaming_sites)
             readings += _history_readings(session, plan)
-    MeterValue.objects.bulk_create(readings, batch_size=1000)
+    # Drawn sessions may overlap on a connector; one sample per connector and moment is kept.
+    MeterValue.objects.bulk_create(readings, batch_size=1000, ignore_conflicts=True)
 
 
 @dataclass(frozen=True)

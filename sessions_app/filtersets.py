@@ -38,6 +38,9 @@ class ChargingSessionFilterSet(django_filters.FilterSet):
     auth_method = django_filters.ChoiceFilter(choices=AuthMethod.choices)
     stop_reason = django_filters.CharFilter()
     billing_stopped = StrictBooleanFilter()
+    needs_review = StrictBooleanFilter()
+    # The id the station knows the session by (OCPP transactionId), as support is told it.
+    transaction_id = django_filters.CharFilter()
 
     class Meta:
         model = ChargingSession
@@ -56,6 +59,8 @@ class ChargingSessionFilterSet(django_filters.FilterSet):
             "auth_method",
             "stop_reason",
             "billing_stopped",
+            "needs_review",
+            "transaction_id",
         ]
 
     def filter_date_from(self, queryset, name, value):

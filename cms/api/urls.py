@@ -38,6 +38,11 @@ class ObtainTokenView(ObtainAuthToken):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth-token"
 
+    def get_serializer_context(self):
+        # authenticate() gets Django's request, not DRF's wrapper: axes marks a locked-out
+        # attempt on it, where its middleware (and so the 429) can see the mark.
+        return {**super().get_serializer_context(), "request": self.request._request}
+
 
 urlpatterns = [
     path("", APIRootView.as_view(api_root_dict=api_root_dict()), name="api-root"),

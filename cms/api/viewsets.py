@@ -10,6 +10,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.viewsets import GenericViewSet
 
 from cms.api.pagination import StableOrderingFilter, StandardPagination
+from cms.api.parameters import StrictQueryParametersMixin
 from cms.api.permissions import (
     LOWEST_ROLE,
     RolePermission,
@@ -21,7 +22,7 @@ from cms.tenancy import TenantQuerySet
 from organizations.models import Organization
 
 
-class TenantViewSet(GenericViewSet):
+class TenantViewSet(StrictQueryParametersMixin, GenericViewSet):
     """Rows of the user's organizations only; each action requires a role in the row's one."""
 
     # Subclasses declare `queryset` over a TenantQuerySet model (with the select_related and

@@ -209,6 +209,14 @@ def _send(ctx: CommandContext, name: str, action: str, payload: dict) -> Command
     return send_call(ctx.station, action, payload, command=name, requested_by=ctx.user, via=ctx.via)
 
 
+def link_session(log: CommandLog, session: ChargingSession) -> CommandLog:
+    """Record on the log which session the command acted on, whatever the station answered."""
+    # Support reads a session's commands from the session: a stop that timed out matters most.
+    log.session = session
+    log.save(update_fields=["session"])
+    return log
+
+
 def _running_session_or_refuse(ctx: CommandContext) -> ChargingSession:
     """The session the command is about; it may have ended since the rule allowed the command."""
     session = ctx.active_session()
@@ -268,7 +276,7 @@ def stop_charging(ctx: CommandContext) -> CommandLog:
     session = _running_session_or_refuse(ctx)
     # OCPP 1.6 transaction ids are the integers this platform handed out.
     payload = {"transactionId": int(session.transaction_id)}
-    return _send(ctx, "stop_charging", "RemoteStopTransaction", payload)
+    return link_session(_send(ctx, "stop_charging", "RemoteStopTransaction", payload), session)
 
 
 # --- unlock cable ----------------------------------------------------------------------------

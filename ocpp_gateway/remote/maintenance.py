@@ -1,6 +1,9 @@
 """Maintenance commands: reset, cache, availability, configuration, firmware, lists, profiles."""
 
-from django.core.validators import URLValidator
+import re
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -8,6 +11,7 @@ from rest_framework import serializers
 from ocpp_gateway.choices import CommandStatus, Direction
 from ocpp_gateway.commands import send_call
 from ocpp_gateway.models import CommandLog
+from ocpp_gateway.remote.charging import link_session
 from ocpp_gateway.remote.registry import CommandContext, CommandSpec, ConnectorField, register
 from ocpp_gateway.utils import format_ocpp_datetime
 from organizations.choices import Role
@@ -27,7 +31,9 @@ TRIGGERABLE_MESSAGES = (
 )
 PER_CONNECTOR_MESSAGES = ("MeterValues", "StatusNotification")
 # Where stations fetch firmware and upload diagnostics.
-FILE_LOCATION_SCHEMES = ["http", "https", "ftp", "ftps", "sftp"]
+FILE_LOCATION_SCHEMES = ("http", "https", "ftp", "ftps", "sftp")
+# No spaces, controls or characters a URI never holds unescaped (RFC 3986).
+_URI_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
 
 
 def _send(ctx: CommandContext, command: str, action: str, payload: dict) -> CommandLog:
@@ -50,12 +56,30 @@ def _ocpp_time(value) -> str | None:
     return format_ocpp_datetime(value) if value is not None else None
 
 
+def validate_file_location(value: str) -> None:
+    """An absolute URI with a scheme stations use, as OCPP's anyURI `location` expects."""
+    # Django's URLValidator wants a public-looking host (a dot, a known TLD): a depot's own
+    # server is often just `app` or `files` on the station network, which is perfectly valid.
+    message = _("Enter an absolute URI such as https://files/firmware.bin (%(schemes)s).") % {
+        "schemes": ", ".join(FILE_LOCATION_SCHEMES)
+    }
+    if not _URI_CHARACTERS.match(value):
+        raise ValidationError(message, code="invalid")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        raise ValidationError(message, code="invalid") from None
+    if parts.scheme.lower() not in FILE_LOCATION_SCHEMES or not parts.hostname:
+        raise ValidationError(message, code="invalid")
+
+
 class FileLocationField(serializers.CharField):
     """A URI a station downloads from or uploads to."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 512)
-        kwargs.setdefault("validators", [URLValidator(schemes=FILE_LOCATION_SCHEMES)])
+        kwargs.setdefault("validators", [validate_file_location])
         super().__init__(**kwargs)
 
 
@@ -338,15 +362,18 @@ def get_local_list_version(ctx: CommandContext) -> CommandLog:
 def set_charging_profile(ctx: CommandContext) -> CommandLog:
     """SetChargingProfile with the profile's id as chargingProfileId."""
     profile: ChargingProfile = ctx.params["profile"]
-    transaction_id = None
+    session = transaction_id = None
     if profile.purpose == ChargingProfilePurpose.TX:
         # The rule checked that this is the transaction asked for, if one was.
-        transaction_id = int(ctx.active_session().transaction_id)
+        session = ctx.active_session()
+        transaction_id = int(session.transaction_id)
     payload = {
         "connectorId": _connector_number(ctx),
         "csChargingProfiles": profile.as_ocpp16(profile.pk, transaction_id=transaction_id),
     }
-    return _send(ctx, "set_charging_profile", "SetChargingProfile", payload)
+    log = _send(ctx, "set_charging_profile", "SetChargingProfile", payload)
+    # A TxProfile acts on the running session: its log names it, as a stop does.
+    return link_session(log, session) if session is not None else log
 
 
 def clear_charging_profile(ctx: CommandContext) -> CommandLog:

@@ -18,6 +18,7 @@ from ocpp_gateway.remote import (
 )
 from ocpp_gateway.remote.registry import COMMANDS
 from organizations.choices import Role
+from sessions_app.models import ChargingSession
 from stations.choices import ConnectionState
 from stations.models import ChargingProfile, ChargingStation, Connector, StationDataTransfer
 from tests.factories import (
@@ -476,6 +477,18 @@ async def test_tc_045_2_a_failed_diagnostics_upload_is_stored(ocpp_server, setup
     assert (log.status, log.response) == ("accepted", {})
 
 
+async def test_locations_on_a_depot_host_without_a_dot_reach_the_station(ocpp_server, setup):
+    async with connected_station(ocpp_server, IDENTITY, cls=MaintainedStation) as cp:
+        firmware = await run("update_firmware", {"location": "http://app:9/firmware/2.0.bin"})
+        diagnostics = await run("get_diagnostics", {"location": "ftp://files/uploads/"})
+
+    assert [(action, payload["location"]) for action, payload in cp.received] == [
+        ("UpdateFirmware", "http://app:9/firmware/2.0.bin"),
+        ("GetDiagnostics", "ftp://files/uploads/"),
+    ]
+    assert (firmware.status, diagnostics.status) == ("accepted", "accepted")
+
+
 # --- Local authorization list -------------------------------------------------------------------
 
 
@@ -689,6 +702,8 @@ async def test_tc_057_a_tx_profile_is_set_for_the_running_transaction(
         )
         log = await run("set_charging_profile", {"profile": boost.pk, "connector_id": 1})
 
+    session = await db_call(ChargingSession.objects.get, transaction_id=str(started.transaction_id))
+    assert (await db_call(CommandLog.objects.get, pk=log.pk)).session_id == session.pk
     assert cp.received == [
         (
             "SetChargingProfile",
@@ -944,6 +959,52 @@ def test_invalid_parameters_are_field_errors(online_station, name, params, field
 
     assert set(invalid.value.errors) == {field}
     assert not CommandLog.objects.exists()
+
+
+ACCEPTED_LOCATIONS = [
+    "http://app:9/upload",
+    "https://files/firmware.bin",
+    "ftp://user:secret@10.0.0.5/diag/",
+    "FTPS://Depot-Server:990/in",
+    "sftp://files.example.com/in/",
+    "http://[fd00::5]:8080/fw.bin",
+    "https://firmware.example.com/wallbox-2.0.0.bin?sig=a%20b",
+]
+REFUSED_LOCATIONS = [
+    "not a location",
+    "/firmware/2.0.bin",
+    "files/firmware.bin",
+    "mailto:ops@example.com",
+    "file:///etc/passwd",
+    "gopher://app/1",
+    "http://",
+    "http:///no-host",
+    "http://app:99999/",
+    "http://app:port/",
+    "http://app/with space",
+    "http://app/\nInjected",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("location", ACCEPTED_LOCATIONS)
+@pytest.mark.parametrize("name", ["update_firmware", "get_diagnostics"])
+def test_any_absolute_uri_with_a_station_scheme_is_a_valid_location(station, name, location):
+    serializer = COMMANDS[name].params(data={"location": location}, context={"station": station})
+
+    assert serializer.is_valid(), serializer.errors
+    assert serializer.validated_data["location"] == location
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("location", REFUSED_LOCATIONS)
+@pytest.mark.parametrize("name", ["update_firmware", "get_diagnostics"])
+def test_a_location_that_is_no_absolute_station_uri_is_a_field_error(station, name, location):
+    serializer = COMMANDS[name].params(data={"location": location}, context={"station": station})
+
+    assert not serializer.is_valid()
+    assert set(serializer.errors) == {"location"}
+    assert "absolute URI" in str(serializer.errors["location"][0])
 
 
 @pytest.mark.django_db

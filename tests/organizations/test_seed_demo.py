@@ -4,10 +4,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 
+import jsonschema_rs
+import ocpp.v16
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 from django.utils import timezone
 
 from billing.choices import AssignmentScope, CdrKind
@@ -27,6 +31,7 @@ from organizations.demo import (
     DEMO_SUPPORT_USERNAME,
     DEMO_TARIFF_ELEMENTS,
     DEMO_USERNAME,
+    STATIONS,
 )
 from organizations.models import AccessGroup, IdToken, Membership, Organization
 from roaming.models import RoamingPartner
@@ -41,6 +46,13 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def log_in(username, password):
+    """authenticate() as a login page calls it: with the request (django-axes requires one)."""
+    request = RequestFactory().post("/accounts/login/")
+    return authenticate(request, username=username, password=password)
+
 
 DEMO_MODELS = (
     Organization,
@@ -120,7 +132,25 @@ def test_seed_demo_keeps_a_support_superuser_for_the_django_admin():
 
 def test_demo_admin_authenticates_with_the_default_password():
     seed()
-    assert authenticate(username=DEMO_USERNAME, password=DEMO_PASSWORD) is not None
+    assert log_in(DEMO_USERNAME, DEMO_PASSWORD) is not None
+
+
+def test_seeded_stations_identify_within_ocpp_16_boot_notification_limits():
+    seed()
+    schema = json.loads(
+        (Path(ocpp.v16.__file__).parent / "schemas" / "BootNotification.json").read_text()
+    )
+    validator = jsonschema_rs.validator_for(schema)
+    stations = ChargingStation.objects.filter(ocpp_id__startswith="DEMO-CS-")
+    assert stations.count() == len(STATIONS)
+    for station in stations:
+        boot = {
+            "chargePointVendor": station.vendor,
+            "chargePointModel": station.model,
+            "chargePointSerialNumber": station.serial_number,
+        }
+        errors = [error.message for error in validator.iter_errors(boot)]
+        assert errors == [], (station.ocpp_id, errors)
 
 
 def test_seed_demo_creates_two_sites_one_with_roaming():
@@ -316,8 +346,8 @@ def test_running_seed_demo_twice_changes_no_rows():
 
 def test_password_option_sets_the_demo_admin_password():
     seed("--password", "another-demo-secret-7")
-    assert authenticate(username=DEMO_USERNAME, password="another-demo-secret-7") is not None
-    assert authenticate(username=DEMO_USERNAME, password=DEMO_PASSWORD) is None
+    assert log_in(DEMO_USERNAME, "another-demo-secret-7") is not None
+    assert log_in(DEMO_USERNAME, DEMO_PASSWORD) is None
 
 
 def test_password_option_rejects_a_weak_password_and_writes_nothing():
