@@ -1,5 +1,6 @@
 """Settings for the CMS, read from the environment (see .env.example for every variable)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -14,6 +15,7 @@ from cms.env import (
     env_list,
     env_rate,
     env_str,
+    postgres_options,
     redis_db_index,
     redis_url,
 )
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    # Counts failed logins and locks an (account, address) pair out for a while: see below.
+    "axes",
     "cms.portal",
     "organizations",
     "stations",
@@ -81,6 +85,14 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a locked-out login's answer into the 429 of cms.login_guard.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Axes first: a locked-out (account, address) pair is refused before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "cms.urls"
@@ -103,6 +115,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cms.portal.context_processors.portal",
             ],
+            # Every template's `date` and `time` filters: a stored implausible moment (year
+            # 9999 in a zone east of UTC) renders instead of failing the page.
+            "builtins": ["cms.portal.templatetags.safetime"],
         },
     },
 ]
@@ -111,7 +126,28 @@ TEMPLATES = [
 # message cuts throughput tenfold, so connections are kept and health-checked.
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 600, minimum=0)
 DATABASE_URL = env_str("DATABASE_URL")
-DATABASES = {"default": database_config(DATABASE_URL, BASE_DIR, DB_CONN_MAX_AGE)}
+# PostgreSQL unreachable or stuck: fail within these times instead of hanging (cms.env).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+DB_STATEMENT_TIMEOUT = env_float("DB_STATEMENT_TIMEOUT", 60.0, allow_zero=True)
+DB_IDLE_IN_TRANSACTION_TIMEOUT = env_float("DB_IDLE_IN_TRANSACTION_TIMEOUT", 60.0, allow_zero=True)
+DB_KEEPALIVES_IDLE = env_int("DB_KEEPALIVES_IDLE", 30, minimum=1)
+DB_KEEPALIVES_INTERVAL = env_int("DB_KEEPALIVES_INTERVAL", 10, minimum=1)
+DB_KEEPALIVES_COUNT = env_int("DB_KEEPALIVES_COUNT", 3, minimum=1)
+DATABASES = {
+    "default": database_config(
+        DATABASE_URL,
+        BASE_DIR,
+        DB_CONN_MAX_AGE,
+        postgres=postgres_options(
+            connect_timeout=DB_CONNECT_TIMEOUT,
+            statement_timeout=DB_STATEMENT_TIMEOUT,
+            idle_in_transaction_timeout=DB_IDLE_IN_TRANSACTION_TIMEOUT,
+            keepalives_idle=DB_KEEPALIVES_IDLE,
+            keepalives_interval=DB_KEEPALIVES_INTERVAL,
+            keepalives_count=DB_KEEPALIVES_COUNT,
+        ),
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url(env_str("REDIS_URL"))
@@ -128,10 +164,23 @@ if REDIS_URL:
             },
         }
     }
+    # Redis unreachable: the cache and the broker fail after this many seconds instead of the
+    # kernel's connect timeout; a task is enqueued from the gateway's database thread.
+    REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
+    _redis_timeouts = {
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    }
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": _redis_timeouts,
+        }
     }
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT
+    CELERY_BROKER_TRANSPORT_OPTIONS = _redis_timeouts
     CELERY_RESULT_BACKEND = None
     CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 else:
@@ -148,6 +197,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ocpp_gateway.tasks.purge_message_log",
         "schedule": 3600.0,
     },
+    # With the lease period, a killed gateway process's stations show offline within 60 s.
+    "reconcile-station-liveness": {
+        "task": "ocpp_gateway.tasks.reconcile_station_liveness",
+        "schedule": 15.0,
+    },
     "expire-reservations": {
         "task": "sessions_app.tasks.expire_reservations",
         "schedule": 60.0,
@@ -158,6 +212,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.close_billing_periods",
         "schedule": crontab(minute=5),
     },
+    # The safety net of every after-commit enqueue (cms.enqueue): work a broker outage lost.
+    "rate-unrated-sessions": {
+        "task": "billing.tasks.rate_unrated_sessions",
+        "schedule": 300.0,
+    },
+    "expire-pending-commands": {
+        "task": "ocpp_gateway.tasks.expire_pending_commands",
+        "schedule": 60.0,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -165,6 +228,49 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Failed logins (portal, admin, browsable API, token endpoint), counted by django-axes per
+# (username, client address) pair: a guesser is stopped without locking the real user out
+# from anywhere else, and the lock ends by itself after the cooling period. The client address
+# is REMOTE_ADDR, which uvicorn already takes from X-Forwarded-For for FORWARDED_ALLOW_IPS only;
+# headers are never read here, so a client cannot pick its own address.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# The database handler: attempts survive a restart or a Redis flush, are shared by every
+# process, and can be read and reset in the admin; logins are too rare for its writes to matter.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "cms.login_guard.lockout_response"
+AXES_CLIENT_STR_CALLABLE = "cms.login_guard.client_str"
+AXES_VERBOSE = False
+# A real user's own typos do not add up towards a lock once they get the password right.
+AXES_RESET_ON_SUCCESS = True
+# Successful logins are not failures: each one would be a row a login forever.
+AXES_DISABLE_ACCESS_LOG = True
+# Seconds between the summary lines of failed logins (cms.login_guard.LoginFailureSummary).
+LOGIN_FAILURE_LOG_SECONDS = env_int("LOGIN_FAILURE_LOG_SECONDS", 60, minimum=1)
+
+# Behind TLS: cookies only over HTTPS and HSTS unless DEBUG (`make run` is plain http on
+# localhost). TLS ends at the proxy in front; uvicorn takes the scheme from its
+# X-Forwarded-Proto (FORWARDED_ALLOW_IPS), so Django sees HTTPS without trusting any header.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# For a server that does not rewrite the scheme itself (daphne): trust the proxy's header.
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SILENCED_SYSTEM_CHECKS = [
+    # Redirecting http:// to https:// is the TLS proxy's job: stations and health checks reach
+    # the app over plain http on the inside (SECURE_SSL_REDIRECT=true does it here instead).
+    "security.W008",
+    # Preloading is a commitment to browsers' lists an operator makes, never a default.
+    "security.W021",
 ]
 
 STATIC_URL = "static/"
@@ -188,6 +294,8 @@ REST_FRAMEWORK = {
     # mistake would pass silently. Uploads (the card import) declare their own parser.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "cms.api.schema.TenantAutoSchema",
+    # Redis or the database away: a JSON 503, never Django's HTML 500 page.
+    "EXCEPTION_HANDLER": "cms.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         # Password guessing against the token endpoint, per client address.
         "auth-token": env_rate("API_TOKEN_THROTTLE_RATE", "10/min"),
@@ -215,6 +323,7 @@ SPECTACULAR_SETTINGS = {
         "ConnectorStatusEnum": "stations.choices.ConnectorStatus",
         "CommandStatusEnum": "ocpp_gateway.choices.CommandStatus",
         "IdTokenStatusEnum": "organizations.choices.IdTokenStatus",
+        "InvitationStatusEnum": "organizations.choices.InvitationStatus",
         "ReservationStatusEnum": "sessions_app.choices.ReservationStatus",
         "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
         "RoamingPartnerStatusEnum": "roaming.choices.PartnerStatus",
@@ -226,14 +335,51 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Email (member invitations). Without EMAIL_HOST mails are printed to the console.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+# Empty means: SMTP when EMAIL_HOST is set, else the console.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# A hanging mail server must not hold a request for long: the send is after commit, logged.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Charging portal <noreply@localhost>")
+# Days a member invitation can be accepted before it expires.
+INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1, maximum=90)
+
 # OCPP gateway
 OCPP_UNKNOWN_STATIONS = env_choice("OCPP_UNKNOWN_STATIONS", "refuse", ("refuse", "register"))
 OCPP_DEFAULT_HEARTBEAT_INTERVAL = env_int("OCPP_DEFAULT_HEARTBEAT_INTERVAL", 300, minimum=10)
 OCPP_MAX_FRAME_BYTES = env_int("OCPP_MAX_FRAME_BYTES", 65536, minimum=1024)
 OCPP_CALL_TIMEOUT = env_float("OCPP_CALL_TIMEOUT", 30.0)
+# A gateway process renews its lease every third of this; a killed one's stations are marked
+# offline by the next reconciliation after it expires (each third in the survivors, 15 s in beat).
+OCPP_GATEWAY_LEASE_SECONDS = env_float("OCPP_GATEWAY_LEASE_SECONDS", 30.0)
+if not 1 <= OCPP_GATEWAY_LEASE_SECONDS <= 45:
+    # Past 45 s a killed process's stations could show online for longer than a minute.
+    raise ImproperlyConfigured("OCPP_GATEWAY_LEASE_SECONDS must be between 1 and 45")
+# Station clocks are trusted inside this window around server time; outside it the server
+# time is used and the correction recorded on the session (sessions_app.services).
+OCPP_TIMESTAMP_MAX_AGE_DAYS = env_int("OCPP_TIMESTAMP_MAX_AGE_DAYS", 60, minimum=1)
+OCPP_TIMESTAMP_MAX_AHEAD_SECONDS = env_int("OCPP_TIMESTAMP_MAX_AHEAD_SECONDS", 3600, minimum=0)
+# Sessions whose readings cannot be right are held for review instead of being billed.
+SESSION_DEFAULT_MAX_POWER_KW = env_int("SESSION_DEFAULT_MAX_POWER_KW", 350, minimum=1)
+SESSION_MAX_DURATION_HOURS = env_int("SESSION_MAX_DURATION_HOURS", 168, minimum=1)
 OCPP_MESSAGE_LOG_ENABLED = env_bool("OCPP_MESSAGE_LOG_ENABLED", True)
 OCPP_MESSAGE_LOG_RETENTION_DAYS = env_int("OCPP_MESSAGE_LOG_RETENTION_DAYS", 30, minimum=1)
 OCPP_MESSAGE_LOG_FLUSH_SECONDS = env_float("OCPP_MESSAGE_LOG_FLUSH_SECONDS", 1.0)
+# Station password guessing (ocpp_gateway/throttle.py): failed handshakes one client address
+# may make, and one station identity may receive from all addresses, before addresses cool down.
+OCPP_AUTH_FAILURES_PER_ADDRESS = env_int("OCPP_AUTH_FAILURES_PER_ADDRESS", 20, minimum=1)
+OCPP_AUTH_FAILURES_PER_STATION = env_int("OCPP_AUTH_FAILURES_PER_STATION", 10, minimum=1)
+OCPP_AUTH_COOLING_SECONDS = env_int("OCPP_AUTH_COOLING_SECONDS", 300, minimum=1)
 # Garbage collection of a gateway process holding thousands of sockets (ocpp_gateway/gcpolicy.py).
 GC_FREEZE_SECONDS = env_float("GC_FREEZE_SECONDS", 10.0, allow_zero=True)
 GC_FULL_COLLECT_SECONDS = env_float("GC_FULL_COLLECT_SECONDS", 3600.0, allow_zero=True)
@@ -243,7 +389,29 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "login_failure_summary": {
+            "()": "cms.login_guard.LoginFailureSummary",
+            "period": LOGIN_FAILURE_LOG_SECONDS,
+        },
+        "hide_locked_out_requests": {"()": "cms.login_guard.HideLockedOutRequests"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["hide_locked_out_requests"],
+        },
+        # axes writes a line per failed login: under a guessing attack, one line per period.
+        "login_failures": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["login_failure_summary"],
+        },
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"handlers": ["login_failures"], "level": LOG_LEVEL, "propagate": False},
+    },
 }

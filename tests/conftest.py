@@ -20,6 +20,23 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def wide_timestamp_window(settings):
+    """Fixtures date sessions in 2026: the plausibility window must not age them out."""
+    # Tests of the window itself narrow it again (tests/ocpp_gateway/test_implausible_data.py).
+    settings.OCPP_TIMESTAMP_MAX_AGE_DAYS = 365_000
+
+
+@pytest.fixture(autouse=True)
+def fresh_station_auth_throttle():
+    """Every test starts with no failed station handshakes counted (all come from 127.0.0.1)."""
+    from ocpp_gateway.throttle import auth_throttle
+
+    auth_throttle.reset()
+    yield
+    auth_throttle.reset()
+
+
 @pytest.fixture
 def org(db):
     return OrganizationFactory(name="Stadtwerke Demo", slug="stadtwerke-demo")
