@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,9 @@ from ocpp.v16 import call
 from ocpp.v16.enums import RegistrationStatus
 
 from tests.ocpp_gateway.conftest import Station, basic_auth
+from tests.serverprocess import free_port, start_listening
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +36,7 @@ def served_demo(tmp_path_factory):
         [*manage, "seed_demo", "--json"], env=env, check=True, cwd=BASE_DIR, capture_output=True
     )
     port = free_port()
-    daphne = subprocess.Popen(
+    daphne = start_listening(
         [
             sys.executable,
             "-m",
@@ -53,19 +47,10 @@ def served_demo(tmp_path_factory):
             str(port),
             "cms.asgi:application",
         ],
-        env=env,
-        cwd=BASE_DIR,
+        port,
+        env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert daphne.poll() is None, daphne.stderr.read().decode()
-            time.sleep(0.1)
     yield port, json.loads(seeded.stdout)
     daphne.terminate()
     daphne.wait(10)
@@ -118,21 +103,12 @@ def production_server(tmp_path_factory):
         "HTTP_HEADER_TIMEOUT": "1",
     }
     port = free_port()
-    server = subprocess.Popen(
+    server = start_listening(
         [sys.executable, "-m", "cms.serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=BASE_DIR,
+        port,
+        env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert server.poll() is None, server.stderr.read().decode()
-            time.sleep(0.1)
     yield port
     server.terminate()
     server.wait(10)

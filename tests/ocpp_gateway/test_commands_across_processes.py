@@ -3,12 +3,8 @@
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -22,8 +18,7 @@ from organizations.choices import Role
 from stations.models import ChargingStation
 from tests.factories import ChargingStationFactory, MembershipFactory, UserFactory
 from tests.ocpp_gateway.conftest import Station, connected_station
-
-BASE_DIR = Path(__file__).resolve().parents[2]
+from tests.serverprocess import free_port, start_listening
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL")),
@@ -42,10 +37,8 @@ class Resettable(Station):
 
 def start_server(port_env):
     """A server process on the same database and Redis, serving the ASGI application."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
+    port = free_port()
+    server = start_listening(
         [
             sys.executable,
             "-m",
@@ -60,20 +53,10 @@ def start_server(port_env):
             "--log-level",
             "warning",
         ],
-        cwd=BASE_DIR,
-        env=port_env,
-        stderr=subprocess.PIPE,
+        port,
+        port_env,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, port
-        except OSError:
-            assert server.poll() is None, server.stderr.read().decode()
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError("the server process did not start")
+    return server, port
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -18,33 +16,17 @@ from stations.choices import SecurityProfile
 from stations.models import ChargingStation
 from tests.factories import ChargingStationFactory
 from tests.ocpp_gateway.conftest import connected_station
+from tests.serverprocess import free_port, start_listening
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 # Short, so the test need not wait half a minute; the default (30 s) is checked in settings.
 LEASE_SECONDS = "2"
 
 
 def start_server(env: dict) -> tuple[subprocess.Popen, int]:
     """A production server process (cms.serve) on the shared database."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cms.serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=BASE_DIR,
-        env=env,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, port
-        except OSError:
-            assert server.poll() is None, server.stderr.read().decode()
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError("the server process did not start")
+    port = free_port()
+    command = [sys.executable, "-m", "cms.serve", "--host", "127.0.0.1", "--port", str(port)]
+    return start_listening(command, port, env), port
 
 
 @pytest.fixture
