@@ -3,7 +3,7 @@
 import json
 import sqlite3
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from bench import frames
@@ -30,7 +30,9 @@ def meter_rows(count: int, stations: int) -> list[tuple]:
                 station,
                 station,
                 1,
-                now,
+                # Each message its own sampling time: a repeated time is a retransmission, which
+                # the table's unique key (copied with the indexes) refuses.
+                now + timedelta(microseconds=message),
                 value["measurand"],
                 value.get("phase", ""),
                 value["unit"],
