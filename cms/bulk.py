@@ -5,7 +5,15 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connections, models, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    models,
+    transaction,
+)
+from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 
@@ -57,10 +65,17 @@ def insert_rows_ignoring_conflicts(
             ignore_conflicts=True,
         )
         return
-    # COPY cannot skip a conflict. COPY into a session-local staging table, then one INSERT
-    # ... ON CONFLICT DO NOTHING from it, keeps most of COPY's speed: measured at 28,000 rows/s
-    # against 17,000 for one INSERT over unnest()ed arrays and 42,000 for plain COPY
-    # (docs/benchmarks.md). The staging table empties itself: its rows are moved, not copied.
+    # COPY cannot skip a conflict, but conflicts are rare (a station retransmitting): try plain
+    # COPY in a savepoint first, and only when a row is there already take the slower road
+    # through a staging table (docs/benchmarks.md, "Meter value writes without duplicates").
+    try:
+        with transaction.atomic(using=connection.alias):
+            insert_rows(model, columns, rows)
+        return
+    except (IntegrityError, UniqueViolation):
+        pass
+    # COPY into a session-local staging table, then one INSERT ... ON CONFLICT DO NOTHING from
+    # it. The staging table empties itself: its rows are moved, not copied.
     table = connection.ops.quote_name(model._meta.db_table)
     staging = connection.ops.quote_name(f"{model._meta.db_table}_staging")
     names = ", ".join(columns)
