@@ -2,6 +2,7 @@
 
 import pytest
 
+from ocpp_gateway.throttle import auth_throttle
 from organizations.choices import Role
 from tests.factories import (
     ChargingStationFactory,
@@ -30,8 +31,6 @@ def wide_timestamp_window(settings):
 @pytest.fixture(autouse=True)
 def fresh_station_auth_throttle():
     """Every test starts with no failed station handshakes counted (all come from 127.0.0.1)."""
-    from ocpp_gateway.throttle import auth_throttle
-
     auth_throttle.reset()
     yield
     auth_throttle.reset()
