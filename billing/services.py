@@ -3,7 +3,7 @@
 import logging
 from decimal import Decimal
 
-from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import Q
 
 from billing import engine
@@ -127,9 +127,10 @@ def _rate_locked(session_id: int) -> ChargeDetailRecord | None:
             cdr.save()
     except IntegrityError:
         raise  # a concurrent run wrote the record; rate_session answers with it
-    except (ArithmeticError, ValueError, TypeError, DatabaseError) as error:
+    except (ArithmeticError, ValueError, TypeError, DataError) as error:
         # Whatever a stored session holds, rating ends in a record or in a flag a person
-        # sees, never in an exception the task would retry forever.
+        # sees, never in an exception the task would retry forever. A lost connection is no
+        # fault of the session: it propagates, and the sweep rates the session later.
         logger.exception("rate_session: pricing session %s failed", session_id)
         _hold_for_review(session, f"Pricing failed: {error}")
         return None
