@@ -142,7 +142,7 @@ def loggable(text: str, limit: int = 100) -> str:
     if not text.isprintable():
         # repr escapes CR, LF, NUL, ESC and lone surrogates, so no one can forge log lines.
         text = repr(text)[1:-1]
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return _cut(text, limit)
 
 
 def dumps(message: list) -> str:
@@ -175,5 +175,8 @@ def call(unique_id: str, action: str, payload: dict) -> str:
 
 def describe(value: Any, limit: int = 200) -> str:
     """Short printable form of a value for logs."""
-    text = repr(value)
+    return _cut(repr(value), limit)
+
+
+def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
