@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 
 # Failures and refusals are logged as one summary line per this many seconds and process.
 SUMMARY_SECONDS = 60.0
+# After a cache failure the throttle works from this process's counts for this long.
+CACHE_RETRY_SECONDS = 10.0
 
 
 class AuthThrottle:
@@ -36,9 +38,14 @@ class AuthThrottle:
         self._identities: Counter[str] = Counter()
         self._timer: threading.Timer | None = None
         self._cache_warned = 0.0
+        # Until then the cache is not asked: these calls run in the gateway's database thread,
+        # and a Redis that times out must cost one timeout per period, not one per batch.
+        self._cache_down_until = 0.0
 
     def cooling(self, addresses: set[str]) -> set[str]:
         """The addresses in their cooling period: one cache round trip for a batch of them."""
+        if self._cache_down():
+            return set()
         keys = {self._key("cooling", address): address for address in addresses}
         try:
             found = cache.get_many(list(keys))
@@ -59,6 +66,8 @@ class AuthThrottle:
         """Count a failed handshake; start the address's cooling period past a limit."""
         period = settings.OCPP_AUTH_COOLING_SECONDS
         try:
+            if self._cache_down():
+                raise ConnectionError("the cache failed lately")
             by_address = self._increment(self._key("address", address), period)
             by_identity = (
                 self._increment(self._key("identity", identity), period) if guessed_password else 0
@@ -115,6 +124,7 @@ class AuthThrottle:
                 self._timer.cancel()
             self._timer = None
             self._failed, self._refused, self._identities = Counter(), Counter(), Counter()
+        self._cache_down_until = 0.0
 
     def _key(self, kind: str, value: str) -> str:
         # Hashed: an identity or address is remote text, and cache keys must be short and safe.
@@ -139,8 +149,12 @@ class AuthThrottle:
             self._timer.daemon = True
             self._timer.start()
 
+    def _cache_down(self) -> bool:
+        return time.monotonic() < self._cache_down_until
+
     def _warn_cache(self, exc: Exception) -> None:
         now = time.monotonic()
+        self._cache_down_until = max(self._cache_down_until, now + CACHE_RETRY_SECONDS)
         if now - self._cache_warned > SUMMARY_SECONDS:
             self._cache_warned = now
             logger.warning("station authentication throttle without its cache: %s", exc)
