@@ -5,10 +5,10 @@ Creates and drops a throwaway test database. Each batch is what one database-wor
 writes: `--messages` MeterValues messages (500, the worker's MAX_BATCH), one per station in a
 transaction, with the gateway's ten sampled values each, in one transaction with its commit.
 Four variants, interleaved batch by batch on the same rows (only the timestamps move on):
-- before: `cms.bulk.insert_rows` into a copy of the meter-value table as it was before the
+- before: `core.bulk.insert_rows` into a copy of the meter-value table as it was before the
   unique constraint (same columns, foreign keys and indexes);
 - `insert_rows` into the meter-value table with its unique constraint;
-- `cms.bulk.insert_rows_ignoring_conflicts`, every row new (what the service does now);
+- `core.bulk.insert_rows_ignoring_conflicts`, every row new (what the service does now);
 - `insert_rows_ignoring_conflicts` of a batch written already: a retransmission, all conflicts.
 """
 
@@ -33,7 +33,7 @@ from django.test.utils import (  # noqa: E402
     teardown_databases,
 )
 
-from cms.bulk import insert_rows, insert_rows_ignoring_conflicts  # noqa: E402
+from core.bulk import insert_rows, insert_rows_ignoring_conflicts  # noqa: E402
 from sessions_app.models import MeterValue  # noqa: E402
 from sessions_app.services import METER_COLUMNS  # noqa: E402
 
@@ -92,7 +92,8 @@ def before_model() -> type[models.Model]:
 
 def build(messages: int) -> list[tuple[int, int]]:
     """One station per message, each in a running session: (station id, session id) pairs."""
-    from organizations.models import IdToken, Organization
+    from cards.models import IdToken
+    from organizations.models import Organization
     from sessions_app.models import ChargingSession
     from stations.models import ChargingStation, Connector, Site
 

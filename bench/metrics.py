@@ -4,7 +4,6 @@ import contextlib
 import math
 import time
 from array import array
-from collections import Counter
 
 import psutil
 
@@ -45,14 +44,6 @@ def merge_samples(parts) -> array:
     for part in parts:
         merged.extend(part)
     return merged
-
-
-def merge_counters(parts) -> dict:
-    """Sum failure counters of every client process."""
-    total = Counter()
-    for part in parts:
-        total.update(part)
-    return dict(total)
 
 
 def tree(pid: int) -> list[psutil.Process]:

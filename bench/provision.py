@@ -141,7 +141,8 @@ def provision(count: int) -> Fleet:
     """Wipe the bench database and create N accepted stations with two connectors and a card."""
     from django.db import transaction
 
-    from organizations.models import AccessGroup, IdToken, Organization
+    from cards.models import AccessGroup, IdToken
+    from organizations.models import Organization
     from stations.choices import ConnectionState, RegistrationStatus, SecurityProfile
     from stations.models import ChargingStation, Connector, Evse, Site
 

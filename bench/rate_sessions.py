@@ -60,7 +60,8 @@ READINGS = 100
 def build(name: str, elements: list, sessions: int, readings: int) -> list[int]:
     """An organization whose default tariff has `elements`, and its finished sessions' ids."""
     from billing.models import Tariff, TariffAssignment
-    from organizations.models import AccessGroup, IdToken, Organization
+    from cards.models import AccessGroup, IdToken
+    from organizations.models import Organization
     from sessions_app.choices import SessionState
     from sessions_app.models import ChargingSession, MeterValue
     from stations.models import ChargingStation, Connector, Site

@@ -5,11 +5,13 @@ from django.db.models import Q
 
 from billing.choices import AssignmentScope, CdrKind, InvoiceStatus
 from billing.models import BillingPeriod, ChargeDetailRecord, Invoice, Tariff, TariffAssignment
-from cms.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
-from organizations.models import AccessGroup, IdToken
-from roaming.models import RoamingPartner
+from cards.models import AccessGroup, IdToken
+from core.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Site
+
+# Roaming sits above billing: its partner model is reached through the CDR's foreign key.
+RoamingPartner = ChargeDetailRecord._meta.get_field("roaming_partner").related_model
 
 
 class TariffFilterSet(django_filters.FilterSet):

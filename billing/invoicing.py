@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from billing.choices import CdrKind
 from billing.models import BillingPeriod, ChargeDetailRecord, Invoice, InvoiceLine
+from core.timezones import day_start, zone_of
 from organizations.choices import BillingPeriodLength
 from organizations.models import Organization
-from sessions_app.selectors import day_start, zone_of
 
 # What an invoice keeps of its issuer: the organization's fields as they were at issue.
 ISSUER_FIELDS = (

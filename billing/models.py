@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.choices import AssignmentScope, CdrKind, InvoiceStatus
 from billing.engine import TariffDefinition, TariffError, parse_elements
-from cms.tenancy import TenantQuerySet
-from organizations.models import AccessGroup, IdToken, Organization
+from cards.models import AccessGroup, IdToken
+from organizations.models import Organization
+from organizations.tenancy import TenantQuerySet
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Site
 

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 
 from billing.invoicing import ISSUER_FIELDS
 from billing.models import Invoice, InvoiceLine
-from sessions_app.selectors import zone_of
+from core.timezones import zone_of
 
 
 def issuer_of(invoice: Invoice) -> dict:
@@ -76,7 +76,7 @@ def _refuse_fetch(url, *args, **kwargs):
 def render_invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice as a PDF, in the active language, with dates in its organization's zone."""
     # Loaded on first use: every portal and API process imports this module, few print.
-    import weasyprint
+    import weasyprint  # noqa: PLC0415
 
     html = render_to_string("billing/invoice_pdf.html", document_context(invoice))
     document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refuse_fetch)

@@ -12,6 +12,7 @@ from billing.engine import TariffDefinition, Usage, price_session
 from billing.models import ChargeDetailRecord, Tariff, TariffAssignment
 from sessions_app.choices import AuthMethod, AuthorizationStatus, SessionState
 from sessions_app.models import ChargingSession
+from sessions_app.services import energy_readings
 
 logger = logging.getLogger(__name__)
 
@@ -165,9 +166,6 @@ def _charge_record_of(session: ChargingSession) -> ChargeDetailRecord | None:
 
 def _usage(session: ChargingSession) -> Usage:
     """What the session used, from its meter values, for the engine."""
-    # Imported here: sessions_app.services imports this module to credit stopped sessions.
-    from sessions_app.services import energy_readings
-
     meter_stop = session.meter_stop
     if meter_stop is None:
         meter_stop = session.meter_start + session.energy_wh
@@ -241,6 +239,8 @@ def tariff_snapshot(tariff: Tariff) -> dict:
 
 def credit_session(session: ChargingSession) -> ChargeDetailRecord | None:
     """After billing was stopped: a credit cancelling the session's charge CDR, if it has one."""
+    # A billing-stop hook (sessions_app.hooks, registered in BillingConfig.ready()): it runs in
+    # stop_billing's transaction, under its lock on the session.
     charge = _charge_record_of(session)
     if charge is None or charge.total_incl_tax == 0:
         # Not rated yet (rating will find billing stopped), or nothing to give back.

@@ -37,7 +37,7 @@ def close_billing_periods() -> int:
 @shared_task(acks_late=True)
 def rate_unrated_sessions() -> int:
     """Rate finished sessions that have no charge record yet; returns how many it rated."""
-    # The safety net of the enqueue after each stop (cms.enqueue): a broker outage loses that
+    # The safety net of the enqueue after each stop (core.enqueue): a broker outage loses that
     # message, never the session. rate_session is idempotent, so a race with it is harmless.
     rated = 0
     for session_id in unrated_session_ids(timezone.now() - SWEEP_GRACE)[:SWEEP_BATCH]:

@@ -24,14 +24,15 @@ from billing.engine import TariffError, parse_elements, round_money
 from billing.filtersets import ChargeDetailRecordFilterSet, InvoiceFilterSet
 from billing.models import BillingPeriod, ChargeDetailRecord, Invoice, Tariff
 from billing.pdf import document_context, last_day, prefetched_invoices, render_invoice_pdf
-from cms.api.csv import CHUNK_ROWS, csv_response
-from cms.portal.views import OrganizationMixin, OrganizationObjectMixin, PortalView
-from organizations.models import IdToken
-from roaming.models import RoamingPartner
-from sessions_app import selectors
+from cards.models import IdToken
+from core import timezones
+from core.api.csv import CHUNK_ROWS, csv_response
+from organizations.portal import OrganizationMixin, OrganizationObjectMixin, PortalView
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Site
 
+# Roaming sits above billing: its partner model is reached through the tariff's reverse relation.
+RoamingPartner = Tariff._meta.get_field("roaming_partners").related_model
 PAGE_SIZE = 50
 INVOICE_CSV_COLUMNS = [
     ("number", "number"),
@@ -247,7 +248,7 @@ class PortalInvoiceFilterSet(InvoiceFilterSet):
         self.filters["id_token"].queryset = IdToken.objects.for_org(organization)
         period = self.filters["period"]
         period.queryset = BillingPeriod.objects.for_org(organization)
-        period.extra.update(zone=selectors.zone_of(organization), empty_label=_("Any"))
+        period.extra.update(zone=timezones.zone_of(organization), empty_label=_("Any"))
         period.label = _("Billing period")
         self.filters["status"].label = _("Status")
         self.filters["status"].extra["empty_label"] = _("Any")
@@ -337,7 +338,7 @@ class InvoiceListView(BillingTabMixin, InvoiceFilterMixin, PortalView):
         context = super().get_context_data(**kwargs)
         filterset = self.get_filterset()
         page, invoices = paged(self.request, filterset)
-        zone = selectors.zone_of(self.organization)
+        zone = timezones.zone_of(self.organization)
         for invoice in invoices:
             # Periods are half-open: March ends at April 1, 00:00, and reads "to March 31".
             invoice.period_last_day = last_day(invoice.period_end, zone)
@@ -457,7 +458,7 @@ class TariffListView(BillingTabMixin, PortalView):
             tariff.max_price_text = (
                 money(tariff.max_price, tariff.currency) if tariff.max_price is not None else ""
             )
-        context.update(tariffs=tariffs, time_zone=selectors.zone_of(org))
+        context.update(tariffs=tariffs, time_zone=timezones.zone_of(org))
         return context
 
 
@@ -478,7 +479,7 @@ class PortalCdrFilterSet(ChargeDetailRecordFilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, organization):
         super().__init__(data, queryset, request=request)
-        self.zone = selectors.zone_of(organization)
+        self.zone = timezones.zone_of(organization)
         for name, model in self.ORGANIZATION_ROWS.items():
             self.filters[name].queryset = model.objects.for_org(organization)
         labels = {
@@ -498,11 +499,11 @@ class PortalCdrFilterSet(ChargeDetailRecordFilterSet):
             )
 
     def filter_date_from(self, queryset, name, value):
-        return queryset.filter(accounted_at__gte=selectors.day_start(value, self.zone))
+        return queryset.filter(accounted_at__gte=timezones.day_start(value, self.zone))
 
     def filter_date_to(self, queryset, name, value):
         # The whole day: before the start of the next local day.
-        next_day = selectors.day_start(value + timedelta(days=1), self.zone)
+        next_day = timezones.day_start(value + timedelta(days=1), self.zone)
         return queryset.filter(accounted_at__lt=next_day)
 
     def shown_fields(self):
@@ -540,7 +541,7 @@ class CdrListView(BillingTabMixin, PortalView):
             filter_fields=filterset.shown_fields(),
             page_obj=page,
             cdrs=cdrs,
-            time_zone=selectors.zone_of(self.organization),
+            time_zone=timezones.zone_of(self.organization),
         )
         return context
 
@@ -587,6 +588,11 @@ def component_rows(cdr: ChargeDetailRecord) -> list[dict]:
             }
         )
     return rows
+
+
+def session_price_panel(request, session) -> tuple[str, dict]:
+    """The session page's price panel (sessions_app.panels): the session's CDRs in lines."""
+    return "billing/_session_price.html", {"price": price_breakdown(session)}
 
 
 def price_breakdown(session) -> dict:

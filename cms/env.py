@@ -4,6 +4,7 @@ import os
 from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -137,8 +138,6 @@ def database_config(
     url: str | None, base_dir, conn_max_age: int, postgres: dict | None = None
 ) -> dict:
     """Turn DATABASE_URL into Django's DATABASES['default'] (unset: SQLite beside manage.py)."""
-    import dj_database_url
-
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",

@@ -5,9 +5,9 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.urls import re_path
 
-from cms.portal.consumers import PortalConsumer
 from ocpp_gateway.consumers import OcppConsumer
 from ocpp_gateway.handshake import refuse_unrouted
+from portal.consumers import PortalConsumer
 
 
 class AllowedHostsOriginValidator(OriginValidator):

@@ -61,13 +61,16 @@ INSTALLED_APPS = [
     "django_htmx",
     # Counts failed logins and locks an (account, address) pair out for a while: see below.
     "axes",
-    "cms.portal",
+    "core",
+    "portal",
     "organizations",
     "stations",
+    "cards",
     "sessions_app",
     "billing",
     "roaming",
     "ocpp_gateway",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -80,12 +83,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: a user's saved language wins over the browser's.
-    "cms.portal.language.UserLanguageMiddleware",
-    "cms.portal.middleware.OrganizationTimezoneMiddleware",
+    "portal.language.UserLanguageMiddleware",
+    "portal.middleware.OrganizationTimezoneMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as axes asks: turns a locked-out login's answer into the 429 of cms.login_guard.
+    # Last, as axes asks: turns a locked-out login's answer into the 429 of portal.login_guard.
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -113,11 +116,11 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "cms.portal.context_processors.portal",
+                "portal.context_processors.portal",
             ],
             # Every template's `date` and `time` filters: a stored implausible moment (year
             # 9999 in a zone east of UTC) renders instead of failing the page.
-            "builtins": ["cms.portal.templatetags.safetime"],
+            "builtins": ["core.templatetags.safetime"],
         },
     },
 ]
@@ -212,7 +215,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.close_billing_periods",
         "schedule": crontab(minute=5),
     },
-    # The safety net of every after-commit enqueue (cms.enqueue): work a broker outage lost.
+    # The safety net of every after-commit enqueue (core.enqueue): work a broker outage lost.
     "rate-unrated-sessions": {
         "task": "billing.tasks.rate_unrated_sessions",
         "schedule": 300.0,
@@ -243,14 +246,14 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 # process, and can be read and reset in the admin; logins are too rare for its writes to matter.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_LOCKOUT_CALLABLE = "cms.login_guard.lockout_response"
-AXES_CLIENT_STR_CALLABLE = "cms.login_guard.client_str"
+AXES_LOCKOUT_CALLABLE = "portal.login_guard.lockout_response"
+AXES_CLIENT_STR_CALLABLE = "portal.login_guard.client_str"
 AXES_VERBOSE = False
 # A real user's own typos do not add up towards a lock once they get the password right.
 AXES_RESET_ON_SUCCESS = True
 # Successful logins are not failures: each one would be a row a login forever.
 AXES_DISABLE_ACCESS_LOG = True
-# Seconds between the summary lines of failed logins (cms.login_guard.LoginFailureSummary).
+# Seconds between the summary lines of failed logins (portal.login_guard.LoginFailureSummary).
 LOGIN_FAILURE_LOG_SECONDS = env_int("LOGIN_FAILURE_LOG_SECONDS", 60, minimum=1)
 
 # Behind TLS: cookies only over HTTPS and HSTS unless DEBUG (`make run` is plain http on
@@ -285,7 +288,7 @@ REST_FRAMEWORK = {
     # one does an unauthenticated request get 401 rather than 403. Sessions serve the portal.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "cms.api.authentication.OrganizationAPIKeyAuthentication",
+        "organizations.api.authentication.OrganizationAPIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -293,9 +296,9 @@ REST_FRAMEWORK = {
     # JSON bodies only: form encoding turns "" into "not sent" or null, so a client's
     # mistake would pass silently. Uploads (the card import) declare their own parser.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "cms.api.schema.TenantAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.TenantAutoSchema",
     # Redis or the database away: a JSON 503, never Django's HTML 500 page.
-    "EXCEPTION_HANDLER": "cms.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         # Password guessing against the token endpoint, per client address.
         "auth-token": env_rate("API_TOKEN_THROTTLE_RATE", "10/min"),
@@ -316,13 +319,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "cms.api.schema.allow_empty_filters",
+        "core.api.schema.allow_empty_filters",
     ],
     # Several models have a `status` or `role`: name each enum after its choices.
     "ENUM_NAME_OVERRIDES": {
         "ConnectorStatusEnum": "stations.choices.ConnectorStatus",
         "CommandStatusEnum": "ocpp_gateway.choices.CommandStatus",
-        "IdTokenStatusEnum": "organizations.choices.IdTokenStatus",
+        "IdTokenStatusEnum": "cards.choices.IdTokenStatus",
         "InvitationStatusEnum": "organizations.choices.InvitationStatus",
         "ReservationStatusEnum": "sessions_app.choices.ReservationStatus",
         "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
@@ -391,10 +394,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "filters": {
         "login_failure_summary": {
-            "()": "cms.login_guard.LoginFailureSummary",
+            "()": "portal.login_guard.LoginFailureSummary",
             "period": LOGIN_FAILURE_LOG_SECONDS,
         },
-        "hide_locked_out_requests": {"()": "cms.login_guard.HideLockedOutRequests"},
+        "hide_locked_out_requests": {"()": "portal.login_guard.HideLockedOutRequests"},
     },
     "handlers": {
         "console": {

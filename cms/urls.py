@@ -4,8 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from cms.portal.urls import account_patterns
+from ocpp_gateway.remote.urls import urlpatterns as remote_control_patterns
 from organizations.urls import invitation_patterns
+from portal.urls import account_patterns
+from stations.urls import app_name as stations_namespace
+from stations.urls import urlpatterns as station_patterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -18,10 +21,15 @@ urlpatterns = [
     # The invited person's pages: not under an organization they are not a member of yet.
     path("invitations/", include((invitation_patterns, "invitations"))),
     # Each app's portal pages sit under the organization's slug, like the dashboard.
-    path("o/<slug:org>/", include("stations.urls")),
+    # A station page's remote control is the gateway's, under the stations app's names.
+    path(
+        "o/<slug:org>/",
+        include(([*station_patterns, *remote_control_patterns], stations_namespace)),
+    ),
     path("o/<slug:org>/", include("sessions_app.urls")),
+    path("o/<slug:org>/", include("cards.urls")),
     path("o/<slug:org>/", include("organizations.urls")),
     path("o/<slug:org>/", include("roaming.urls")),
     path("o/<slug:org>/", include("billing.urls")),
-    path("", include("cms.portal.urls")),
+    path("", include("portal.urls")),
 ]

@@ -1,15 +1,27 @@
-"""Django admin for support staff: command log, OCPP message log and gateway leases, read-only."""
+"""Django admin for support staff: the logs and leases (read-only), and remote commands."""
 
 import json
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from ocpp_gateway.choices import RequestedVia
 from ocpp_gateway.models import CommandLog, GatewayLease, OcppMessage
+from ocpp_gateway.remote.admin_actions import run_command_for_each
+from ocpp_gateway.remote.charging import stop_session_billing
 from organizations.admin import ReadOnlyModelAdmin
+from sessions_app.admin import ChargingSessionAdmin
+from sessions_app.choices import SessionState
+from sessions_app.models import ChargingSession
+from stations.admin import ChargingStationAdmin
+from stations.models import ChargingStation
 
 
 def pretty_json(value):
@@ -118,3 +130,106 @@ class GatewayLeaseAdmin(ReadOnlyModelAdmin):
     def alive(self, obj):
         # An expired lease is reaped within seconds; one still listed expired is being reaped.
         return obj.expires > timezone.now()
+
+
+# --- Remote commands on the stations' and sessions' own admin pages ---------------------------
+# Their apps sit below the gateway: it registers their admins again with its commands added,
+# under the same action names.
+
+
+class ChargingStationCommandAdmin(ChargingStationAdmin):
+    """Charging stations, with the remote commands support staff run on the selected ones."""
+
+    actions = (
+        *ChargingStationAdmin.actions,
+        "restart_station",
+        "clear_rfid_cache",
+        "trigger_status",
+    )
+
+    @admin.action(description=_("Restart station (soft reset)"), permissions=["change"])
+    def restart_station(self, request, queryset):
+        run_command_for_each(request, "restart_station", ((s, {"type": "Soft"}) for s in queryset))
+
+    @admin.action(description=_("Clear RFID cache"), permissions=["change"])
+    def clear_rfid_cache(self, request, queryset):
+        run_command_for_each(request, "clear_rfid_cache", ((s, {}) for s in queryset))
+
+    @admin.action(
+        description=_("Ask for a status update (trigger StatusNotification)"),
+        permissions=["change"],
+    )
+    def trigger_status(self, request, queryset):
+        params = {"requested_message": "StatusNotification"}
+        run_command_for_each(request, "trigger_message", ((s, params) for s in queryset))
+
+
+class StopBillingForm(forms.Form):
+    """Why billing stops: kept with the session and the command log."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+
+
+class ChargingSessionCommandAdmin(ChargingSessionAdmin):
+    """Charging sessions, with stopping a running one and stopping billing of any."""
+
+    actions = ("stop_charging", "stop_billing", *ChargingSessionAdmin.actions)
+
+    @admin.action(description=_("Stop charging"), permissions=["change"])
+    def stop_charging(self, request, queryset):
+        running = queryset.filter(state=SessionState.ACTIVE).select_related("station", "connector")
+        run_command_for_each(
+            request,
+            "stop_charging",
+            ((s.station, {"connector_id": s.connector.connector_id}) for s in running),
+        )
+
+    @admin.action(description=_("Stop billing…"), permissions=["change"])
+    def stop_billing(self, request, queryset):
+        chosen = queryset.filter(billing_stopped=False).select_related("station", "connector")
+        form = StopBillingForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            params = {"reason": form.cleaned_data["reason"]}
+            running = [s for s in chosen if s.state == SessionState.ACTIVE]
+            run_command_for_each(
+                request,
+                "stop_billing",
+                (
+                    (s.station, {**params, "connector_id": s.connector.connector_id})
+                    for s in running
+                ),
+            )
+            # A finished session has no station to ask: billing stops here, and a session that
+            # was already priced gets a credit record (never an edited CDR).
+            finished = [s for s in chosen if s.state != SessionState.ACTIVE]
+            for session in finished:
+                stop_session_billing(
+                    session, reason=params["reason"], user=request.user, via=RequestedVia.USER
+                )
+            if finished:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "Billing stopped for %(count)d finished session.",
+                        "Billing stopped for %(count)d finished sessions.",
+                        len(finished),
+                    )
+                    % {"count": len(finished)},
+                    messages.SUCCESS,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Stop billing"),
+            "opts": self.opts,
+            "queryset": chosen,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/sessions_app/stop_billing.html", context)
+
+
+admin.site.unregister(ChargingStation)
+admin.site.register(ChargingStation, ChargingStationCommandAdmin)
+admin.site.unregister(ChargingSession)
+admin.site.register(ChargingSession, ChargingSessionCommandAdmin)

@@ -11,9 +11,12 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from core.events import emit, emit_many
 from ocpp_gateway.choices import CommandStatus, RequestedVia
+from ocpp_gateway.events import COMMAND_FINISHED
 from ocpp_gateway.models import CommandLog
 from stations.models import ChargingStation
 
@@ -22,8 +25,6 @@ logger = logging.getLogger(__name__)
 # A connected consumer acknowledges a request at once; no acknowledgement in this time means no
 # process holds the station's socket, whatever the database last said.
 DELIVERY_TIMEOUT = 3.0
-# CALLRESULT statuses that mean the station does what was asked.
-ACCEPTED_STATUSES = frozenset({"Accepted", "Unlocked", "Scheduled", "RebootRequired"})
 # error_code of a command that never reached the channel layer (Redis down): the platform's
 # own code beside the OCPP ones a station answers with, so the API can tell it apart (503).
 DELIVERY_FAILED = "DeliveryFailed"
@@ -46,14 +47,6 @@ class CallOutcome:
 def station_group(station_id: int) -> str:
     """Channel-layer group of one station's connection."""
     return f"ocpp.station.{station_id}"
-
-
-def status_of_result(payload: dict) -> str:
-    """Accepted or rejected, from the `status` of a CALLRESULT (none means accepted)."""
-    status = payload.get("status")
-    if status is None or status in ACCEPTED_STATUSES:
-        return CommandStatus.ACCEPTED
-    return CommandStatus.REJECTED
 
 
 class _Inbox:
@@ -186,11 +179,23 @@ async def asend_call(
     log.error_code = outcome.error_code[:40]
     log.error_description = outcome.error_description[:255]
     log.completed = timezone.now()
-    await database_sync_to_async(log.save)(
-        update_fields=["status", "response", "error_code", "error_description", "completed"]
-    )
+    await database_sync_to_async(_record_outcome)(log, station.organization_id)
     logger.info("%s %s → %s: %s", station.ocpp_id, log.command, action, log.status)
     return log
+
+
+def _record_outcome(log: CommandLog, organization_id: int | None) -> None:
+    """Store a command's outcome and announce it (no transaction here: subscribers run now)."""
+    log.save(update_fields=["status", "response", "error_code", "error_description", "completed"])
+    emit(
+        COMMAND_FINISHED,
+        organization_id=organization_id,
+        station_id=log.station_id,
+        command_log_id=log.pk,
+        command=log.command,
+        action=log.action,
+        status=log.status,
+    )
 
 
 def send_call(station: ChargingStation, action: str, payload: dict, **kwargs) -> CommandLog:
@@ -202,11 +207,32 @@ def expire_pending_commands(now: datetime | None = None) -> int:
     """Close commands left pending by a process that stopped; returns how many it closed."""
     now = now or timezone.now()
     longest_wait = timedelta(seconds=settings.OCPP_CALL_TIMEOUT * 2 + DELIVERY_TIMEOUT)
-    return CommandLog.objects.filter(
-        status=CommandStatus.PENDING, created__lt=now - longest_wait - PENDING_GRACE
-    ).update(
-        # Timeout, not error: the station may have received and done it; nobody heard back.
-        status=CommandStatus.TIMEOUT,
-        error_description="No outcome recorded: the process that sent it stopped",
-        completed=now,
-    )
+    with transaction.atomic():
+        stale = list(
+            CommandLog.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=CommandStatus.PENDING, created__lt=now - longest_wait - PENDING_GRACE)
+            .values("pk", "station_id", "station__organization_id", "command", "action")
+        )
+        closed = CommandLog.objects.filter(
+            pk__in=[row["pk"] for row in stale], status=CommandStatus.PENDING
+        ).update(
+            # Timeout, not error: the station may have received and done it; nobody heard back.
+            status=CommandStatus.TIMEOUT,
+            error_description="No outcome recorded: the process that sent it stopped",
+            completed=now,
+        )
+        emit_many(
+            COMMAND_FINISHED,
+            (
+                {
+                    "organization_id": row["station__organization_id"],
+                    "station_id": row["station_id"],
+                    "command_log_id": row["pk"],
+                    "command": row["command"],
+                    "action": row["action"],
+                    "status": CommandStatus.TIMEOUT,
+                }
+                for row in stale
+            ),
+        )
+    return closed

@@ -14,11 +14,12 @@ from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
-from cms.bulk import update_from_values
-from cms.portal.live import publish_many
+from core.bulk import update_from_values
+from core.events import emit_many
 from ocpp_gateway.dbworker import background_db
 from ocpp_gateway.throttle import auth_throttle
 from stations.choices import ConnectionState, RegistrationStatus, SecurityProfile
+from stations.events import STATION_CONNECTED, STATION_DISCONNECTED
 from stations.models import ChargingStation
 
 logger = logging.getLogger(__name__)
@@ -197,12 +198,13 @@ def open_connections(
         "ocpp_version = v.version, remote_address = v.remote, gateway_process = v.holder, "
         "updated = v.since",
     )
-    publish_many(
-        [
-            (o[0].organization_id, {"kind": "connection", "station": o[0].pk, "state": "online"})
+    emit_many(
+        STATION_CONNECTED,
+        (
+            {"organization_id": o[0].organization_id, "station_id": o[0].pk}
             for o in outcomes
             if not isinstance(o, HandshakeRefused)
-        ]
+        ),
     )
     return outcomes
 
@@ -257,12 +259,14 @@ def _mark_offline(closed: list[tuple[int, datetime]], seen: bool) -> None:
         "connection_state = v.state, updated = v.now" + (", last_seen = v.now" if seen else ""),
         "t.connected_since = v.since",
     )
-    # Those a newer connection replaced stay online: only the ones really gone are announced.
+    # Those a newer connection replaced stay online: only the ones really gone are announced
+    # (the lazy query runs only when someone subscribes).
     gone = ChargingStation.objects.filter(
         pk__in=[pk for pk, _ in closed], connection_state=ConnectionState.OFFLINE
     ).values_list("pk", "organization_id")
-    publish_many(
-        [(org_id, {"kind": "connection", "station": pk, "state": "offline"}) for pk, org_id in gone]
+    emit_many(
+        STATION_DISCONNECTED,
+        ({"organization_id": org_id, "station_id": pk} for pk, org_id in gone),
     )
 
 
@@ -286,8 +290,9 @@ def mark_stations_online(held: list[tuple[int, datetime]], holder: str) -> None:
         back = ChargingStation.objects.filter(
             pk__in=[pk for pk, _ in chunk], connection_state=ConnectionState.ONLINE
         ).values_list("pk", "organization_id")
-        publish_many(
-            [(org, {"kind": "connection", "station": pk, "state": "online"}) for pk, org in back]
+        emit_many(
+            STATION_CONNECTED,
+            ({"organization_id": org, "station_id": pk} for pk, org in back),
         )
 
 

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from cms.portal.live import bind_serving_loop
-from ocpp_gateway import connections, gcpolicy, leases, protocol, validation
+from core.live import bind_serving_loop
+from ocpp_gateway import connections, gcpolicy, leases, protocol, validation, versions
 from ocpp_gateway.choices import Direction
-from ocpp_gateway.commands import station_group, status_of_result
+from ocpp_gateway.commands import station_group
 from ocpp_gateway.dbworker import db_worker
 from ocpp_gateway.exceptions import (
     FormationViolation,
@@ -30,7 +30,6 @@ from ocpp_gateway.exceptions import (
     OcppError,
     SecurityError,
 )
-from ocpp_gateway.handlers import handlers_for
 from ocpp_gateway.handshake import (
     InvalidIdentity,
     client_address,
@@ -42,8 +41,6 @@ from ocpp_gateway.messagelog import message_log
 
 logger = logging.getLogger(__name__)
 
-# Newest first: the first of these the station offers is the one we speak.
-SUPPORTED_SUBPROTOCOLS = ("ocpp1.6",)
 # The channel layer's part of a handshake (Redis) may take this long, in seconds; past it the
 # station is answered 503: a Redis that does not answer must not hold handshakes open for good.
 HANDSHAKE_LAYER_TIMEOUT = 3.0
@@ -82,7 +79,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
     """One station's OCPP-J connection."""
 
     station = None
-    version = None
+    version = None  # the subprotocol spoken
+    calls = None  # the version's calls module, which reads the station's answers
     connected_since = None
     accepted = False
     # CSMS-to-station calls: one outstanding at a time, the rest wait in the queue.
@@ -159,13 +157,14 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await deny(self.base_send, self.scope, 400)
             return
         offered = self.scope.get("subprotocols") or []
-        self.version = next((p for p in SUPPORTED_SUBPROTOCOLS if p in offered), None)
-        if self.version is None:
+        speaks = versions.negotiate(offered)
+        if speaks is None:
             logger.warning(
                 "refused %s: no common subprotocol in %s", identity, protocol.describe(offered)
             )
             await self.close()
             return
+        self.version, self.calls = speaks.subprotocol, speaks.calls
         headers = dict(self.scope.get("headers") or [])
         # The lease must exist before a station is marked online under this process's name.
         await leases.ensure_started()
@@ -190,7 +189,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 await deny(self.base_send, self.scope, 403)
             return
         gcpolicy.ensure_started()
-        self.handlers = handlers_for(self.version)
+        self.handlers = speaks.handlers
         self.accepted = connections.is_accepted(self.station)
         self.group = station_group(self.station.pk)
         try:
@@ -374,7 +373,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 "error_code": error.code,
                 "error_description": f"The station's answer breaks the schema: {error.description}",
             }
-        return {"status": status_of_result(frame.payload), "response": frame.payload}
+        return {"status": self.calls.command_status(frame.payload), "response": frame.payload}
 
     async def _abandon_calls(self):
         """The socket is gone: every call in flight or queued gets an offline answer."""

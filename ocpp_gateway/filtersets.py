@@ -2,7 +2,7 @@
 
 import django_filters
 
-from cms.api.filters import UtcDateTimeFilter, visible
+from core.api.filters import UtcDateTimeFilter, visible
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
 from stations.models import ChargingStation

@@ -1,4 +1,4 @@
-"""Which handler table serves which OCPP version, and how a handler is run."""
+"""How the gateway runs a handler: the marks a version's handlers carry for the consumer."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,12 +28,3 @@ def batched(prepare: Callable, write: Callable, answer: Callable = lambda result
         return handler
 
     return mark
-
-
-def handlers_for(version: str) -> dict[str, Callable[..., dict]]:
-    """Handlers `on_<action>(station, payload) -> response` of one OCPP version."""
-    if version == "ocpp1.6":
-        from ocpp_gateway.v16.handlers import HANDLERS
-
-        return HANDLERS
-    raise ValueError(f"no handlers for {version}")

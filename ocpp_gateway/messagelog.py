@@ -10,7 +10,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils import timezone
 
-from cms.bulk import insert_good_rows
+from core.bulk import insert_good_rows
 from ocpp_gateway.choices import Direction
 from ocpp_gateway.dbworker import background_db
 from ocpp_gateway.models import OcppMessage

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cms.tenancy import TenantQuerySet
 from ocpp_gateway.choices import CommandStatus, Direction, MessageType, RequestedVia
+from organizations.tenancy import TenantQuerySet
 from stations.models import ChargingStation
 
 

@@ -1,4 +1,4 @@
-"""Django admin for support staff: organizations, members, access groups, id tokens.
+"""Django admin for support staff: organizations, members, invitations and API keys.
 
 Also the base classes every app's admin builds on, so tenancy checks and write rules are
 enforced once (organizations is the app every other app already depends on).
@@ -13,15 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
 from organizations.choices import InvitationStatus
-from organizations.models import (
-    AccessGroup,
-    IdToken,
-    Invitation,
-    Membership,
-    Organization,
-    OrganizationAPIKey,
-    normalize_uid,
-)
+from organizations.models import Invitation, Membership, Organization, OrganizationAPIKey
 
 NOT_TENANT_OWNED = object()
 
@@ -214,65 +206,6 @@ class MembershipAdmin(CmsModelAdmin):
     autocomplete_fields = ("user", "organization")
     list_select_related = ("user", "organization")
     readonly_fields = ("created",)
-
-
-@admin.register(AccessGroup)
-class AccessGroupAdmin(CmsModelAdmin):
-    """Groups of cards authorized at sites and stations."""
-
-    list_display = ("name", "organization", "description", "updated")
-    list_filter = ("organization",)
-    search_fields = ("name", "organization__name")
-    autocomplete_fields = ("organization",)
-    list_select_related = ("organization",)
-    readonly_fields = ("created", "updated")
-
-
-class IdTokenAdminForm(TenantAdminForm):
-    """Id token form that checks uniqueness on the uid as it will be stored."""
-
-    def clean_uid(self):
-        # The model upper-cases on save, after validation: "abc" would pass the unique check
-        # against "ABC" and fail in the database.
-        return normalize_uid(self.cleaned_data["uid"])
-
-
-@admin.register(IdToken)
-class IdTokenAdmin(CmsModelAdmin):
-    """RFID cards and other tokens drivers identify with."""
-
-    form = IdTokenAdminForm
-
-    list_display = (
-        "uid",
-        "label",
-        "holder_name",
-        "organization",
-        "type",
-        "status",
-        "expires_at",
-        "max_concurrent_transactions",
-    )
-    list_filter = (
-        "status",
-        "type",
-        "organization",
-        ("expires_at", admin.DateFieldListFilter),
-        ("created", admin.DateFieldListFilter),
-    )
-    search_fields = ("uid", "holder_name", "holder_email", "label", "parent_id_tag")
-    autocomplete_fields = ("organization", "access_groups")
-    list_select_related = ("organization",)
-    readonly_fields = ("created", "updated")
-    fieldsets = (
-        (None, {"fields": ("organization", "uid", "type", "label", "status", "expires_at")}),
-        (_("Holder"), {"fields": ("holder_name", "holder_email")}),
-        (
-            _("Authorization"),
-            {"fields": ("access_groups", "parent_id_tag", "max_concurrent_transactions")},
-        ),
-        (_("History"), {"fields": ("created", "updated")}),
-    )
 
 
 @admin.register(Invitation)

@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class OrganizationsConfig(AppConfig):
-    """Organizations, memberships, access groups and id tokens."""
+    """Organizations, memberships, invitations, API keys and the tenancy machinery."""
 
     name = "organizations"

@@ -12,29 +12,22 @@ class Role(models.TextChoices):
     OPERATOR = "operator", _("Operator")
     VIEWER = "viewer", _("Viewer")
 
+    @property
+    def rank(self) -> int:
+        """A higher rank may do more: the declaration order, lowest last."""
+        return _RANK[self]
 
-ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
+    def at_least(self, minimum: str) -> bool:
+        """Whether this role may do everything `minimum` may."""
+        return self.rank >= _RANK[Role(minimum)]
 
-
-class IdTokenType(models.TextChoices):
-    """Kinds of id token, as named by OCPP 2.0.1 IdTokenEnumType."""
-
-    ISO14443 = "ISO14443", "ISO 14443 (RFID)"
-    ISO15693 = "ISO15693", "ISO 15693 (RFID)"
-    EMAID = "eMAID", "eMAID"
-    CENTRAL = "Central", _("Central")
-    KEY_CODE = "KeyCode", _("Key code")
-    LOCAL = "Local", _("Local")
-    MAC_ADDRESS = "MacAddress", _("MAC address")
-    NO_AUTHORIZATION = "NoAuthorization", _("No authorization")
+    @classmethod
+    def lowest(cls) -> "Role":
+        """The role that may do least."""
+        return list(cls)[-1]
 
 
-class IdTokenStatus(models.TextChoices):
-    """Administrative status of an id token."""
-
-    ACCEPTED = "Accepted", _("Accepted")
-    BLOCKED = "Blocked", _("Blocked")
-    EXPIRED = "Expired", _("Expired")
+_RANK = {role: rank for rank, role in enumerate(reversed(Role))}
 
 
 class BillingPeriodLength(models.TextChoices):

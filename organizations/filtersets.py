@@ -1,26 +1,19 @@
-"""Query-string filters of the organizations API."""
+"""Query-string filters of the organizations API: organizations, members, invitations, keys."""
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 
-from cms.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
-from cms.api.permissions import organization_roles
-from organizations.choices import IdTokenStatus, IdTokenType, InvitationStatus, Role
+from core.api.filters import StrictBooleanFilter, visible
+from organizations.choices import InvitationStatus, Role
 from organizations.models import (
-    AccessGroup,
     APIKeyRole,
-    IdToken,
     Invitation,
     Membership,
     Organization,
     OrganizationAPIKey,
-    normalize_uid,
 )
-from stations.models import ChargingStation, Site
-
-# --- Organizations, members and API keys -----------------------------------------------------
+from organizations.roles import organization_roles
 
 
 class IntegerFilter(django_filters.NumberFilter):
@@ -94,64 +87,3 @@ class OrganizationAPIKeyFilterSet(django_filters.FilterSet):
     class Meta:
         model = OrganizationAPIKey
         fields = ["organization", "role", "name", "revoked"]
-
-
-# --- Access groups and id tokens (cards) -----------------------------------------------------
-
-
-class AccessGroupFilterSet(django_filters.FilterSet):
-    """Access groups by name, and by a site or station they open."""
-
-    name = django_filters.CharFilter(lookup_expr="icontains")
-    site = django_filters.ModelChoiceFilter(
-        field_name="sites", queryset=visible(Site), label="Opens this site"
-    )
-    station = django_filters.ModelChoiceFilter(
-        field_name="stations", queryset=visible(ChargingStation), label="Opens this station"
-    )
-
-    class Meta:
-        model = AccessGroup
-        fields = ["name", "site", "station"]
-
-
-class IdTokenFilterSet(django_filters.FilterSet):
-    """Cards by uid, status, type, access group, expiry, or a search."""
-
-    uid = django_filters.CharFilter(method="filter_uid", label="Uid (any case)")
-    status = django_filters.ChoiceFilter(choices=IdTokenStatus.choices)
-    type = django_filters.ChoiceFilter(choices=IdTokenType.choices)
-    access_group = django_filters.ModelChoiceFilter(
-        field_name="access_groups", queryset=visible(AccessGroup), label="In this access group"
-    )
-    search = django_filters.CharFilter(
-        method="filter_search", label="Uid, label or holder name contains"
-    )
-    # A half-open interval, so consecutive windows neither overlap nor leave a gap.
-    expires_after = UtcDateTimeFilter(
-        field_name="expires_at", lookup_expr="gte", label="Expires at or after"
-    )
-    expires_before = UtcDateTimeFilter(
-        field_name="expires_at", lookup_expr="lt", label="Expires before"
-    )
-
-    class Meta:
-        model = IdToken
-        fields = [
-            "uid",
-            "status",
-            "type",
-            "access_group",
-            "search",
-            "expires_after",
-            "expires_before",
-        ]
-
-    def filter_uid(self, queryset, name, value):
-        # Stored upper-cased: an exact match on the normalized uid keeps the index usable.
-        return queryset.filter(uid=normalize_uid(value))
-
-    def filter_search(self, queryset, name, value):
-        return queryset.filter(
-            Q(uid__icontains=value) | Q(label__icontains=value) | Q(holder_name__icontains=value)
-        )

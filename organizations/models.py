@@ -1,22 +1,15 @@
-"""Organizations (tenants), their members, access groups and id tokens (RFID cards)."""
+"""Organizations (tenants), their members, invitations and API keys."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
-from cms.tenancy import TenantQuerySet
-from organizations.choices import (
-    ROLE_RANK,
-    BillingPeriodLength,
-    IdTokenStatus,
-    IdTokenType,
-    InvitationStatus,
-    Role,
-)
+from organizations.choices import BillingPeriodLength, InvitationStatus, Role
+from organizations.tenancy import TenantQuerySet
 
 
 class OrganizationQuerySet(TenantQuerySet):
@@ -27,6 +20,10 @@ class OrganizationQuerySet(TenantQuerySet):
     def for_org(self, org):
         """The organization itself (an object or a primary key)."""
         return self.filter(pk=getattr(org, "pk", org))
+
+    def member_lookup(self) -> str:
+        """An organization reaches its members directly."""
+        return "memberships__user"
 
 
 class Organization(models.Model):
@@ -104,101 +101,7 @@ class Membership(models.Model):
 
     def has_role(self, minimum: str) -> bool:
         """Whether this membership's role is at least `minimum`."""
-        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(minimum)]
-
-
-class AccessGroupQuerySet(TenantQuerySet):
-    """Access groups narrowed by organization."""
-
-
-class AccessGroup(models.Model):
-    """A set of id tokens that may charge wherever the group is authorized."""
-
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="access_groups"
-    )
-    name = models.CharField(_("name"), max_length=120)
-    description = models.TextField(_("description"), blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    objects = AccessGroupQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "name"], name="unique_access_group_name_per_org"
-            )
-        ]
-
-    def __str__(self):
-        return self.name
-
-
-class IdTokenQuerySet(TenantQuerySet):
-    """Id tokens narrowed by organization."""
-
-
-class IdToken(models.Model):
-    """An RFID card or other token a driver identifies with; `uid` is what stations send."""
-
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="id_tokens"
-    )
-    # OCPP 2.0.1 allows 36 characters; 1.6 idTag is at most 20.
-    uid = models.CharField(_("uid"), max_length=36)
-    type = models.CharField(
-        _("type"), max_length=20, choices=IdTokenType.choices, default=IdTokenType.ISO14443
-    )
-    label = models.CharField(_("label"), max_length=120, blank=True)
-    holder_name = models.CharField(_("holder name"), max_length=200, blank=True)
-    holder_email = models.EmailField(_("holder email"), blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=IdTokenStatus.choices, default=IdTokenStatus.ACCEPTED
-    )
-    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    parent_id_tag = models.CharField(_("parent id tag"), max_length=36, blank=True)
-    max_concurrent_transactions = models.PositiveSmallIntegerField(
-        _("max concurrent transactions"),
-        null=True,
-        blank=True,
-        default=1,
-        validators=[MinValueValidator(1)],
-        help_text=_("Empty means unlimited."),
-    )
-    access_groups = models.ManyToManyField(
-        AccessGroup, related_name="id_tokens", blank=True, verbose_name=_("access groups")
-    )
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    objects = IdTokenQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["uid"]
-        verbose_name = _("id token")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "uid"], name="unique_id_token_uid_per_org"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.uid} ({self.label})" if self.label else self.uid
-
-    def save(self, *args, **kwargs):
-        self.uid = normalize_uid(self.uid)
-        super().save(*args, **kwargs)
-
-    def clean(self):
-        # Before the uniqueness checks run, so "04aabb" collides with "04AABB" in forms too.
-        self.uid = normalize_uid(self.uid)
-
-
-def normalize_uid(uid: str) -> str:
-    """OCPP id tags are case-insensitive (CiString): store and look them up upper-cased."""
-    return uid.strip().upper()
+        return Role(self.role).at_least(minimum)
 
 
 class OrganizationAPIKeyQuerySet(TenantQuerySet):

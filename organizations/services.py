@@ -1,145 +1,30 @@
-"""Business rules of organizations: who may charge where, who holds which role, API keys."""
+"""Business rules of organizations: who holds which role, invitations, API keys."""
 
 import hashlib
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cms.bulk import update_from_values
-from ocpp_gateway.utils import format_ocpp_datetime
-from organizations.choices import ROLE_RANK, IdTokenStatus, InvitationStatus, Role
+from organizations.choices import InvitationStatus, Role
 from organizations.models import (
-    AccessGroup,
-    IdToken,
     Invitation,
     Membership,
     Organization,
     OrganizationAPIKey,
     normalize_email,
-    normalize_uid,
 )
-from sessions_app.choices import AuthorizationStatus, SessionState
-from sessions_app.models import ChargingSession
-from stations.models import ChargingStation, Connector, Site
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AuthorizationResult:
-    """The answer to "may this id tag charge here?", in OCPP 1.6 idTagInfo terms."""
-
-    status: str
-    id_token: IdToken | None = None
-    expiry_date: datetime | None = None
-    parent_id_tag: str = ""
-
-    @classmethod
-    def for_token(cls, status: str, id_token: IdToken | None) -> "AuthorizationResult":
-        """A result with the given status that carries the card's expiry and parent, if any."""
-        if id_token is None:
-            return cls(status=status)
-        return cls(
-            status=status,
-            id_token=id_token,
-            expiry_date=id_token.expires_at,
-            parent_id_tag=id_token.parent_id_tag,
-        )
-
-    @property
-    def accepted(self) -> bool:
-        """Whether the station may deliver energy for this id tag."""
-        return self.status == AuthorizationStatus.ACCEPTED
-
-    def as_id_tag_info(self) -> dict:
-        """The OCPP 1.6 idTagInfo object; absent optional keys are left out, not null."""
-        info = {"status": str(self.status)}
-        if self.expiry_date is not None:
-            info["expiryDate"] = format_ocpp_datetime(self.expiry_date)
-        if self.parent_id_tag:
-            info["parentIdTag"] = self.parent_id_tag
-        return info
-
-
-def card_standing(token: IdToken, now) -> str:
-    """The card's own status: Blocked, Expired (by status or date) or Accepted."""
-    if token.status == IdTokenStatus.BLOCKED:
-        return AuthorizationStatus.BLOCKED
-    if token.status == IdTokenStatus.EXPIRED or (
-        token.expires_at is not None and token.expires_at <= now
-    ):
-        return AuthorizationStatus.EXPIRED
-    return AuthorizationStatus.ACCEPTED
-
-
-def authorize_id_tag(
-    station: ChargingStation,
-    id_tag: str,
-    *,
-    for_start: bool = False,
-    connector: Connector | None = None,
-) -> AuthorizationResult:
-    """Decide whether an id tag may charge at a station, in one query (stations do this a lot)."""
-    uid = normalize_uid(id_tag or "")
-    if not uid:
-        return AuthorizationResult(status=AuthorizationStatus.INVALID)
-
-    # The organization and the site are reached through the station's row, not the instance
-    # the connection loaded: an assignment made while the station is connected counts at once,
-    # and a station of the unassigned pool (no organization) matches no card at all.
-    station_groups = ChargingStation.access_groups.through.objects.filter(
-        chargingstation_id=station.pk
-    ).values("accessgroup_id")
-    site_groups = Site.access_groups.through.objects.filter(site__stations=station.pk).values(
-        "accessgroup_id"
-    )
-    in_allowed_group = IdToken.access_groups.through.objects.filter(
-        idtoken_id=OuterRef("pk")
-    ).filter(Q(accessgroup_id__in=station_groups) | Q(accessgroup_id__in=site_groups))
-    tokens = IdToken.objects.filter(uid=uid, organization__stations=station.pk).annotate(
-        in_allowed_group=Exists(in_allowed_group)
-    )
-    if for_start:
-        active = ChargingSession.objects.filter(id_token=OuterRef("pk"), state=SessionState.ACTIVE)
-        if connector is not None:
-            # An active session left on the connector being started is superseded by this
-            # start (the station lost it, e.g. in a reboot); it must not count against the card.
-            active = active.exclude(connector=connector)
-        active_count = active.order_by().values("id_token").annotate(n=Count("pk")).values("n")
-        tokens = tokens.annotate(
-            active_sessions=Coalesce(
-                Subquery(active_count[:1], output_field=IntegerField()), Value(0)
-            )
-        )
-    token = tokens.first()
-
-    if token is None:
-        # Unknown and another organization's card look the same: nothing leaks across tenants.
-        return AuthorizationResult(status=AuthorizationStatus.INVALID)
-    status = card_standing(token, timezone.now())
-    if status == AuthorizationStatus.ACCEPTED and not token.in_allowed_group:
-        status = AuthorizationStatus.INVALID
-    elif (
-        status == AuthorizationStatus.ACCEPTED
-        and for_start
-        and token.max_concurrent_transactions is not None
-        and token.active_sessions >= token.max_concurrent_transactions
-    ):
-        status = AuthorizationStatus.CONCURRENT_TX
-    return AuthorizationResult.for_token(status, token)
 
 
 # Members, organizations and API keys: the rules the API (and any other caller) goes through.
@@ -161,14 +46,9 @@ class RoleAboveOwn(MembershipRuleError):
     """Nobody may grant a role above their own."""
 
 
-def role_rank(role: str) -> int:
-    """The rank of a role: a higher number may do more."""
-    return ROLE_RANK[Role(role)]
-
-
 def check_grantable(role: str, actor_role: str) -> None:
     """Refuse to grant a role above the granter's own (an admin cannot make owners)."""
-    if role_rank(role) > role_rank(actor_role):
+    if not Role(actor_role).at_least(role):
         message = _("You may not grant a role above your own (%(role)s).")
         raise RoleAboveOwn(message % {"role": Role(actor_role).label})
 
@@ -474,140 +354,3 @@ def revoke_api_key(api_key: OrganizationAPIKey) -> OrganizationAPIKey:
         raise AlreadyRevoked(_("The API key was revoked already."))
     api_key.revoked, api_key.revoked_at = True, now
     return api_key
-
-
-# Cards: status, access-group membership and CSV import (the API of issue 6).
-
-# Lookups by many uids go in chunks that stay under SQLite's 999 query parameters.
-UID_CHUNK = 500
-
-
-class UnknownCards(Exception):
-    """Some uids name no card of the organization."""
-
-    def __init__(self, uids: list[str]):
-        super().__init__(", ".join(uids))
-        self.uids = uids
-
-
-def chunked(items: list, size: int = UID_CHUNK):
-    """Consecutive slices of at most `size` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def cards_by_uid(organization_id: int, uids: list[str]) -> dict[str, IdToken]:
-    """The organization's cards with these normalized uids, by uid, in one query per chunk."""
-    found = {}
-    for chunk in chunked(list(uids)):
-        for token in IdToken.objects.for_org(organization_id).filter(uid__in=chunk):
-            found[token.uid] = token
-    return found
-
-
-def card_ids_of(organization_id: int, uids: list[str]) -> list[int]:
-    """Ids of the organization's cards with these normalized uids; UnknownCards if any is not."""
-    found = cards_by_uid(organization_id, uids)
-    unknown = [uid for uid in uids if uid not in found]
-    if unknown:
-        raise UnknownCards(unknown)
-    return [found[uid].pk for uid in uids]
-
-
-def add_cards_to_group(group: AccessGroup, uids: list[str]) -> None:
-    """Put the cards with these uids into the group: all of them, or none if one is unknown."""
-    ids = card_ids_of(group.organization_id, uids)
-    with transaction.atomic():
-        # add() skips the cards already in the group.
-        for chunk in chunked(ids):
-            group.id_tokens.add(*chunk)
-
-
-def remove_cards_from_group(group: AccessGroup, uids: list[str]) -> None:
-    """Take the cards with these uids out of the group; cards not in it are left alone."""
-    ids = card_ids_of(group.organization_id, uids)
-    with transaction.atomic():
-        for chunk in chunked(ids):
-            group.id_tokens.remove(*chunk)
-
-
-def set_id_token_status(token: IdToken, status: str) -> bool:
-    """Give the card a status; False (and nothing written) when it already has it."""
-    if token.status == status:
-        return False
-    token.status = status
-    token.save(update_fields=["status", "updated"])
-    return True
-
-
-def block_id_token(token: IdToken) -> bool:
-    """Block the card, whatever its status; False when it was blocked already."""
-    return set_id_token_status(token, IdTokenStatus.BLOCKED)
-
-
-def unblock_id_token(token: IdToken) -> bool:
-    """Lift a block (the card is Accepted again); any other card stays as it is."""
-    if token.status != IdTokenStatus.BLOCKED:
-        return False
-    return set_id_token_status(token, IdTokenStatus.ACCEPTED)
-
-
-# The PostgreSQL types of the card columns an import may change, for update_from_values.
-CARD_COLUMN_TYPES = {
-    "CharField": "varchar",
-    "DateTimeField": "timestamptz",
-    "PositiveSmallIntegerField": "smallint",
-}
-
-
-def _update_cards(tokens: list[IdToken], fields: list[str]) -> None:
-    """Write `fields` of many cards in a statement per 1,000 (bulk_update's CASE is far slower)."""
-    columns = [IdToken._meta.get_field(name) for name in fields]
-    types = [(f.column, CARD_COLUMN_TYPES[f.get_internal_type()]) for f in columns]
-    update_from_values(
-        IdToken,
-        [("id", "bigint"), *types],
-        [(token.pk, *(getattr(token, f.attname) for f in columns)) for token in tokens],
-        ", ".join(f"{f.column} = v.{f.column}" for f in columns),
-    )
-
-
-# A card to write and its access groups; None leaves an existing card's groups as they are.
-CardWrite = tuple[IdToken, list[AccessGroup] | None]
-
-
-def import_id_tokens(creates: list[CardWrite], updates: list[CardWrite], fields: list[str]):
-    """Write an import's new cards and its changes to existing ones (`fields`), all or none."""
-    # A few statements per thousand cards, none per card: 10,000 rows take seconds.
-    membership = IdToken.access_groups.through
-    now = timezone.now()
-    changed = [token for token, _groups in updates]
-    for token in changed:
-        # A raw UPDATE does not touch auto_now fields.
-        token.updated = now
-    with transaction.atomic():
-        # Batches keep a statement under PostgreSQL's 65,535 parameters (SQLite's cap is lower).
-        IdToken.objects.bulk_create([token for token, _groups in creates], batch_size=1000)
-        _update_cards(changed, [*fields, "updated"])
-        wanted = {
-            (token.pk, group.pk)
-            for token, groups in [*creates, *updates]
-            if groups is not None
-            for group in groups
-        }
-        regrouped = [token.pk for token, groups in updates if groups is not None]
-        existing = {}
-        for chunk in chunked(regrouped):
-            rows = membership.objects.filter(idtoken_id__in=chunk)
-            for pk, token_id, group_id in rows.values_list("pk", "idtoken_id", "accessgroup_id"):
-                existing[token_id, group_id] = pk
-        stale = [pk for pair, pk in existing.items() if pair not in wanted]
-        for chunk in chunked(stale):
-            membership.objects.filter(pk__in=chunk).delete()
-        membership.objects.bulk_create(
-            [
-                membership(idtoken_id=token_id, accessgroup_id=group_id)
-                for token_id, group_id in sorted(wanted - existing.keys())
-            ],
-            batch_size=5000,
-        )

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from cms.api.filters import visible
+from core.api.filters import visible
 from roaming.choices import PartnerRole, PartnerStatus
 from roaming.models import RoamingActivity, RoamingPartner
 from stations.models import Site

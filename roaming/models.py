@@ -6,8 +6,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cms.tenancy import TenantQuerySet
 from organizations.models import Organization
+from organizations.tenancy import TenantQuerySet
 from roaming.choices import PartnerRole, PartnerStatus
 from stations.models import Site
 

@@ -7,10 +7,11 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from cms.portal.views import PortalView, SiteTabMixin
+from core.timezones import zone_of
+from organizations.portal import PortalView
 from roaming.models import RoamingActivity
 from sessions_app.choices import AuthMethod
-from sessions_app.selectors import zone_of
+from stations.site_views import SiteTabMixin
 
 WINDOW_DAYS = 30
 PAGE_SIZE = 50

@@ -1,6 +1,5 @@
 """Django admin for support staff: charging sessions, meter values, reservations."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.forms.models import BaseInlineFormSet
@@ -11,18 +10,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ocpp_gateway.choices import RequestedVia
-from ocpp_gateway.remote.admin_actions import run_command_for_each
 from organizations.admin import CmsModelAdmin, ReadOnlyModelAdmin, ReadOnlyTabularInline
-from sessions_app.choices import SessionState
 from sessions_app.forms import CorrectReadingsForm
-from sessions_app.models import ChargingSession, MeterValue, Reservation
-from sessions_app.services import (
-    ReviewRefused,
-    correct_session,
-    release_session,
-    stop_session_billing,
-)
+from sessions_app.models import ChargingSession, MeterValue, RemoteStart, Reservation
+from sessions_app.services import ReviewRefused, correct_session, release_session
 
 # A session can hold thousands of samples; the change page shows the newest few.
 METER_VALUES_SHOWN = 50
@@ -117,7 +108,8 @@ class ChargingSessionAdmin(CmsModelAdmin):
         "auth_method",
         "auth_status",
         "reservation",
-        # Billing is stopped through the "Stop billing…" action, which records who and why.
+        # Billing is stopped through the gateway's "Stop billing…" action (ocpp_gateway.admin),
+        # which records who and why.
         "billable",
         "billing_stopped",
         "billing_stopped_reason",
@@ -186,7 +178,8 @@ class ChargingSessionAdmin(CmsModelAdmin):
         (_("Records"), {"fields": ("related_records", "created", "updated")}),
     )
     inlines = (MeterValueInline,)
-    actions = ("stop_charging", "stop_billing", "release_for_billing", "correct_readings")
+    # The gateway's admin adds "Stop charging" and "Stop billing…" before these.
+    actions = ("release_for_billing", "correct_readings")
 
     def has_add_permission(self, request):
         # A session without a station transaction behind it would be fiction.
@@ -213,62 +206,6 @@ class ChargingSessionAdmin(CmsModelAdmin):
             obj.pk,
             _("Charge detail records"),
         )
-
-    @admin.action(description=_("Stop charging"), permissions=["change"])
-    def stop_charging(self, request, queryset):
-        running = queryset.filter(state=SessionState.ACTIVE).select_related("station", "connector")
-        run_command_for_each(
-            request,
-            "stop_charging",
-            ((s.station, {"connector_id": s.connector.connector_id}) for s in running),
-        )
-
-    @admin.action(description=_("Stop billing…"), permissions=["change"])
-    def stop_billing(self, request, queryset):
-        chosen = queryset.filter(billing_stopped=False).select_related("station", "connector")
-        form = StopBillingForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            params = {"reason": form.cleaned_data["reason"]}
-            running = [s for s in chosen if s.state == SessionState.ACTIVE]
-            run_command_for_each(
-                request,
-                "stop_billing",
-                (
-                    (s.station, {**params, "connector_id": s.connector.connector_id})
-                    for s in running
-                ),
-            )
-            # A finished session has no station to ask: billing stops here, and a session that
-            # was already priced gets a credit record (never an edited CDR).
-            finished = [s for s in chosen if s.state != SessionState.ACTIVE]
-            for session in finished:
-                stop_session_billing(
-                    session,
-                    requested_by=request.user,
-                    reason=params["reason"],
-                    via=RequestedVia.USER,
-                )
-            if finished:
-                self.message_user(
-                    request,
-                    ngettext(
-                        "Billing stopped for %(count)d finished session.",
-                        "Billing stopped for %(count)d finished sessions.",
-                        len(finished),
-                    )
-                    % {"count": len(finished)},
-                    messages.SUCCESS,
-                )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Stop billing"),
-            "opts": self.opts,
-            "queryset": chosen,
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/sessions_app/stop_billing.html", context)
 
     @admin.action(description=_("Release for billing (rate as recorded)"), permissions=["change"])
     def release_for_billing(self, request, queryset):
@@ -318,12 +255,6 @@ class ChargingSessionAdmin(CmsModelAdmin):
         return TemplateResponse(request, "admin/sessions_app/correct_readings.html", context)
 
 
-class StopBillingForm(forms.Form):
-    """Why billing stops: kept with the session and the command log."""
-
-    reason = forms.CharField(label=_("Reason"), max_length=255)
-
-
 @admin.register(MeterValue)
 class MeterValueAdmin(ReadOnlyModelAdmin):
     """Sampled values as the stations sent them."""
@@ -334,6 +265,26 @@ class MeterValueAdmin(ReadOnlyModelAdmin):
     list_select_related = ("station", "session__station")
     # Newest first; the model's oldest-first timestamp order has no index of its own to use.
     ordering = ("-id",)
+
+
+@admin.register(RemoteStart)
+class RemoteStartAdmin(ReadOnlyModelAdmin):
+    """Remote starts and the session that claimed each; made through station commands only."""
+
+    list_display = (
+        "id",
+        "station",
+        "connector",
+        "id_tag",
+        "status",
+        "session",
+        "requested_by",
+        "created_at",
+    )
+    list_filter = ("status", "station__organization", ("created_at", admin.DateFieldListFilter))
+    date_hierarchy = "created_at"
+    search_fields = ("=id", "id_tag", "station__ocpp_id")
+    list_select_related = ("station", "connector__station", "session", "requested_by")
 
 
 @admin.register(Reservation)

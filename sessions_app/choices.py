@@ -22,13 +22,25 @@ class AuthMethod(models.TextChoices):
 
 
 class AuthorizationStatus(models.TextChoices):
-    """idTagInfo status the platform answered for the session's id tag (OCPP 1.6 values)."""
+    """What the authorization chain answered for an id token, in no protocol's terms."""
+
+    # The values were OCPP 1.6 words and are stored in ChargingSession.auth_status; they stay,
+    # and each protocol version maps them to its own (ocpp_gateway/v16/formats.py).
 
     ACCEPTED = "Accepted", _("Accepted")
     BLOCKED = "Blocked", _("Blocked")
     EXPIRED = "Expired", _("Expired")
     INVALID = "Invalid", _("Invalid")
     CONCURRENT_TX = "ConcurrentTx", _("Concurrent transaction")
+
+
+class RemoteStartStatus(models.TextChoices):
+    """What became of an operator's remote start; only a pending or accepted one is claimed."""
+
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("No answer")
 
 
 class ReservationStatus(models.TextChoices):

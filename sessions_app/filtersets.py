@@ -2,8 +2,10 @@
 
 import django_filters
 
-from cms.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
-from organizations.models import IdToken, Organization
+from cards.models import IdToken
+from core import timezones
+from core.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
+from organizations.models import Organization
 from sessions_app import selectors
 from sessions_app.choices import AuthMethod, ReservationStatus, SessionState
 from sessions_app.models import ChargingSession, Reservation
@@ -74,7 +76,7 @@ class ChargingSessionFilterSet(django_filters.FilterSet):
         if not hasattr(self, "_zones_by_organization"):
             organizations = Organization.objects.visible_to(self.request.user).only("timezone")
             self._zones_by_organization = {
-                organization.pk: selectors.zone_of(organization) for organization in organizations
+                organization.pk: timezones.zone_of(organization) for organization in organizations
             }
         return self._zones_by_organization
 

@@ -4,9 +4,9 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from cms.api.filters import StrictBooleanFilter
-from organizations.models import IdToken
-from sessions_app import selectors
+from cards.models import IdToken
+from core import timezones
+from core.api.filters import StrictBooleanFilter
 from sessions_app.choices import AuthMethod
 from sessions_app.filtersets import ChargingSessionFilterSet
 from stations.models import ChargingStation, Site
@@ -84,7 +84,7 @@ class PortalSessionFilterSet(ChargingSessionFilterSet):
 
     def _zones(self):
         # Every session here is the one organization's: its zone, without a query.
-        return {self.organization.pk: selectors.zone_of(self.organization)}
+        return {self.organization.pk: timezones.zone_of(self.organization)}
 
     def shown_fields(self, exclude=()):
         """The filter bar's bound fields."""

@@ -1,4 +1,4 @@
-"""Charging sessions with their meter values, and reservations."""
+"""Charging sessions with their meter values, reservations and remote starts."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,11 +8,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cms.tenancy import TenantQuerySet
-from organizations.models import IdToken, Organization
+from cards.models import IdToken
+from organizations.models import Organization
+from organizations.tenancy import TenantQuerySet
 from sessions_app.choices import (
     AuthMethod,
     AuthorizationStatus,
+    RemoteStartStatus,
     ReservationStatus,
     ReviewOutcome,
     SessionState,
@@ -339,3 +341,56 @@ class Reservation(models.Model):
     def reservation_id(self) -> int:
         """The OCPP reservationId: the platform-unique primary key."""
         return self.pk
+
+
+class RemoteStartQuerySet(TenantQuerySet):
+    """Remote starts narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class RemoteStart(models.Model):
+    """An operator's request that a station start charging for a card, and the session it led to."""
+
+    # Written before the request goes out, whatever the protocol: the station's start may
+    # arrive before its answer. Its id is what OCPP 2.0.1 calls remoteStartId.
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="remote_starts"
+    )
+    connector = models.ForeignKey(
+        Connector,
+        on_delete=models.CASCADE,
+        related_name="remote_starts",
+        null=True,
+        blank=True,
+        help_text=_("Empty: whichever connector the driver plugs into."),
+    )
+    # The card's uid, not a foreign key: it is what the station's start is matched on.
+    id_tag = models.CharField(_("id tag"), max_length=36)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=RemoteStartStatus.choices,
+        default=RemoteStartStatus.PENDING,
+    )
+    session = models.OneToOneField(
+        ChargingSession,
+        on_delete=models.SET_NULL,
+        related_name="remote_start",
+        null=True,
+        blank=True,
+        help_text=_("The session whose start claimed it."),
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    objects = RemoteStartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["station", "created_at"], name="remotestart_station_time")]
+
+    def __str__(self):
+        return f"remote start {self.pk} on {self.station} ({self.status})"

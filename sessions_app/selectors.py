@@ -1,8 +1,7 @@
 """Reads of charging sessions: their cost, local days, and the analytics buckets."""
 
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import (
     Count,
@@ -17,9 +16,11 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
-from billing.models import ChargeDetailRecord
-from sessions_app.choices import SessionState
+from core.timezones import day_start
+from sessions_app.choices import ReservationStatus, SessionState
+from sessions_app.models import ChargingSession, Reservation
 
 # Days outside these hold no session, and time zone arithmetic next to date.min and date.max
 # overflows; a filter naming one is taken as the nearest of them.
@@ -41,10 +42,12 @@ def with_cost(sessions: QuerySet) -> QuerySet:
     """Sessions annotated with `cost` and `currency`, both None until the session is rated."""
     # A credit CDR corrects an earlier charge and carries its amounts with their own sign
     # (negative), so what the driver owes is the plain sum over every record of the session.
-    records = ChargeDetailRecord.objects.filter(session=OuterRef("pk")).order_by()
-    total = records.values("session").annotate(total=Sum("total_incl_tax")).values("total")
+    # The records are reached through the session's reverse relation (`cdrs`): billing sits
+    # above sessions_app, so its model is not imported here.
+    same = ChargingSession.objects.filter(pk=OuterRef("pk")).order_by()
+    total = same.values("pk").annotate(total=Sum("cdrs__total_incl_tax")).values("total")
     # The charge comes first; its credits are in the same currency.
-    currency = records.order_by("pk").values("currency")[:1]
+    currency = same.order_by("cdrs__pk").values("cdrs__currency")[:1]
     return sessions.annotate(cost=Subquery(total, output_field=MONEY), currency=Subquery(currency))
 
 
@@ -60,25 +63,6 @@ def duration_seconds(session) -> int | None:
     if session.stop is None:
         return None
     return max(0, int((session.stop - session.start).total_seconds()))
-
-
-def zone_of(organization) -> tzinfo:
-    """The organization's time zone; UTC when its setting names no zone this server knows."""
-    try:
-        return ZoneInfo(organization.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
-def day_start(day: date, zone: tzinfo) -> datetime:
-    """The first moment of a calendar day in a time zone."""
-    return datetime.combine(day, time.min, tzinfo=zone)
-
-
-def local_days_before(moment: datetime, days: int, zone: tzinfo) -> datetime:
-    """The same wall-clock time `days` days earlier, so a DST change shifts no day boundary."""
-    local = moment.astimezone(zone).replace(tzinfo=None) - timedelta(days=days)
-    return local.replace(tzinfo=zone)
 
 
 def started_on_or_after(day: date, zones: dict[int, tzinfo]) -> Q:
@@ -194,3 +178,13 @@ def _bucket(row: dict, **key) -> dict:
         "duration_seconds": seconds,
         "average_duration_seconds": round(seconds / count) if count else None,
     }
+
+
+def active_reservations(station, connector=None) -> QuerySet:
+    """Reservations the station holds now: accepted by it and not past their expiry."""
+    reservations = Reservation.objects.filter(
+        station=station, status=ReservationStatus.ACTIVE, expiry__gt=timezone.now()
+    )
+    if connector is not None:
+        reservations = reservations.filter(connector=connector)
+    return reservations

@@ -9,26 +9,24 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import services as billing_services
-from billing import tasks as billing_tasks
-from cms.bulk import insert_rows_ignoring_conflicts, update_from_values
-from cms.enqueue import enqueue_after_commit
-from cms.portal.live import publish
-from ocpp_gateway.choices import CommandStatus
-from ocpp_gateway.models import CommandLog
-from organizations.models import normalize_uid
-from organizations.services import AuthorizationResult, authorize_id_tag
+from cards.models import normalize_uid
+from core.bulk import insert_rows_ignoring_conflicts, update_from_values
+from core.events import emit
+from sessions_app import events
+from sessions_app.authorization import INVALID, AuthorizationResult, authorize
 from sessions_app.choices import (
     AuthMethod,
-    AuthorizationStatus,
+    RemoteStartStatus,
     ReservationStatus,
     ReviewOutcome,
     SessionState,
 )
-from sessions_app.models import ChargingSession, MeterValue, Reservation
+from sessions_app.hooks import billing_stop_hooks
+from sessions_app.models import ChargingSession, MeterValue, RemoteStart, Reservation
 from stations.models import ChargingStation
 from stations.services import get_or_create_connector
 
@@ -38,9 +36,6 @@ ENERGY_IMPORT_REGISTER = "Energy.Active.Import.Register"
 POWER_ACTIVE_IMPORT = "Power.Active.Import"
 # stop_reason of a session closed because a newer start arrived on its connector.
 SUPERSEDED = "Superseded"
-# The remote command whose accepted calls make the next matching start remote and free; its
-# name is registered in ocpp_gateway.remote.charging.
-REMOTE_START_COMMAND = "start_charging"
 # How long after an operator's remote start the station's StartTransaction is taken as its
 # result (a driver has the station's ConnectionTimeOut, usually well under a minute, to plug in).
 REMOTE_START_WINDOW = timedelta(minutes=10)
@@ -166,7 +161,7 @@ def start_session(
         )
         return SessionStart(
             session=None,
-            authorization=AuthorizationResult(status=AuthorizationStatus.INVALID),
+            authorization=INVALID,
             created=False,
         )
 
@@ -202,7 +197,7 @@ def start_session(
             created=False,
         )
 
-    authorization = authorize_id_tag(station, id_tag, for_start=True, connector=connector)
+    authorization = authorize(station, id_tag, for_start=True, connector=connector)
     _supersede_active_sessions(connector, started_at)
     reservation = (
         _use_reservation(station, reservation_id, id_tag, authorization)
@@ -210,7 +205,7 @@ def start_session(
         else None
     )
     remote_start = (
-        _unclaimed_remote_start(station, connector_number, id_tag)
+        _unclaimed_remote_start(station, connector, id_tag)
         if auth_method == AuthMethod.RFID
         else None
     )
@@ -244,8 +239,12 @@ def start_session(
     if remote_start is not None:
         remote_start.session = session
         remote_start.save(update_fields=["session"])
-    publish(
-        organization_id, "session", station=station.pk, connector=connector.pk, session=session.pk
+    emit(
+        events.SESSION_STARTED,
+        organization_id=organization_id,
+        station_id=station.pk,
+        connector_id=connector.pk,
+        session_id=session.pk,
     )
     return SessionStart(session=session, authorization=authorization, created=True)
 
@@ -264,35 +263,46 @@ def _supersede_active_sessions(connector, started_at: datetime) -> None:
         )
 
 
-def _unclaimed_remote_start(
-    station: ChargingStation, connector_number: int, id_tag: str
-) -> CommandLog | None:
+def _unclaimed_remote_start(station: ChargingStation, connector, id_tag: str) -> RemoteStart | None:
     """The oldest remote start this start is the result of, if no session claimed it yet."""
-    # The claim (CommandLog.session) is set in the same transaction as the session; the station
-    # row lock taken by start_session serializes the starts of one station, so one remote start
-    # marks one session.
-    # Pending counts too: the station may send StartTransaction before the command service
-    # has stored its Accepted answer, and a remote start it rejects is never followed by one.
-    candidates = (
-        CommandLog.objects.filter(
+    # The claim (RemoteStart.session) is set in the same transaction as the session; the
+    # station row lock taken by start_session serializes the starts of one station, so one
+    # remote start marks one session.
+    # Pending counts too: the station may send its start before the gateway has stored its
+    # Accepted answer, and a remote start it rejects is never followed by one.
+    return (
+        RemoteStart.objects.filter(
             station=station,
-            command=REMOTE_START_COMMAND,
-            status__in=(CommandStatus.ACCEPTED, CommandStatus.PENDING),
-            created__gte=timezone.now() - REMOTE_START_WINDOW,
+            status__in=(RemoteStartStatus.PENDING, RemoteStartStatus.ACCEPTED),
+            created_at__gte=timezone.now() - REMOTE_START_WINDOW,
+            session__isnull=True,
+            id_tag=normalize_uid(id_tag or ""),
         )
-        .filter(session__isnull=True)
-        .order_by("created", "pk")
+        .filter(Q(connector__isnull=True) | Q(connector=connector))
+        .order_by("created_at", "pk")
+        .first()
     )
-    uid = normalize_uid(id_tag or "")
-    for log in candidates:
-        # OCPP 1.6 payload keys; the few rows of the last minutes are matched here, not in SQL.
-        wanted_connector = log.payload.get("connectorId")
-        if normalize_uid(log.payload.get("idTag", "")) == uid and wanted_connector in (
-            None,
-            connector_number,
-        ):
-            return log
-    return None
+
+
+def request_remote_start(
+    station: ChargingStation, *, id_tag: str, connector=None, requested_by=None
+) -> RemoteStart:
+    """Record an operator's remote start before it is sent; the session it leads to claims it."""
+    # The session a remote start leads to is remote and never billed (see start_session).
+    return RemoteStart.objects.create(
+        station=station,
+        connector=connector,
+        id_tag=normalize_uid(id_tag),
+        requested_by=requested_by,
+    )
+
+
+def record_remote_start_answer(remote_start: RemoteStart, status: str) -> RemoteStart:
+    """Keep what the station answered; a remote start it did not accept is never claimed."""
+    remote_start.status = status
+    # An UPDATE of the status alone: the claim may have been written meanwhile.
+    RemoteStart.objects.filter(pk=remote_start.pk).update(status=status)
+    return remote_start
 
 
 def _use_reservation(
@@ -332,6 +342,46 @@ def _use_reservation(
     return reservation
 
 
+def create_reservation(
+    station: ChargingStation,
+    *,
+    card,
+    expiry: datetime,
+    connector=None,
+    parent_id_tag: str | None = None,
+    created_by=None,
+) -> Reservation:
+    """A pending reservation of a connector (None: any of the station's) for one card."""
+    if parent_id_tag is None:
+        # The card's own group, so a card of the same group may use the reservation (TC_053).
+        parent_id_tag = card.parent_id_tag
+    return Reservation.objects.create(
+        station=station,
+        connector=connector,
+        id_token=card,
+        id_tag=card.uid,
+        parent_id_tag=normalize_uid(parent_id_tag),
+        expiry=expiry,
+        created_by=created_by,
+    )
+
+
+def record_reservation_answer(reservation: Reservation, *, held: bool | None) -> Reservation:
+    """The station holds the reservation (True) or refused it; None (no answer) keeps it pending."""
+    # Left pending, it ends at its expiry like any other (expire_reservations).
+    if held is not None:
+        reservation.status = ReservationStatus.ACTIVE if held else ReservationStatus.REJECTED
+    reservation.save(update_fields=["status", "updated"])
+    return reservation
+
+
+def cancel_reservation(reservation: Reservation) -> Reservation:
+    """The station dropped the reservation: it is cancelled."""
+    reservation.status = ReservationStatus.CANCELLED
+    reservation.save(update_fields=["status", "updated"])
+    return reservation
+
+
 def expire_reservations(now: datetime | None = None) -> int:
     """Mark reservations whose expiry has passed expired; returns how many changed."""
     now = now or timezone.now()
@@ -367,7 +417,14 @@ def stop_billing(session: ChargingSession, *, user, reason: str) -> ChargingSess
             "updated",
         ]
     )
-    billing_services.credit_session(locked)
+    # Billing's credit for a charge already rated (sessions_app.hooks): in this transaction.
+    for hook in billing_stop_hooks:
+        hook(locked)
+    emit(
+        events.SESSION_BILLING_STOPPED,
+        organization_id=locked.organization_id,
+        session_id=locked.pk,
+    )
     return locked
 
 
@@ -382,7 +439,8 @@ def _locked_for_review(session: ChargingSession) -> ChargingSession:
 
 def _person(user):
     """The database user behind a request, or None for an organization API key."""
-    # An API key (cms.api.authentication) is no database user; its name goes in the record.
+    # An API key (organizations.api.authentication) is no database user; its name goes in the
+    # record.
     if getattr(user, "api_key", None) is not None or not getattr(user, "pk", None):
         return None
     return user
@@ -411,7 +469,13 @@ def _settle_review(locked: ChargingSession, outcome: str, user, extra_fields: li
             *extra_fields,
         ]
     )
-    enqueue_after_commit(billing_tasks.rate_session, locked.pk)
+    # Billing rates it after commit; its sweep catches a rating that was not enqueued.
+    emit(
+        events.SESSION_REVIEWED,
+        organization_id=locked.organization_id,
+        session_id=locked.pk,
+        outcome=outcome,
+    )
 
 
 @transaction.atomic
@@ -662,7 +726,7 @@ def stop_session(
 ) -> SessionStop:
     """Close a station's session with its final reading; unknown or repeated stops write nothing."""
     # The stop needs no concurrency check: the card is ending a transaction, not starting one.
-    authorization = authorize_id_tag(station, id_tag) if id_tag else None
+    authorization = authorize(station, id_tag) if id_tag else None
     session = (
         ChargingSession.objects.select_for_update(of=("self",), no_key=True)
         .select_related("connector")
@@ -715,38 +779,13 @@ def stop_session(
     _insert_meter_rows(
         _meter_rows(MeterReport(station, session.connector.connector_id, samples), session)
     )
-    # Rated after commit; a broker outage leaves it to billing's sweep, never fails the stop.
-    enqueue_after_commit(billing_tasks.rate_session, session.pk)
-    publish(
-        session.organization_id,
-        "session",
-        station=station.pk,
-        connector=session.connector_id,
-        session=session.pk,
+    # Billing rates it after commit; a broker outage leaves it to billing's sweep, never fails
+    # the stop.
+    emit(
+        events.SESSION_STOPPED,
+        organization_id=session.organization_id,
+        station_id=station.pk,
+        connector_id=session.connector_id,
+        session_id=session.pk,
     )
     return SessionStop(session=session, closed=True, authorization=authorization)
-
-
-@transaction.atomic
-def stop_session_billing(
-    session: ChargingSession, *, requested_by, reason: str, via: str
-) -> ChargingSession:
-    """Stop billing for a person or an API key, logged like the `stop_billing` command."""
-    # billing_stopped_by is a User: an organization API key (cms.api.authentication) is no
-    # database user, so the session keeps no one there and the command log names the key.
-    api_key = getattr(requested_by, "api_key", None)
-    user = requested_by if api_key is None and getattr(requested_by, "pk", None) else None
-    session = stop_billing(session, user=user, reason=reason)
-    CommandLog.objects.create(
-        station_id=session.station_id,
-        command="stop_billing",
-        action="",
-        payload={"transactionId": session.transaction_id, "reason": session.billing_stopped_reason},
-        requested_by=user,
-        api_key=api_key,
-        requested_via=via,
-        status=CommandStatus.ACCEPTED,
-        completed=session.billing_stopped_at,
-        session=session,
-    )
-    return session

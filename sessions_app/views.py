@@ -15,17 +15,19 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from billing.views import price_breakdown
-from cms.api.csv import CHUNK_ROWS, csv_response
-from cms.portal.charts import Series, render_chart
-from cms.portal.views import OrganizationMixin, OrganizationObjectMixin, PortalView, SiteTabMixin
+from cards.models import AccessGroup
+from core import timezones
+from core.api.csv import CHUNK_ROWS, csv_response
+from core.charts import Series, render_chart
 from organizations.choices import Role
-from organizations.models import AccessGroup
+from organizations.portal import OrganizationMixin, OrganizationObjectMixin, PortalView
 from sessions_app import selectors, services
 from sessions_app.api.views import ChargingSessionViewSet
 from sessions_app.choices import SessionState
 from sessions_app.forms import CorrectReadingsForm, PeriodForm, PortalSessionFilterSet
 from sessions_app.models import ChargingSession, MeterValue
+from sessions_app.panels import add_panels
+from stations.site_views import SiteTabMixin
 
 PAGE_SIZE = 50
 # The API's export columns, so a file from the portal reads exactly like one from the API.
@@ -91,7 +93,7 @@ class SessionListMixin(SessionFilterMixin):
             page_obj=page,
             sessions=page.object_list if page else [],
             filter_query=self.filter_query(),
-            time_zone=selectors.zone_of(self.organization),
+            time_zone=timezones.zone_of(self.organization),
         )
         return context
 
@@ -159,11 +161,11 @@ class SessionDetailView(OrganizationObjectMixin, DetailView):
         context = super().get_context_data(**kwargs)
         context.update(
             meter_summary=meter_summary(self.object),
-            time_zone=selectors.zone_of(self.organization),
+            time_zone=timezones.zone_of(self.organization),
             cost=selectors.cost_of(self.object),
-            price=price_breakdown(self.object),
             correct_form=CorrectReadingsForm(initial=_registers(self.object)),
         )
+        add_panels(context, self.request, self.object)
         return context
 
 
@@ -247,8 +249,8 @@ class SiteSessionTableView(SiteSessionsView):
 def period_range(days: int, zone: tzinfo, now: datetime | None = None) -> tuple[datetime, datetime]:
     """The last `days` local days, today included, as the half-open range the API uses."""
     today = (now or timezone.now()).astimezone(zone).date()
-    start_before = selectors.day_start(today + timedelta(days=1), zone)
-    return selectors.local_days_before(start_before, days, zone), start_before
+    start_before = timezones.day_start(today + timedelta(days=1), zone)
+    return timezones.local_days_before(start_before, days, zone), start_before
 
 
 def median_seconds_per_day(
@@ -361,7 +363,7 @@ class AnalyticsMixin:
             return self.render_to_response(context, status=400)
         days = form.cleaned_data["days"] if form.is_bound else PeriodForm.DEFAULT
         context.update(
-            analytics_context(self.analytics_sessions(), days, selectors.zone_of(self.organization))
+            analytics_context(self.analytics_sessions(), days, timezones.zone_of(self.organization))
         )
         return self.render_to_response(context)
 

@@ -9,7 +9,6 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ocpp_gateway.remote.admin_actions import run_command_for_each
 from organizations.admin import (
     CmsModelAdmin,
     CmsTabularInline,
@@ -302,7 +301,8 @@ class ChargingStationAdmin(CmsModelAdmin):
         (_("Records"), {"fields": ("related_records", "created", "updated")}),
     )
     inlines = (EvseInline, ConnectorInline)
-    actions = ("assign_to_site", "restart_station", "clear_rfid_cache", "trigger_status")
+    # The gateway's admin adds the remote commands (ocpp_gateway.admin).
+    actions = ("assign_to_site",)
 
     @admin.display(description=_("Basic-auth password"))
     def password_state(self, obj):
@@ -327,22 +327,6 @@ class ChargingStationAdmin(CmsModelAdmin):
                 for app, model, label in links
             ),
         )
-
-    @admin.action(description=_("Restart station (soft reset)"), permissions=["change"])
-    def restart_station(self, request, queryset):
-        run_command_for_each(request, "restart_station", ((s, {"type": "Soft"}) for s in queryset))
-
-    @admin.action(description=_("Clear RFID cache"), permissions=["change"])
-    def clear_rfid_cache(self, request, queryset):
-        run_command_for_each(request, "clear_rfid_cache", ((s, {}) for s in queryset))
-
-    @admin.action(
-        description=_("Ask for a status update (trigger StatusNotification)"),
-        permissions=["change"],
-    )
-    def trigger_status(self, request, queryset):
-        params = {"requested_message": "StatusNotification"}
-        run_command_for_each(request, "trigger_message", ((s, params) for s in queryset))
 
     @admin.action(description=_("Assign to site…"), permissions=["change"])
     def assign_to_site(self, request, queryset):

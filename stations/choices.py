@@ -108,3 +108,17 @@ class SiteStatus(models.TextChoices):
     AVAILABLE = "Available", _("Available: stations are connected")
     UNKNOWN = "Unknown", _("Unknown: no station connected, or none configured yet")
     LOAD = "Load", _("Load: every connector of the connected stations is in use")
+
+
+class DataTransferDirection(models.TextChoices):
+    """Which way a vendor-specific data transfer went, as seen from the platform."""
+
+    IN = "in", _("Station → CSMS")
+    OUT = "out", _("CSMS → station")
+
+
+class LocalListUpdateType(models.TextChoices):
+    """How an update changes a station's local authorization list."""
+
+    FULL = "Full", _("Full: replace the list")
+    DIFFERENTIAL = "Differential", _("Differential: only the changes")

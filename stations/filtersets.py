@@ -3,8 +3,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from cms.api.filters import StrictBooleanFilter, visible
-from organizations.models import AccessGroup
+from core.api.filters import StrictBooleanFilter, visible
 from stations.choices import (
     ChargingProfileKind,
     ChargingProfilePurpose,
@@ -14,7 +13,7 @@ from stations.choices import (
     Plan,
     SiteStatus,
 )
-from stations.models import ChargingProfile, ChargingStation, Connector, Site
+from stations.models import ChargingProfile, ChargingStation, Connector, Site, access_group_model
 
 
 class SiteFilterSet(django_filters.FilterSet):
@@ -25,7 +24,9 @@ class SiteFilterSet(django_filters.FilterSet):
     country = django_filters.CharFilter(lookup_expr="iexact")
     roaming_enabled = StrictBooleanFilter()
     access_group = django_filters.ModelChoiceFilter(
-        field_name="access_groups", queryset=visible(AccessGroup), label="Opened to this group"
+        field_name="access_groups",
+        queryset=visible(access_group_model()),
+        label="Opened to this group",
     )
     # The annotation of stations.services.with_station_summary, which the view applies.
     status = django_filters.ChoiceFilter(choices=SiteStatus.choices)

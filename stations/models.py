@@ -9,10 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cms.tenancy import TenantQuerySet
-from ocpp_gateway.choices import Direction
-from ocpp_gateway.utils import format_ocpp_datetime
-from organizations.models import AccessGroup, Organization
+from organizations.models import Organization
+from organizations.tenancy import TenantQuerySet
 from stations.choices import (
     ChargingProfileKind,
     ChargingProfilePurpose,
@@ -20,6 +18,7 @@ from stations.choices import (
     ConnectionState,
     ConnectorStatus,
     ConnectorType,
+    DataTransferDirection,
     OcppVersion,
     Plan,
     RecurrencyKind,
@@ -62,8 +61,10 @@ class Site(models.Model):
     provider = models.CharField(_("provider"), max_length=200, blank=True)
     roaming_enabled = models.BooleanField(_("roaming enabled"), default=False)
     scan2pay_enabled = models.BooleanField(_("Scan2Pay enabled"), default=False)
+    # Access groups belong to the cards app, a layer above: the relation names it by label and
+    # this app never imports it (access_group_model() below reaches it through this field).
     access_groups = models.ManyToManyField(
-        AccessGroup, related_name="sites", blank=True, verbose_name=_("access groups")
+        "cards.AccessGroup", related_name="sites", blank=True, verbose_name=_("access groups")
     )
     grid_capacity_kw = models.DecimalField(
         _("grid capacity (kW)"),
@@ -171,7 +172,7 @@ class ChargingStation(models.Model):
     )
     plan = models.CharField(_("plan"), max_length=16, choices=Plan.choices, default=Plan.BUSINESS)
     access_groups = models.ManyToManyField(
-        AccessGroup,
+        "cards.AccessGroup",
         related_name="stations",
         blank=True,
         verbose_name=_("access groups"),
@@ -370,7 +371,9 @@ class StationDataTransfer(models.Model):
     station = models.ForeignKey(
         ChargingStation, on_delete=models.CASCADE, related_name="data_transfers"
     )
-    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=DataTransferDirection.choices
+    )
     vendor_id = models.CharField(_("vendor id"), max_length=255)
     message_id = models.CharField(_("message id"), max_length=50, blank=True)
     # JSON, not text: OCPP 1.6 sends a string, OCPP 2.0.1 any JSON value.
@@ -455,7 +458,7 @@ class ChargingProfileQuerySet(TenantQuerySet):
 
 
 class ChargingProfile(models.Model):
-    """A smart-charging profile an organization keeps and sends to its stations (OCPP 1.6)."""
+    """A smart-charging profile an organization keeps and sends to its stations."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="charging_profiles"
@@ -542,40 +545,7 @@ class ChargingProfile(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def as_ocpp16(self, charging_profile_id: int, transaction_id: int | None = None) -> dict:
-        """The OCPP 1.6 csChargingProfiles object; absent optional keys are left out."""
-        if transaction_id is not None and self.purpose != ChargingProfilePurpose.TX:
-            raise ValueError("Only a TxProfile carries a transactionId.")
-        periods = []
-        for period in self.schedule_periods:
-            entry = {
-                "startPeriod": period["start_period"],
-                # A float, as JSON numbers go on the wire; one decimal, as the schema demands.
-                "limit": float(Decimal(str(period["limit"])).quantize(_ONE_DECIMAL)),
-            }
-            if period.get("number_phases") is not None:
-                entry["numberPhases"] = period["number_phases"]
-            periods.append(entry)
-        schedule = {"chargingRateUnit": self.charging_rate_unit, "chargingSchedulePeriod": periods}
-        if self.duration is not None:
-            schedule["duration"] = self.duration
-        if self.start_schedule is not None:
-            schedule["startSchedule"] = format_ocpp_datetime(self.start_schedule)
-        if self.min_charging_rate is not None:
-            schedule["minChargingRate"] = float(self.min_charging_rate)
-        profile = {"chargingProfileId": charging_profile_id}
-        if transaction_id is not None:
-            profile["transactionId"] = transaction_id
-        profile |= {
-            "stackLevel": self.stack_level,
-            "chargingProfilePurpose": self.purpose,
-            "chargingProfileKind": self.kind,
-        }
-        if self.recurrency_kind:
-            profile["recurrencyKind"] = self.recurrency_kind
-        if self.valid_from is not None:
-            profile["validFrom"] = format_ocpp_datetime(self.valid_from)
-        if self.valid_to is not None:
-            profile["validTo"] = format_ocpp_datetime(self.valid_to)
-        profile["chargingSchedule"] = schedule
-        return profile
+
+def access_group_model() -> type[models.Model]:
+    """The access-group model (cards app, above this one), through the relation Site declares."""
+    return Site._meta.get_field("access_groups").related_model

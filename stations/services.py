@@ -9,11 +9,16 @@ from django.db import models, transaction
 from django.db.models import Case, Count, ProtectedError, Q, Value, When
 from django.utils import timezone
 
-from cms.bulk import insert_rows, update_from_values
-from cms.portal.live import publish_many
-from ocpp_gateway.choices import Direction
-from sessions_app.choices import SessionState
-from stations.choices import ConnectionState, ConnectorStatus, RegistrationStatus, SiteStatus
+from core.bulk import insert_rows, update_from_values
+from core.events import emit_many
+from stations.choices import (
+    ConnectionState,
+    ConnectorStatus,
+    DataTransferDirection,
+    RegistrationStatus,
+    SiteStatus,
+)
+from stations.events import STATION_STATUS_CHANGED
 from stations.exceptions import DeletionRefused, StationAssignmentError
 from stations.models import (
     ChargingStation,
@@ -289,20 +294,19 @@ def record_status_reports(reports: list[StatusReport]) -> list[bool]:
         newest,
     )
     insert_rows(StatusEvent, _EVENT_COLUMNS, events)
-    publish_many(
-        [
-            (
-                report.station.organization_id,
-                {
-                    "kind": "status",
-                    "station": report.station.pk,
-                    "connector": event[1],
-                    "status": report.status,
-                },
-            )
+    # A generator: with nobody subscribed the batch builds no event at all.
+    emit_many(
+        STATION_STATUS_CHANGED,
+        (
+            {
+                "organization_id": report.station.organization_id,
+                "station_id": report.station.pk,
+                "connector_id": event[1],
+                "status": report.status,
+            }
             for report, event, newest in zip(reports, events, applied, strict=True)
             if newest
-        ]
+        ),
     )
     return applied
 
@@ -359,7 +363,7 @@ def record_data_transfer(
     data: Any = None,
     status: str = "",
     response_data: Any = None,
-    direction: str = Direction.IN,
+    direction: str = DataTransferDirection.IN,
     received_at: datetime | None = None,
 ) -> StationDataTransfer:
     """Keep one vendor-specific DataTransfer message with the status it was answered with."""
@@ -479,7 +483,7 @@ def update_connector(connector: Connector, evse_id: str | None = None) -> Connec
 def delete_connector(connector: Connector) -> None:
     """Delete a connector no session ever used, and its EVSE when no other connector is on it."""
     sessions = connector.charging_sessions.all()
-    if sessions.filter(state=SessionState.ACTIVE).exists():
+    if sessions.active().exists():
         raise DeletionRefused("A charging session is running on this connector.")
     # Sessions protect their connector (on_delete=PROTECT): they are billing records.
     if sessions.exists():

@@ -8,11 +8,10 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cms.portal.forms import OrganizationModelForm
-from organizations.models import AccessGroup
+from organizations.portal import OrganizationModelForm
 from stations.choices import SiteStatus
 from stations.filtersets import SiteFilterSet
-from stations.models import Site
+from stations.models import Site, access_group_model
 
 
 class SiteListFilterSet(SiteFilterSet):
@@ -27,7 +26,7 @@ class SiteListFilterSet(SiteFilterSet):
     )
     access_group = django_filters.ModelChoiceFilter(
         field_name="access_groups",
-        queryset=AccessGroup.objects.none(),
+        queryset=access_group_model().objects.none(),
         label=_("Open to access group"),
         empty_label=_("Any access group"),
     )
@@ -38,7 +37,7 @@ class SiteListFilterSet(SiteFilterSet):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         # Only the organization's own groups are offered (and accepted).
-        self.filters["access_group"].queryset = AccessGroup.objects.for_org(organization)
+        self.filters["access_group"].queryset = access_group_model().objects.for_org(organization)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(city__icontains=value))

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import ListView, TemplateView
 
-from cms.portal.views import OrganizationObjectMixin, SiteTabMixin
+from organizations.portal import OrganizationMixin, OrganizationObjectMixin
 from stations.choices import ConnectorStatus, SiteStatus
 from stations.models import ChargingStation, Connector, Evse, Site
 from stations.services import save_site, with_station_summary
@@ -73,6 +73,27 @@ def site_state(site) -> dict:
         "label": SITE_STATE_LABELS[site.status],
         "meaning": SiteStatus(site.status).label,
     }
+
+
+class SiteTabMixin(OrganizationMixin):
+    """A tab of a site page: `self.site` is the organization's site from the URL, else 404."""
+
+    section = "sites"
+    tab = ""
+    # The URL keyword that carries the site's primary key.
+    site_kwarg = "site"
+
+    def get_site(self):
+        if not hasattr(self, "_site"):
+            self._site = get_object_or_404(
+                Site.objects.for_org(self.organization), pk=self.kwargs[self.site_kwarg]
+            )
+        return self._site
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(site=self.get_site(), tab=self.tab)
+        return context
 
 
 class SiteListView(OrganizationObjectMixin, ListView):

@@ -1,4 +1,8 @@
-"""Portal routes of the stations app (stations and sites), under /o/<org slug>/."""
+"""Portal routes of the stations app (stations and sites), under /o/<org slug>/.
+
+cms/urls.py serves the gateway's remote control of a station (ocpp_gateway.remote.urls) in the
+same namespace: stations:station-command.
+"""
 
 from django.urls import path
 
@@ -10,7 +14,6 @@ urlpatterns = [
     path("stations/", views.StationListView.as_view(), name="station-list"),
     path("stations/add/", views.StationAddView.as_view(), name="station-add"),
     path("stations/<int:pk>/", views.StationDetailView.as_view(), name="station-detail"),
-    path("stations/<int:pk>/commands/", views.StationCommandView.as_view(), name="station-command"),
     path("stations/<int:pk>/connect/", views.StationConnectView.as_view(), name="station-connect"),
     path(
         "stations/<int:pk>/parts/<slug:part>/",

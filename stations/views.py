@@ -1,7 +1,4 @@
-"""Portal pages of stations: all stations, a station with its remote control, adding one."""
-
-import json
-from dataclasses import dataclass
+"""Portal pages of stations: all stations, a station, adding one."""
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
@@ -9,50 +6,19 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.crypto import get_random_string
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, ListView, TemplateView
 
-from cms.api.permissions import required_role_message
-from cms.portal.views import OrganizationFormMixin, OrganizationMixin
-from ocpp_gateway.choices import CommandStatus, RequestedVia
-from ocpp_gateway.models import CommandLog
-from ocpp_gateway.remote import (
-    CommandContext,
-    CommandNotAllowed,
-    CommandSpec,
-    InvalidCommandParameters,
-    available_commands,
-    execute_command,
-    get_command,
-)
-from ocpp_gateway.remote.registry import why_not
 from organizations.choices import Role
-from sessions_app.models import ChargingSession
+from organizations.portal import OrganizationFormMixin, OrganizationMixin
 from stations import services
 from stations.api.serializers import BASIC_AUTH_PROFILES
 from stations.choices import OcppVersion, SecurityProfile
-from stations.forms import (
-    DUPLICATE_IDENTITY,
-    DUPLICATE_SITE,
-    CommandForm,
-    NewStationForm,
-    StationFilterSet,
-)
+from stations.forms import DUPLICATE_IDENTITY, DUPLICATE_SITE, NewStationForm, StationFilterSet
 from stations.models import ChargingStation, Connector, Site, StatusEvent
+from stations.pages import station_panels, station_parts
 
-# The "Control charging station" panel, in the order of the control panel's manual; every
-# other registered command follows under "More commands".
-PANEL_COMMANDS = (
-    "start_charging",
-    "stop_charging",
-    "unlock_cable",
-    "cancel_reservation",
-    "stop_billing",
-    "clear_rfid_cache",
-    "restart_station",
-)
-RECENT_SESSIONS, RECENT_EVENTS, RECENT_COMMANDS = 10, 20, 20
+RECENT_SESSIONS, RECENT_EVENTS = 10, 20
 
 # OCPP 1.6 takes a Basic-auth password of 16 to 20 characters, 2.0.1 up to 40 (the API's
 # PASSWORD_MIN..PASSWORD_MAX): 20 letters and digits (about 119 bits) suit both.
@@ -119,57 +85,10 @@ class StationListView(OrganizationMixin, ListView):
 # --- A station ---------------------------------------------------------------------------------
 
 
-@dataclass
-class CommandButton:
-    """One command of the panel: its inputs, and why it is greyed out (None: it is not)."""
-
-    spec: CommandSpec
-    form: CommandForm
-    reason: str | None
-
-
-def answer_summary(log: CommandLog | None) -> str:
-    """The station's answer in one line: its response's fields, then any error."""
-    if log is None:
-        return ""
-    parts = []
-    if isinstance(log.response, dict):
-        for key, value in log.response.items():
-            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            parts.append(f"{key}: {text}")
-    elif log.response is not None:
-        parts.append(json.dumps(log.response, ensure_ascii=False))
-    parts.extend(part for part in (log.error_code, log.error_description) if part)
-    summary = "; ".join(parts)
-    return summary if len(summary) <= 300 else summary[:299] + "…"
-
-
-def result_class(log: CommandLog) -> str:
-    """The CSS class of a command's outcome."""
-    if log.status == CommandStatus.ACCEPTED:
-        return "accepted"
-    if log.status == CommandStatus.REJECTED:
-        return "rejected"
-    return "" if log.status == CommandStatus.PENDING else "failed"
-
-
-def preflight(spec: CommandSpec, station, params: dict, user) -> tuple[dict | None, str | None]:
-    """Check a command as execute_command will, without running it: (field errors, reason)."""
-    serializer = spec.params(data=params, context={"station": station})
-    if not serializer.is_valid():
-        return serializer.errors, None
-    data = dict(serializer.validated_data)
-    ctx = CommandContext(
-        station=station, user=user, connector=data.pop("connector", None), params=data
-    )
-    return None, why_not(spec, ctx)
-
-
 class StationPageMixin(StationMixin):
-    """The station page: details, connectors, history, and the "Control charging station" panel."""
+    """The station page: details, connectors, history, and what other apps add to it."""
 
     template_name = "stations/station_detail.html"
-    panel_template_name = "stations/_station_actions.html"
 
     def connectors(self) -> list[Connector]:
         if not hasattr(self, "_connectors"):
@@ -180,59 +99,12 @@ class StationPageMixin(StationMixin):
             )
         return self._connectors
 
-    def command_buttons(self, bound: CommandForm | None = None):
-        """The panel's commands and the others, each enabled or greyed out with its reason."""
-        station, membership = self.get_station(), self.membership
-        panel, more = {}, []
-        for spec, reason in available_commands(station, user=self.request.user):
-            # A role shortfall comes first, as in the API: going online would not lift it.
-            if not membership.has_role(spec.min_role):
-                reason = required_role_message(spec.min_role)
-            if bound is not None and bound.spec.name == spec.name:
-                form = bound
-            else:
-                form = CommandForm(spec, station, connectors=self.connectors())
-            if reason is None and form.unsupported:
-                reason = _("Its parameters can only be given through the API.")
-            if reason:
-                form.disable()
-            button = CommandButton(spec, form, str(reason) if reason else None)
-            if spec.name in PANEL_COMMANDS:
-                panel[spec.name] = button
-            else:
-                more.append(button)
-        return [panel[name] for name in PANEL_COMMANDS if name in panel], more
-
-    def panel_context(self, *, spec=None, confirm=None, result=None, problem=None, invalid=None):
-        """What the panel shows: a confirmation, or the commands with the last outcome."""
-        context = {
-            "command_spec": spec,
-            "confirm": confirm,
-            "result": result,
-            "problem": str(problem) if problem else "",
-            "panel_commands": [],
-            "more_commands": [],
-        }
-        if result is not None:
-            context.update(result_answer=answer_summary(result), result_class=result_class(result))
-        if confirm is None:
-            panel, more = self.command_buttons(bound=invalid)
-            context.update(
-                panel_commands=panel,
-                more_commands=more,
-                more_open=invalid is not None and invalid.spec.name not in PANEL_COMMANDS,
-            )
-        return context
-
     def page_context(self) -> dict:
-        """Everything of the page outside the panel."""
-        station = self.get_station()
-        return {
-            "connectors": self.connectors(),
-            **station_sessions(station, self.organization),
-            **station_events(station, self.organization),
-            **station_commands(station, self.organization),
-        }
+        """Everything of the page outside its panels: the connectors and every part."""
+        station, context = self.get_station(), {"connectors": self.connectors()}
+        for _template, part_context in all_parts().values():
+            context.update(part_context(station, self.organization))
+        return context
 
     def get_context_data(self, *, partial=False, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -243,9 +115,9 @@ class StationPageMixin(StationMixin):
 
 def station_sessions(station, organization) -> dict:
     """The station's last sessions."""
+    # Through the station's reverse relation: sessions_app sits above stations.
     sessions = (
-        ChargingSession.objects.for_org(organization)
-        .filter(station=station)
+        station.charging_sessions.for_org(organization)
         .select_related("connector", "id_token")
         .order_by("-start", "-id")[:RECENT_SESSIONS]
     )
@@ -262,36 +134,28 @@ def station_events(station, organization) -> dict:
     return {"status_events": events[:RECENT_EVENTS]}
 
 
-def station_commands(station, organization) -> dict:
-    """The station's last commands, each with its label and the station's answer in brief."""
-    logs = list(
-        CommandLog.objects.for_org(organization)
-        .filter(station=station)
-        .select_related("requested_by", "api_key")
-        .order_by("-created", "-id")[:RECENT_COMMANDS]
-    )
-    for log in logs:
-        spec = get_command(log.command)
-        log.label = spec.label if spec is not None else log.command
-        log.answer = answer_summary(log)
-    return {"command_logs": logs}
-
-
 class StationDetailView(StationPageMixin, TemplateView):
-    """A station: details, connectors, recent sessions, status events, commands, remote control."""
+    """A station: details, connectors, recent sessions, status events, and what others add."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(self.panel_context())
+        # The gateway's "Control charging station" panel, registered in stations.pages.
+        for panel in station_panels:
+            context.update(panel(self))
         return context
 
 
-# The pieces of the station page that refresh themselves (htmx), each with its context.
+# The pieces of the station page that refresh themselves (htmx), each with its context; apps
+# above stations add theirs to stations.pages (the gateway's command log).
 STATION_PARTS = {
     "sessions": ("stations/_station_sessions.html", station_sessions),
     "events": ("stations/_station_events.html", station_events),
-    "commands": ("stations/_station_commands.html", station_commands),
 }
+
+
+def all_parts() -> dict:
+    """The station's own parts, then those other apps registered."""
+    return {**STATION_PARTS, **station_parts}
 
 
 class StationPartView(StationMixin, TemplateView):
@@ -302,7 +166,7 @@ class StationPartView(StationMixin, TemplateView):
 
     def part(self):
         try:
-            return STATION_PARTS[self.kwargs["part"]]
+            return all_parts()[self.kwargs["part"]]
         except KeyError:
             raise Http404 from None
 
@@ -310,73 +174,6 @@ class StationPartView(StationMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(self.part()[1](self.get_station(), self.organization))
         return context
-
-
-# Not atomic, and it must not become so (ATOMIC_REQUESTS included): the view waits for the
-# station's answer through the channel layer, and channels' database_sync_to_async, which
-# writes the CommandLog, closes a connection held in a transaction (see StationCommandActions).
-@method_decorator(transaction.non_atomic_requests, name="dispatch")
-class StationCommandView(StationPageMixin, TemplateView):
-    """Run a command of the panel: a confirmation first, then the station's answer."""
-
-    def get(self, request, *args, **kwargs):
-        if "command" in request.GET:
-            # A confirmation at most: a GET never runs a command.
-            return self.handle(request.GET, confirmed=False)
-        if request.htmx:
-            # The panel as it is (the confirmation's Cancel).
-            return self.respond()
-        return redirect("stations:station-detail", org=self.organization.slug, pk=kwargs["pk"])
-
-    def post(self, request, *args, **kwargs):
-        return self.handle(request.POST, confirmed=request.POST.get("confirm") == "yes")
-
-    def handle(self, data, *, confirmed: bool):
-        station = self.get_station()
-        spec = get_command(data.get("command", ""))
-        if spec is None:
-            return self.respond(status=400, problem=_("Unknown command."))
-        if not self.membership.has_role(spec.min_role):
-            return self.respond(status=403, spec=spec, problem=required_role_message(spec.min_role))
-        form = CommandForm(spec, station, data, connectors=self.connectors())
-        if not form.is_valid():
-            return self.invalid(spec, form)
-        params = form.params()
-        if not confirmed:
-            errors, reason = preflight(spec, station, params, self.request.user)
-            if errors:
-                form.add_serializer_errors(errors)
-                return self.invalid(spec, form)
-            if reason:
-                return self.respond(status=409, spec=spec, problem=reason)
-            return self.respond(spec=spec, confirm=form)
-        try:
-            log = execute_command(
-                station, spec.name, params, user=self.request.user, via=RequestedVia.USER
-            )
-        except InvalidCommandParameters as error:
-            form.add_serializer_errors(error.errors)
-            return self.invalid(spec, form)
-        except CommandNotAllowed as error:
-            return self.respond(status=409, spec=spec, problem=error.reason)
-        response = self.respond(spec=spec, result=log)
-        # The page's command log fetches itself again (htmx), the new row included.
-        response["HX-Trigger"] = json.dumps({"command-logged": {"station": station.pk}})
-        return response
-
-    def invalid(self, spec, form):
-        """The panel again, the command's inputs with their errors (400)."""
-        problem = _("Check the inputs of the command.")
-        return self.respond(status=400, spec=spec, invalid=form, problem=problem)
-
-    def respond(self, status: int = 200, **state):
-        """The panel alone for htmx, else the whole station page with the panel in `state`."""
-        partial = bool(self.request.htmx)
-        context = self.get_context_data(partial=partial, **self.panel_context(**state))
-        template = self.panel_template_name if partial else self.template_name
-        return self.response_class(
-            request=self.request, template=[template], context=context, status=status
-        )
 
 
 # --- Adding a station --------------------------------------------------------------------------

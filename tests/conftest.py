@@ -1,6 +1,8 @@
 """Shared fixtures: an organization with an admin, an outsider organization, a station."""
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from ocpp_gateway.throttle import auth_throttle
 from organizations.choices import Role
@@ -26,6 +28,14 @@ def wide_timestamp_window(settings):
     """Fixtures date sessions in 2026: the plausibility window must not age them out."""
     # Tests of the window itself narrow it again (tests/ocpp_gateway/test_implausible_data.py).
     settings.OCPP_TIMESTAMP_MAX_AGE_DAYS = 365_000
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts and ends in the default language: a request leaves its own active."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

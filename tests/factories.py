@@ -8,10 +8,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from billing.models import Tariff
+from cards.models import AccessGroup, IdToken
 from organizations.choices import Role
 from organizations.models import (
-    AccessGroup,
-    IdToken,
     Invitation,
     Membership,
     Organization,
@@ -19,7 +18,7 @@ from organizations.models import (
     normalize_email,
 )
 from organizations.services import invitation_token_hash
-from sessions_app.models import ChargingSession, MeterValue, Reservation
+from sessions_app.models import ChargingSession, MeterValue, RemoteStart, Reservation
 from stations.models import ChargingStation, Connector, Evse, Site
 
 STATION_PASSWORD = "station-secret-123"
@@ -158,6 +157,14 @@ class ReservationFactory(factory.django.DjangoModelFactory):
     station = factory.SubFactory(ChargingStationFactory)
     id_tag = "04A1B2C3"
     expiry = factory.LazyFunction(lambda: datetime(2030, 1, 1, tzinfo=UTC))
+
+
+class RemoteStartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RemoteStart
+
+    station = factory.SubFactory(ChargingStationFactory)
+    id_tag = "04A1B2C3"
 
 
 class TariffFactory(factory.django.DjangoModelFactory):

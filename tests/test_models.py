@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
 from billing.models import TariffAssignment
-from organizations.models import IdToken
+from cards.models import IdToken
 from sessions_app.choices import SessionState
 from stations.models import ChargingStation, Connector, StationPasswordHasher
 from tests.factories import (

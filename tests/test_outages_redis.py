@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 
 from billing import tasks as billing_tasks
 from billing.models import ChargeDetailRecord
-from cms.api.exceptions import exception_handler
 from cms.celery import app as celery_app
-from cms.enqueue import enqueue_after_commit
+from core.api.exceptions import exception_handler
+from core.enqueue import enqueue_after_commit
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.commands import DELIVERY_FAILED, expire_pending_commands
 from ocpp_gateway.models import CommandLog
@@ -68,7 +68,7 @@ async def test_a_stop_committed_while_the_broker_is_down_is_answered_and_rated_b
             ),
             suppress=False,
         )
-        with caplog.at_level(logging.ERROR, logger="cms.enqueue"):
+        with caplog.at_level(logging.ERROR, logger="core.enqueue"):
             # suppress=False: a CallError (the InternalError of old) raises here.
             stop = await cp.call(
                 call.StopTransaction(
@@ -94,7 +94,7 @@ async def test_a_stop_committed_while_the_broker_is_down_is_answered_and_rated_b
 def test_an_enqueue_that_fails_after_commit_is_logged_and_never_raised(broker_cut, caplog):
     from django.db import transaction
 
-    with caplog.at_level(logging.ERROR, logger="cms.enqueue"), transaction.atomic():
+    with caplog.at_level(logging.ERROR, logger="core.enqueue"), transaction.atomic():
         enqueue_after_commit(billing_tasks.rate_session, 42)
     assert "could not enqueue billing.tasks.rate_session(42,)" in caplog.text
 

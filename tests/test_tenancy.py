@@ -13,10 +13,10 @@ from billing.models import (
     InvoiceLine,
     TariffAssignment,
 )
-from cms.tenancy import TenantQuerySet
 from ocpp_gateway.models import CommandLog, OcppMessage
 from organizations.choices import Role
 from organizations.models import Membership
+from organizations.tenancy import TenantQuerySet
 from roaming.models import RoamingActivity, RoamingPartner
 from stations.models import ChargingProfile, Evse, StationDataTransfer, StatusEvent
 from tests.factories import (
@@ -26,6 +26,7 @@ from tests.factories import (
     IdTokenFactory,
     MembershipFactory,
     MeterValueFactory,
+    RemoteStartFactory,
     ReservationFactory,
     SiteFactory,
     TariffFactory,
@@ -58,8 +59,8 @@ def make_invoice(org):
 BUILDERS = {
     "organizations.Organization": lambda org: org,
     "organizations.Membership": lambda org: MembershipFactory(organization=org),
-    "organizations.AccessGroup": lambda org: AccessGroupFactory(organization=org),
-    "organizations.IdToken": lambda org: IdTokenFactory(organization=org),
+    "cards.AccessGroup": lambda org: AccessGroupFactory(organization=org),
+    "cards.IdToken": lambda org: IdTokenFactory(organization=org),
     "organizations.OrganizationAPIKey": lambda org: make_api_key(org)[0],
     "organizations.Invitation": lambda org: make_invitation(org, f"guest@{org.slug}.example")[0],
     "stations.Site": lambda org: SiteFactory(organization=org),
@@ -84,6 +85,9 @@ BUILDERS = {
         session=ChargingSessionFactory(station=ChargingStationFactory(organization=org))
     ),
     "sessions_app.Reservation": lambda org: ReservationFactory(
+        station=ChargingStationFactory(organization=org)
+    ),
+    "sessions_app.RemoteStart": lambda org: RemoteStartFactory(
         station=ChargingStationFactory(organization=org)
     ),
     "billing.Tariff": lambda org: TariffFactory(organization=org),

@@ -17,12 +17,17 @@ from billing.models import (
     Tariff,
     TariffAssignment,
 )
-from cms.api.fields import TenantRelatedField
-from organizations.models import AccessGroup
-from roaming.api.serializers import COUNTRY_CODE, PARTY_ID
+from cards.models import AccessGroup
+from organizations.api.fields import TenantRelatedField
 from stations.models import ChargingStation, Site
 
 CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", _("Use an ISO 4217 code such as EUR."))
+# An OCPI party, as a tariff is published by it (roaming, above billing, checks its partners'
+# parties alike).
+COUNTRY_CODE = RegexValidator(
+    r"^[A-Z]{2}$", _("Two upper-case letters (ISO 3166-1 alpha-2), such as DE.")
+)
+PARTY_ID = RegexValidator(r"^[A-Z0-9]{3}$", _("Three upper-case letters or digits, such as ABC."))
 ASSIGNMENT_TARGETS = ("site", "station", "access_group")
 TARGET_OF_SCOPE = {
     AssignmentScope.ORGANIZATION: None,

@@ -7,7 +7,7 @@ from billing.api.views import (
     TariffAssignmentViewSet,
     TariffViewSet,
 )
-from cms.api.routers import OrganizationRouter, TenantRouter
+from core.api.routers import OrganizationRouter, TenantRouter
 
 router = TenantRouter()
 router.register("tariffs", TariffViewSet, basename="tariff")

@@ -38,10 +38,10 @@ from billing.models import (
 )
 from billing.ocpi import tariff_to_ocpi
 from billing.pdf import prefetched_invoices, render_invoice_pdf
-from cms.api.csv import CsvExportMixin
-from cms.api.exceptions import Conflict
-from cms.api.schema import DETAIL
-from cms.api.viewsets import TenantCreateModelMixin, TenantViewSet
+from core.api.csv import CsvExportMixin
+from core.api.exceptions import Conflict
+from core.api.schema import DETAIL
+from organizations.api.viewsets import TenantCreateModelMixin, TenantViewSet
 from organizations.choices import Role
 
 READ = {"list": Role.VIEWER, "retrieve": Role.VIEWER}

@@ -13,6 +13,7 @@ app_name = "api"
 # collections created under /organizations/{id}/) and `urlpatterns`; add an app here to publish it.
 APP_URLCONFS = [
     "organizations.api.urls",
+    "cards.api.urls",
     "stations.api.urls",
     "sessions_app.api.urls",
     "billing.api.urls",

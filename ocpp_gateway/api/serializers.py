@@ -4,8 +4,8 @@ from rest_framework import serializers
 
 from ocpp_gateway import validation
 from ocpp_gateway.exceptions import OcppError
-from ocpp_gateway.handlers import handlers_for
 from ocpp_gateway.models import CommandLog
+from ocpp_gateway.versions import handlers_for
 from stations.choices import OcppVersion
 
 

@@ -1,10 +1,21 @@
 """Routes of the OCPP gateway API (included under /api/v1/)."""
 
-from cms.api.routers import OrganizationRouter, TenantRouter
-from ocpp_gateway.api.views import CommandLogViewSet
+from core.api.routers import OrganizationRouter, TenantRouter
+from ocpp_gateway.api.views import (
+    CommandLogViewSet,
+    ReservationCommandViewSet,
+    SessionCommandViewSet,
+    StationCommandViewSet,
+)
 
 router = TenantRouter()
 router.register("command-logs", CommandLogViewSet, basename="commandlog")
+# Actions under other apps' resources, with those apps' route names (station-commands, ...).
+# Their viewsets have no list or detail route, so these add only the action routes, and every
+# action path is longer than the stations' and sessions' own routes: none shadows another.
+router.register("stations", StationCommandViewSet, basename="station")
+router.register("sessions", SessionCommandViewSet, basename="session")
+router.register("reservations", ReservationCommandViewSet, basename="reservation")
 org_router = OrganizationRouter()
 
 urlpatterns = router.urls + org_router.urls

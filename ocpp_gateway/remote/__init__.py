@@ -1,12 +1,18 @@
 """Version-neutral remote commands (the names users see), their rules and their execution."""
 
+# The command modules register their commands on import; the registry knows none of them.
+from ocpp_gateway.remote import charging, maintenance  # noqa: F401
 from ocpp_gateway.remote.registry import (
     COMMANDS,
+    Actor,
+    CommandCheck,
     CommandContext,
+    CommandForbidden,
     CommandNotAllowed,
     CommandSpec,
     InvalidCommandParameters,
     available_commands,
+    check_command,
     execute_command,
     get_command,
     register,
@@ -14,11 +20,15 @@ from ocpp_gateway.remote.registry import (
 
 __all__ = [
     "COMMANDS",
+    "Actor",
+    "CommandCheck",
     "CommandContext",
+    "CommandForbidden",
     "CommandNotAllowed",
     "CommandSpec",
     "InvalidCommandParameters",
     "available_commands",
+    "check_command",
     "execute_command",
     "get_command",
     "register",

@@ -3,8 +3,9 @@
 from django.contrib import messages
 from django.utils.translation import gettext as _
 
-from ocpp_gateway.choices import CommandStatus, RequestedVia
+from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.remote.registry import (
+    Actor,
     CommandNotAllowed,
     InvalidCommandParameters,
     execute_command,
@@ -19,9 +20,10 @@ _LEVEL = {
 def run_command_for_each(request, name: str, targets) -> None:
     """Run command `name` for each (station, params) pair; one admin message per station."""
     # Sequential on purpose: each waits for its station's answer, and the admin shows them all.
+    actor = Actor.support(request.user)
     for station, params in targets:
         try:
-            log = execute_command(station, name, params, user=request.user, via=RequestedVia.USER)
+            log = execute_command(station, name, params, actor=actor)
         except CommandNotAllowed as refusal:
             messages.error(
                 request,

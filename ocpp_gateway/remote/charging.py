@@ -5,7 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ocpp_gateway import validation
+from cards.models import IdToken, normalize_uid
+from ocpp_gateway import intents, validation, versions
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.commands import send_call
 from ocpp_gateway.exceptions import OcppError
@@ -17,17 +18,16 @@ from ocpp_gateway.remote.registry import (
     ConnectorField,
     register,
 )
-from ocpp_gateway.utils import format_ocpp_datetime
 from organizations.choices import Role
-from organizations.models import IdToken, normalize_uid
-from organizations.services import authorize_id_tag
 from sessions_app import services as session_services
-from sessions_app.choices import ReservationStatus, SessionState
-from sessions_app.models import ChargingSession, Reservation
+from sessions_app.authorization import authorize
+from sessions_app.choices import RemoteStartStatus, SessionState
+from sessions_app.models import ChargingSession
+from sessions_app.selectors import active_reservations
 from stations.choices import ConnectorStatus
 
-# Only OCPP 1.6 is spoken today; payloads are built and checked in its terms.
-OCPP_VERSION = "ocpp1.6"
+# The remote start's name: the session it leads to is remote and never billed.
+START_CHARGING = "start_charging"
 STARTABLE = (ConnectorStatus.AVAILABLE, ConnectorStatus.PREPARING)
 NOT_RESERVABLE = (ConnectorStatus.FAULTED, ConnectorStatus.UNAVAILABLE)
 
@@ -83,7 +83,7 @@ class FutureDateTimeField(serializers.DateTimeField):
 
 def _check_card_may_charge(card: IdToken, station, connector=None, *, for_start: bool):
     """Raise a field error when the CSMS would refuse the card at this station anyway."""
-    authorization = authorize_id_tag(station, card.uid, for_start=for_start, connector=connector)
+    authorization = authorize(station, card.uid, for_start=for_start, connector=connector)
     if not authorization.accepted:
         raise serializers.ValidationError(
             {
@@ -115,9 +115,11 @@ class StartChargingParameters(serializers.Serializer):
                     {"charging_profile": _("A remote start's profile has no transactionId.")}
                 )
             try:
-                validation.validate(
-                    OCPP_VERSION, "RemoteStartTransaction", _remote_start_payload(attrs)
-                )
+                # Checked as the station's version will carry it.
+                version = versions.for_station(station)
+                validation.validate(version.subprotocol, *version.calls.build(_start_intent(attrs)))
+            except versions.UnsupportedVersion as error:
+                raise serializers.ValidationError({"charging_profile": str(error)}) from None
             except OcppError as error:
                 raise serializers.ValidationError({"charging_profile": error.description}) from None
         return attrs
@@ -166,7 +168,7 @@ class CancelReservationParameters(serializers.Serializer):
     reservation_id = serializers.IntegerField(min_value=1, required=False)
 
     def validate(self, attrs):
-        active = _active_reservations(self.context["station"])
+        active = active_reservations(self.context["station"])
         if "reservation_id" in attrs:
             reservation = active.filter(pk=attrs.pop("reservation_id")).first()
             if reservation is None:
@@ -184,28 +186,28 @@ class CancelReservationParameters(serializers.Serializer):
 # --- lookups shared by rules and runners -----------------------------------------------------
 
 
-def _active_reservations(station, connector=None):
-    """Reservations the station holds now: accepted by it and not past their expiry."""
-    reservations = Reservation.objects.filter(
-        station=station, status=ReservationStatus.ACTIVE, expiry__gt=timezone.now()
+def _start_intent(data: dict, remote_start_id: int | None = None) -> intents.StartCharging:
+    """The start-charging intent of validated start parameters."""
+    connector = data.get("connector")
+    return intents.StartCharging(
+        id_tag=data["card"].uid,
+        connector=connector.connector_id if connector is not None else None,
+        profile=data.get("charging_profile"),
+        remote_start_id=remote_start_id,
     )
-    if connector is not None:
-        reservations = reservations.filter(connector=connector)
-    return reservations
 
 
-def _remote_start_payload(data: dict) -> dict:
-    """The RemoteStartTransaction.req for validated start parameters."""
-    payload = {"idTag": data["card"].uid}
-    if data.get("connector") is not None:
-        payload["connectorId"] = data["connector"].connector_id
-    if data.get("charging_profile") is not None:
-        payload["chargingProfile"] = data["charging_profile"]
-    return payload
+def version_of(ctx: CommandContext) -> versions.Version:
+    """The OCPP version the station speaks; a version the gateway does not is refused."""
+    try:
+        return versions.for_station(ctx.station)
+    except versions.UnsupportedVersion as error:
+        raise CommandNotAllowed(str(error)) from None
 
 
-def _send(ctx: CommandContext, name: str, action: str, payload: dict) -> CommandLog:
-    """Send one call through the command service on behalf of the context's user."""
+def send(ctx: CommandContext, name: str, intent) -> CommandLog:
+    """Send an intent as the station's version spells it, on behalf of the context's user."""
+    action, payload = version_of(ctx).calls.build(intent)
     return send_call(ctx.station, action, payload, command=name, requested_by=ctx.user, via=ctx.via)
 
 
@@ -249,12 +251,27 @@ def start_charging_rule(ctx: CommandContext):
     return None
 
 
+# What became of a remote start, from what became of its command.
+_REMOTE_START_STATUS = {
+    CommandStatus.ACCEPTED: RemoteStartStatus.ACCEPTED,
+    CommandStatus.REJECTED: RemoteStartStatus.REJECTED,
+}
+
+
 def start_charging(ctx: CommandContext) -> CommandLog:
-    """RemoteStartTransaction; the session it leads to is remote and never billed."""
-    # sessions_app.services.start_session claims this accepted log row for the station's
-    # StartTransaction with the same id tag (and connector), and makes that session free.
-    payload = _remote_start_payload({**ctx.params, "connector": ctx.connector})
-    return _send(ctx, session_services.REMOTE_START_COMMAND, "RemoteStartTransaction", payload)
+    """Start charging remotely; the session it leads to is remote and never billed."""
+    version_of(ctx)  # a version the gateway does not speak is refused before anything is kept
+    # Recorded before it is sent: sessions_app.services.start_session claims it for the
+    # station's start with the same card (and connector), and makes that session free.
+    remote_start = session_services.request_remote_start(
+        ctx.station, id_tag=ctx.params["card"].uid, connector=ctx.connector, requested_by=ctx.person
+    )
+    intent = _start_intent({**ctx.params, "connector": ctx.connector}, remote_start.pk)
+    log = send(ctx, START_CHARGING, intent)
+    session_services.record_remote_start_answer(
+        remote_start, _REMOTE_START_STATUS.get(log.status, RemoteStartStatus.FAILED)
+    )
+    return log
 
 
 # --- stop charging ---------------------------------------------------------------------------
@@ -274,9 +291,8 @@ def running_session_rule(ctx: CommandContext):
 def stop_charging(ctx: CommandContext) -> CommandLog:
     """RemoteStopTransaction of the running session."""
     session = _running_session_or_refuse(ctx)
-    # OCPP 1.6 transaction ids are the integers this platform handed out.
-    payload = {"transactionId": int(session.transaction_id)}
-    return link_session(_send(ctx, "stop_charging", "RemoteStopTransaction", payload), session)
+    intent = intents.StopCharging(session.transaction_id)
+    return link_session(send(ctx, "stop_charging", intent), session)
 
 
 # --- unlock cable ----------------------------------------------------------------------------
@@ -285,8 +301,7 @@ def stop_charging(ctx: CommandContext) -> CommandLog:
 def unlock_cable(ctx: CommandContext) -> CommandLog:
     """UnlockConnector: free a cable stuck in the car or the station."""
     # With or without a session (OCTT TC_017, TC_018): a stuck cable is the reason to call.
-    payload = {"connectorId": ctx.connector.connector_id}
-    return _send(ctx, "unlock_cable", "UnlockConnector", payload)
+    return send(ctx, "unlock_cable", intents.UnlockConnector(ctx.connector.connector_id))
 
 
 # --- reservations ----------------------------------------------------------------------------
@@ -301,7 +316,7 @@ def reserve_rule(ctx: CommandContext):
             "number": ctx.connector.connector_id,
             "status": ctx.connector.get_status_display(),
         }
-    if _active_reservations(ctx.station, ctx.connector).exists():
+    if active_reservations(ctx.station, ctx.connector).exists():
         return _("Connector %(number)s is already reserved.") % {
             "number": ctx.connector.connector_id
         }
@@ -310,61 +325,50 @@ def reserve_rule(ctx: CommandContext):
 
 def reserve(ctx: CommandContext) -> CommandLog:
     """ReserveNow: hold a connector (or any connector of the station) for one card."""
-    card = ctx.params["card"]
-    parent_id_tag = ctx.params.get("parent_id_tag")
-    if parent_id_tag is None:
-        # The card's own group, so a card of the same group may use the reservation (TC_053).
-        parent_id_tag = card.parent_id_tag
     expiry = ctx.params["expiry"]
     # OCPP times carry milliseconds: keep the expiry exactly as the station is told it.
     expiry = expiry.replace(microsecond=expiry.microsecond // 1000 * 1000)
     # Created first: its primary key is the reservationId the station is told.
-    reservation = Reservation.objects.create(
-        station=ctx.station,
-        connector=ctx.connector,
-        id_token=card,
-        id_tag=card.uid,
-        parent_id_tag=normalize_uid(parent_id_tag),
+    reservation = session_services.create_reservation(
+        ctx.station,
+        card=ctx.params["card"],
         expiry=expiry,
+        connector=ctx.connector,
+        parent_id_tag=ctx.params.get("parent_id_tag"),
         created_by=ctx.person,
     )
-    payload = {
-        # 0 reserves any connector of the station (OCPP 1.6, TC_049).
-        "connectorId": ctx.connector.connector_id if ctx.connector else 0,
-        "expiryDate": format_ocpp_datetime(reservation.expiry),
-        "idTag": reservation.id_tag,
-        "reservationId": reservation.reservation_id,
-    }
-    if reservation.parent_id_tag:
-        payload["parentIdTag"] = reservation.parent_id_tag
-    log = _send(ctx, "reserve", "ReserveNow", payload)
-    if log.status == CommandStatus.ACCEPTED:
-        reservation.status = ReservationStatus.ACTIVE
-    elif log.status != CommandStatus.TIMEOUT:
-        # Faulted, Occupied, Unavailable or Rejected stay in the log's response as said.
-        reservation.status = ReservationStatus.REJECTED
-    # After a timeout the station may hold it or not: it stays pending until its expiry.
-    reservation.save(update_fields=["status", "updated"])
+    intent = intents.Reserve(
+        reservation_id=reservation.reservation_id,
+        id_tag=reservation.id_tag,
+        expires_at=reservation.expiry,
+        # None reserves any connector of the station (TC_049).
+        connector=ctx.connector.connector_id if ctx.connector else None,
+        parent_id_tag=reservation.parent_id_tag,
+    )
+    log = send(ctx, "reserve", intent)
+    # Faulted, Occupied, Unavailable or Rejected stay in the log's response as said. After a
+    # timeout the station may hold it or not: it stays pending until its expiry.
+    held = None if log.status == CommandStatus.TIMEOUT else log.status == CommandStatus.ACCEPTED
+    session_services.record_reservation_answer(reservation, held=held)
     return log
 
 
 def cancel_reservation_rule(ctx: CommandContext):
     """The station must hold an active reservation (on the connector, when one is chosen)."""
     reservation = ctx.params.get("reservation")
-    if reservation is not None or _active_reservations(ctx.station, ctx.connector).exists():
+    if reservation is not None or active_reservations(ctx.station, ctx.connector).exists():
         return None
     return _("The station has no active reservation.")
 
 
 def cancel_reservation(ctx: CommandContext) -> CommandLog:
     """CancelReservation of the chosen or the only active reservation."""
-    reservation = ctx.params.get("reservation") or _active_reservations(ctx.station).first()
+    reservation = ctx.params.get("reservation") or active_reservations(ctx.station).first()
     if reservation is None:
         raise CommandNotAllowed(_("The station has no active reservation."))
-    log = _send(ctx, "cancel_reservation", "CancelReservation", {"reservationId": reservation.pk})
+    log = send(ctx, "cancel_reservation", intents.CancelReservation(reservation.pk))
     if log.status == CommandStatus.ACCEPTED:
-        reservation.status = ReservationStatus.CANCELLED
-        reservation.save(update_fields=["status", "updated"])
+        session_services.cancel_reservation(reservation)
     return log
 
 
@@ -384,32 +388,43 @@ def stop_billing_rule(ctx: CommandContext):
     return None
 
 
+@transaction.atomic
+def stop_session_billing(session: ChargingSession, *, reason: str, user, via: str) -> CommandLog:
+    """Stop billing a running or finished session and log who did it and why, in one go."""
+    # The command, the API's POST /sessions/{id}/stop-billing/ and the admin action all stop
+    # billing here. billing_stopped_by is a User: an organization API key is none, so the
+    # session keeps no one there and the log names the key. Nothing goes to the station.
+    api_key = getattr(user, "api_key", None)
+    person = user if api_key is None and getattr(user, "pk", None) else None
+    session = session_services.stop_billing(session, user=person, reason=reason)
+    return CommandLog.objects.create(
+        station_id=session.station_id,
+        command="stop_billing",
+        action="",
+        payload={"transactionId": session.transaction_id, "reason": session.billing_stopped_reason},
+        requested_by=person,
+        api_key=api_key,
+        requested_via=via,
+        status=CommandStatus.ACCEPTED,
+        completed=session.billing_stopped_at,
+        session=session,
+    )
+
+
 def stop_billing(ctx: CommandContext) -> CommandLog:
     """Stop billing the running session and log who did it and why; nothing goes to the station."""
     session = _running_session_or_refuse(ctx)
-    reason = ctx.params["reason"].strip()
-    with transaction.atomic():
-        try:
-            session = session_services.stop_billing(session, user=ctx.person, reason=reason)
-        except session_services.BillingStopRefused as refusal:
-            raise CommandNotAllowed(str(refusal)) from None
-        return CommandLog.objects.create(
-            station=ctx.station,
-            command="stop_billing",
-            action="",
-            payload={"transactionId": session.transaction_id, "reason": reason},
-            requested_by=ctx.person,
-            api_key=ctx.api_key,
-            requested_via=ctx.via,
-            status=CommandStatus.ACCEPTED,
-            completed=session.billing_stopped_at,
-            session=session,
+    try:
+        return stop_session_billing(
+            session, reason=ctx.params["reason"], user=ctx.user, via=ctx.via
         )
+    except session_services.BillingStopRefused as refusal:
+        raise CommandNotAllowed(str(refusal)) from None
 
 
 register(
     CommandSpec(
-        name=session_services.REMOTE_START_COMMAND,
+        name=START_CHARGING,
         label=_("Start charging"),
         run=start_charging,
         params=StartChargingParameters,

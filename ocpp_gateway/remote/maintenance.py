@@ -8,15 +8,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ocpp_gateway.choices import CommandStatus, Direction
+from ocpp_gateway import intents, versions
+from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.commands import send_call
+from ocpp_gateway.intents import LocalListOutcome
 from ocpp_gateway.models import CommandLog
-from ocpp_gateway.remote.charging import link_session
+from ocpp_gateway.remote.charging import link_session, send, version_of
 from ocpp_gateway.remote.registry import CommandContext, CommandSpec, ConnectorField, register
-from ocpp_gateway.utils import format_ocpp_datetime
 from organizations.choices import Role
-from stations.choices import ChargingProfilePurpose, ChargingRateUnit
-from stations.local_list import UpdateType, plan_update
+from sessions_app.authorization import offline_authorizations
+from stations.choices import (
+    ChargingProfilePurpose,
+    ChargingRateUnit,
+    DataTransferDirection,
+    LocalListUpdateType,
+)
 from stations.models import ChargingProfile, Connector
 from stations.services import record_data_transfer, record_local_list
 
@@ -36,24 +42,9 @@ FILE_LOCATION_SCHEMES = ("http", "https", "ftp", "ftps", "sftp")
 _URI_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
 
 
-def _send(ctx: CommandContext, command: str, action: str, payload: dict) -> CommandLog:
-    return send_call(
-        ctx.station, action, payload, command=command, requested_by=ctx.user, via=ctx.via
-    )
-
-
 def _connector_number(ctx: CommandContext) -> int:
     """The OCPP connectorId chosen: 0 when the command is for the whole station."""
     return ctx.connector.connector_id if ctx.connector is not None else 0
-
-
-def _without_none(payload: dict) -> dict:
-    """Optional OCPP fields are left out, never sent as null."""
-    return {key: value for key, value in payload.items() if value is not None}
-
-
-def _ocpp_time(value) -> str | None:
-    return format_ocpp_datetime(value) if value is not None else None
 
 
 def validate_file_location(value: str) -> None:
@@ -168,7 +159,9 @@ class GetDiagnosticsParameters(serializers.Serializer):
 class SendLocalListParameters(serializers.Serializer):
     """SendLocalList: the whole list, or only what changed since the station's version."""
 
-    update_type = serializers.ChoiceField(choices=UpdateType.choices, default=UpdateType.FULL)
+    update_type = serializers.ChoiceField(
+        choices=LocalListUpdateType.choices, default=LocalListUpdateType.FULL
+    )
 
 
 class SetChargingProfileParameters(serializers.Serializer):
@@ -234,7 +227,7 @@ class DataTransferParameters(serializers.Serializer):
 
 def last_local_list_needs_full(ctx: CommandContext) -> str | None:
     """A differential list after the station reported another version would fail again."""
-    if ctx.params.get("update_type", UpdateType.FULL) != UpdateType.DIFFERENTIAL:
+    if ctx.params.get("update_type", LocalListUpdateType.FULL) != LocalListUpdateType.DIFFERENTIAL:
         return None
     last = (
         CommandLog.objects.filter(
@@ -243,7 +236,13 @@ def last_local_list_needs_full(ctx: CommandContext) -> str | None:
         .order_by("-created", "-id")
         .first()
     )
-    if last is not None and (last.response or {}).get("status") == "VersionMismatch":
+    if last is None:
+        return None
+    try:
+        calls = versions.for_station(ctx.station).calls
+    except versions.UnsupportedVersion as error:
+        return str(error)
+    if calls.local_list_outcome(last.response) == LocalListOutcome.VERSION_MISMATCH:
         return _("The station holds another list version: send a Full list first.")
     return None
 
@@ -275,78 +274,89 @@ def tx_profile_needs_its_transaction(ctx: CommandContext) -> str | None:
 
 def clear_rfid_cache(ctx: CommandContext) -> CommandLog:
     """ClearCache: the station forgets the cards it authorized online."""
-    return _send(ctx, "clear_rfid_cache", "ClearCache", {})
+    return send(ctx, "clear_rfid_cache", intents.ClearCache())
 
 
 def restart_station(ctx: CommandContext) -> CommandLog:
     """Reset, soft or hard."""
-    return _send(ctx, "restart_station", "Reset", {"type": ctx.params["type"]})
+    kind = intents.ResetKind.HARD if ctx.params["type"] == "Hard" else intents.ResetKind.SOFT
+    return send(ctx, "restart_station", intents.Reset(kind))
 
 
 def change_availability(ctx: CommandContext) -> CommandLog:
     """ChangeAvailability; Scheduled (after the running transaction) counts as accepted."""
-    payload = {"connectorId": _connector_number(ctx), "type": ctx.params["type"]}
-    return _send(ctx, "change_availability", "ChangeAvailability", payload)
+    connector = ctx.connector.connector_id if ctx.connector is not None else None
+    intent = intents.ChangeAvailability(ctx.params["type"] == "Operative", connector)
+    return send(ctx, "change_availability", intent)
 
 
 def get_configuration(ctx: CommandContext) -> CommandLog:
     """GetConfiguration of the given keys, or all."""
-    keys = ctx.params.get("keys")
-    return _send(ctx, "get_configuration", "GetConfiguration", {"key": keys} if keys else {})
+    intent = intents.GetConfiguration(tuple(ctx.params.get("keys") or ()))
+    return send(ctx, "get_configuration", intent)
 
 
 def change_configuration(ctx: CommandContext) -> CommandLog:
     """ChangeConfiguration of one key."""
-    payload = {"key": ctx.params["key"], "value": ctx.params["value"]}
-    return _send(ctx, "change_configuration", "ChangeConfiguration", payload)
+    intent = intents.ChangeConfiguration(ctx.params["key"], ctx.params["value"])
+    return send(ctx, "change_configuration", intent)
 
 
 def trigger_message(ctx: CommandContext) -> CommandLog:
     """TriggerMessage; the message itself arrives as a normal station-to-CSMS call."""
-    payload = {"requestedMessage": ctx.params["requested_message"]}
-    if ctx.connector is not None:
-        payload["connectorId"] = ctx.connector.connector_id
-    return _send(ctx, "trigger_message", "TriggerMessage", payload)
+    connector = ctx.connector.connector_id if ctx.connector is not None else None
+    intent = intents.TriggerMessage(ctx.params["requested_message"], connector)
+    return send(ctx, "trigger_message", intent)
 
 
 def update_firmware(ctx: CommandContext) -> CommandLog:
     """UpdateFirmware; progress arrives as FirmwareStatusNotification."""
-    payload = _without_none(
-        {
-            "location": ctx.params["location"],
-            "retrieveDate": format_ocpp_datetime(ctx.params["retrieve_date"]),
-            "retries": ctx.params.get("retries"),
-            "retryInterval": ctx.params.get("retry_interval"),
-        }
+    intent = intents.UpdateFirmware(
+        location=ctx.params["location"],
+        retrieve_at=ctx.params["retrieve_date"],
+        retries=ctx.params.get("retries"),
+        retry_interval=ctx.params.get("retry_interval"),
     )
-    return _send(ctx, "update_firmware", "UpdateFirmware", payload)
+    return send(ctx, "update_firmware", intent)
 
 
 def get_diagnostics(ctx: CommandContext) -> CommandLog:
     """GetDiagnostics; progress arrives as DiagnosticsStatusNotification."""
-    payload = _without_none(
-        {
-            "location": ctx.params["location"],
-            "startTime": _ocpp_time(ctx.params.get("start_time")),
-            "stopTime": _ocpp_time(ctx.params.get("stop_time")),
-            "retries": ctx.params.get("retries"),
-            "retryInterval": ctx.params.get("retry_interval"),
-        }
+    intent = intents.GetDiagnostics(
+        location=ctx.params["location"],
+        start=ctx.params.get("start_time"),
+        stop=ctx.params.get("stop_time"),
+        retries=ctx.params.get("retries"),
+        retry_interval=ctx.params.get("retry_interval"),
     )
-    return _send(ctx, "get_diagnostics", "GetDiagnostics", payload)
+    return send(ctx, "get_diagnostics", intent)
 
 
 def send_local_list(ctx: CommandContext) -> CommandLog:
     """SendLocalList; the version and entries are kept only when the station accepts them."""
     station = ctx.station
+    calls = version_of(ctx).calls
     # The differential is computed against what is stored now, not what the caller loaded.
     station.refresh_from_db(fields=["local_list_version", "local_list_snapshot"])
-    update = plan_update(station, ctx.params["update_type"])
-    log = _send(ctx, "send_local_list", "SendLocalList", update.as_ocpp16())
-    answer = (log.response or {}).get("status")
-    if answer == "Accepted":
+    update = calls.local_list_update(
+        intents.SendLocalList(
+            full=ctx.params["update_type"] == LocalListUpdateType.FULL,
+            authorizations=offline_authorizations(station),
+            held_version=station.local_list_version,
+            held_entries=station.local_list_snapshot or {},
+        )
+    )
+    log = send_call(
+        station,
+        *update.call,
+        command="send_local_list",
+        requested_by=ctx.user,
+        via=ctx.via,
+    )
+    outcome = calls.local_list_outcome(log.response)
+    if outcome == LocalListOutcome.ACCEPTED:
         record_local_list(station, update.version, update.entries)
-    elif answer == "VersionMismatch":
+    elif outcome == LocalListOutcome.VERSION_MISMATCH:
         log.error_description = str(
             _("The station holds another list version: send a Full list next.")
         )
@@ -356,22 +366,22 @@ def send_local_list(ctx: CommandContext) -> CommandLog:
 
 def get_local_list_version(ctx: CommandContext) -> CommandLog:
     """GetLocalListVersion: -1 means no local list support, 0 an empty list."""
-    return _send(ctx, "get_local_list_version", "GetLocalListVersion", {})
+    return send(ctx, "get_local_list_version", intents.GetLocalListVersion())
 
 
 def set_charging_profile(ctx: CommandContext) -> CommandLog:
     """SetChargingProfile with the profile's id as chargingProfileId."""
     profile: ChargingProfile = ctx.params["profile"]
-    session = transaction_id = None
+    session = None
     if profile.purpose == ChargingProfilePurpose.TX:
         # The rule checked that this is the transaction asked for, if one was.
         session = ctx.active_session()
-        transaction_id = int(session.transaction_id)
-    payload = {
-        "connectorId": _connector_number(ctx),
-        "csChargingProfiles": profile.as_ocpp16(profile.pk, transaction_id=transaction_id),
-    }
-    log = _send(ctx, "set_charging_profile", "SetChargingProfile", payload)
+    intent = intents.SetChargingProfile(
+        profile,
+        connector=ctx.connector.connector_id if ctx.connector is not None else None,
+        transaction_id=session.transaction_id if session is not None else None,
+    )
+    log = send(ctx, "set_charging_profile", intent)
     # A TxProfile acts on the running session: its log names it, as a stop does.
     return link_session(log, session) if session is not None else log
 
@@ -379,50 +389,44 @@ def set_charging_profile(ctx: CommandContext) -> CommandLog:
 def clear_charging_profile(ctx: CommandContext) -> CommandLog:
     """ClearChargingProfile of the profiles matching every criterion given."""
     profile = ctx.params.get("profile")
-    payload = _without_none(
-        {
-            "id": profile.pk if profile is not None else None,
-            "connectorId": ctx.params.get("connector_id"),
-            "chargingProfilePurpose": ctx.params.get("purpose"),
-            "stackLevel": ctx.params.get("stack_level"),
-        }
+    intent = intents.ClearChargingProfile(
+        profile_id=profile.pk if profile is not None else None,
+        connector=ctx.params.get("connector_id"),
+        purpose=ctx.params.get("purpose"),
+        stack_level=ctx.params.get("stack_level"),
     )
-    return _send(ctx, "clear_charging_profile", "ClearChargingProfile", payload)
+    return send(ctx, "clear_charging_profile", intent)
 
 
 def get_composite_schedule(ctx: CommandContext) -> CommandLog:
     """GetCompositeSchedule of a connector or (0) the station."""
-    payload = _without_none(
-        {
-            "connectorId": _connector_number(ctx),
-            "duration": ctx.params["duration"],
-            "chargingRateUnit": ctx.params.get("charging_rate_unit"),
-        }
+    intent = intents.GetCompositeSchedule(
+        duration=ctx.params["duration"],
+        connector=ctx.connector.connector_id if ctx.connector is not None else None,
+        rate_unit=ctx.params.get("charging_rate_unit"),
     )
-    return _send(ctx, "get_composite_schedule", "GetCompositeSchedule", payload)
+    return send(ctx, "get_composite_schedule", intent)
 
 
 def data_transfer(ctx: CommandContext) -> CommandLog:
     """DataTransfer to the station, kept with the data transfers it sent us."""
-    payload = _without_none(
-        {
-            "vendorId": ctx.params["vendor_id"],
-            "messageId": ctx.params.get("message_id") or None,
-            "data": ctx.params.get("data"),
-        }
+    intent = intents.DataTransfer(
+        vendor_id=ctx.params["vendor_id"],
+        message_id=ctx.params.get("message_id") or "",
+        data=ctx.params.get("data"),
     )
-    log = _send(ctx, "data_transfer", "DataTransfer", payload)
+    log = send(ctx, "data_transfer", intent)
     # A message that never left (station offline) is no data transfer.
     if log.status != CommandStatus.OFFLINE:
-        answer = log.response or {}
+        answer = version_of(ctx).calls.data_transfer_answer(log.response)
         record_data_transfer(
             ctx.station,
-            vendor_id=payload["vendorId"],
-            message_id=payload.get("messageId", ""),
-            data=payload.get("data"),
-            status=answer.get("status", ""),
-            response_data=answer.get("data"),
-            direction=Direction.OUT,
+            vendor_id=intent.vendor_id,
+            message_id=intent.message_id,
+            data=intent.data,
+            status=answer.status,
+            response_data=answer.data,
+            direction=DataTransferDirection.OUT,
         )
     return log
 

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from ocpp_gateway.choices import RequestedVia
 from ocpp_gateway.models import CommandLog
+from organizations.api.permissions import required_role_message
 from organizations.choices import Role
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Connector
@@ -21,12 +22,37 @@ class CommandNotAllowed(Exception):
         self.reason = reason
 
 
+class CommandForbidden(CommandNotAllowed):
+    """The actor's role is below the one the command requires; `reason` names that role."""
+
+
 class InvalidCommandParameters(Exception):
     """The parameters do not validate; `errors` maps fields to messages (a 400 body)."""
 
     def __init__(self, errors: dict):
         super().__init__(str(errors))
         self.errors = errors
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a command: a user or API key, its role in the station's organization, how."""
+
+    user: object = None
+    # The role in the organization of the station the command is for; None: no membership.
+    role: str | None = None
+    via: str = RequestedVia.USER
+
+    @classmethod
+    def support(cls, user) -> "Actor":
+        """Support staff in Django admin, who act in every organization."""
+        # The admin site has checked the staff member's own model permissions before an action
+        # runs; inside an organization they may then do what its owner may.
+        return cls(user=user, role=Role.OWNER, via=RequestedVia.USER)
+
+    def may_run(self, spec: "CommandSpec") -> bool:
+        """Whether the role is at least the one the command requires."""
+        return self.role is not None and Role(self.role).at_least(spec.min_role)
 
 
 @dataclass
@@ -88,12 +114,6 @@ class ConnectorField(serializers.IntegerField):
         return connector
 
 
-class ConnectorParameters(serializers.Serializer):
-    """A command about one connector: `connector_id` (an OCPP connector id) is required."""
-
-    connector_id = ConnectorField(source="connector")
-
-
 @dataclass(frozen=True)
 class CommandSpec:
     """One remote command as users know it."""
@@ -104,11 +124,13 @@ class CommandSpec:
     params: type[serializers.Serializer] = NoParameters
     # Returns why the command may not run now, or None when it may.
     rule: Callable[[CommandContext], str | None] = lambda ctx: None
+    # Enforced by execute_command and check_command: callers need not check it again.
     min_role: str = Role.OPERATOR
     needs_online: bool = True
     description: str = ""
 
 
+# Filled by the command modules as they are imported (ocpp_gateway.remote imports them all).
 COMMANDS: dict[str, CommandSpec] = {}
 
 
@@ -120,15 +142,25 @@ def register(spec: CommandSpec) -> CommandSpec:
     return spec
 
 
-def _load():
-    # Importing the modules registers their commands.
-    from ocpp_gateway.remote import charging, maintenance  # noqa: F401
-
-
 def get_command(name: str) -> CommandSpec | None:
     """The registered command of that name, or None."""
-    _load()
     return COMMANDS.get(name)
+
+
+@dataclass(frozen=True)
+class CommandCheck:
+    """Whether a command may run now: its parameters' errors, else why not (neither: it may)."""
+
+    spec: CommandSpec
+    errors: dict | None = None
+    reason: str | None = None
+    # The reason is a role shortfall: going online or other parameters would not lift it.
+    forbidden: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        """Whether execute_command would run the command now."""
+        return not self.errors and self.reason is None
 
 
 def why_not(spec: CommandSpec, ctx: CommandContext) -> str | None:
@@ -139,34 +171,63 @@ def why_not(spec: CommandSpec, ctx: CommandContext) -> str | None:
     return str(reason) if reason else None
 
 
-def available_commands(
-    station, *, connector=None, user=None
-) -> list[tuple[CommandSpec, str | None]]:
-    """Every command with the reason it is greyed out (None when it is allowed)."""
-    _load()
-    ctx = CommandContext(station=station, connector=connector, user=user)
-    return [(spec, why_not(spec, ctx)) for spec in COMMANDS.values()]
-
-
-def execute_command(
-    station: ChargingStation,
-    name: str,
-    params: dict | None = None,
-    *,
-    user=None,
-    via: str = RequestedVia.USER,
-) -> CommandLog:
-    """Validate, check the rules, run the command and return its CommandLog row."""
+def _spec_of(name: str) -> CommandSpec:
     spec = get_command(name)
     if spec is None:
         raise InvalidCommandParameters({"command": [f"Unknown command {name!r}."]})
-    serializer = spec.params(data=params or {}, context={"station": station})
+    return spec
+
+
+def _context(spec: CommandSpec, station, actor: Actor, params: dict) -> CommandContext:
+    """The context of a run with validated parameters; InvalidCommandParameters when they fail."""
+    serializer = spec.params(data=params, context={"station": station})
     if not serializer.is_valid():
         raise InvalidCommandParameters(serializer.errors)
     data = dict(serializer.validated_data)
-    ctx = CommandContext(
-        station=station, user=user, via=via, connector=data.pop("connector", None), params=data
+    return CommandContext(
+        station=station,
+        user=actor.user,
+        via=actor.via,
+        connector=data.pop("connector", None),
+        params=data,
     )
+
+
+def check_command(
+    station: ChargingStation, name: str, actor: Actor, params: dict | None = None, *, connector=None
+) -> CommandCheck:
+    """Whether `actor` may run command `name` on the station now, and if not, why.
+
+    Without `params`: the role and the command's rules for the station (or `connector`), as a
+    list of commands shows them. With them: everything execute_command checks before it runs.
+    """
+    spec = _spec_of(name)
+    # A role shortfall comes first: going online would not lift it.
+    if not actor.may_run(spec):
+        return CommandCheck(spec, reason=required_role_message(spec.min_role), forbidden=True)
+    if params is None:
+        ctx = CommandContext(station=station, user=actor.user, via=actor.via, connector=connector)
+    else:
+        try:
+            ctx = _context(spec, station, actor, params)
+        except InvalidCommandParameters as invalid:
+            return CommandCheck(spec, errors=invalid.errors)
+    return CommandCheck(spec, reason=why_not(spec, ctx))
+
+
+def available_commands(station: ChargingStation, actor: Actor, *, connector=None):
+    """check_command of every registered command, in registration order."""
+    return [check_command(station, name, actor, connector=connector) for name in COMMANDS]
+
+
+def execute_command(
+    station: ChargingStation, name: str, params: dict | None = None, *, actor: Actor
+) -> CommandLog:
+    """Check the actor's role, the parameters and the rules, then run the command; its log row."""
+    spec = _spec_of(name)
+    if not actor.may_run(spec):
+        raise CommandForbidden(required_role_message(spec.min_role))
+    ctx = _context(spec, station, actor, params or {})
     reason = why_not(spec, ctx)
     if reason:
         raise CommandNotAllowed(reason)

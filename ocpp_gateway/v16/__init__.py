@@ -1,1 +1,1 @@
-"""OCPP 1.6J: handlers of the calls a 1.6 station sends to the CSMS."""
+"""OCPP 1.6J: handlers (station → CSMS), calls (CSMS → station) and formats of version 1.6."""

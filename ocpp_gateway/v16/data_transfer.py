@@ -39,11 +39,6 @@ def register_vendor_handler(vendor_id: str, func: VendorHandler) -> None:
     _vendor_handlers[_key(vendor_id)] = func
 
 
-def unregister_vendor_handler(vendor_id: str) -> None:
-    """Forget a vendor's handler (tests, or an extension switched off)."""
-    _vendor_handlers.pop(_key(vendor_id), None)
-
-
 def dispatch_data_transfer(
     station: ChargingStation, vendor_id: str, message_id: str | None, data: str | None
 ) -> DataTransferReply:

@@ -17,9 +17,9 @@ from ocpp.v16.enums import (
 
 from ocpp_gateway.exceptions import PropertyConstraintViolation
 from ocpp_gateway.handlers import batched, without_database
-from ocpp_gateway.utils import format_ocpp_datetime, parse_ocpp_datetime
 from ocpp_gateway.v16.data_transfer import dispatch_data_transfer
-from organizations.services import authorize_id_tag
+from ocpp_gateway.v16.formats import format_datetime, id_tag_info, parse_datetime
+from sessions_app.authorization import authorize
 from sessions_app.services import (
     MeterReport,
     SampledValue,
@@ -65,7 +65,7 @@ def _optional_timestamp(payload: dict) -> datetime:
     if raw is None:
         return timezone.now()
     # A status time out of the window is the station's clock, not the status: server time.
-    return checked_time(parse_ocpp_datetime(raw), "status", [])
+    return checked_time(parse_datetime(raw), "status", [])
 
 
 def _sampled_values(meter_values: list[dict], station: ChargingStation) -> list[SampledValue]:
@@ -73,7 +73,7 @@ def _sampled_values(meter_values: list[dict], station: ChargingStation) -> list[
     samples = []
     for meter_value in meter_values:
         # Out of the plausible window the sample is kept at server time (and logged).
-        timestamp = checked_time(parse_ocpp_datetime(meter_value["timestamp"]), "meter value", [])
+        timestamp = checked_time(parse_datetime(meter_value["timestamp"]), "meter value", [])
         for sampled in meter_value.get("sampledValue", []):
             raw = sampled["value"]
             signed = sampled.get("format") == ValueFormat.signed_data
@@ -123,7 +123,7 @@ def _boot_report(station: ChargingStation, payload: dict) -> BootReport:
 def _boot_answer(result: BootResult) -> dict:
     return {
         "status": str(result.registration_status),
-        "currentTime": format_ocpp_datetime(timezone.now()),
+        "currentTime": format_datetime(timezone.now()),
         "interval": result.interval,
     }
 
@@ -137,7 +137,7 @@ def on_boot_notification(station: ChargingStation, payload: dict) -> dict:
 @without_database
 def on_heartbeat(station: ChargingStation, payload: dict) -> dict:
     """Heartbeat: give the station our time (the consumer already tracks that it is alive)."""
-    return {"currentTime": format_ocpp_datetime(timezone.now())}
+    return {"currentTime": format_datetime(timezone.now())}
 
 
 def _status_report(station: ChargingStation, payload: dict) -> StatusReport:
@@ -165,8 +165,8 @@ def on_status_notification(station: ChargingStation, payload: dict) -> dict:
 def on_authorize(station: ChargingStation, payload: dict) -> dict:
     """Authorize: answer whether the id tag may charge here."""
     # Authorize precedes a start: answering ConcurrentTx now spares the driver a failed start.
-    result = authorize_id_tag(station, payload["idTag"], for_start=True)
-    return {"idTagInfo": result.as_id_tag_info()}
+    result = authorize(station, payload["idTag"], for_start=True)
+    return {"idTagInfo": id_tag_info(result)}
 
 
 def on_start_transaction(station: ChargingStation, payload: dict) -> dict:
@@ -176,7 +176,7 @@ def on_start_transaction(station: ChargingStation, payload: dict) -> dict:
         station,
         connector_number=_connector_number(payload, allow_station=False),
         id_tag=payload["idTag"],
-        started_at=checked_time(parse_ocpp_datetime(payload["timestamp"]), "start", corrections),
+        started_at=checked_time(parse_datetime(payload["timestamp"]), "start", corrections),
         meter_start=payload["meterStart"],
         reservation_id=payload.get("reservationId"),
         corrections=corrections,
@@ -184,7 +184,7 @@ def on_start_transaction(station: ChargingStation, payload: dict) -> dict:
     # A station of the unassigned pool has nobody to charge for: Invalid makes it stop, and
     # 0 is an id no session ever has, so its later StopTransaction is answered as unknown.
     transaction_id = int(started.session.transaction_id) if started.session else 0
-    return {"transactionId": transaction_id, "idTagInfo": started.authorization.as_id_tag_info()}
+    return {"transactionId": transaction_id, "idTagInfo": id_tag_info(started.authorization)}
 
 
 def _meter_report(station: ChargingStation, payload: dict) -> MeterReport:
@@ -211,7 +211,7 @@ def on_stop_transaction(station: ChargingStation, payload: dict) -> dict:
     stopped = stop_session(
         station,
         transaction_id=str(payload["transactionId"]),
-        stopped_at=checked_time(parse_ocpp_datetime(payload["timestamp"]), "stop", corrections),
+        stopped_at=checked_time(parse_datetime(payload["timestamp"]), "stop", corrections),
         corrections=corrections,
         meter_stop=payload["meterStop"],
         # Absent reason means Local in OCPP 1.6.
@@ -221,7 +221,7 @@ def on_stop_transaction(station: ChargingStation, payload: dict) -> dict:
     )
     if stopped.authorization is None:
         return {}
-    return {"idTagInfo": stopped.authorization.as_id_tag_info()}
+    return {"idTagInfo": id_tag_info(stopped.authorization)}
 
 
 def on_data_transfer(station: ChargingStation, payload: dict) -> dict:

@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cms.api.permissions import organization_roles
 from organizations.choices import InvitationStatus, Role
 from organizations.models import (
     APIKeyRole,
@@ -18,6 +17,7 @@ from organizations.models import (
     Organization,
     OrganizationAPIKey,
 )
+from organizations.roles import organization_roles
 
 
 @cache

@@ -12,18 +12,12 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from cms.api.authentication import api_key_of
-from cms.api.exceptions import Conflict
-from cms.api.pagination import StableOrderingFilter, StandardPagination
-from cms.api.parameters import StrictQueryParametersMixin
-from cms.api.permissions import (
-    RolePermission,
-    organization_roles,
-    required_role_message,
-    role_at_least,
-)
-from cms.api.schema import DETAIL
-from cms.api.viewsets import TenantViewSet
+from core.api.exceptions import Conflict
+from core.api.pagination import StableOrderingFilter, StandardPagination
+from core.api.parameters import StrictQueryParametersMixin
+from core.api.schema import DETAIL
+from organizations.api.authentication import api_key_of
+from organizations.api.permissions import RolePermission, required_role_message
 from organizations.api.serializers import (
     InvitationCreateSerializer,
     InvitationSerializer,
@@ -35,6 +29,7 @@ from organizations.api.serializers import (
     OrganizationAPIKeySerializer,
     OrganizationSerializer,
 )
+from organizations.api.viewsets import TenantViewSet
 from organizations.choices import Role
 from organizations.filtersets import (
     InvitationFilterSet,
@@ -43,6 +38,7 @@ from organizations.filtersets import (
     OrganizationFilterSet,
 )
 from organizations.models import Invitation, Membership, Organization, OrganizationAPIKey
+from organizations.roles import organization_roles, role_at_least
 from organizations.services import (
     AlreadyRevoked,
     InvitationNotOpen,

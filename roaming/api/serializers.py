@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from billing.models import Tariff
-from cms.api.fields import TenantRelatedField
+from organizations.api.fields import TenantRelatedField
 from roaming.choices import PartnerRole
 from roaming.models import RoamingActivity, RoamingPartner
 

@@ -1,6 +1,6 @@
 """Routes of the roaming API (included under /api/v1/)."""
 
-from cms.api.routers import OrganizationRouter, TenantRouter
+from core.api.routers import OrganizationRouter, TenantRouter
 from roaming.api.views import RoamingActivityViewSet, RoamingPartnerViewSet
 
 router = TenantRouter()

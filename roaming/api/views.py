@@ -7,9 +7,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins
 from rest_framework.exceptions import ValidationError
 
-from cms.api.exceptions import Conflict
-from cms.api.schema import DETAIL
-from cms.api.viewsets import TenantCreateModelMixin, TenantViewSet
+from core.api.exceptions import Conflict
+from core.api.schema import DETAIL
+from organizations.api.viewsets import TenantCreateModelMixin, TenantViewSet
 from organizations.choices import Role
 from roaming.api.serializers import RoamingActivitySerializer, RoamingPartnerSerializer
 from roaming.filtersets import RoamingActivityFilterSet, RoamingPartnerFilterSet

@@ -3,7 +3,8 @@
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from organizations.models import IdToken, Organization
+from cards.models import IdToken
+from organizations.models import Organization
 from sessions_app.models import ChargingSession, MeterValue, Reservation
 from sessions_app.selectors import GroupBy, duration_seconds
 from stations.models import ChargingStation, Site

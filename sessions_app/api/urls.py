@@ -1,6 +1,6 @@
 """Routes of the sessions_app API (included under /api/v1/)."""
 
-from cms.api.routers import OrganizationRouter, TenantRouter
+from core.api.routers import OrganizationRouter, TenantRouter
 from sessions_app.api.views import AnalyticsViewSet, ChargingSessionViewSet, ReservationViewSet
 
 router = TenantRouter()

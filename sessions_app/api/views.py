@@ -1,4 +1,4 @@
-"""Views of the sessions API: sessions, their meter values and commands, reservations, analytics."""
+"""Views of the sessions API: sessions and their meter values, reservations, analytics."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,12 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from cms.api.csv import CsvExportMixin
-from cms.api.exceptions import Conflict
-from cms.api.viewsets import TenantViewSet
-from ocpp_gateway.api.serializers import CommandRefusalSerializer
-from ocpp_gateway.api.views import CALL_RESPONSES, outcome_response, requested_via
-from ocpp_gateway.remote import CommandNotAllowed, InvalidCommandParameters, execute_command
+from core import timezones
+from core.api.csv import CsvExportMixin
+from core.api.exceptions import Conflict
+from organizations.api.viewsets import TenantViewSet
 from organizations.choices import Role
 from organizations.models import Organization
 from sessions_app import selectors, services
@@ -28,33 +26,25 @@ from sessions_app.api.serializers import (
     CorrectSessionSerializer,
     MeterValueSerializer,
     ReservationSerializer,
-    StopBillingSerializer,
 )
-from sessions_app.choices import ReservationStatus, SessionState
 from sessions_app.filtersets import ChargingSessionFilterSet, ReservationFilterSet
 from sessions_app.models import ChargingSession, MeterValue, Reservation
 
-CONFLICT = OpenApiResponse(CommandRefusalSerializer, "Not possible in the current state.")
-
-
-def run_command(request, station, name: str, params: dict) -> Response:
-    """Run a remote command for the caller; a refusal is a 409, the station's answer a 200."""
-    try:
-        log = execute_command(station, name, params, user=request.user, via=requested_via(request))
-    except CommandNotAllowed as error:
-        raise Conflict(error.reason) from None
-    except InvalidCommandParameters as error:
-        # The parameters are ours, not the client's: when they no longer validate, the session
-        # or reservation changed state since we looked, which is a conflict, not a bad body.
-        messages = [str(m) for field in error.errors.values() for m in field]
-        raise Conflict(messages[0] if messages else None) from None
-    return outcome_response(log)
+# The refusal body of the API's 409s: `detail`, with the command log entry when a command
+# reached the station. Named, not imported: its serializer is the gateway's, above this app
+# (ocpp_gateway.api.serializers.CommandRefusalSerializer), and a 409 here carries `detail` alone.
+CONFLICT = OpenApiResponse(
+    {"$ref": "#/components/schemas/CommandRefusal"}, "Not possible in the current state."
+)
 
 
 class ChargingSessionViewSet(
     CsvExportMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
     """Charging sessions (written by the stations, read here), CSV export, remote stop."""
+
+    # The API documentation shows this for the sessions' operations: stopping one or its
+    # billing (/sessions/{id}/stop/, .../stop-billing/) is the gateway's SessionCommandViewSet.
 
     # The detail leaves the meter values out: a long session holds tens of thousands of them
     # (every measurand and phase each minute), so they are a paginated list of their own at
@@ -69,8 +59,6 @@ class ChargingSessionViewSet(
         "list": Role.VIEWER,
         "retrieve": Role.VIEWER,
         "meter_values": Role.VIEWER,
-        "stop_billing": Role.OPERATOR,
-        "stop": Role.OPERATOR,
         "release": Role.OPERATOR,
         "correct": Role.OPERATOR,
     }
@@ -99,7 +87,7 @@ class ChargingSessionViewSet(
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action in ("retrieve", "stop_billing", "release", "correct"):
+        if self.action in ("retrieve", "release", "correct"):
             queryset = queryset.select_related("billing_stopped_by", "reviewed_by")
         return queryset
 
@@ -129,32 +117,6 @@ class ChargingSessionViewSet(
             values = values.filter(measurand=measurand)
         page = self.paginate_queryset(values)
         return self.get_paginated_response(MeterValueSerializer(page, many=True).data)
-
-    @extend_schema(
-        request=StopBillingSerializer,
-        responses={200: ChargingSessionDetailSerializer, 409: CONFLICT},
-        description="Stop billing a running or finished session; who and why are kept. A "
-        "running session is rated at zero when it ends. A finished session that was already "
-        "priced gets a credit charge detail record cancelling its charge, so its `cost` "
-        "becomes 0 and the next invoice credits what an earlier one billed.",
-    )
-    @action(detail=True, methods=["post"], url_path="stop-billing", filter_backends=[])
-    def stop_billing(self, request, pk=None):
-        """Stop billing a session; a priced one gets a credit CDR cancelling its charge."""
-        session = self.get_object()
-        body = StopBillingSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            services.stop_session_billing(
-                session,
-                requested_by=request.user,
-                reason=body.validated_data["reason"],
-                via=requested_via(request),
-            )
-        except services.BillingStopRefused as refusal:
-            raise Conflict(str(refusal)) from None
-        session = self.get_queryset().get(pk=session.pk)
-        return Response(ChargingSessionDetailSerializer(session).data)
 
     @extend_schema(
         request=None,
@@ -191,51 +153,19 @@ class ChargingSessionViewSet(
             raise Conflict(str(refusal)) from None
         return Response(ChargingSessionDetailSerializer(self.get_queryset().get(pk=pk)).data)
 
-    @extend_schema(request=None, responses=CALL_RESPONSES)
-    @action(detail=True, methods=["post"], filter_backends=[])
-    def stop(self, request, pk=None):
-        """Ask the station to end the running session (RemoteStopTransaction)."""
-        session = self.get_object()
-        if session.state != SessionState.ACTIVE:
-            raise Conflict(_("The session is not running."))
-        return run_command(
-            request,
-            session.station,
-            "stop_charging",
-            {"connector_id": session.connector.connector_id},
-        )
-
 
 class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Reservations; made with the station command "reserve" (POST /stations/{id}/commands/)."""
 
     # No POST here on purpose: a reservation exists only as the station's answer to ReserveNow,
-    # which the "reserve" command sends and records.
+    # which the "reserve" command sends and records. Cancelling one (.../cancel/) is the
+    # gateway's too: ocpp_gateway.api.views.ReservationCommandViewSet.
     queryset = Reservation.objects.select_related("station", "connector", "id_token", "created_by")
     serializer_class = ReservationSerializer
     filterset_class = ReservationFilterSet
     ordering_fields = ["created", "expiry"]
     ordering = ["-created"]
-    required_role = {"list": Role.VIEWER, "retrieve": Role.VIEWER, "cancel": Role.OPERATOR}
-
-    @extend_schema(request=None, responses=CALL_RESPONSES)
-    @action(detail=True, methods=["post"], filter_backends=[])
-    def cancel(self, request, pk=None):
-        """Ask the station to drop the reservation (CancelReservation)."""
-        reservation = self.get_object()
-        if reservation.status != ReservationStatus.ACTIVE or reservation.expiry <= timezone.now():
-            status = (
-                reservation.get_status_display()
-                if reservation.status != ReservationStatus.ACTIVE
-                else _("expired")
-            )
-            raise Conflict(
-                _("Only an active reservation can be cancelled; this one is %(status)s.")
-                % {"status": str(status).lower()}
-            )
-        return run_command(
-            request, reservation.station, "cancel_reservation", {"reservation_id": reservation.pk}
-        )
+    required_role = {"list": Role.VIEWER, "retrieve": Role.VIEWER}
 
 
 # --- analytics ---------------------------------------------------------------------------------
@@ -305,7 +235,7 @@ def resolve_analytics_query(request, params: dict) -> dict:
     """The validated parameters with the time zone and the range filled in; 400 when unclear."""
     group_by = params["group_by"]
     local_days = group_by == selectors.GroupBy.DAY or "date_from" in params or "date_to" in params
-    zones = {selectors.zone_of(organization) for organization in _organizations(request, params)}
+    zones = {timezones.zone_of(organization) for organization in _organizations(request, params)}
     if len(zones) > 1 and local_days:
         names = ", ".join(sorted(str(zone) for zone in zones))
         raise ValidationError(
@@ -329,20 +259,20 @@ def resolve_analytics_query(request, params: dict) -> dict:
     if params.get("start_after") is not None:
         lower.append(params["start_after"])
     if params.get("date_from") is not None:
-        lower.append(selectors.day_start(params["date_from"], zone))
+        lower.append(timezones.day_start(params["date_from"], zone))
     if params.get("start_before") is not None:
         upper.append(params["start_before"])
     if params.get("date_to") is not None:
-        upper.append(selectors.day_start(params["date_to"] + timedelta(days=1), zone))
+        upper.append(timezones.day_start(params["date_to"] + timedelta(days=1), zone))
     if upper:
         start_before = min(upper)
     else:
         today = timezone.now().astimezone(zone).date()
-        start_before = selectors.day_start(today + timedelta(days=1), zone)
+        start_before = timezones.day_start(today + timedelta(days=1), zone)
     if lower:
         start_after = max(lower)
     else:
-        start_after = selectors.local_days_before(start_before, DEFAULT_DAYS, zone)
+        start_after = timezones.local_days_before(start_before, DEFAULT_DAYS, zone)
     if start_after >= start_before:
         raise ValidationError(
             {"start_before": [_("The range ends before it starts (start_after, date_from).")]}

@@ -7,8 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
-from cms.api.fields import TenantRelatedField
-from organizations.models import AccessGroup
+from organizations.api.fields import TenantRelatedField
 from stations import services
 from stations.choices import (
     ChargingProfileKind,
@@ -22,6 +21,7 @@ from stations.models import (
     Connector,
     Evse,
     Site,
+    access_group_model,
     validate_schedule_periods,
 )
 
@@ -112,7 +112,7 @@ class SiteSerializer(OrganizationWriteMixin, serializers.ModelSerializer):
     )
     access_groups = TenantRelatedField(
         many=True,
-        queryset=AccessGroup.objects.all(),
+        queryset=access_group_model().objects.all(),
         required=False,
         help_text="Access groups whose cards may charge at every station of the site.",
     )
@@ -284,7 +284,7 @@ class ChargingStationSerializer(OrganizationWriteMixin, serializers.ModelSeriali
     site_name = serializers.SerializerMethodField()
     access_groups = TenantRelatedField(
         many=True,
-        queryset=AccessGroup.objects.all(),
+        queryset=access_group_model().objects.all(),
         required=False,
         help_text="Authorized here in addition to the site's access groups.",
     )

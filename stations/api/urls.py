@@ -1,6 +1,6 @@
 """Routes of the stations API (included under /api/v1/)."""
 
-from cms.api.routers import OrganizationRouter, TenantRouter
+from core.api.routers import OrganizationRouter, TenantRouter
 from stations.api.views import (
     ChargingProfileViewSet,
     ChargingStationViewSet,

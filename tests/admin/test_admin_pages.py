@@ -18,8 +18,8 @@ from billing.models import (
     InvoiceLine,
     TariffAssignment,
 )
-from cms.portal.models import UserPreference
 from ocpp_gateway.models import CommandLog, GatewayLease, OcppMessage
+from portal.models import UserPreference
 from roaming.models import RoamingActivity, RoamingPartner
 from sessions_app.choices import SessionState
 from stations.models import ChargingProfile, Evse, StatusEvent
@@ -32,6 +32,7 @@ from tests.factories import (
     MembershipFactory,
     MeterValueFactory,
     OrganizationFactory,
+    RemoteStartFactory,
     ReservationFactory,
     SiteFactory,
     TariffFactory,
@@ -42,6 +43,7 @@ from tests.factories import (
 
 DOMAIN_APPS = (
     "organizations",
+    "cards",
     "stations",
     "sessions_app",
     "billing",
@@ -126,6 +128,10 @@ def build_meter_value(tag):
 
 def build_reservation(tag):
     return ReservationFactory(id_tag=f"TAG{tag}"), f"TAG{tag}"
+
+
+def build_remote_start(tag):
+    return RemoteStartFactory(id_tag=f"TAG{tag}"), f"TAG{tag}"
 
 
 def build_tariff(tag):
@@ -258,8 +264,8 @@ def build_gateway_lease(tag):
 BUILDERS = {
     "organizations.organization": build_organization,
     "organizations.membership": build_membership,
-    "organizations.accessgroup": build_access_group,
-    "organizations.idtoken": build_id_token,
+    "cards.accessgroup": build_access_group,
+    "cards.idtoken": build_id_token,
     "organizations.organizationapikey": build_api_key,
     "organizations.invitation": build_invitation,
     "stations.site": build_site,
@@ -272,6 +278,7 @@ BUILDERS = {
     "sessions_app.chargingsession": build_session,
     "sessions_app.metervalue": build_meter_value,
     "sessions_app.reservation": build_reservation,
+    "sessions_app.remotestart": build_remote_start,
     "billing.tariff": build_tariff,
     "billing.tariffassignment": build_tariff_assignment,
     "billing.chargedetailrecord": build_cdr,
@@ -290,8 +297,8 @@ BUILDERS = {
 ADDABLE = {
     "organizations.organization",
     "organizations.membership",
-    "organizations.accessgroup",
-    "organizations.idtoken",
+    "cards.accessgroup",
+    "cards.idtoken",
     "stations.site",
     "stations.chargingstation",
     "stations.evse",
@@ -409,7 +416,7 @@ def test_changelist_query_count_does_not_grow_with_rows(superuser_client, model)
     [
         (build_station, "admin:stations_chargingstation_changelist"),
         (build_session, "admin:sessions_app_chargingsession_changelist"),
-        (build_id_token, "admin:organizations_idtoken_changelist"),
+        (build_id_token, "admin:cards_idtoken_changelist"),
     ],
     ids=["stations", "sessions", "id tokens"],
 )

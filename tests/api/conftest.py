@@ -9,7 +9,6 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from ocpp_gateway.commands import send_call
-from ocpp_gateway.remote import registry
 from ocpp_gateway.remote.registry import COMMANDS, CommandSpec
 from organizations.choices import Role
 from tests.apiclients import client_for as client_for_user
@@ -92,9 +91,8 @@ TEST_COMMANDS = {
 @pytest.fixture(autouse=True)
 def throwaway_commands():
     """The throwaway commands above, registered for one test and removed after it."""
-    # Load the real command modules first: patch.dict restores the registry as it found it,
-    # and a first load inside the patch would take their commands away for the whole session.
-    registry._load()
+    # The real commands are registered when ocpp_gateway.remote is imported (above), so
+    # patch.dict restores the registry with them.
     with mock.patch.dict(COMMANDS, TEST_COMMANDS):
         yield TEST_COMMANDS
 

@@ -10,7 +10,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from drf_spectacular.validation import validate_schema
 
-from cms.api.csv import cell
+from core.api.csv import cell
 from organizations.choices import Role
 from tests.apiclients import member
 
@@ -141,7 +141,7 @@ def test_a_viewset_creating_through_drfs_mixin_is_refused_at_import():
     from django.core.exceptions import ImproperlyConfigured
     from rest_framework import mixins
 
-    from cms.api.viewsets import TenantViewSet
+    from organizations.api.viewsets import TenantViewSet
 
     # DRF's mixin would save new rows without the URL's organization.
     with pytest.raises(ImproperlyConfigured, match="TenantCreateModelMixin"):

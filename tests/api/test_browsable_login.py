@@ -1,6 +1,6 @@
 """The demo owner can log in to the browsable API and see the organization's stations."""
 
-from organizations.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
+from demo.seed import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 
 
 def test_the_demo_owner_logs_in_and_lists_the_demo_stations(client, db):

@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from billing.invoicing import close_period
 from billing.services import rate_session
+from cards.models import IdToken
 from organizations.choices import Role
-from organizations.models import IdToken
 from sessions_app.choices import SessionState
 from stations.models import ChargingStation
 from tests.apiclients import member

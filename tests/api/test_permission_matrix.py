@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from organizations.choices import ROLE_RANK, Role
+from organizations.choices import Role
 from tests.api import matrix
 from tests.api.matrix import ROLES, Endpoint, build_world
 from tests.factories import OrganizationFactory, make_api_key
@@ -111,7 +111,7 @@ def test_anonymous_is_401(endpoint, world):
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role(endpoint, world, role):
     response = call(endpoint, world, user=world.users[role])
-    if ROLE_RANK[role] >= ROLE_RANK[Role(endpoint.role)]:
+    if Role(role).at_least(endpoint.role):
         assert response.status_code in endpoint.ok, response.content[:500]
     elif endpoint.is_flat_list:
         # A list above the caller's role covers none of their rows in this organization.
@@ -126,7 +126,7 @@ def test_an_operator_api_key_acts_as_an_operator(endpoint, world):
     response = call(endpoint, world, api_key=secret)
     if endpoint.people_only:
         assert response.status_code == 403, response.content[:500]
-    elif ROLE_RANK[Role.OPERATOR] >= ROLE_RANK[Role(endpoint.role)]:
+    elif Role.OPERATOR.at_least(endpoint.role):
         assert response.status_code in endpoint.ok, response.content[:500]
     elif endpoint.is_flat_list:
         assert_not_listed(endpoint, world, response)

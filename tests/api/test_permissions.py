@@ -11,8 +11,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from cms.api import urls as api_urls
-from cms.api.viewsets import TenantViewSet
 from ocpp_gateway.models import CommandLog
+from organizations.api.viewsets import TenantViewSet
 from organizations.choices import Role
 from organizations.models import Membership
 from stations.api.serializers import ChargingStationSerializer

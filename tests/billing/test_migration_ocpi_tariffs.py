@@ -22,10 +22,14 @@ def migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
-    # The models of the other apps are as the database has them now: at their newest migration.
-    pinned = {app for app, _ in targets}
-    others = [node for node in executor.loader.graph.leaf_nodes() if node[0] not in pinned]
-    return executor.loader.project_state(others + targets).apps
+    # The models as the database has them now: every migration applied at this point (going
+    # back also unapplies the other apps' migrations that depend on the targets).
+    applied = [
+        node
+        for node in executor.recorder.applied_migrations()
+        if node in executor.loader.graph.nodes
+    ]
+    return executor.loader.project_state(applied).apps
 
 
 @pytest.fixture

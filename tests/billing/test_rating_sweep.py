@@ -80,12 +80,12 @@ def test_a_session_the_engine_cannot_price_does_not_keep_the_others_unrated(stat
 
 def test_no_code_sends_celery_work_except_through_enqueue_after_commit():
     # A bare .delay() after commit fails the committed request when the broker is down
-    # (cms/enqueue.py); every enqueue goes through the one guarded helper.
+    # (core/enqueue.py); every enqueue goes through the one guarded helper.
     root = Path(__file__).resolve().parents[2]
     offenders = []
     for path in root.glob("*/**/*.py"):
         relative = path.relative_to(root)
-        if relative.parts[0] in {".venv", "tests", "bench"} or relative == Path("cms/enqueue.py"):
+        if relative.parts[0] in {".venv", "tests", "bench"} or relative == Path("core/enqueue.py"):
             continue
         if re.search(r"\.(delay|apply_async)\(", path.read_text(encoding="utf-8")):
             offenders.append(str(relative))

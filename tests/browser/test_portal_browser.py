@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from organizations.demo import (
+from cards.models import IdToken
+from demo.seed import (
     DEMO_ORG_SLUG,
     DEMO_PASSWORD,
     DEMO_USERNAME,
@@ -18,7 +19,7 @@ from organizations.demo import (
     STATIONS,
     seed_demo,
 )
-from organizations.models import IdToken, Organization
+from organizations.models import Organization
 from sessions_app.choices import SessionState
 from sessions_app.models import ChargingSession
 from stations.choices import ConnectionState, ConnectorStatus

@@ -1,6 +1,7 @@
 """The command service reaches a station over its socket and records every call."""
 
 import asyncio
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -9,12 +10,15 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connections
+from django.utils import timezone
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, ConfigurationStatus
 
+from core import events
 from ocpp_gateway import commands
 from ocpp_gateway.commands import asend_call
+from ocpp_gateway.events import COMMAND_FINISHED
 from ocpp_gateway.messagelog import message_log
 from ocpp_gateway.models import CommandLog, OcppMessage
 from stations.choices import ConnectionState
@@ -247,3 +251,57 @@ async def test_commands_share_one_reply_channel_instead_of_leaving_one_each(ocpp
             await client.aclose()
     else:
         assert len([name for name in get_channel_layer().channels if "ocpp.reply." in name]) <= 1
+
+
+@pytest.fixture
+def finished_events():
+    """Every command.finished batch announced during the test."""
+    seen = []
+    events.subscribe(COMMAND_FINISHED, seen.extend)
+    yield seen
+    events.unsubscribe(COMMAND_FINISHED, seen.extend)
+
+
+async def test_an_answered_command_announces_command_finished(
+    ocpp_server, station, finished_events
+):
+    async with connected_station(ocpp_server, IDENTITY, cls=ConfigurableStation):
+        log = await send(station, "GetConfiguration", {}, command="get_configuration")
+
+    assert [event.data for event in finished_events] == [
+        {
+            "organization_id": station.organization_id,
+            "station_id": station.pk,
+            "command_log_id": log.pk,
+            "command": "get_configuration",
+            "action": "GetConfiguration",
+            "status": "accepted",
+        }
+    ]
+
+
+async def test_a_command_to_an_offline_station_announces_it_finished_offline(
+    station, transactional_db, finished_events
+):
+    log = await send(station, "Reset", {"type": "Soft"})
+
+    assert [(e["command_log_id"], e["status"]) for e in finished_events] == [(log.pk, "offline")]
+
+
+@pytest.mark.django_db
+def test_expiring_stale_commands_announces_each_as_timed_out(
+    org, settings, finished_events, django_capture_on_commit_callbacks
+):
+    settings.OCPP_CALL_TIMEOUT = 30
+    station = ChargingStationFactory(organization=org)
+    stale = CommandLog.objects.create(station=station, command="reset", action="Reset")
+    CommandLog.objects.create(station=station, command="reset", action="Reset")  # recent
+    CommandLog.objects.filter(pk=stale.pk).update(created=timezone.now() - timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert commands.expire_pending_commands() == 1
+        assert finished_events == []  # only once committed
+
+    assert len(callbacks) == 1  # the whole batch in one hook
+
+    assert [(e["command_log_id"], e["status"]) for e in finished_events] == [(stale.pk, "timeout")]

@@ -14,7 +14,7 @@ from ocpp.v16.enums import (
 )
 
 from billing.models import ChargeDetailRecord
-from organizations.choices import IdTokenStatus
+from cards.choices import IdTokenStatus
 from sessions_app.choices import SessionState
 from sessions_app.models import ChargingSession, MeterValue
 from stations.models import ChargingStation, Connector, StatusEvent

@@ -17,6 +17,7 @@ from ocpp_gateway.messagelog import message_log
 from ocpp_gateway.models import CommandLog, OcppMessage
 from ocpp_gateway.remote import (
     COMMANDS,
+    Actor,
     CommandNotAllowed,
     InvalidCommandParameters,
     available_commands,
@@ -25,9 +26,8 @@ from ocpp_gateway.remote import (
 from organizations.choices import Role
 from sessions_app import services as session_services
 from sessions_app import tasks as session_tasks
-from sessions_app.choices import AuthMethod, ReservationStatus, SessionState
-from sessions_app.models import ChargingSession, Reservation
-from sessions_app.services import start_session, stop_session
+from sessions_app.choices import AuthMethod, RemoteStartStatus, ReservationStatus, SessionState
+from sessions_app.models import ChargingSession, RemoteStart, Reservation
 from stations.choices import ConnectionState, ConnectorStatus
 from stations.models import ChargingStation, Connector
 from tests.factories import (
@@ -144,13 +144,19 @@ async def setup(db_call, org):
     return await db_call(build)
 
 
+# Every charging command is for operators: one without a name runs the command-level tests.
+OPERATOR = Actor(role=Role.OPERATOR)
+
+
 async def run(name, params=None, user=None):
     """execute_command as a view runs it: in a thread of its own, on the station as stored now."""
 
     def in_a_view():
         try:
             station = ChargingStation.objects.get(ocpp_id=IDENTITY)
-            return execute_command(station, name, params, user=user)
+            return execute_command(
+                station, name, params, actor=Actor(user=user, role=Role.OPERATOR)
+            )
         finally:
             connections.close_all()
 
@@ -184,10 +190,9 @@ async def fresh(db_call, obj):
     return await db_call(type(obj).objects.get, pk=obj.pk)
 
 
-async def backdate(db_call, log, minutes):
+async def backdate_remote_starts(db_call, minutes):
     await db_call(
-        CommandLog.objects.filter(pk=log.pk).update,
-        created=timezone.now() - timedelta(minutes=minutes),
+        RemoteStart.objects.update, created_at=timezone.now() - timedelta(minutes=minutes)
     )
 
 
@@ -222,9 +227,10 @@ async def test_tc_010_remote_start_after_plug_in_gives_a_remote_session_that_is_
     session = await session_of(db_call, start.transaction_id)
     assert (session.auth_method, session.billable) == (AuthMethod.REMOTE, False)
     assert (session.state, session.energy_wh) == (SessionState.COMPLETED, 4000)
-    claimed = await fresh(db_call, log)
-    assert claimed.session_id == session.pk
-    assert claimed.requested_by_id == setup.operator.pk
+    assert (await fresh(db_call, log)).requested_by_id == setup.operator.pk
+    claimed = await db_call(RemoteStart.objects.get)
+    assert (claimed.session_id, claimed.status) == (session.pk, RemoteStartStatus.ACCEPTED)
+    assert (claimed.id_tag, claimed.requested_by_id) == (CARD, setup.operator.pk)
     cdr = await db_call(ChargeDetailRecord.objects.get, session=session)
     assert cdr.total_incl_tax == 0
     assert cdr.energy_wh == 4000
@@ -257,14 +263,14 @@ async def test_tc_011_2_a_remote_start_that_times_out_claims_nothing_and_a_later
         await cp.call(status(1, ChargePointStatus.available))
         assert await db_call(ChargingSession.objects.count) == 0
         # Later than the remote-start window, the card holder starts at the station.
-        await backdate(db_call, log, minutes=11)
+        await backdate_remote_starts(db_call, minutes=11)
         auth = await cp.call(call.Authorize(id_tag=CARD))
         start = await cp.call(start_tx(connector_id=1))
     assert log.status == "accepted"
     assert auth.id_tag_info["status"] == AuthorizationStatus.accepted
     session = await session_of(db_call, start.transaction_id)
     assert (session.auth_method, session.billable) == (AuthMethod.RFID, True)
-    assert (await fresh(db_call, log)).session_id is None
+    assert (await db_call(RemoteStart.objects.get)).session_id is None
 
 
 async def test_tc_026_a_rejected_remote_start_is_logged_rejected_and_claims_nothing(
@@ -278,6 +284,8 @@ async def test_tc_026_a_rejected_remote_start_is_logged_rejected_and_claims_noth
     assert (log.status, log.response) == ("rejected", {"status": "Rejected"})
     session = await session_of(db_call, start.transaction_id)
     assert (session.auth_method, session.billable) == (AuthMethod.RFID, True)
+    remote_start = await db_call(RemoteStart.objects.get)
+    assert (remote_start.status, remote_start.session_id) == (RemoteStartStatus.REJECTED, None)
 
 
 async def test_tc_059_remote_start_with_a_charging_profile_puts_the_profile_on_the_wire(
@@ -568,9 +576,6 @@ async def test_tc_053_a_card_with_the_reservations_parent_id_tag_uses_the_reserv
     assert (session.id_tag, session.reservation_id) == (FLEET_CARD, reservation.pk)
 
 
-# --- the remote-start claim (sessions_app.services.start_session) ----------------------------
-
-
 @pytest.fixture
 def online(station, org):
     """The shared `station`, online, both connectors available, with a card of `org`."""
@@ -583,88 +588,6 @@ def online(station, org):
     return station
 
 
-def remote_start_log(station, status="accepted", **payload):
-    return CommandLog.objects.create(
-        station=station,
-        command="start_charging",
-        action="RemoteStartTransaction",
-        payload={"idTag": CARD, **payload},
-        status=status,
-    )
-
-
-def card_start(station, connector_number=1, id_tag=CARD):
-    return start_session(
-        station,
-        connector_number=connector_number,
-        id_tag=id_tag,
-        started_at=timezone.now(),
-        meter_start=0,
-    ).session
-
-
-def test_one_remote_start_marks_only_one_session(online):
-    log = remote_start_log(online)
-
-    first = card_start(online, connector_number=1)
-    stop_session(
-        online,
-        transaction_id=first.transaction_id,
-        stopped_at=timezone.now(),
-        meter_stop=10,
-        reason="Local",
-    )
-    second = card_start(online, connector_number=1)
-
-    assert (first.auth_method, first.billable) == (AuthMethod.REMOTE, False)
-    assert (second.auth_method, second.billable) == (AuthMethod.RFID, True)
-    log.refresh_from_db()
-    assert log.payload == {"idTag": CARD}
-    assert log.session_id == first.pk
-
-
-def test_a_start_that_arrives_before_the_remote_starts_answer_is_stored_is_remote(online):
-    # The station answers Accepted and sends StartTransaction at once; the command service
-    # may not have written "accepted" yet.
-    remote_start_log(online, status="pending", connectorId=1)
-
-    assert card_start(online).auth_method == AuthMethod.REMOTE
-
-
-def test_a_remote_start_for_one_connector_does_not_claim_a_start_on_another(online):
-    remote_start_log(online, connectorId=1)
-
-    assert card_start(online, connector_number=2).auth_method == AuthMethod.RFID
-
-
-def test_a_remote_start_for_one_card_does_not_claim_the_start_of_another(online, org):
-    IdTokenFactory(organization=org, uid=FLEET_CARD)
-    remote_start_log(online)
-
-    assert card_start(online, id_tag=FLEET_CARD).auth_method == AuthMethod.RFID
-
-
-@pytest.mark.parametrize("status", ["rejected", "timeout", "offline", "error"])
-def test_a_remote_start_the_station_did_not_accept_claims_nothing(online, status):
-    remote_start_log(online, status=status)
-
-    started = card_start(online)
-
-    assert (started.auth_method, started.billable) == (AuthMethod.RFID, True)
-
-
-def test_a_remote_start_of_another_station_claims_nothing(online, org):
-    remote_start_log(ChargingStationFactory(organization=org))
-
-    assert card_start(online).auth_method == AuthMethod.RFID
-
-
-def test_a_remote_start_is_claimed_regardless_of_the_id_tags_case(online):
-    remote_start_log(online)
-
-    assert card_start(online, id_tag=CARD.lower()).auth_method == AuthMethod.REMOTE
-
-
 # --- parameters ------------------------------------------------------------------------------
 
 
@@ -672,7 +595,7 @@ def test_start_charging_refuses_a_card_of_another_organization(online, other_org
     IdTokenFactory(organization=other_org, uid=OUTSIDER_CARD)
 
     with pytest.raises(InvalidCommandParameters) as refused:
-        execute_command(online, "start_charging", {"id_tag": OUTSIDER_CARD})
+        execute_command(online, "start_charging", {"id_tag": OUTSIDER_CARD}, actor=OPERATOR)
 
     assert list(refused.value.errors) == ["id_tag"]
     assert not CommandLog.objects.exists()
@@ -682,7 +605,7 @@ def test_start_charging_refuses_a_card_the_station_would_not_accept(online, org)
     IdTokenFactory(organization=org, uid="04B10CED01", status="Blocked")
 
     with pytest.raises(InvalidCommandParameters) as refused:
-        execute_command(online, "start_charging", {"id_tag": "04B10CED01"})
+        execute_command(online, "start_charging", {"id_tag": "04B10CED01"}, actor=OPERATOR)
 
     assert "Blocked" in str(refused.value.errors["id_tag"])
 
@@ -691,7 +614,9 @@ def test_start_charging_refuses_a_profile_that_is_not_a_tx_profile(online):
     profile = {**TX_PROFILE, "chargingProfilePurpose": "TxDefaultProfile"}
 
     with pytest.raises(InvalidCommandParameters) as refused:
-        execute_command(online, "start_charging", {"id_tag": CARD, "charging_profile": profile})
+        execute_command(
+            online, "start_charging", {"id_tag": CARD, "charging_profile": profile}, actor=OPERATOR
+        )
 
     assert list(refused.value.errors) == ["charging_profile"]
 
@@ -700,7 +625,9 @@ def test_start_charging_refuses_a_profile_that_breaks_the_ocpp_schema(online):
     profile = {key: value for key, value in TX_PROFILE.items() if key != "chargingSchedule"}
 
     with pytest.raises(InvalidCommandParameters) as refused:
-        execute_command(online, "start_charging", {"id_tag": CARD, "charging_profile": profile})
+        execute_command(
+            online, "start_charging", {"id_tag": CARD, "charging_profile": profile}, actor=OPERATOR
+        )
 
     assert "chargingSchedule" in str(refused.value.errors["charging_profile"])
 
@@ -709,7 +636,9 @@ def test_reserve_refuses_a_card_of_another_organization(online, other_org):
     IdTokenFactory(organization=other_org, uid=OUTSIDER_CARD)
 
     with pytest.raises(InvalidCommandParameters) as refused:
-        execute_command(online, "reserve", {"id_tag": OUTSIDER_CARD, "expiry": in_an_hour()})
+        execute_command(
+            online, "reserve", {"id_tag": OUTSIDER_CARD, "expiry": in_an_hour()}, actor=OPERATOR
+        )
 
     assert list(refused.value.errors) == ["id_tag"]
     assert not Reservation.objects.exists()
@@ -724,7 +653,7 @@ def test_reserve_refuses_a_card_of_another_organization(online, other_org):
 )
 def test_reserve_refuses_an_expiry_that_is_not_a_future_moment(online, expiry):
     with pytest.raises(InvalidCommandParameters) as refused:
-        execute_command(online, "reserve", {"id_tag": CARD, "expiry": expiry})
+        execute_command(online, "reserve", {"id_tag": CARD, "expiry": expiry}, actor=OPERATOR)
 
     assert list(refused.value.errors) == ["expiry"]
 
@@ -734,7 +663,7 @@ def test_stop_charging_with_several_sessions_running_asks_for_the_connector(onli
     ChargingSessionFactory(station=online, connector=online.connectors.get(connector_id=2))
 
     with pytest.raises(InvalidCommandParameters) as refused:
-        execute_command(online, "stop_charging")
+        execute_command(online, "stop_charging", actor=OPERATOR)
 
     assert list(refused.value.errors) == ["connector_id"]
 
@@ -748,7 +677,7 @@ def test_cancel_reservation_with_several_active_asks_which_one(online):
         )
 
     with pytest.raises(InvalidCommandParameters) as refused:
-        execute_command(online, "cancel_reservation")
+        execute_command(online, "cancel_reservation", actor=OPERATOR)
 
     assert list(refused.value.errors) == ["reservation_id"]
 
@@ -760,9 +689,9 @@ def reasons(station, connector_number=None):
     """Each charging command's reason to be greyed out (None: allowed)."""
     connector = station.connectors.get(connector_id=connector_number) if connector_number else None
     return {
-        spec.name: reason
-        for spec, reason in available_commands(station, connector=connector)
-        if spec.name in CHARGING_NAMES
+        check.spec.name: check.reason
+        for check in available_commands(station, OPERATOR, connector=connector)
+        if check.spec.name in CHARGING_NAMES
     }
 
 
@@ -777,9 +706,7 @@ def running_session(station, number=1, **fields):
 
 
 def test_every_charging_command_is_registered_for_operators():
-    from ocpp_gateway.remote.registry import _load
-
-    _load()
+    # Importing ocpp_gateway.remote registered them: the registry knows no command module.
     assert {name: COMMANDS[name].min_role for name in CHARGING_NAMES} == dict.fromkeys(
         CHARGING_NAMES, Role.OPERATOR
     )
@@ -808,7 +735,9 @@ def test_start_charging_is_refused_on_a_connector_that_cannot(online, status):
     set_connector(online, 1, status)
 
     with pytest.raises(CommandNotAllowed) as refused:
-        execute_command(online, "start_charging", {"id_tag": CARD, "connector_id": 1})
+        execute_command(
+            online, "start_charging", {"id_tag": CARD, "connector_id": 1}, actor=OPERATOR
+        )
 
     assert "not available or preparing" in str(refused.value.reason)
     assert not CommandLog.objects.exists()
@@ -896,7 +825,7 @@ def test_an_offline_station_refuses_every_command_that_needs_it(online, name, pa
     online.refresh_from_db()
 
     with pytest.raises(CommandNotAllowed) as refused:
-        execute_command(online, name, params)
+        execute_command(online, name, params, actor=OPERATOR)
 
     assert refused.value.reason == "The station is offline."
     assert not CommandLog.objects.exists()

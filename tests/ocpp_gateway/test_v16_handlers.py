@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 
+from cards.choices import IdTokenStatus
 from ocpp_gateway.exceptions import FormationViolation, PropertyConstraintViolation
 from ocpp_gateway.utils import format_ocpp_datetime, parse_ocpp_datetime
 from ocpp_gateway.v16 import data_transfer
@@ -16,7 +17,6 @@ from ocpp_gateway.v16.data_transfer import (
     register_vendor_handler,
 )
 from ocpp_gateway.v16.handlers import HANDLERS
-from organizations.choices import IdTokenStatus
 from sessions_app.models import ChargingSession, MeterValue
 from stations.choices import RegistrationStatus
 from stations.models import ChargingStation, StationDataTransfer, StatusEvent

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cms.api.authentication import LAST_USED_RESOLUTION
 from ocpp_gateway.models import CommandLog
+from organizations.api.authentication import LAST_USED_RESOLUTION
 from organizations.choices import Role
 from organizations.models import OrganizationAPIKey
 from organizations.services import RoleAboveOwn, create_api_key
@@ -239,7 +239,7 @@ def test_an_admin_api_key_may_not_revoke_keys_not_even_itself(org):
     assert not api_key.revoked
 
 
-# Authenticating with a key (cms.api.authentication)
+# Authenticating with a key (organizations.api.authentication)
 
 
 def test_a_key_acts_with_its_own_role(org):

@@ -3,8 +3,8 @@
 import pytest
 from django.test import Client
 
-from cms.portal.models import UserPreference
 from organizations.choices import Role
+from portal.models import UserPreference
 from tests.apiclients import member
 from tests.factories import ChargingSessionFactory, ChargingStationFactory
 from tests.portalclients import ROLES, org_url, portal_client

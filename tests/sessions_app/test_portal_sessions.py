@@ -375,7 +375,7 @@ def test_site_tab_lists_sessions_of_authorized_cards_and_roaming_only(org, site_
 
 
 def test_a_group_opened_at_the_station_counts_on_the_site_tab(org, station, site_setup, viewer):
-    # authorize_id_tag admits a card of a group opened at the station itself too.
+    # Authorization (sessions_app.authorization) admits a card of a group opened at the station too.
     station.access_groups.add(site_setup["by_stranger"].id_token.access_groups.get())
     shown = listed(viewer.get(site_url(org, site_setup["site"])))
     assert site_setup["by_stranger"].pk in shown

@@ -9,7 +9,7 @@ from django.utils import timezone
 from billing.models import ChargeDetailRecord, TariffAssignment
 from billing.services import rate_session
 from ocpp_gateway.models import CommandLog
-from ocpp_gateway.remote import CommandNotAllowed, InvalidCommandParameters, execute_command
+from ocpp_gateway.remote import Actor, CommandNotAllowed, InvalidCommandParameters, execute_command
 from organizations.choices import Role
 from sessions_app.services import BillingStopRefused, stop_billing, stop_session
 from stations.choices import ConnectionState
@@ -31,6 +31,11 @@ def operator(org):
     user = UserFactory(username="operator")
     MembershipFactory(user=user, organization=org, role=Role.OPERATOR)
     return user
+
+
+def acting(user):
+    """The operator as the actor of a command."""
+    return Actor(user=user, role=Role.OPERATOR)
 
 
 @pytest.fixture
@@ -134,7 +139,7 @@ def test_a_session_with_billing_stopped_is_rated_at_zero_with_who_and_why(
 
 
 def test_the_command_stops_billing_and_logs_who_and_why(station, session, operator):
-    log = execute_command(station, "stop_billing", {"reason": REASON}, user=operator)
+    log = execute_command(station, "stop_billing", {"reason": REASON}, actor=acting(operator))
 
     session.refresh_from_db()
     assert (session.billing_stopped, session.billing_stopped_by) == (True, operator)
@@ -147,7 +152,7 @@ def test_the_command_stops_billing_and_logs_who_and_why(station, session, operat
 def test_the_command_works_while_the_station_is_offline(station, session, operator):
     assert station.connection_state == ConnectionState.OFFLINE
 
-    log = execute_command(station, "stop_billing", {"reason": REASON}, user=operator)
+    log = execute_command(station, "stop_billing", {"reason": REASON}, actor=acting(operator))
 
     assert log.status == "accepted"
 
@@ -155,7 +160,9 @@ def test_the_command_works_while_the_station_is_offline(station, session, operat
 def test_the_command_stops_billing_of_the_chosen_connectors_session(station, operator):
     first, second = on_connector(station, 1), on_connector(station, 2)
 
-    execute_command(station, "stop_billing", {"reason": REASON, "connector_id": 2}, user=operator)
+    execute_command(
+        station, "stop_billing", {"reason": REASON, "connector_id": 2}, actor=acting(operator)
+    )
 
     first.refresh_from_db()
     second.refresh_from_db()
@@ -167,7 +174,7 @@ def test_the_command_asks_for_the_connector_when_several_sessions_run(station, o
     on_connector(station, 2)
 
     with pytest.raises(InvalidCommandParameters) as refused:
-        execute_command(station, "stop_billing", {"reason": REASON}, user=operator)
+        execute_command(station, "stop_billing", {"reason": REASON}, actor=acting(operator))
 
     assert list(refused.value.errors) == ["connector_id"]
 
@@ -177,7 +184,7 @@ def test_the_command_needs_a_reason(station, session, operator, reason):
     params = {} if reason is None else {"reason": reason}
 
     with pytest.raises(InvalidCommandParameters) as refused:
-        execute_command(station, "stop_billing", params, user=operator)
+        execute_command(station, "stop_billing", params, actor=acting(operator))
 
     assert list(refused.value.errors) == ["reason"]
     assert not CommandLog.objects.exists()
@@ -185,17 +192,17 @@ def test_the_command_needs_a_reason(station, session, operator, reason):
 
 def test_the_command_is_refused_without_a_running_session(station, operator):
     with pytest.raises(CommandNotAllowed) as refused:
-        execute_command(station, "stop_billing", {"reason": REASON}, user=operator)
+        execute_command(station, "stop_billing", {"reason": REASON}, actor=acting(operator))
 
     assert refused.value.reason == "No session is running."
     assert not CommandLog.objects.exists()
 
 
 def test_the_command_is_refused_the_second_time(station, session, operator):
-    execute_command(station, "stop_billing", {"reason": REASON}, user=operator)
+    execute_command(station, "stop_billing", {"reason": REASON}, actor=acting(operator))
 
     with pytest.raises(CommandNotAllowed) as refused:
-        execute_command(station, "stop_billing", {"reason": "Again"}, user=operator)
+        execute_command(station, "stop_billing", {"reason": "Again"}, actor=acting(operator))
 
     assert refused.value.reason == "Billing of the running session is already stopped."
     assert CommandLog.objects.count() == 1
@@ -205,7 +212,7 @@ def test_the_command_never_touches_a_session_of_another_station(station, org, op
     elsewhere = ChargingSessionFactory(station=ChargingStationFactory(organization=org))
 
     with pytest.raises(CommandNotAllowed):
-        execute_command(station, "stop_billing", {"reason": REASON}, user=operator)
+        execute_command(station, "stop_billing", {"reason": REASON}, actor=acting(operator))
 
     elsewhere.refresh_from_db()
     assert not elsewhere.billing_stopped
@@ -215,7 +222,7 @@ def test_an_online_station_needs_no_message_to_stop_billing(station, session, op
     ChargingStation.objects.filter(pk=station.pk).update(connection_state=ConnectionState.ONLINE)
     station.refresh_from_db()
 
-    log = execute_command(station, "stop_billing", {"reason": REASON}, user=operator)
+    log = execute_command(station, "stop_billing", {"reason": REASON}, actor=acting(operator))
 
     # Nothing went to the station: a call would have found no connection and said offline.
     assert (log.status, log.action, log.response) == ("accepted", "", None)

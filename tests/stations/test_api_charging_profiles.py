@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from ocpp_gateway.v16.formats import charging_profile
 from organizations.choices import Role
 from stations.models import ChargingProfile
 from tests.apiclients import member
@@ -85,7 +86,7 @@ def test_an_admin_creates_a_profile_that_becomes_the_ocpp_object_sent_to_station
         {"start_period": 0, "limit": 11000.0, "number_phases": 3},
         {"start_period": 3600, "limit": 7400.5},
     ]
-    sent = profile.as_ocpp16(profile.pk)
+    sent = charging_profile(profile, profile.pk)
     assert sent["chargingProfileKind"] == "Recurring" and sent["recurrencyKind"] == "Weekly"
     assert sent["chargingSchedule"]["chargingSchedulePeriod"] == [
         {"startPeriod": 0, "limit": 11000.0, "numberPhases": 3},

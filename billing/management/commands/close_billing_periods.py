@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 
 from billing import invoicing
+from core.timezones import zone_of
 from organizations.models import Organization
-from sessions_app.selectors import zone_of
 
 
 def _day(value: str) -> date:

@@ -1,0 +1,1 @@
+"""REST API of the cards app: access groups, id tokens and their CSV import."""

@@ -1,0 +1,5 @@
+"""Events of the gateway, emitted after commit: what became of a command sent to a station."""
+
+# A command's outcome is recorded (accepted, rejected, error, timeout, offline): organization_id,
+# station_id, command_log_id, command (the neutral name), action, status.
+COMMAND_FINISHED = "command.finished"

@@ -1,0 +1,134 @@
+"""The portal's own pages: the entry point, the dashboard, the user's preferences."""
+
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Count, Q, Sum
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
+from django.views import View
+
+from core.timezones import day_start, zone_of
+from organizations.models import Membership
+from organizations.portal import PortalView
+from portal.forms import PreferenceForm
+from portal.language import remember_language
+from portal.models import UserPreference
+from sessions_app.models import ChargingSession
+from stations.choices import ConnectionState, ConnectorStatus
+from stations.models import ChargingStation, Connector
+
+
+def home(request):
+    """The entry point: the dashboard of the user's first organization, or the login page."""
+    if not request.user.is_authenticated:
+        return redirect(settings.LOGIN_URL)
+    membership = Membership.objects.filter(user=request.user).select_related("organization").first()
+    if membership is None:
+        return render(request, "portal/no_organization.html", status=200)
+    return redirect("portal:dashboard", org=membership.organization.slug)
+
+
+class DashboardView(PortalView):
+    """Stations online/offline, connectors by status, running sessions, energy, open faults."""
+
+    template_name = "portal/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        org = self.organization
+        stations = ChargingStation.objects.for_org(org).aggregate(
+            total=Count("pk"),
+            online=Count("pk", filter=Q(connection_state=ConnectionState.ONLINE)),
+        )
+        by_status = dict(
+            Connector.objects.for_org(org)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+        zone = zone_of(org)
+        now = timezone.now()
+        local_today = now.astimezone(zone).date()
+        today = day_start(local_today, zone)
+        month = day_start(local_today.replace(day=1), zone)
+        sessions = ChargingSession.objects.for_org(org)
+        energy = sessions.aggregate(
+            today=Sum("energy_wh", filter=Q(start__gte=today)),
+            month=Sum("energy_wh", filter=Q(start__gte=month)),
+        )
+        context.update(
+            stations_total=stations["total"],
+            stations_online=stations["online"],
+            stations_offline=stations["total"] - stations["online"],
+            connector_statuses=[
+                (status, label, by_status.get(status, 0))
+                for status, label in ConnectorStatus.choices
+            ],
+            running=sessions.active().select_related("station", "connector", "id_token")[:20],
+            running_count=sessions.active().count(),
+            energy_today_wh=energy["today"] or 0,
+            energy_month_wh=energy["month"] or 0,
+            faults=Connector.objects.for_org(org)
+            .filter(status=ConnectorStatus.FAULTED)
+            .select_related("station", "station__site"),
+        )
+        return context
+
+
+class RunningSessionsFragment(PortalView):
+    """The dashboard's running-sessions table alone, refreshed live through htmx."""
+
+    template_name = "portal/_running_sessions.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        sessions = ChargingSession.objects.for_org(self.organization).active()
+        context.update(
+            running=sessions.select_related("station", "connector", "id_token")[:20],
+            running_count=sessions.count(),
+        )
+        return context
+
+
+class PreferencesView(LoginRequiredMixin, View):
+    """The user's settings: the portal's language (empty: the browser's)."""
+
+    template_name = "portal/preferences.html"
+
+    def get(self, request):
+        preference = UserPreference.objects.filter(user=request.user).first()
+        form = PreferenceForm(initial={"language": preference.language if preference else ""})
+        return render(request, self.template_name, {"form": form})
+
+    def post(self, request):
+        form = PreferenceForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        language = form.cleaned_data["language"]
+        UserPreference.objects.update_or_create(user=request.user, defaults={"language": language})
+        response = HttpResponseRedirect(reverse("portal:preferences"))
+        remember_language(request, response, language)
+        return response
+
+
+def set_language(request):
+    """The header's language switch: remembered for the user (if logged in) and the browser."""
+    if request.method != "POST":
+        return redirect("portal:home")
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or reverse("portal:home")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("portal:home")
+    response = HttpResponseRedirect(next_url)
+    if language and not check_for_language(language):
+        return response
+    if request.user.is_authenticated:
+        UserPreference.objects.update_or_create(user=request.user, defaults={"language": language})
+    remember_language(request, response, language)
+    return response

@@ -1,0 +1,16 @@
+"""Events of stations: their connections and the statuses they report.
+
+Emitted after commit by the writers of those rows (`stations.services`, the gateway's
+connection bookkeeping); each event carries ids and small values only.
+"""
+
+# A station's socket is open (a new connection, or one found held again after a lost
+# lease): organization_id (None while unassigned), station_id.
+STATION_CONNECTED = "station.connected"
+# Its socket closed or vanished and no newer connection replaced it: organization_id,
+# station_id.
+STATION_DISCONNECTED = "station.disconnected"
+# A station or one of its connectors reported a status newer than the stored one:
+# organization_id, station_id, connector_id (the connector's primary key; None for the station
+# itself), status. One name for both, so a status batch stays one batch of events in order.
+STATION_STATUS_CHANGED = "station.status_changed"
