@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from stations.choices import DataTransferDirection
+
 
 class CommandStatus(models.TextChoices):
     """Outcome of a CSMS-to-station call."""
@@ -24,11 +26,8 @@ class RequestedVia(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class Direction(models.TextChoices):
-    """Direction of an OCPP frame as seen from the platform."""
-
-    IN = "in", _("Station → CSMS")
-    OUT = "out", _("CSMS → station")
+# Frames go the same two ways as the data transfers stations keep: one enum for both.
+Direction = DataTransferDirection
 
 
 class MessageType(models.IntegerChoices):

@@ -111,7 +111,7 @@ class SiteStatus(models.TextChoices):
 
 
 class DataTransferDirection(models.TextChoices):
-    """Which way a vendor-specific data transfer went, as seen from the platform."""
+    """Which way a message went, as seen from the platform (data transfers, OCPP frames)."""
 
     IN = "in", _("Station → CSMS")
     OUT = "out", _("CSMS → station")

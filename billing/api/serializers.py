@@ -22,8 +22,8 @@ from organizations.api.fields import TenantRelatedField
 from stations.models import ChargingStation, Site
 
 CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", _("Use an ISO 4217 code such as EUR."))
-# An OCPI party, as a tariff is published by it (roaming, above billing, checks its partners'
-# parties alike).
+# An OCPI party, as a tariff is published by it; roaming (above billing) checks its partners'
+# parties with the same validators.
 COUNTRY_CODE = RegexValidator(
     r"^[A-Z]{2}$", _("Two upper-case letters (ISO 3166-1 alpha-2), such as DE.")
 )

@@ -1,18 +1,14 @@
 """Serializers of the roaming API."""
 
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from billing.api.serializers import COUNTRY_CODE, PARTY_ID
 from billing.models import Tariff
 from organizations.api.fields import TenantRelatedField
 from roaming.choices import PartnerRole
 from roaming.models import RoamingActivity, RoamingPartner
 
-COUNTRY_CODE = RegexValidator(
-    r"^[A-Z]{2}$", _("Two upper-case letters (ISO 3166-1 alpha-2), such as DE.")
-)
-PARTY_ID = RegexValidator(r"^[A-Z0-9]{3}$", _("Three upper-case letters or digits, such as ABC."))
 OCPI_PARTY = ("country_code", "party_id", "role")
 
 
