@@ -19,7 +19,7 @@ from organizations.models import (
 )
 from organizations.services import invitation_token_hash
 from sessions_app.models import ChargingSession, MeterValue, RemoteStart, Reservation
-from stations.models import ChargingStation, Connector, Evse, Site
+from stations.models import ChargingProfile, ChargingStation, Connector, Evse, Site
 
 STATION_PASSWORD = "station-secret-123"
 USER_PASSWORD = "user-secret-123"
@@ -123,6 +123,20 @@ class ChargingStationFactory(factory.django.DjangoModelFactory):
                 station=obj, evse_number=number, evse_id=f"DE*ABC*E{obj.pk}*{number}"
             )
             Connector.objects.create(station=obj, evse=evse, connector_id=number)
+
+
+class ChargingProfileFactory(factory.django.DjangoModelFactory):
+    """A valid absolute TxDefaultProfile of 16 A; `.build()` leaves it unsaved."""
+
+    class Meta:
+        model = ChargingProfile
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = "Night"
+    purpose = "TxDefaultProfile"
+    kind = "Absolute"
+    charging_rate_unit = "A"
+    schedule_periods = factory.LazyFunction(lambda: [{"start_period": 0, "limit": 16}])
 
 
 class ChargingSessionFactory(factory.django.DjangoModelFactory):

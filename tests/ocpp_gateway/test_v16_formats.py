@@ -17,8 +17,7 @@ from ocpp_gateway.v16.formats import (
 )
 from sessions_app.authorization import AuthorizationResult, offline_authorizations
 from sessions_app.choices import AuthorizationStatus
-from stations.models import ChargingProfile
-from tests.factories import AccessGroupFactory, IdTokenFactory
+from tests.factories import AccessGroupFactory, ChargingProfileFactory, IdTokenFactory
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
@@ -87,15 +86,7 @@ def test_dates_go_out_in_utc_with_milliseconds_and_come_back_the_same():
 
 def profile(org, **fields):
     """An unsaved valid profile of `org`, with `fields` changed."""
-    values = {
-        "organization": org,
-        "name": "Night",
-        "purpose": "TxDefaultProfile",
-        "kind": "Absolute",
-        "charging_rate_unit": "A",
-        "schedule_periods": [{"start_period": 0, "limit": 16}],
-    } | fields
-    return ChargingProfile(**values)
+    return ChargingProfileFactory.build(organization=org, **fields)
 
 
 def test_an_absolute_profile_becomes_the_ocpp_16_cs_charging_profiles_object(org):

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from stations.models import ChargingProfile
+from tests.factories import ChargingProfileFactory
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
@@ -14,15 +15,7 @@ START = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
 
 def profile(org, **fields):
     """An unsaved valid profile of `org`, with `fields` changed."""
-    values = {
-        "organization": org,
-        "name": "Night",
-        "purpose": "TxDefaultProfile",
-        "kind": "Absolute",
-        "charging_rate_unit": "A",
-        "schedule_periods": [{"start_period": 0, "limit": 16}],
-    } | fields
-    return ChargingProfile(**values)
+    return ChargingProfileFactory.build(organization=org, **fields)
 
 
 def test_a_valid_profile_passes_full_clean(org):
