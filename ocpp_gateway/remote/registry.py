@@ -196,11 +196,9 @@ def _context(spec: CommandSpec, station, actor: Actor, params: dict) -> CommandC
 def check_command(
     station: ChargingStation, name: str, actor: Actor, params: dict | None = None, *, connector=None
 ) -> CommandCheck:
-    """Whether `actor` may run command `name` on the station now, and if not, why.
-
-    Without `params`: the role and the command's rules for the station (or `connector`), as a
-    list of commands shows them. With them: everything execute_command checks before it runs.
-    """
+    """Whether `actor` may run command `name` on the station now, and if not, why."""
+    # Without `params`: the role and the command's rules for the station (or `connector`), as a
+    # list of commands shows them. With them: everything execute_command checks before it runs.
     spec = _spec_of(name)
     # A role shortfall comes first: going online would not lift it.
     if not actor.may_run(spec):
