@@ -267,7 +267,13 @@ def start_charging(ctx: CommandContext) -> CommandLog:
         ctx.station, id_tag=ctx.params["card"].uid, connector=ctx.connector, requested_by=ctx.person
     )
     intent = _start_intent({**ctx.params, "connector": ctx.connector}, remote_start.pk)
-    log = send(ctx, START_CHARGING, intent)
+    try:
+        log = send(ctx, START_CHARGING, intent)
+    except Exception:
+        # Never sent (the database went away mid-call): it must not make a driver's next start
+        # with that card remote and free.
+        session_services.record_remote_start_answer(remote_start, RemoteStartStatus.FAILED)
+        raise
     session_services.record_remote_start_answer(
         remote_start, _REMOTE_START_STATUS.get(log.status, RemoteStartStatus.FAILED)
     )

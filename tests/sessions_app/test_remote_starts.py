@@ -1,12 +1,15 @@
 """The remote-start claim: the session an operator's remote start leads to is remote and free."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from ocpp_gateway.remote import Actor, charging, execute_command
+from organizations.choices import Role
 from sessions_app.choices import AuthMethod, RemoteStartStatus
 from sessions_app.models import RemoteStart
 from sessions_app.services import (
@@ -167,3 +170,16 @@ def test_remote_starts_of_another_organization_are_not_visible(online, other_org
 
     assert not RemoteStart.objects.for_org(other_org).exists()
     assert RemoteStart.objects.for_org(online.organization_id).count() == 1
+
+
+def test_a_remote_start_that_fails_while_being_sent_is_never_claimed(online):
+    # A start_charging command whose sending raises (the database went away mid-call).
+    with (
+        mock.patch.object(charging, "send", side_effect=OperationalError("connection lost")),
+        pytest.raises(OperationalError),
+    ):
+        execute_command(online, "start_charging", {"id_tag": CARD}, actor=Actor(role=Role.OWNER))
+
+    assert RemoteStart.objects.get().status == RemoteStartStatus.FAILED
+    session = card_start(online)
+    assert (session.auth_method, session.billable) == (AuthMethod.RFID, True)
