@@ -15,6 +15,7 @@ from ocpp_gateway.validation import warm_up  # noqa: E402
 
 # Compile every OCPP schema now, not while the first stations of a reconnect storm wait.
 warm_up("ocpp1.6")
+warm_up("ocpp2.0.1")
 # Django, the schemas and the URL maps live as long as the process: keep them out of every
 # later garbage collection.
 freeze_now()

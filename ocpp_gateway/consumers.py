@@ -81,6 +81,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
     station = None
     version = None  # the subprotocol spoken
     calls = None  # the version's calls module, which reads the station's answers
+    spelling = versions.get(versions.DEFAULT_SUBPROTOCOL).error_spelling  # until negotiated
     connected_since = None
     accepted = False
     # CSMS-to-station calls: one outstanding at a time, the rest wait in the queue.
@@ -165,6 +166,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         self.version, self.calls = speaks.subprotocol, speaks.calls
+        self.spelling = speaks.error_spelling
         headers = dict(self.scope.get("headers") or [])
         # The lease must exist before a station is marked online under this process's name.
         await leases.ensure_started()
@@ -459,7 +461,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
         await self.send(
             text_data=protocol.call_error(
-                unique_id, error.code, error.description, error.details, self.version
+                unique_id, error.code, error.description, error.details, self.spelling
             )
         )
 

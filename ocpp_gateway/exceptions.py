@@ -13,11 +13,17 @@ class OcppError(Exception):
 
 
 class FormationViolation(OcppError):
-    code = "FormationViolation"
+    # OCPP-J 2.0.1's name; 1.6 calls it FormationViolation (versions.Version.error_spelling).
+    code = "FormatViolation"
 
 
 class ProtocolError(OcppError):
     code = "ProtocolError"
+
+
+class MessageTypeNotSupported(OcppError):
+    # 2.0.1's code for an unknown message type number; 1.6 has none and says ProtocolError.
+    code = "MessageTypeNotSupported"
 
 
 class NotImplementedByCsms(OcppError):

@@ -13,6 +13,15 @@ from typing import Any, NamedTuple
 from stations.models import ChargingProfile
 
 
+class NotInVersion(LookupError):
+    """The station's OCPP version has no call for this intent; the message says which."""
+
+    def __init__(self, intent: str, subprotocol: str):
+        super().__init__(f"{intent} does not exist in {subprotocol}.")
+        self.intent = intent
+        self.subprotocol = subprotocol
+
+
 class Call(NamedTuple):
     """One CSMS-to-station call as a version spells it: the action and its payload."""
 
@@ -207,3 +216,21 @@ class DataTransferAnswer:
 
     status: str = ""
     data: Any = None
+
+
+# --- transactions and cost (2.0.1 additions) -------------------------------------------------
+
+
+# --- remote control, availability, reservations, local lists (2.0.1 additions) --------------
+
+
+# --- device model: variables and reports ------------------------------------------------------
+
+
+# --- monitoring, events, logs, customer information --------------------------------------------
+
+
+# --- display messages and certificates ---------------------------------------------------------
+
+
+# --- smart charging, firmware, network profiles -------------------------------------------------

@@ -2,11 +2,14 @@
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ocpp_gateway.exceptions import (
     FormationViolation,
+    MessageTypeNotSupported,
     OcppError,
     PropertyConstraintViolation,
     ProtocolError,
@@ -21,9 +24,6 @@ MAX_UNIQUE_ID_LENGTH = 36
 MAX_DEPTH = 32
 # Lone UTF-16 surrogates: JSON's \u escapes can spell them, no database can store them.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-# OCPP 1.6 spells this code with one "r"; 2.0.1 corrected it.
-_V16_SPELLING = {"OccurrenceConstraintViolation": "OccurenceConstraintViolation"}
 
 
 @dataclass(slots=True)
@@ -103,7 +103,7 @@ def parse_frame(text: str) -> Call | CallResult | CallError:
         description = message[3] if isinstance(message[3], str) else ""
         details = message[4] if len(message) > 4 and isinstance(message[4], dict) else {}
         return CallError(unique_id, message[2], description, details)
-    raise FrameError(ProtocolError(f"Unknown message type id {type_id!r}"), unique_id)
+    raise FrameError(MessageTypeNotSupported(f"Unknown message type id {type_id!r}"), unique_id)
 
 
 def _hostile_content(message: list) -> OcppError | None:
@@ -160,11 +160,10 @@ def call_error(
     code: str,
     description: str = "",
     details: dict | None = None,
-    version: str = "ocpp1.6",
+    spelling: Mapping[str, str] = MappingProxyType({}),
 ) -> str:
     """Text of a CALLERROR, with the error code spelled as the station's version spells it."""
-    if version == "ocpp1.6":
-        code = _V16_SPELLING.get(code, code)
+    code = spelling.get(code, code)
     return dumps([CALLERROR, unique_id, code, description[:255], details or {}])
 
 

@@ -18,6 +18,7 @@ from ocpp_gateway.exceptions import (
 SCHEMA_DIRS = {
     "ocpp1.6": Path(ocpp.__file__).parent / "v16" / "schemas",
     "ocpp2.0.1": Path(ocpp.__file__).parent / "v201" / "schemas",
+    "ocpp2.1": Path(ocpp.__file__).parent / "v21" / "schemas",
 }
 
 # How a schema failure maps onto the OCPP-J error codes (OCPP-J 1.6 section 4.2.3).
@@ -39,15 +40,22 @@ _ERROR_BY_KIND = {
 }
 
 
+# 1.6 names a request's schema after the action alone, 2.0.1 and 2.1 add "Request".
+_REQUEST_SUFFIX = {"ocpp1.6": ""}
+
+
 def _schema_file(version: str, action: str, response: bool) -> Path:
-    return SCHEMA_DIRS[version] / f"{action}{'Response' if response else ''}.json"
+    suffix = "Response" if response else _REQUEST_SUFFIX.get(version, "Request")
+    return SCHEMA_DIRS[version] / f"{action}{suffix}.json"
 
 
 @cache
 def known_actions(version: str) -> frozenset[str]:
     """Every action the version's schemas define."""
     return frozenset(
-        p.stem for p in SCHEMA_DIRS[version].glob("*.json") if not p.stem.endswith("Response")
+        p.stem.removesuffix("Request")
+        for p in SCHEMA_DIRS[version].glob("*.json")
+        if not p.stem.endswith("Response")
     )
 
 

@@ -5,12 +5,15 @@ and a row here.
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 
 from ocpp_gateway.v16 import calls as v16_calls
 from ocpp_gateway.v16 import formats as v16_formats
 from ocpp_gateway.v16.handlers import HANDLERS as V16_HANDLERS
+from ocpp_gateway.v201 import calls as v201_calls
+from ocpp_gateway.v201 import formats as v201_formats
+from ocpp_gateway.v201.handlers import HANDLERS as V201_HANDLERS
 from stations.choices import OcppVersion
 
 
@@ -23,6 +26,13 @@ class Version:
     handlers: Mapping[str, Callable[..., dict]]
     calls: ModuleType  # build(intent) -> Call, and the station's answers → neutral outcomes
     formats: ModuleType  # id-token info, charging profiles, local lists, dates
+    # OCPP-J error codes as this version spells them, where it differs from 2.0.1's spelling.
+    error_spelling: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def family(self) -> str:
+        """The version whose handlers and calls this one uses: 2.1 speaks through 2.0.1's."""
+        return OcppVersion.V16.value if self.subprotocol == OcppVersion.V16 else "ocpp2.0.1"
 
 
 class UnsupportedVersion(ValueError):
@@ -35,7 +45,22 @@ class UnsupportedVersion(ValueError):
 
 # Newest first: the first of these a station offers is the one we speak.
 VERSIONS: tuple[Version, ...] = (
-    Version(OcppVersion.V16.value, V16_HANDLERS, v16_calls, v16_formats),
+    # 2.1 extends 2.0.1: the same handlers and calls, validated against the 2.1 schemas; what
+    # 2.1 adds beyond them is answered NotSupported (docs/ocpp.md lists it).
+    Version(OcppVersion.V21.value, V201_HANDLERS, v201_calls, v201_formats),
+    Version(OcppVersion.V201.value, V201_HANDLERS, v201_calls, v201_formats),
+    Version(
+        OcppVersion.V16.value,
+        V16_HANDLERS,
+        v16_calls,
+        v16_formats,
+        # OCPP-J 1.6 spells this code with one "r" and calls a malformed frame a formation one.
+        {
+            "OccurrenceConstraintViolation": "OccurenceConstraintViolation",
+            "FormatViolation": "FormationViolation",
+            "MessageTypeNotSupported": "ProtocolError",
+        },
+    ),
 )
 _BY_SUBPROTOCOL = {version.subprotocol: version for version in VERSIONS}
 # A station that never connected is taken to speak 1.6, as every station did before 2.0.1.

@@ -9,6 +9,7 @@ class OcppVersion(models.TextChoices):
 
     V16 = "ocpp1.6", "OCPP 1.6J"
     V201 = "ocpp2.0.1", "OCPP 2.0.1"
+    V21 = "ocpp2.1", "OCPP 2.1"
 
 
 class SecurityProfile(models.IntegerChoices):

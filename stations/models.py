@@ -139,6 +139,9 @@ class ChargingStation(models.Model):
     imsi = models.CharField("IMSI", max_length=20, blank=True)
     meter_type = models.CharField(_("meter type"), max_length=25, blank=True)
     meter_serial_number = models.CharField(_("meter serial number"), max_length=25, blank=True)
+    boot_reason = models.CharField(
+        _("boot reason"), max_length=30, blank=True, help_text=_("Why it last booted (2.0.1).")
+    )
     ocpp_version = models.CharField(
         _("OCPP version in use"), max_length=12, choices=OcppVersion.choices, blank=True
     )
@@ -287,8 +290,16 @@ class Connector(models.Model):
     evse = models.ForeignKey(
         Evse, on_delete=models.SET_NULL, related_name="connectors", null=True, blank=True
     )
+    # Numbered across the station, as OCPP 1.6 does; 2.0.1 numbers a connector within its EVSE
+    # (evse_connector_id), so a 2.0.1 (evseId, connectorId) maps to one row here.
     connector_id = models.PositiveSmallIntegerField(
         _("connector id"), validators=[MinValueValidator(1)]
+    )
+    evse_connector_id = models.PositiveSmallIntegerField(
+        _("connector id within its EVSE"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("OCPP 2.0.1 connectorId, from 1 on each EVSE."),
     )
     connector_type = models.CharField(
         _("connector type"),
@@ -311,6 +322,7 @@ class Connector(models.Model):
 
     class Meta:
         ordering = ["station", "connector_id"]
+        indexes = [models.Index(fields=["evse", "evse_connector_id"], name="connector_on_evse")]
         constraints = [
             models.UniqueConstraint(
                 fields=["station", "connector_id"], name="unique_connector_per_station"

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Case, Count, ProtectedError, Q, Value, When
 from django.utils import timezone
 
@@ -62,6 +62,7 @@ BOOT_FIELDS = (
     "imsi",
     "meter_type",
     "meter_serial_number",
+    "boot_reason",
 )
 
 
@@ -78,6 +79,8 @@ class BootReport:
     imsi: str | None = None
     meter_type: str | None = None
     meter_serial_number: str | None = None
+    # 2.0.1's BootReasonEnumType (PowerUp, FirmwareUpdate, Watchdog, …); 1.6 sends none.
+    boot_reason: str | None = None
     booted_at: datetime | None = None
 
 
@@ -165,6 +168,48 @@ def get_or_create_connector(station: ChargingStation, connector_number: int) -> 
         station=station, connector_id=connector_number, defaults={"evse": evse}
     )
     return connector
+
+
+def connector_on_evse(station: ChargingStation, evse_number: int, number_on_evse: int) -> Connector:
+    """The connector a 2.0.1 station calls (evseId, connectorId), created if we do not know it."""
+    connector = Connector.objects.filter(
+        station=station, evse__evse_number=evse_number, evse_connector_id=number_on_evse
+    ).first()
+    if connector is not None:
+        return connector
+    evse, _ = Evse.objects.get_or_create(station=station, evse_number=evse_number)
+    # The station-wide number is the EVSE's for its first connector (what a 1.6 station with
+    # one connector per EVSE calls it too), else the next free one.
+    taken = set(Connector.objects.filter(station=station).values_list("connector_id", flat=True))
+    number = evse_number if number_on_evse == 1 and evse_number not in taken else None
+    for _attempt in range(3):
+        if number is None or number in taken:
+            number = max(taken | {0}) + 1
+        try:
+            with transaction.atomic():
+                return Connector.objects.create(
+                    station=station,
+                    evse=evse,
+                    connector_id=number,
+                    evse_connector_id=number_on_evse,
+                )
+        except IntegrityError:
+            # Created concurrently (the same connector, or another took the number): look again.
+            connector = Connector.objects.filter(
+                station=station, evse__evse_number=evse_number, evse_connector_id=number_on_evse
+            ).first()
+            if connector is not None:
+                return connector
+            taken = set(
+                Connector.objects.filter(station=station).values_list("connector_id", flat=True)
+            )
+    raise IntegrityError(f"no free connector number on station {station.pk}")
+
+
+def evse_address(connector: Connector) -> tuple[int, int]:
+    """(evseId, connectorId) of a connector as a 2.0.1 station numbers it."""
+    evse_number = connector.evse.evse_number if connector.evse_id else connector.connector_id
+    return evse_number, connector.evse_connector_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,7 +117,9 @@ class StartChargingParameters(serializers.Serializer):
             try:
                 # Checked as the station's version will carry it.
                 version = versions.for_station(station)
-                validation.validate(version.subprotocol, *version.calls.build(_start_intent(attrs)))
+                validation.validate(
+                    version.subprotocol, *version.calls.build(_start_intent(attrs), station)
+                )
             except versions.UnsupportedVersion as error:
                 raise serializers.ValidationError({"charging_profile": str(error)}) from None
             except OcppError as error:
@@ -207,7 +209,10 @@ def version_of(ctx: CommandContext) -> versions.Version:
 
 def send(ctx: CommandContext, name: str, intent) -> CommandLog:
     """Send an intent as the station's version spells it, on behalf of the context's user."""
-    action, payload = version_of(ctx).calls.build(intent)
+    try:
+        action, payload = version_of(ctx).calls.build(intent, ctx.station)
+    except intents.NotInVersion as missing:
+        raise CommandNotAllowed(str(missing)) from None
     return send_call(ctx.station, action, payload, command=name, requested_by=ctx.user, via=ctx.via)
 
 

@@ -188,9 +188,18 @@ _BUILDERS: dict[type, Callable[..., Call]] = {
 }
 
 
-def build(intent) -> Call:
-    """The 1.6 call that carries out a neutral intent."""
-    return _BUILDERS[type(intent)](intent)
+def supports(intent_type: type) -> bool:
+    """Whether 1.6 has a call for this kind of intent."""
+    return intent_type in _BUILDERS
+
+
+def build(intent, station=None) -> Call:
+    """The 1.6 call that carries out a neutral intent (1.6 needs no station to spell one)."""
+    try:
+        builder = _BUILDERS[type(intent)]
+    except KeyError:
+        raise intents.NotInVersion(type(intent).__name__, "ocpp1.6") from None
+    return builder(intent)
 
 
 @dataclass(frozen=True)

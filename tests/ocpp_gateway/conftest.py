@@ -1,4 +1,4 @@
-"""A live server running the real ASGI application, and real OCPP 1.6 clients for it."""
+"""A live server running the real ASGI application, and real OCPP 1.6 and 2.0.1 clients for it."""
 
 import asyncio
 import base64
@@ -13,7 +13,9 @@ import websockets
 from asgiref.sync import sync_to_async
 from django.db import connections
 from ocpp.v16 import ChargePoint
+from ocpp.v201 import ChargePoint as ChargePoint201
 
+from ocpp_gateway import validation
 from ocpp_gateway.connections import last_seen
 from ocpp_gateway.dbworker import background_db, db_worker
 from ocpp_gateway.messagelog import message_log
@@ -74,6 +76,60 @@ async def open_socket(
 
 class Station(ChargePoint):
     """The `ocpp` package's own 1.6 charge point, used as the client under test."""
+
+
+class SchemaCheckedSocket:
+    """A client socket that checks every frame the CSMS sends against the official schemas."""
+
+    def __init__(self, ws, subprotocol: str):
+        self.ws = ws
+        self.subprotocol = subprotocol
+        self.sent_actions: dict[str, str] = {}  # our call's unique id → its action
+        self.received: list = []  # every frame the CSMS sent, parsed
+
+    async def send(self, text):
+        frame = json.loads(text)
+        if frame[0] == 2:
+            self.sent_actions[frame[1]] = frame[2]
+        await self.ws.send(text)
+
+    async def recv(self):
+        text = await self.ws.recv()
+        frame = json.loads(text)
+        self.received.append(frame)
+        if frame[0] == 2:
+            validation.validate(self.subprotocol, frame[2], frame[3])
+        elif frame[0] == 3:
+            action = self.sent_actions.get(frame[1])
+            if action is not None:
+                validation.validate(self.subprotocol, action, frame[2], response=True)
+        return text
+
+    def __getattr__(self, name):
+        return getattr(self.ws, name)
+
+
+class Station201(ChargePoint201):
+    """The `ocpp` package's own 2.0.1 charging station, used as the client under test."""
+
+
+@contextlib.asynccontextmanager
+async def connected_station201(
+    base_url, identity, password=STATION_PASSWORD, cls=Station201, subprotocol="ocpp2.0.1"
+):
+    """A running OCPP 2.0.1 ChargePoint on the live server; every CSMS frame schema-checked."""
+    ws = await open_socket(base_url, identity, password, subprotocols=(subprotocol,))
+    assert ws.subprotocol == subprotocol
+    checked = SchemaCheckedSocket(ws, subprotocol)
+    cp = cls(identity, checked, response_timeout=10)
+    runner = asyncio.create_task(cp.start())
+    try:
+        yield cp
+    finally:
+        runner.cancel()
+        await ws.close()
+        with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
+            await runner
 
 
 @contextlib.asynccontextmanager

@@ -367,7 +367,9 @@ def test_a_data_transfer_answer_keeps_the_stations_status_and_data(response, ans
     [
         (["ocpp1.6"], "ocpp1.6"),
         (["ocpp1.5", "ocpp1.6"], "ocpp1.6"),
-        (["ocpp2.0.1", "ocpp1.6"], "ocpp1.6"),
+        (["ocpp2.0.1", "ocpp1.6"], "ocpp2.0.1"),
+        (["ocpp1.6", "ocpp2.0.1", "ocpp2.1"], "ocpp2.1"),
+        (["ocpp2.0"], None),
         (["ocpp1.5"], None),
         ([], None),
     ],
@@ -379,13 +381,24 @@ def test_the_newest_offered_version_the_gateway_speaks_is_negotiated(offered, sp
 
 
 def test_the_table_lists_each_version_with_its_modules_newest_first():
-    assert [version.subprotocol for version in versions.VERSIONS] == ["ocpp1.6"]
+    assert [version.subprotocol for version in versions.VERSIONS] == [
+        "ocpp2.1",
+        "ocpp2.0.1",
+        "ocpp1.6",
+    ]
     v16 = versions.get("ocpp1.6")
     assert (v16.calls, v16.formats) == (calls, calls.formats)
     assert "BootNotification" in v16.handlers
+    assert "TransactionEvent" not in v16.handlers
+    v201 = versions.get("ocpp2.0.1")
+    assert v201.calls is not calls and "BootNotification" in v201.handlers
+    assert versions.get("ocpp2.1").handlers is v201.handlers
 
 
-@pytest.mark.parametrize(("stored", "spoken"), [("ocpp1.6", "ocpp1.6"), ("", "ocpp1.6")])
+@pytest.mark.parametrize(
+    ("stored", "spoken"),
+    [("ocpp1.6", "ocpp1.6"), ("", "ocpp1.6"), ("ocpp2.0.1", "ocpp2.0.1"), ("ocpp2.1", "ocpp2.1")],
+)
 def test_a_station_is_spoken_to_in_the_version_it_last_connected_with(stored, spoken):
     station = type("Station", (), {"ocpp_version": stored})()
 
@@ -393,9 +406,9 @@ def test_a_station_is_spoken_to_in_the_version_it_last_connected_with(stored, sp
 
 
 def test_a_version_the_gateway_does_not_speak_is_refused():
-    station = type("Station", (), {"ocpp_version": "ocpp2.0.1"})()
+    station = type("Station", (), {"ocpp_version": "ocpp3.0"})()
 
-    with pytest.raises(versions.UnsupportedVersion, match=r"ocpp2\.0\.1"):
+    with pytest.raises(versions.UnsupportedVersion, match=r"ocpp3\.0"):
         versions.for_station(station)
     with pytest.raises(ValueError):
-        versions.handlers_for("ocpp2.0.1")
+        versions.handlers_for("ocpp3.0")

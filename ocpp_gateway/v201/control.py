@@ -1,0 +1,4 @@
+"""OCPP 2.0.1 control (being built)."""
+
+# intent type → builder(intent, station) -> intents.Call
+BUILDERS: dict = {}

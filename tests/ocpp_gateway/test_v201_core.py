@@ -1,0 +1,159 @@
+"""OCPP 2.0.1 provisioning, status and authorization (OCTT, CSMS under test) over a real socket."""
+
+from datetime import UTC, datetime
+
+import pytest
+import websockets
+from ocpp.exceptions import SecurityError
+from ocpp.v201 import call
+from ocpp.v201.enums import (
+    AuthorizationStatusEnumType,
+    BootReasonEnumType,
+    ConnectorStatusEnumType,
+    RegistrationStatusEnumType,
+)
+
+from cards.choices import IdTokenStatus
+from stations.choices import ConnectorStatus, RegistrationStatus
+from stations.models import ChargingStation, Connector
+from tests.factories import AccessGroupFactory, ChargingStationFactory, IdTokenFactory
+from tests.ocpp_gateway.conftest import connected_station201, open_socket
+
+IDENTITY = "CS-201"
+VALID, EXPIRED, BLOCKED, GROUPED = "04A1B2C3D4E5F6", "04EEEEEE01", "04BBBBBB01", "04CCCCCC01"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def boot(reason=BootReasonEnumType.power_up):
+    return call.BootNotification(
+        charging_station={
+            "model": "Wallbox 2",
+            "vendor_name": "ACME",
+            "serial_number": "SN-201",
+            "firmware_version": "2.4.1",
+            "modem": {"iccid": "8931080019073497795", "imsi": "262011234567890"},
+        },
+        reason=reason,
+    )
+
+
+@pytest.fixture
+async def station(db_call, org):
+    """A 2.0.1 station of `org` whose site admits a group with valid, expired and blocked cards."""
+
+    def build():
+        station = ChargingStationFactory(organization=org, ocpp_id=IDENTITY)
+        group = AccessGroupFactory(organization=org, name="Drivers")
+        station.site.access_groups.add(group)
+        IdTokenFactory(organization=org, uid=VALID, access_groups=[group])
+        IdTokenFactory(
+            organization=org,
+            uid=EXPIRED,
+            access_groups=[group],
+            expires_at=datetime(2020, 1, 1, tzinfo=UTC),
+        )
+        IdTokenFactory(
+            organization=org, uid=BLOCKED, access_groups=[group], status=IdTokenStatus.BLOCKED
+        )
+        IdTokenFactory(
+            organization=org, uid=GROUPED, access_groups=[group], parent_id_tag="FLEET-7"
+        )
+        return station
+
+    return await db_call(build)
+
+
+async def test_tc_b_01_cold_boot_accepted(ocpp_server, station, db_call):
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        answer = await cs.call(boot())
+        assert answer.status == RegistrationStatusEnumType.accepted
+        assert answer.interval == station.heartbeat_interval
+        beat = await cs.call(call.Heartbeat())
+        assert beat.current_time
+        await cs.call(
+            call.StatusNotification(
+                timestamp=now(),
+                connector_status=ConnectorStatusEnumType.available,
+                evse_id=1,
+                connector_id=1,
+            )
+        )
+    fresh = await db_call(ChargingStation.objects.get, pk=station.pk)
+    assert (fresh.vendor, fresh.model, fresh.serial_number) == ("ACME", "Wallbox 2", "SN-201")
+    assert (fresh.firmware_version, fresh.iccid, fresh.imsi) == (
+        "2.4.1",
+        "8931080019073497795",
+        "262011234567890",
+    )
+    assert fresh.boot_reason == "PowerUp"
+    assert fresh.ocpp_version == "ocpp2.0.1"
+    connector = await db_call(Connector.objects.get, station=station, connector_id=1)
+    assert connector.status == ConnectorStatus.AVAILABLE
+
+
+async def test_tc_b_02_cold_boot_pending(ocpp_server, station, db_call):
+    station.registration_status = RegistrationStatus.PENDING
+    await db_call(station.save)
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        answer = await cs.call(boot())
+        assert answer.status == RegistrationStatusEnumType.pending
+
+
+async def test_tc_b_30_pending_station_gets_security_error(ocpp_server, station, db_call):
+    station.registration_status = RegistrationStatus.PENDING
+    await db_call(station.save)
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+        with pytest.raises(SecurityError):
+            await cs.call(call.Heartbeat(), suppress=False)
+
+
+async def test_tc_b_58_subprotocol_negotiation(ocpp_server, station):
+    # Offered both: the newest the gateway speaks wins.
+    ws = await open_socket(ocpp_server, IDENTITY, subprotocols=("ocpp1.6", "ocpp2.0.1"))
+    assert ws.subprotocol == "ocpp2.0.1"
+    await ws.close()
+    # Offered none the gateway speaks: refused at the handshake.
+    with pytest.raises(websockets.InvalidStatus):
+        await open_socket(ocpp_server, IDENTITY, subprotocols=("ocpp1.5",))
+
+
+async def test_tc_a_01_to_03_basic_auth(ocpp_server, station):
+    ws = await open_socket(ocpp_server, IDENTITY, subprotocols=("ocpp2.0.1",))
+    await ws.close()
+    with pytest.raises(websockets.InvalidStatus):
+        # The username must be the station's identity (TC_A_02).
+        await websockets.connect(
+            f"{ocpp_server}/ocpp/{IDENTITY}",
+            subprotocols=["ocpp2.0.1"],
+            additional_headers={"Authorization": "Basic T1RIRVI6c2VjcmV0"},
+        )
+    with pytest.raises(websockets.InvalidStatus):
+        await open_socket(ocpp_server, IDENTITY, "wrong", subprotocols=("ocpp2.0.1",))
+
+
+@pytest.mark.parametrize(
+    "uid, expected",
+    [
+        (VALID, AuthorizationStatusEnumType.accepted),
+        ("DEADBEEF01", AuthorizationStatusEnumType.invalid),  # TC_C_02
+        (BLOCKED, AuthorizationStatusEnumType.blocked),  # TC_C_06
+        (EXPIRED, AuthorizationStatusEnumType.expired),  # TC_C_07
+    ],
+)
+async def test_tc_c_02_06_07_authorize(ocpp_server, station, uid, expected):
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+        answer = await cs.call(call.Authorize(id_token={"id_token": uid, "type": "ISO14443"}))
+    assert answer.id_token_info["status"] == expected
+
+
+async def test_tc_c_39_authorization_by_group_id(ocpp_server, station):
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+        answer = await cs.call(call.Authorize(id_token={"id_token": GROUPED, "type": "ISO14443"}))
+    assert answer.id_token_info["status"] == "Accepted"
+    assert answer.id_token_info["group_id_token"] == {"id_token": "FLEET-7", "type": "Central"}
