@@ -411,7 +411,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             raise NotImplementedByCsms(f"{call.action} is not an action of {self.version}")
         handler = self.handlers.get(call.action)
         if handler is None:
-            raise NotSupported(f"{call.action} is not sent by stations to the CSMS")
+            # A call the CSMS sends, or one of a newer version this CSMS does not model yet.
+            raise NotSupported(f"{call.action} is not supported by this CSMS over {self.version}")
         if not self.accepted and call.action != "BootNotification":
             raise SecurityError("The station is not accepted: send BootNotification first")
         validation.validate(self.version, call.action, call.payload)

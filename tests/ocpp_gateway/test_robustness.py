@@ -173,3 +173,41 @@ def test_the_retention_task_deletes_only_messages_older_than_the_retention(org, 
     assert purge_message_log() == 1
     assert not OcppMessage.objects.filter(pk=old.pk).exists()
     assert OcppMessage.objects.filter(pk=fresh.pk).exists()
+
+
+@pytest.fixture
+async def ws201(ocpp_server, db_call, org):
+    await db_call(ChargingStationFactory, organization=org, ocpp_id="CS-ROBUST-201")
+    socket = await open_socket(ocpp_server, "CS-ROBUST-201", subprotocols=("ocpp2.0.1",))
+    yield socket
+    await socket.close()
+
+
+BOOT_201 = {"chargingStation": {"model": "M", "vendorName": "ACME"}, "reason": "PowerUp"}
+
+
+@pytest.mark.parametrize(
+    ("frame", "expected"),
+    [
+        # OCPP-J 2.0.1 names: FormatViolation, MessageTypeNotSupported, OccurrenceConstraint…
+        ("{not json", [4, "-1", "FormatViolation"]),
+        ('[9, "u1", "Heartbeat", {}]', [4, "u1", "MessageTypeNotSupported"]),
+        ('[2, "u3", "Heartbeat", []]', [4, "u3", "FormatViolation"]),
+        ('[2, "u5", "MakeCoffee", {}]', [4, "u5", "NotImplemented"]),
+        ('[2, "u6", "RequestStartTransaction", {}]', [4, "u6", "NotSupported"]),
+        (
+            json.dumps([2, "u7", "BootNotification", {"reason": "PowerUp"}]),
+            [4, "u7", "OccurrenceConstraintViolation"],
+        ),
+        (
+            json.dumps([2, "u8", "BootNotification", {**BOOT_201, "reason": "Bored"}]),
+            [4, "u8", "PropertyConstraintViolation"],
+        ),
+    ],
+)
+async def test_a_bad_201_frame_gets_the_callerror_spelled_as_201_spells_it(ws201, frame, expected):
+    answer = await raw_exchange(ws201, frame)
+    assert answer[:3] == expected
+    assert answer[3], "the error carries a description"
+    booted = await raw_exchange(ws201, [2, "boot", "BootNotification", BOOT_201])
+    assert booted[:2] == [3, "boot"]

@@ -4,7 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 import websockets
-from ocpp.exceptions import SecurityError
+from ocpp.exceptions import NotSupportedError, SecurityError
+from ocpp.v21 import ChargePoint as ChargePoint21
+from ocpp.v21 import call as call21
 from ocpp.v201 import call
 from ocpp.v201.enums import (
     AuthorizationStatusEnumType,
@@ -21,6 +23,7 @@ from tests.ocpp_gateway.conftest import connected_station201, open_socket
 
 IDENTITY = "CS-201"
 VALID, EXPIRED, BLOCKED, GROUPED = "04A1B2C3D4E5F6", "04EEEEEE01", "04BBBBBB01", "04CCCCCC01"
+MASTER = "04MMMMMM01"  # a supervisor's card in the master pass group
 
 
 def now() -> str:
@@ -60,6 +63,9 @@ async def station(db_call, org):
         )
         IdTokenFactory(
             organization=org, uid=GROUPED, access_groups=[group], parent_id_tag="FLEET-7"
+        )
+        IdTokenFactory(
+            organization=org, uid=MASTER, access_groups=[group], parent_id_tag="MASTERPASS"
         )
         return station
 
@@ -157,3 +163,57 @@ async def test_tc_c_39_authorization_by_group_id(ocpp_server, station):
         answer = await cs.call(call.Authorize(id_token={"id_token": GROUPED, "type": "ISO14443"}))
     assert answer.id_token_info["status"] == "Accepted"
     assert answer.id_token_info["group_id_token"] == {"id_token": "FLEET-7", "type": "Central"}
+
+
+@pytest.mark.parametrize("case", ["tc_c_47", "tc_c_48", "tc_c_49"])
+async def test_tc_c_47_48_49_master_pass_card_carries_its_group(ocpp_server, station, case):
+    # The station stops transactions for a token whose group is its MasterPassGroupId: what the
+    # CSMS owes it is that group in the answer, for Authorize and for the transaction's token.
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+        answer = await cs.call(call.Authorize(id_token={"id_token": MASTER, "type": "ISO14443"}))
+    assert answer.id_token_info["status"] == "Accepted"
+    assert answer.id_token_info["group_id_token"]["id_token"] == "MASTERPASS"
+
+
+async def test_no_authorization_token_is_accepted_without_asking_the_cards(ocpp_server, station):
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+        answer = await cs.call(call.Authorize(id_token={"id_token": "", "type": "NoAuthorization"}))
+    assert answer.id_token_info == {"status": "Accepted"}
+
+
+class Station21(ChargePoint21):
+    """The `ocpp` package's 2.1 charging station."""
+
+
+async def test_ocpp21_station_boots_and_authorizes_through_the_201_handlers(
+    ocpp_server, station, db_call
+):
+    async with connected_station201(
+        ocpp_server, IDENTITY, cls=Station21, subprotocol="ocpp2.1"
+    ) as cs:
+        answer = await cs.call(
+            call21.BootNotification(
+                charging_station={"model": "Wallbox 3", "vendor_name": "ACME"},
+                reason="PowerUp",
+            )
+        )
+        assert answer.status == "Accepted"
+        auth = await cs.call(call21.Authorize(id_token={"id_token": VALID, "type": "ISO14443"}))
+        assert auth.id_token_info["status"] == "Accepted"
+        # What 2.1 adds and the platform does not model is refused, never a crash.
+        with pytest.raises(NotSupportedError):
+            await cs.call(
+                call21.NotifySettlement(
+                    psp_ref="psp-1",
+                    settlement_amount=12.5,
+                    settlement_time=now(),
+                    status="Settled",
+                ),
+                suppress=False,
+            )
+        beat = await cs.call(call21.Heartbeat())
+        assert beat.current_time
+    fresh = await db_call(ChargingStation.objects.get, pk=station.pk)
+    assert (fresh.ocpp_version, fresh.model) == ("ocpp2.1", "Wallbox 3")
