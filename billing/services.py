@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from billing import engine
 from billing.choices import AssignmentScope, CdrKind
@@ -164,14 +165,32 @@ def _charge_record_of(session: ChargingSession) -> ChargeDetailRecord | None:
     return ChargeDetailRecord.objects.filter(session=session, kind=CdrKind.CHARGE).first()
 
 
-def _usage(session: ChargingSession) -> Usage:
-    """What the session used, from its meter values, for the engine."""
+def preview_price(session: ChargingSession, until=None) -> Decimal | None:
+    """What the session costs (so far), tax included, as rating will price it; None if unknown."""
+    # What a station shows its driver (2.0.1 totalCost, CostUpdated) before the CDR exists.
+    if session.needs_review:
+        return None
+    if _free_reason(session):
+        return Decimal("0.00")
+    tariff = tariff_for(session)
+    if tariff is None:
+        return None
+    try:
+        usage = _usage(session, stop=session.stop or until or timezone.now())
+        return price_session(tariff.definition(), usage).total_incl_tax
+    except (ArithmeticError, ValueError, TypeError) as error:  # TariffError is a ValueError
+        logger.warning("Session %s could not be priced ahead of rating: %s", session.pk, error)
+        return None
+
+
+def _usage(session: ChargingSession, stop=None) -> Usage:
+    """What the session used (up to `stop`, else its own stop), from its meter values."""
     meter_stop = session.meter_stop
     if meter_stop is None:
         meter_stop = session.meter_start + session.energy_wh
     return Usage(
         start=session.start,
-        stop=session.stop,
+        stop=stop or session.stop,
         meter_start_wh=session.meter_start,
         meter_stop_wh=meter_stop,
         readings=tuple(energy_readings(session)),
@@ -293,6 +312,21 @@ def _stopped_reason(session: ChargingSession) -> str:
 
 def _zero_reason(session: ChargingSession, tariff: Tariff | None) -> str:
     """Why the session is free of charge, or an empty string when it is billed."""
+    reason = _free_reason(session)
+    if reason:
+        return reason
+    if tariff is None:
+        if session.roaming_partner_id is not None:
+            return (
+                f"Roaming partner {session.roaming_partner} has no published tariff valid at "
+                "the session start"
+            )
+        return "No tariff applies to this session"
+    return ""
+
+
+def _free_reason(session: ChargingSession) -> str:
+    """Why a rule or a person made the session free, whatever its tariff; "" when none did."""
     # Several rules may hold at once; the first one is recorded, explicit human decisions first.
     if session.billing_stopped:
         return _stopped_reason(session)
@@ -305,11 +339,4 @@ def _zero_reason(session: ChargingSession, tariff: Tariff | None) -> str:
         return f"Id tag was not accepted ({session.auth_status})"
     if not session.billable:
         return "Session is not billable"
-    if tariff is None:
-        if session.roaming_partner_id is not None:
-            return (
-                f"Roaming partner {session.roaming_partner} has no published tariff valid at "
-                "the session start"
-            )
-        return "No tariff applies to this session"
     return ""

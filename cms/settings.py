@@ -224,6 +224,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ocpp_gateway.tasks.expire_pending_commands",
         "schedule": 60.0,
     },
+    # Signing requests a stopped process accepted but never answered with CertificateSigned.
+    "resume-certificate-requests": {
+        "task": "ocpp_gateway.tasks.resume_certificate_requests",
+        "schedule": 300.0,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -383,6 +388,11 @@ OCPP_MESSAGE_LOG_FLUSH_SECONDS = env_float("OCPP_MESSAGE_LOG_FLUSH_SECONDS", 1.0
 OCPP_AUTH_FAILURES_PER_ADDRESS = env_int("OCPP_AUTH_FAILURES_PER_ADDRESS", 20, minimum=1)
 OCPP_AUTH_FAILURES_PER_STATION = env_int("OCPP_AUTH_FAILURES_PER_STATION", 10, minimum=1)
 OCPP_AUTH_COOLING_SECONDS = env_int("OCPP_AUTH_COOLING_SECONDS", 300, minimum=1)
+# Who signs station and EV certificates (ocpp_gateway/certificates.py); the default has no CA
+# and answers every signing request with the rejection the OCPP 2.0.1 schemas allow.
+OCPP_CERTIFICATE_PROVIDER = env_str(
+    "OCPP_CERTIFICATE_PROVIDER", "ocpp_gateway.certificates.NoCertificateAuthority"
+)
 # Garbage collection of a gateway process holding thousands of sockets (ocpp_gateway/gcpolicy.py).
 GC_FREEZE_SECONDS = env_float("GC_FREEZE_SECONDS", 10.0, allow_zero=True)
 GC_FULL_COLLECT_SECONDS = env_float("GC_FULL_COLLECT_SECONDS", 3600.0, allow_zero=True)

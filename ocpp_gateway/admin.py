@@ -13,7 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ocpp_gateway.choices import RequestedVia
-from ocpp_gateway.models import CommandLog, GatewayLease, OcppMessage
+from ocpp_gateway.models import (
+    CertificateRequest,
+    CommandLog,
+    DisplayMessage,
+    GatewayLease,
+    OcppMessage,
+    StationCertificate,
+)
 from ocpp_gateway.remote.admin_actions import run_command_for_each
 from ocpp_gateway.remote.charging import stop_session_billing
 from organizations.admin import ReadOnlyModelAdmin
@@ -130,6 +137,90 @@ class GatewayLeaseAdmin(ReadOnlyModelAdmin):
     def alive(self, obj):
         # An expired lease is reaped within seconds; one still listed expired is being reaped.
         return obj.expires > timezone.now()
+
+
+# --- Display messages and certificates (read-only: they change through remote commands) -------
+
+
+@admin.register(DisplayMessage)
+class DisplayMessageAdmin(ReadOnlyModelAdmin):
+    """Messages for stations' displays, as set by operators or reported by the stations."""
+
+    list_display = ("station", "message_id", "priority", "status", "answer", "updated")
+    list_filter = ("status", "priority", "station__organization")
+    search_fields = ("station__ocpp_id", "content")
+    list_select_related = ("station",)
+    fields = (
+        "station",
+        "message_id",
+        "priority",
+        "state",
+        "start_time",
+        "end_time",
+        "transaction_id",
+        "content",
+        "message_format",
+        "language",
+        "display",
+        "status",
+        "answer",
+        "reported_at",
+        "created",
+        "updated",
+    )
+    readonly_fields = fields
+
+
+@admin.register(StationCertificate)
+class StationCertificateAdmin(ReadOnlyModelAdmin):
+    """Certificates on stations: installed by operators or listed by the stations."""
+
+    list_display = ("station", "certificate_type", "subject", "serial_number", "status")
+    list_filter = ("status", "certificate_type", "station__organization")
+    search_fields = ("station__ocpp_id", "subject", "serial_number")
+    list_select_related = ("station",)
+    fields = (
+        "station",
+        "certificate_type",
+        "status",
+        "answer",
+        "subject",
+        "not_after",
+        "hash_algorithm",
+        "issuer_name_hash",
+        "issuer_key_hash",
+        "serial_number",
+        "child_certificates",
+        "certificate",
+        "reported_at",
+        "created",
+        "updated",
+    )
+    readonly_fields = fields
+
+
+@admin.register(CertificateRequest)
+class CertificateRequestAdmin(ReadOnlyModelAdmin):
+    """Stations' certificate signing requests and how the certificate provider answered."""
+
+    list_display = ("created", "station", "certificate_type", "status", "reason_code")
+    list_filter = ("status", "certificate_type", "station__organization")
+    search_fields = ("station__ocpp_id",)
+    list_select_related = ("station",)
+    fields = (
+        "station",
+        "created",
+        "updated",
+        "certificate_type",
+        "status",
+        "provider",
+        "reason_code",
+        "detail",
+        "csr",
+        "certificate_chain",
+        "delivery",
+    )
+    readonly_fields = fields
 
 
 # --- Remote commands on the stations' and sessions' own admin pages ---------------------------

@@ -4,9 +4,11 @@ Connectors are numbered as stations number them (from 1); None means the station
 where a command says so, any connector.
 """
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -81,6 +83,8 @@ class Reserve:
     expires_at: datetime
     connector: int | None = None
     parent_id_tag: str = ""
+    # Any connector of this type (stations.choices.ConnectorType): 2.0.1 only.
+    connector_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +101,19 @@ class ClearCache:
 
 @dataclass(frozen=True, slots=True)
 class Reset:
-    """Restart the station."""
+    """Restart the station, or (2.0.1 only) one of its EVSEs."""
 
     kind: ResetKind
+    evse: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ChangeAvailability:
-    """Make a connector (None: the whole station) operative or not."""
+    """Make a connector, an EVSE (2.0.1 only) or (both None) the whole station operative or not."""
 
     operative: bool
     connector: int | None = None
+    evse: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +147,12 @@ class UpdateFirmware:
     retrieve_at: datetime
     retries: int | None = None
     retry_interval: int | None = None  # seconds
+    # Secure firmware update (2.0.1): the image's signature and the certificate that signed it
+    # (PEM), when to install it, and the id its status notifications carry.
+    signing_certificate: str = ""
+    signature: str = ""
+    install_at: datetime | None = None
+    request_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,16 +233,320 @@ class DataTransferAnswer:
 # --- transactions and cost (2.0.1 additions) -------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class GetTransactionStatus:
+    """Ask whether a transaction still runs and whether messages of it wait in the queue."""
+
+    # None: whether any transaction messages wait in the station's queue.
+    transaction_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CostUpdated:
+    """Tell the station what a running transaction has cost so far, tax included."""
+
+    total_cost: Decimal
+    transaction_id: str
+
+
 # --- remote control, availability, reservations, local lists (2.0.1 additions) --------------
 
 
 # --- device model: variables and reports ------------------------------------------------------
 
 
+class ReportBase(StrEnum):
+    """What a base report holds: every variable, the writable ones, or a summary."""
+
+    FULL_INVENTORY = "FullInventory"
+    CONFIGURATION_INVENTORY = "ConfigurationInventory"
+    SUMMARY_INVENTORY = "SummaryInventory"
+
+
+@dataclass(frozen=True, slots=True)
+class VariableRead:
+    """One attribute (Actual, Target, MinSet, MaxSet) of one variable to read."""
+
+    # ComponentVariable is declared with the monitoring intents below.
+    target: "ComponentVariable"
+    attribute_type: str = "Actual"
+
+
+@dataclass(frozen=True, slots=True)
+class GetVariables:
+    """Read attributes of variables of the station's device model."""
+
+    reads: tuple[VariableRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VariableWrite:
+    """A value to give one attribute of one variable."""
+
+    target: "ComponentVariable"
+    value: str
+    attribute_type: str = "Actual"
+
+
+@dataclass(frozen=True, slots=True)
+class SetVariables:
+    """Write attributes of variables; the station answers for each one."""
+
+    writes: tuple[VariableWrite, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GetBaseReport:
+    """Ask for a predefined report of the device model; it arrives as NotifyReport parts."""
+
+    request_id: int
+    report_base: ReportBase = ReportBase.FULL_INVENTORY
+
+
+@dataclass(frozen=True, slots=True)
+class GetReport:
+    """Ask for the variables matching component criteria and/or the components named."""
+
+    request_id: int
+    criteria: tuple[str, ...] = ()  # Active, Available, Enabled, Problem
+    targets: tuple["ComponentVariable", ...] = ()
+
+
 # --- monitoring, events, logs, customer information --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentVariable:
+    """A component of the station's device model (on an EVSE/connector, or not) and a variable."""
+
+    component: str
+    variable: str = ""  # empty: every variable of the component (a report's criterion)
+    component_instance: str = ""
+    variable_instance: str = ""
+    # Numbered as the 2.0.1 device model numbers them: EVSE ids and connector ids on the EVSE.
+    evse: int | None = None
+    connector: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorSetting:
+    """One monitor to install on a variable (with `monitor_id`: replace that monitor)."""
+
+    target: ComponentVariable
+    type: str  # UpperThreshold, LowerThreshold, Delta, Periodic, PeriodicClockAligned
+    value: float
+    severity: int  # 0 (danger) .. 9 (debug)
+    transaction: bool = False
+    monitor_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetVariableMonitoring:
+    """Install or replace monitors on variables of the station."""
+
+    monitors: tuple[MonitorSetting, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetMonitoringBase:
+    """Which monitors are active: All, FactoryDefault or HardWiredOnly."""
+
+    base: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetMonitoringLevel:
+    """Report only events of this severity or more severe (a lower number)."""
+
+    severity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClearVariableMonitoring:
+    """Remove monitors by their ids."""
+
+    monitor_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GetMonitoringReport:
+    """Ask for the monitors the station has: all, or those matching criteria and components."""
+
+    request_id: int
+    criteria: tuple[str, ...] = ()  # ThresholdMonitoring, DeltaMonitoring, PeriodicMonitoring
+    targets: tuple[ComponentVariable, ...] = ()
+
+
+class LogKind(StrEnum):
+    """Which log a station uploads."""
+
+    DIAGNOSTICS = "diagnostics"
+    SECURITY = "security"
+
+
+@dataclass(frozen=True, slots=True)
+class GetLog:
+    """Upload a log to `location`; progress arrives with `request_id`."""
+
+    request_id: int
+    location: str
+    kind: LogKind = LogKind.DIAGNOSTICS
+    oldest: datetime | None = None
+    latest: datetime | None = None
+    retries: int | None = None
+    retry_interval: int | None = None  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerInformation:
+    """Report and/or clear what the station keeps about one customer, named one of three ways."""
+
+    request_id: int
+    report: bool
+    clear: bool
+    customer_identifier: str = ""
+    id_token: str = ""
+    id_token_type: str = ""
+    certificate: "CertificateHash | None" = None  # declared with the certificate intents below
 
 
 # --- display messages and certificates ---------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class SetDisplayMessage:
+    """Show a message on the station's display (a message with the same id is replaced)."""
+
+    message_id: int
+    # AlwaysFront, InFront or NormalCycle; state (Charging, Faulted, Idle, Unavailable) limits
+    # when it shows; format is ASCII, HTML, URI or UTF8 (the words of the OCPP versions that
+    # have display messages).
+    priority: str
+    content: str
+    format: str = "UTF8"
+    language: str = ""
+    state: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    # Shown during this transaction only, and removed by the station when it ends.
+    transaction_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GetDisplayMessages:
+    """Have the station report the messages it holds that match every criterion given."""
+
+    request_id: int
+    message_ids: tuple[int, ...] = ()
+    priority: str = ""
+    state: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClearDisplayMessage:
+    """Remove one message from the station's display."""
+
+    message_id: int
+
+
+class CertificateHash(NamedTuple):
+    """How stations name an installed certificate: hashes of its issuer and its serial number."""
+
+    algorithm: str  # SHA256, SHA384 or SHA512
+    issuer_name_hash: str
+    issuer_key_hash: str
+    serial_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstallCertificate:
+    """Install a CA certificate (PEM) of a kind: CSMS, manufacturer, V2G or mobility root."""
+
+    certificate_type: str
+    certificate: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteCertificate:
+    """Remove an installed certificate from the station."""
+
+    certificate: CertificateHash
+
+
+@dataclass(frozen=True, slots=True)
+class GetInstalledCertificateIds:
+    """List the certificates the station holds, of the kinds given (none: of every kind)."""
+
+    certificate_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateSigned:
+    """Give the station the certificate chain (PEM) signed for its signing request."""
+
+    certificate_chain: str
+    certificate_type: str = ""
+
+
 # --- smart charging, firmware, network profiles -------------------------------------------------
+
+
+def new_request_id() -> int:
+    """A fresh requestId for a call whose results arrive later, tagged with it (2.0.1)."""
+    # Random rather than counted: any process may send, and the station only echoes it.
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class GetChargingProfiles:
+    """Ask for the profiles the station has installed, matching every criterion given."""
+
+    request_id: int
+    # An EVSE as the station numbers it: 0 is the station's own profiles, None any EVSE's.
+    evse: int | None = None
+    profile_ids: tuple[int, ...] = ()
+    purpose: str | None = None  # as ClearChargingProfile names it (1.6 names) or 2.0.1's
+    stack_level: int | None = None
+    # Who set the profiles: CSO (the CSMS), EMS, SO (a system operator) or Other.
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkProfile:
+    """How a station reaches the CSMS: one connection profile for one of its slots."""
+
+    csms_url: str
+    security_profile: int
+    interface: str = "Wired0"  # Wired0..3, Wireless0..3
+    message_timeout: int = 30  # seconds
+    ocpp_version: str = "OCPP20"
+    transport: str = "JSON"
+    # Optional APN (mobile data) and VPN settings, in the version's terms.
+    apn: Mapping[str, Any] | None = None
+    vpn: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetNetworkProfile:
+    """Store a connection profile in one of the station's configuration slots."""
+
+    slot: int
+    profile: NetworkProfile
+
+
+@dataclass(frozen=True, slots=True)
+class PublishFirmware:
+    """A local controller downloads the firmware at `location` and serves it to its stations."""
+
+    request_id: int
+    location: str
+    checksum: str  # MD5, 32 hexadecimal digits
+    retries: int | None = None
+    retry_interval: int | None = None  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class UnpublishFirmware:
+    """A local controller stops serving the firmware with this MD5 checksum."""
+
+    checksum: str

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from ocpp_gateway import commands, leases
 from ocpp_gateway.messagelog import purge_old_messages
+from ocpp_gateway.v201 import security
 
 
 @shared_task
@@ -22,3 +23,9 @@ def expire_pending_commands() -> int:
 def reconcile_station_liveness() -> int:
     """Mark offline the stations of gateway processes that died (idempotent)."""
     return leases.reconcile_station_liveness()
+
+
+@shared_task
+def resume_certificate_requests() -> int:
+    """Sign and send accepted certificate requests a stopped process left (idempotent)."""
+    return security.resume_certificate_requests()

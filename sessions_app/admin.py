@@ -12,7 +12,14 @@ from django.utils.translation import ngettext
 
 from organizations.admin import CmsModelAdmin, ReadOnlyModelAdmin, ReadOnlyTabularInline
 from sessions_app.forms import CorrectReadingsForm
-from sessions_app.models import ChargingSession, MeterValue, RemoteStart, Reservation
+from sessions_app.models import (
+    ChargingSession,
+    MeterValue,
+    RemoteStart,
+    Reservation,
+    TransactionEvent,
+)
+from sessions_app.selectors import missing_event_numbers
 from sessions_app.services import ReviewRefused, correct_session, release_session
 
 # A session can hold thousands of samples; the change page shows the newest few.
@@ -48,6 +55,27 @@ class MeterValueInline(ReadOnlyTabularInline):
     readonly_fields = METER_VALUE_FIELDS
     show_change_link = False
     verbose_name_plural = format_lazy(_("latest {count} meter values"), count=METER_VALUES_SHOWN)
+
+
+TRANSACTION_EVENT_FIELDS = (
+    "seq_no",
+    "event_type",
+    "trigger_reason",
+    "charging_state",
+    "offline",
+    "timestamp",
+    "id_tag",
+    "connector_number",
+)
+
+
+class TransactionEventInline(ReadOnlyTabularInline):
+    """The events a 2.0.1 station reported about the session, in sequence order."""
+
+    model = TransactionEvent
+    fields = TRANSACTION_EVENT_FIELDS
+    readonly_fields = TRANSACTION_EVENT_FIELDS
+    show_change_link = True
 
 
 @admin.register(ChargingSession)
@@ -108,6 +136,11 @@ class ChargingSessionAdmin(CmsModelAdmin):
         "auth_method",
         "auth_status",
         "reservation",
+        "charging_state",
+        "number_of_phases_used",
+        "cable_max_current",
+        "time_spent_charging",
+        "missing_events",
         # Billing is stopped through the gateway's "Stop billing…" action (ocpp_gateway.admin),
         # which records who and why.
         "billable",
@@ -151,6 +184,19 @@ class ChargingSessionAdmin(CmsModelAdmin):
             {"fields": ("meter_start", "meter_stop", "energy_wh", "last_power_w")},
         ),
         (
+            _("Transaction events (OCPP 2.0.1)"),
+            {
+                "fields": (
+                    "charging_state",
+                    "number_of_phases_used",
+                    "cable_max_current",
+                    "time_spent_charging",
+                    "missing_events",
+                ),
+                "classes": ("collapse",),
+            },
+        ),
+        (
             _("Billing"),
             {
                 "fields": (
@@ -177,7 +223,7 @@ class ChargingSessionAdmin(CmsModelAdmin):
         ),
         (_("Records"), {"fields": ("related_records", "created", "updated")}),
     )
-    inlines = (MeterValueInline,)
+    inlines = (TransactionEventInline, MeterValueInline)
     # The gateway's admin adds "Stop charging" and "Stop billing…" before these.
     actions = ("release_for_billing", "correct_readings")
 
@@ -188,6 +234,11 @@ class ChargingSessionAdmin(CmsModelAdmin):
     @admin.display(description=_("connector"), ordering="connector__connector_id")
     def connector_number(self, obj):
         return obj.connector.connector_id
+
+    @admin.display(description=_("sequence numbers missing"))
+    def missing_events(self, obj):
+        # A gap is an event the station never delivered: its readings may be missing too.
+        return ", ".join(str(number) for number in missing_event_numbers(obj)) or "-"
 
     @admin.display(description=_("energy (kWh)"), ordering="energy_wh")
     def energy_kwh(self, obj):
@@ -264,6 +315,23 @@ class MeterValueAdmin(ReadOnlyModelAdmin):
     search_fields = ("station__ocpp_id", "=session__transaction_id", "measurand")
     list_select_related = ("station", "session__station")
     # Newest first; the model's oldest-first timestamp order has no index of its own to use.
+    ordering = ("-id",)
+
+
+@admin.register(TransactionEvent)
+class TransactionEventAdmin(ReadOnlyModelAdmin):
+    """Transaction events as 2.0.1 stations sent them, with the answer each got."""
+
+    list_display = ("session", *TRANSACTION_EVENT_FIELDS)
+    list_filter = (
+        "event_type",
+        "offline",
+        "session__organization",
+        ("timestamp", admin.DateFieldListFilter),
+    )
+    search_fields = ("=session__transaction_id", "session__station__ocpp_id", "id_tag")
+    list_select_related = ("session__station",)
+    readonly_fields = (*TRANSACTION_EVENT_FIELDS, "session", "payload", "response", "created")
     ordering = ("-id",)
 
 

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SessionState(models.TextChoices):
@@ -59,3 +60,11 @@ class ReviewOutcome(models.TextChoices):
 
     RELEASED = "released", _("Released as recorded")
     CORRECTED = "corrected", _("Corrected")
+
+
+class TransactionEventType(models.TextChoices):
+    """Where in its transaction a station's transaction event is (OCPP 2.0.1 words)."""
+
+    STARTED = "Started", _("Started")
+    UPDATED = "Updated", pgettext_lazy("transaction event type", "Updated")
+    ENDED = "Ended", _("Ended")

@@ -18,6 +18,7 @@ from sessions_app.choices import (
     ReservationStatus,
     ReviewOutcome,
     SessionState,
+    TransactionEventType,
 )
 from stations.models import ChargingStation, Connector
 
@@ -153,6 +154,17 @@ class ChargingSession(models.Model):
         verbose_name=_("reviewed by"),
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    # What OCPP 2.0.1 stations report about their transaction (a 1.6 station leaves them empty).
+    charging_state = models.CharField(
+        _("charging state"), max_length=16, blank=True, help_text=_("As last reported.")
+    )
+    number_of_phases_used = models.PositiveSmallIntegerField(
+        _("phases used"), null=True, blank=True
+    )
+    cable_max_current = models.IntegerField(_("cable max current (A)"), null=True, blank=True)
+    time_spent_charging = models.PositiveIntegerField(
+        _("time spent charging (s)"), null=True, blank=True
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -394,3 +406,50 @@ class RemoteStart(models.Model):
 
     def __str__(self):
         return f"remote start {self.pk} on {self.station} ({self.status})"
+
+
+class TransactionEventQuerySet(TenantQuerySet):
+    """Transaction events narrowed by their session's organization."""
+
+    org_path = "session__organization"
+
+
+class TransactionEvent(models.Model):
+    """One event a station reported about its transaction (OCPP 2.0.1 TransactionEvent)."""
+
+    # Kept so that a retransmission is recognized and answered as the first copy was, and so
+    # that a gap in the sequence numbers shows what the station never delivered.
+    session = models.ForeignKey(
+        ChargingSession, on_delete=models.CASCADE, related_name="transaction_events"
+    )
+    seq_no = models.BigIntegerField(_("sequence number"))
+    event_type = models.CharField(
+        _("event type"), max_length=8, choices=TransactionEventType.choices
+    )
+    trigger_reason = models.CharField(_("trigger reason"), max_length=32)
+    charging_state = models.CharField(_("charging state"), max_length=16, blank=True)
+    offline = models.BooleanField(
+        _("offline"), default=False, help_text=_("It happened while the station was offline.")
+    )
+    timestamp = SafeDateTimeField(_("timestamp"))
+    id_tag = models.CharField(_("id tag"), max_length=36, blank=True, help_text=_("As sent."))
+    # None: the event did not say which connector (the EVSE was not known yet).
+    connector_number = models.PositiveSmallIntegerField(_("connector id"), null=True, blank=True)
+    payload = models.JSONField(_("payload"), default=dict, help_text=_("The event as sent."))
+    response = models.JSONField(_("answer"), default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = TransactionEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["session", "seq_no"]
+        verbose_name = _("transaction event")
+        constraints = [
+            # A retransmitted event (same transaction, same seqNo) adds nothing.
+            models.UniqueConstraint(
+                fields=["session", "seq_no"], name="unique_transaction_event_seq_no"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.session} #{self.seq_no} {self.event_type}"

@@ -1,5 +1,6 @@
 """Reads of charging sessions: their cost, local days, and the analytics buckets."""
 
+import itertools
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
@@ -188,3 +189,18 @@ def active_reservations(station, connector=None) -> QuerySet:
     if connector is not None:
         reservations = reservations.filter(connector=connector)
     return reservations
+
+
+# Gaps listed at most: a station that jumps by billions is broken, and the first ones tell.
+MAX_MISSING_LISTED = 1000
+
+
+def missing_event_numbers(session: ChargingSession) -> list[int]:
+    """Sequence numbers between the session's first and last event that never arrived."""
+    numbers = sorted(session.transaction_events.values_list("seq_no", flat=True))
+    missing: list[int] = []
+    for lower, upper in itertools.pairwise(numbers):
+        missing.extend(range(lower + 1, min(upper, lower + 1 + MAX_MISSING_LISTED)))
+        if len(missing) >= MAX_MISSING_LISTED:
+            return missing[:MAX_MISSING_LISTED]
+    return missing

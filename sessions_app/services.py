@@ -24,10 +24,17 @@ from sessions_app.choices import (
     ReservationStatus,
     ReviewOutcome,
     SessionState,
+    TransactionEventType,
 )
 from sessions_app.hooks import billing_stop_hooks
-from sessions_app.models import ChargingSession, MeterValue, RemoteStart, Reservation
-from stations.models import ChargingStation
+from sessions_app.models import (
+    ChargingSession,
+    MeterValue,
+    RemoteStart,
+    Reservation,
+    TransactionEvent,
+)
+from stations.models import ChargingStation, Connector
 from stations.services import get_or_create_connector
 
 logger = logging.getLogger(__name__)
@@ -137,11 +144,14 @@ def start_session(
     reservation_id: int | None = None,
     transaction_id: str | None = None,
     auth_method: str = AuthMethod.RFID,
+    remote_start_id: int | None = None,
     corrections: Sequence[dict] = (),
 ) -> SessionStart:
     """Record a transaction a station started; without `transaction_id` the platform assigns one.
 
-    `corrections` lists what the gateway changed in the message (see `checked_time`).
+    `remote_start_id` is the RemoteStart the station says it carries out (2.0.1 remoteStartId);
+    without it a remote start is matched by card and connector. `corrections` lists what the
+    gateway changed in the message (see `checked_time`).
     """
     # Locking the station row serializes the starts of one station, so a start retransmitted
     # twice at once finds the first copy's session instead of writing a second one. It also
@@ -205,10 +215,10 @@ def start_session(
         else None
     )
     remote_start = (
-        _unclaimed_remote_start(station, connector, id_tag)
-        if auth_method == AuthMethod.RFID
-        else None
+        _remote_start_by_id(station, remote_start_id) if remote_start_id is not None else None
     )
+    if remote_start is None and auth_method == AuthMethod.RFID:
+        remote_start = _unclaimed_remote_start(station, connector, id_tag)
     if remote_start is not None:
         auth_method = AuthMethod.REMOTE
 
@@ -282,6 +292,22 @@ def _unclaimed_remote_start(station: ChargingStation, connector, id_tag: str) ->
         .order_by("created_at", "pk")
         .first()
     )
+
+
+def _remote_start_by_id(station: ChargingStation, remote_start_id: int) -> RemoteStart | None:
+    """The station's remote start with this id, unless a session claimed it already."""
+    # The station names the request it carries out: no card, connector or time window to
+    # match, and whatever it answered (or failed to answer) in time, it did start it.
+    remote_start = RemoteStart.objects.filter(
+        pk=remote_start_id, station=station, session__isnull=True
+    ).first()
+    if remote_start is None:
+        logger.warning(
+            "Station %s carried out remote start %s, which is unknown or claimed already.",
+            station.ocpp_id,
+            remote_start_id,
+        )
+    return remote_start
 
 
 def request_remote_start(
@@ -742,10 +768,7 @@ def stop_session(
         return SessionStop(session=None, closed=False, authorization=authorization)
     # A session superseded by a later start still takes its real end from the station's
     # queue (the stop of a transaction lost in a power failure may arrive after the new start).
-    closable = session.state == SessionState.ACTIVE or (
-        session.state == SessionState.FAILED and session.stop_reason == SUPERSEDED
-    )
-    if not closable:
+    if not (session.state == SessionState.ACTIVE or _superseded(session)):
         logger.warning(
             "Station %s stopped transaction %s again (session %s is %s); nothing changed.",
             station.ocpp_id,
@@ -789,3 +812,356 @@ def stop_session(
         session_id=session.pk,
     )
     return SessionStop(session=session, closed=True, authorization=authorization)
+
+
+def record_reservation_ended(station: ChargingStation, reservation_id: int, status: str) -> bool:
+    """The station dropped an open reservation: expired or cancelled; False if it held none."""
+    # A conditional UPDATE: a reservation used meanwhile (the start locks it) stays used.
+    return bool(
+        Reservation.objects.filter(
+            pk=reservation_id,
+            station=station,
+            status__in=(ReservationStatus.PENDING, ReservationStatus.ACTIVE),
+        ).update(status=status, updated=timezone.now())
+    )
+
+
+# --- transaction events (OCPP 2.0.1 TransactionEvent) -----------------------------------------
+
+TRANSACTION_BEGIN = "Transaction.Begin"
+TRANSACTION_END = "Transaction.End"
+
+
+@dataclass(frozen=True)
+class TransactionEventReport:
+    """One event a station reported about its transaction, version-neutral."""
+
+    transaction_id: str
+    event_type: str  # a TransactionEventType
+    seq_no: int
+    timestamp: datetime
+    trigger_reason: str
+    payload: dict  # the event as the station sent it
+    # None: the event does not say on which connector (the station does not know the EVSE yet).
+    connector_number: int | None = None
+    # None: the event carries no id token.
+    id_tag: str | None = None
+    # The token ends the transaction (a stop authorization); it is not the one charging.
+    stop_token: bool = False
+    charging_state: str = ""
+    stop_reason: str = ""
+    remote_start_id: int | None = None
+    reservation_id: int | None = None
+    offline: bool = False
+    number_of_phases_used: int | None = None
+    cable_max_current: int | None = None
+    time_spent_charging: int | None = None
+    samples: Sequence[SampledValue] = ()
+    corrections: Sequence[dict] = ()
+
+
+@dataclass(frozen=True)
+class TransactionEventOutcome:
+    """What an event did: its session and row, the token's authorization, whether it ended it."""
+
+    # None for a station of the unassigned pool, whose transactions are not recorded.
+    session: ChargingSession | None
+    event: TransactionEvent | None
+    # The answer for the event's id token; None when it carried none.
+    authorization: AuthorizationResult | None
+    # Seen before (same transaction and seqNo): nothing changed, `event.response` is the answer.
+    retransmission: bool = False
+    closed: bool = False
+
+
+@transaction.atomic
+def record_transaction_event(
+    station: ChargingStation, report: TransactionEventReport
+) -> TransactionEventOutcome:
+    """Record an event on its transaction's session (made if unknown); a retransmission is not."""
+    # Events may come late, twice, with gaps or out of order (a station replays what it queued
+    # offline). The session is the one ChargingSession 1.6 writes too; its energy comes from
+    # register readings, never from adding events up, so no replay counts anything twice.
+    session = _locked_session(station, report.transaction_id)
+    created = False
+    authorization = None
+    if session is None:
+        started = start_session(
+            station,
+            connector_number=report.connector_number or _unnamed_connector_number(station),
+            id_tag=report.id_tag or "",
+            started_at=_start_of(report),
+            meter_start=0,
+            reservation_id=report.reservation_id,
+            transaction_id=report.transaction_id,
+            remote_start_id=report.remote_start_id,
+            corrections=report.corrections,
+        )
+        if started.session is None:
+            return TransactionEventOutcome(None, None, INVALID if report.id_tag else None)
+        created = started.created
+        if created:
+            session = started.session
+            authorization = started.authorization if report.id_tag is not None else None
+            if report.event_type != TransactionEventType.STARTED:
+                logger.warning(
+                    "Station %s: transaction %s first heard of in a %s event (seqNo %s).",
+                    station.ocpp_id,
+                    report.transaction_id,
+                    report.event_type,
+                    report.seq_no,
+                )
+        else:
+            # Another copy of this event made the session meanwhile.
+            session = _locked_session(station, report.transaction_id)
+    if not created:
+        event = session.transaction_events.filter(seq_no=report.seq_no).first()
+        if event is not None:
+            return TransactionEventOutcome(session, event, None, retransmission=True)
+
+    active = session.state == SessionState.ACTIVE
+    # A session superseded by a later start still takes its readings and end (as in 1.6).
+    still_open = active or _superseded(session)
+    changed: set[str] = set()
+    if not created:
+        if report.id_tag is not None:
+            authorization = _authorize_in_transaction(station, session, report, changed)
+        if active:
+            _follow_event(station, session, report, authorization, changed)
+    if created or not session.transaction_events.filter(seq_no__gt=report.seq_no).exists():
+        # Only the newest event says how things stand now.
+        _note_latest_state(session, report, changed)
+    # Whether earlier events brought readings; asked only where it matters.
+    had_readings = (
+        not created
+        and (report.event_type == TransactionEventType.ENDED or _has_register(report.samples))
+        and _has_register_readings(session)
+    )
+    if still_open:
+        _move_registers(session, report.samples, had_readings, changed)
+    if changed:
+        session.save(update_fields=[*sorted(changed), "updated"])
+    _insert_meter_rows(
+        _meter_rows(MeterReport(station, session.connector.connector_id, report.samples), session)
+    )
+
+    closed = False
+    if report.event_type == TransactionEventType.ENDED:
+        stopped = stop_session(
+            station,
+            transaction_id=report.transaction_id,
+            stopped_at=report.timestamp,
+            meter_stop=_meter_stop(session, report.samples, had_readings) if still_open else None,
+            reason=report.stop_reason,
+            # A session made from this very event carries its corrections already.
+            corrections=() if created else report.corrections,
+        )
+        session, closed = stopped.session, stopped.closed
+    event = TransactionEvent.objects.create(
+        session=session,
+        seq_no=report.seq_no,
+        event_type=report.event_type,
+        trigger_reason=report.trigger_reason,
+        charging_state=report.charging_state,
+        offline=report.offline,
+        timestamp=report.timestamp,
+        id_tag=report.id_tag or "",
+        connector_number=report.connector_number,
+        payload=report.payload,
+    )
+    return TransactionEventOutcome(session, event, authorization, closed=closed)
+
+
+def remember_event_answer(event: TransactionEvent, answer: dict) -> None:
+    """Keep the answer given to an event, so that a retransmission of it gets the same."""
+    TransactionEvent.objects.filter(pk=event.pk).update(response=answer)
+
+
+def _superseded(session: ChargingSession) -> bool:
+    """Closed because a newer start came on its connector: the station may still end it."""
+    return session.state == SessionState.FAILED and session.stop_reason == SUPERSEDED
+
+
+def _locked_session(station: ChargingStation, transaction_id: str) -> ChargingSession | None:
+    """The station's session of a transaction, locked against its other events, or None."""
+    return (
+        ChargingSession.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("connector")
+        .filter(station=station, transaction_id=transaction_id)
+        .first()
+    )
+
+
+def _unnamed_connector_number(station: ChargingStation) -> int:
+    """Where a transaction goes until the station names its EVSE: a connector not charging."""
+    # A later event that names the EVSE moves the session there (see _follow_event).
+    numbers = Connector.objects.filter(station=station).order_by("connector_id")
+    free = numbers.exclude(charging_sessions__state=SessionState.ACTIVE)
+    number = free.values_list("connector_id", flat=True).first()
+    if number is None:
+        number = numbers.values_list("connector_id", flat=True).first()
+    return number or 1
+
+
+def _start_of(report: TransactionEventReport) -> datetime:
+    """When the transaction began, as far as the first event heard of it tells."""
+    if report.event_type == TransactionEventType.STARTED:
+        return report.timestamp
+    # Its Started event is lost or still queued: the oldest reading it carries is closest.
+    return min([report.timestamp, *(sample.timestamp for sample in report.samples)])
+
+
+def _authorize_in_transaction(
+    station: ChargingStation,
+    session: ChargingSession,
+    report: TransactionEventReport,
+    changed: set[str],
+) -> AuthorizationResult:
+    """Answer the event's id token; one that charges (not one that stops) goes on the session."""
+    charges = not report.stop_token or not session.id_tag
+    active = session.state == SessionState.ACTIVE
+    # The session's own connector is left out of the concurrency count: it is this transaction.
+    authorization = authorize(
+        station, report.id_tag, for_start=charges and active, connector=session.connector
+    )
+    same = normalize_uid(report.id_tag) == normalize_uid(session.id_tag)
+    # A finished session keeps the token it was rated with.
+    if charges and active and not (same and session.auth_status == authorization.status):
+        session.id_tag = report.id_tag
+        session.id_token = authorization.id_token
+        session.auth_status = authorization.status
+        session.billable = (
+            authorization.accepted
+            and session.auth_method != AuthMethod.REMOTE
+            and not session.billing_stopped
+        )
+        changed.update({"id_tag", "id_token", "auth_status", "billable"})
+    return authorization
+
+
+def _follow_event(
+    station: ChargingStation,
+    session: ChargingSession,
+    report: TransactionEventReport,
+    authorization: AuthorizationResult | None,
+    changed: set[str],
+) -> None:
+    """What a later event of a running session adds: its connector, remote start, reservation."""
+    if report.event_type == TransactionEventType.STARTED and report.timestamp < session.start:
+        # The Started event came after another event of the transaction made the session.
+        session.start = report.timestamp
+        changed.add("start")
+    number = report.connector_number
+    if number is not None and number != session.connector.connector_id:
+        if session.transaction_events.filter(connector_number__isnull=False).exists():
+            logger.warning(
+                "Station %s reported transaction %s on connector %s, not %s; kept on %s.",
+                station.ocpp_id,
+                report.transaction_id,
+                number,
+                session.connector.connector_id,
+                session.connector.connector_id,
+            )
+        else:
+            # The station names the EVSE only now (authorized before the cable was plugged in).
+            connector = get_or_create_connector(station, number)
+            _supersede_active_sessions(connector, report.timestamp)
+            session.connector = connector
+            changed.add("connector")
+    if report.remote_start_id is not None and session.auth_method != AuthMethod.REMOTE:
+        # A remote start for a transaction the cable had begun already (2.0.1 F01).
+        remote_start = _remote_start_by_id(station, report.remote_start_id)
+        if remote_start is not None:
+            remote_start.session = session
+            remote_start.save(update_fields=["session"])
+            session.auth_method = AuthMethod.REMOTE
+            session.billable = False
+            changed.update({"auth_method", "billable"})
+    if report.reservation_id is not None and session.reservation_id is None:
+        result = authorization or AuthorizationResult.for_token(
+            session.auth_status, session.id_token
+        )
+        session.reservation = _use_reservation(
+            station, report.reservation_id, session.id_tag, result
+        )
+        changed.add("reservation")
+
+
+def _note_latest_state(
+    session: ChargingSession, report: TransactionEventReport, changed: set[str]
+) -> None:
+    """Keep what the newest event says of the transaction: charging state, phases, cable."""
+    for name, value in (
+        ("charging_state", report.charging_state),
+        ("number_of_phases_used", report.number_of_phases_used),
+        ("cable_max_current", report.cable_max_current),
+        ("time_spent_charging", report.time_spent_charging),
+    ):
+        if value not in (None, "") and getattr(session, name) != value:
+            setattr(session, name, value)
+            changed.add(name)
+
+
+def _has_register(samples: Sequence[SampledValue]) -> bool:
+    return any(s.measurand == ENERGY_IMPORT_REGISTER and s.value is not None for s in samples)
+
+
+def _has_register_readings(session: ChargingSession) -> bool:
+    """Whether earlier events of the session brought energy register readings."""
+    return MeterValue.objects.filter(
+        session=session, measurand=ENERGY_IMPORT_REGISTER, value__isnull=False
+    ).exists()
+
+
+def _register_totals(samples: Sequence[SampledValue]) -> list[tuple[datetime, int, set[str]]]:
+    """(time, register in Wh, contexts) of each moment the samples read the register, in order."""
+    by_time: dict[datetime, list[SampledValue]] = {}
+    for sample in samples:
+        if sample.measurand == ENERGY_IMPORT_REGISTER:
+            by_time.setdefault(sample.timestamp, []).append(sample)
+    totals = []
+    for moment in sorted(by_time):
+        total = _latest_total(by_time[moment], ENERGY_IMPORT_REGISTER, _TO_WH)
+        if total is not None:
+            totals.append((moment, total, {s.context for s in by_time[moment]}))
+    return totals
+
+
+def _move_registers(
+    session: ChargingSession,
+    samples: Sequence[SampledValue],
+    had_readings: bool,
+    changed: set[str],
+) -> None:
+    """Set meter start and energy from an event's readings: the 1.6 meaning, never added up."""
+    # meter_start is the Transaction.Begin reading, else the first one seen; meter_start plus
+    # energy_wh is the highest register seen, so a late, older reading lowers nothing.
+    totals = _register_totals(samples)
+    power_w = _latest_total(samples, POWER_ACTIVE_IMPORT, _TO_W)
+    if power_w is not None:
+        session.last_power_w = power_w
+        changed.add("last_power_w")
+    if not totals:
+        return
+    begin = next((wh for _, wh, contexts in totals if TRANSACTION_BEGIN in contexts), None)
+    if begin is None:
+        begin = session.meter_start if had_readings else totals[0][1]
+    highest = max(wh for _, wh, _ in totals)
+    if had_readings:
+        highest = max(highest, session.meter_start + session.energy_wh)
+    session.meter_start = begin
+    session.energy_wh = max(0, highest - begin)
+    changed.update({"meter_start", "energy_wh"})
+
+
+def _meter_stop(
+    session: ChargingSession, samples: Sequence[SampledValue], had_readings: bool
+) -> int | None:
+    """The register at the end: the Transaction.End reading, else the highest one seen."""
+    totals = _register_totals(samples)
+    end = [wh for _, wh, contexts in totals if TRANSACTION_END in contexts]
+    if end:
+        return end[-1]
+    if totals or had_readings:
+        return session.meter_start + session.energy_wh
+    return None

@@ -1,4 +1,4 @@
-"""Django admin for support staff: sites, charging stations, EVSEs, connectors, status history."""
+"""Django admin for support staff: sites, stations, EVSEs, connectors, what stations report."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,10 +21,19 @@ from stations.models import (
     ChargingProfile,
     ChargingStation,
     Connector,
+    CustomerInformationPart,
+    DeviceModelReport,
+    EVChargingNeeds,
     Evse,
+    ExternalChargingLimit,
+    FirmwarePublication,
+    ReportedChargingProfile,
     Site,
     StationDataTransfer,
+    StationEvent,
+    StationVariable,
     StatusEvent,
+    VariableMonitor,
 )
 from stations.services import assign_station
 
@@ -464,3 +473,169 @@ class ChargingProfileAdmin(CmsModelAdmin):
     autocomplete_fields = ("organization",)
     list_select_related = ("organization",)
     readonly_fields = ("created", "updated")
+
+
+@admin.register(StationEvent)
+class StationEventAdmin(ReadOnlyModelAdmin):
+    """Events and security events as stations reported them."""
+
+    list_display = (
+        "timestamp",
+        "station",
+        "kind",
+        "type",
+        "component",
+        "variable",
+        "trigger",
+        "severity",
+        "critical",
+        "cleared",
+        "received_at",
+    )
+    list_filter = (
+        "kind",
+        "trigger",
+        "cleared",
+        "critical",
+        "station__organization",
+        ("timestamp", admin.DateFieldListFilter),
+    )
+    search_fields = ("station__ocpp_id", "type", "component", "variable", "tech_code")
+    list_select_related = ("station",)
+
+
+@admin.register(VariableMonitor)
+class VariableMonitorAdmin(ReadOnlyModelAdmin):
+    """The monitors stations have on their variables, as set or reported."""
+
+    list_display = (
+        "station",
+        "monitor_id",
+        "component",
+        "variable",
+        "type",
+        "value",
+        "severity",
+        "transaction",
+        "status",
+        "updated_at",
+    )
+    list_filter = ("type", "status", "station__organization")
+    search_fields = ("station__ocpp_id", "component", "variable")
+    list_select_related = ("station",)
+
+
+@admin.register(CustomerInformationPart)
+class CustomerInformationPartAdmin(ReadOnlyModelAdmin):
+    """Customer data stations reported on request, part by part."""
+
+    list_display = ("generated_at", "station", "request_id", "seq_no", "more_follows")
+    list_filter = ("station__organization",)
+    search_fields = ("station__ocpp_id",)
+    list_select_related = ("station",)
+
+
+@admin.register(StationVariable)
+class StationVariableAdmin(ReadOnlyModelAdmin):
+    """Device model variables (2.0.1) and configuration keys (1.6) as stations reported them."""
+
+    list_display = (
+        "station",
+        "component",
+        "evse_number",
+        "connector_number",
+        "variable",
+        "variable_instance",
+        "attribute_type",
+        "value",
+        "mutability",
+        "source",
+        "set_status",
+        "reported_at",
+    )
+    list_filter = ("source", "attribute_type", "mutability", "station__organization")
+    search_fields = ("station__ocpp_id", "component", "variable")
+    list_select_related = ("station",)
+
+
+@admin.register(DeviceModelReport)
+class DeviceModelReportAdmin(ReadOnlyModelAdmin):
+    """Device model reports asked of stations and the parts received."""
+
+    list_display = (
+        "requested_at",
+        "station",
+        "request_id",
+        "kind",
+        "status",
+        "parts",
+        "variables",
+        "completed_at",
+    )
+    list_filter = ("kind", "status", "station__organization")
+    search_fields = ("station__ocpp_id",)
+    list_select_related = ("station",)
+
+
+@admin.register(ReportedChargingProfile)
+class ReportedChargingProfileAdmin(ReadOnlyModelAdmin):
+    """Charging profiles a 2.0.1 station reported in answer to GetChargingProfiles."""
+
+    list_display = (
+        "reported_at",
+        "station",
+        "evse_number",
+        "source",
+        "profile_id",
+        "purpose",
+        "stack_level",
+        "transaction_id",
+    )
+    list_filter = ("source", "purpose", "station__organization")
+    search_fields = ("station__ocpp_id", "transaction_id")
+    list_select_related = ("station",)
+
+
+@admin.register(ExternalChargingLimit)
+class ExternalChargingLimitAdmin(ReadOnlyModelAdmin):
+    """Limits set outside the CSMS (energy manager, grid operator) that a station reported."""
+
+    list_display = (
+        "reported_at",
+        "station",
+        "evse_number",
+        "source",
+        "grid_critical",
+        "cleared_at",
+    )
+    list_filter = ("source", "grid_critical", "station__organization")
+    search_fields = ("station__ocpp_id",)
+    list_select_related = ("station",)
+
+
+@admin.register(EVChargingNeeds)
+class EVChargingNeedsAdmin(ReadOnlyModelAdmin):
+    """What cars asked for over ISO 15118 (NotifyEVChargingNeeds) and the schedules they sent."""
+
+    list_display = (
+        "reported_at",
+        "station",
+        "evse_number",
+        "energy_transfer",
+        "energy_amount",
+        "departure_time",
+        "schedule_status",
+    )
+    list_filter = ("energy_transfer", "schedule_status", "station__organization")
+    search_fields = ("station__ocpp_id",)
+    list_select_related = ("station",)
+
+
+@admin.register(FirmwarePublication)
+class FirmwarePublicationAdmin(ReadOnlyModelAdmin):
+    """Firmware a local controller was asked to publish, and what it answered."""
+
+    list_display = ("requested_at", "station", "location", "status", "status_at", "unpublished_at")
+    list_filter = ("status", "station__organization")
+    search_fields = ("station__ocpp_id", "location", "checksum")
+    list_select_related = ("station",)

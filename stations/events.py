@@ -10,7 +10,14 @@ STATION_CONNECTED = "station.connected"
 # Its socket closed or vanished and no newer connection replaced it: organization_id,
 # station_id.
 STATION_DISCONNECTED = "station.disconnected"
+# A BootNotification was recorded: organization_id (None while unassigned), station_id,
+# registration_status (what the station was answered).
+STATION_BOOTED = "station.booted"
 # A station or one of its connectors reported a status newer than the stored one:
 # organization_id, station_id, connector_id (the connector's primary key; None for the station
 # itself), status. One name for both, so a status batch stays one batch of events in order.
 STATION_STATUS_CHANGED = "station.status_changed"
+# A station reported events (NotifyEvent entries, security events), stored once each:
+# organization_id (None while unassigned), station_id, station_event_id (StationEvent's primary
+# key), kind (notify_event / security_event), critical, severity (None when unknown), cleared.
+STATION_EVENT_REPORTED = "station.event_reported"

@@ -1,7 +1,11 @@
 """Query-string filters of the stations API."""
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.api.filters import StrictBooleanFilter, visible
 from stations.choices import (
@@ -13,7 +17,16 @@ from stations.choices import (
     Plan,
     SiteStatus,
 )
-from stations.models import ChargingProfile, ChargingStation, Connector, Site, access_group_model
+from stations.models import (
+    SEVERITY_LEVELS,
+    ChargingProfile,
+    ChargingStation,
+    Connector,
+    Site,
+    StationEvent,
+    StationEventKind,
+    access_group_model,
+)
 
 
 class SiteFilterSet(django_filters.FilterSet):
@@ -89,3 +102,25 @@ class ChargingProfileFilterSet(django_filters.FilterSet):
     class Meta:
         model = ChargingProfile
         fields = ["name", "purpose", "kind"]
+
+
+class StationEventFilterSet(django_filters.FilterSet):
+    """A station's events by kind, severity (this or more severe) and whether they are cleared."""
+
+    kind = django_filters.ChoiceFilter(choices=StationEventKind.choices, empty_label=_("Any"))
+    severity = django_filters.ChoiceFilter(
+        choices=[
+            (level, format_lazy("{} {}", level, name)) for level, name in SEVERITY_LEVELS.items()
+        ],
+        lookup_expr="lte",
+        label=_("Severity at least"),
+        empty_label=_("Any"),
+    )
+    cleared = StrictBooleanFilter(
+        label=pgettext_lazy("event back to normal", "Cleared"),
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
+    )
+
+    class Meta:
+        model = StationEvent
+        fields = ["kind", "severity", "cleared"]

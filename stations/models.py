@@ -218,6 +218,11 @@ class ChargingStation(models.Model):
     def __str__(self):
         return self.ocpp_id
 
+    @property
+    def speaks_ocpp2(self) -> bool:
+        """Whether it last connected with OCPP 2.0.1 or 2.1 (display messages, certificates…)."""
+        return self.ocpp_version in (OcppVersion.V201, OcppVersion.V21)
+
     def set_password(self, raw_password: str) -> None:
         """Store a Basic-auth password hashed with the station password hasher."""
         self.password_hash = make_password(raw_password, hasher=STATION_PASSWORD_HASHER)
@@ -561,3 +566,543 @@ class ChargingProfile(models.Model):
 def access_group_model() -> type[models.Model]:
     """The access-group model (cards app, above this one), through the relation Site declares."""
     return Site._meta.get_field("access_groups").related_model
+
+
+# --- device model: the components and variables a station reports (2.0.1) or its 1.6 keys
+
+
+class AttributeType(models.TextChoices):
+    """Which value of a variable: the actual one, the target, or the lowest/highest settable."""
+
+    ACTUAL = "Actual", _("Actual")
+    TARGET = "Target", _("Target")
+    MIN_SET = "MinSet", _("Minimum settable")
+    MAX_SET = "MaxSet", _("Maximum settable")
+
+
+class Mutability(models.TextChoices):
+    """Whether the operator can read and/or write a variable."""
+
+    READ_ONLY = "ReadOnly", _("Read only")
+    WRITE_ONLY = "WriteOnly", _("Write only")
+    READ_WRITE = "ReadWrite", _("Read and write")
+
+
+class VariableSource(models.TextChoices):
+    """The message the stored value last came from."""
+
+    REPORT = "report", _("Report (NotifyReport)")
+    GET_VARIABLES = "get_variables", _("GetVariables")
+    SET_VARIABLES = "set_variables", _("SetVariables")
+    CONFIGURATION = "configuration", _("OCPP 1.6 configuration")
+
+
+class StationVariableQuerySet(TenantQuerySet):
+    """Device model variables narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class StationVariable(models.Model):
+    """One attribute of one variable of one component of a station (a 1.6 key: no component)."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="variables")
+    # The key is stored without NULLs ("" and 0 mean "none"): a unique constraint treats NULLs
+    # as distinct on SQLite, and bulk upserts need one conflict target on both databases.
+    component = models.CharField(
+        _("component"), max_length=50, blank=True, help_text=_("Empty for an OCPP 1.6 key.")
+    )
+    component_instance = models.CharField(_("component instance"), max_length=50, blank=True)
+    evse_number = models.PositiveIntegerField(
+        _("EVSE"), default=0, help_text=_("0: the component is not on one EVSE.")
+    )
+    connector_number = models.PositiveIntegerField(
+        _("connector on the EVSE"), default=0, help_text=_("0: not on one connector.")
+    )
+    variable = models.CharField(_("variable"), max_length=50)
+    variable_instance = models.CharField(_("variable instance"), max_length=50, blank=True)
+    attribute_type = models.CharField(
+        _("attribute type"),
+        max_length=8,
+        choices=AttributeType.choices,
+        default=AttributeType.ACTUAL,
+    )
+    value = models.TextField(_("value"), blank=True)
+    mutability = models.CharField(
+        _("mutability"), max_length=9, choices=Mutability.choices, blank=True
+    )
+    persistent = models.BooleanField(_("persistent"), default=False)
+    constant = models.BooleanField(_("constant"), default=False)
+    data_type = models.CharField(_("data type"), max_length=20, blank=True)
+    unit = models.CharField(_("unit"), max_length=16, blank=True)
+    min_limit = models.FloatField(_("minimum"), null=True, blank=True)
+    max_limit = models.FloatField(_("maximum"), null=True, blank=True)
+    values_list = models.TextField(_("allowed values"), blank=True)
+    supports_monitoring = models.BooleanField(_("supports monitoring"), default=False)
+    source = models.CharField(
+        _("source"), max_length=16, choices=VariableSource.choices, default=VariableSource.REPORT
+    )
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    set_value = models.TextField(_("value last set"), blank=True)
+    set_status = models.CharField(_("last set result"), max_length=24, blank=True)
+    set_status_info = models.TextField(_("last set result details"), blank=True)
+    set_at = models.DateTimeField(_("last set at"), null=True, blank=True)
+
+    objects = StationVariableQuerySet.as_manager()
+
+    class Meta:
+        ordering = [
+            "station",
+            "component",
+            "component_instance",
+            "evse_number",
+            "connector_number",
+            "variable",
+            "variable_instance",
+            "attribute_type",
+        ]
+        verbose_name = _("station variable")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "station",
+                    "component",
+                    "component_instance",
+                    "evse_number",
+                    "connector_number",
+                    "variable",
+                    "variable_instance",
+                    "attribute_type",
+                ],
+                name="unique_station_variable_attribute",
+            )
+        ]
+
+    def __str__(self):
+        name = f"{self.component}.{self.variable}" if self.component else self.variable
+        return f"{name} ({self.attribute_type})"
+
+
+class DeviceModelReportQuerySet(TenantQuerySet):
+    """Report requests narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class DeviceModelReport(models.Model):
+    """A GetBaseReport/GetReport the platform asked for, and the NotifyReport parts received."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="device_model_reports"
+    )
+    request_id = models.IntegerField(_("request id"))
+    # FullInventory, ConfigurationInventory, SummaryInventory, or "Criteria" for a GetReport.
+    kind = models.CharField(_("kind"), max_length=24)
+    status = models.CharField(_("station's answer"), max_length=24, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    parts = models.PositiveIntegerField(_("parts received"), default=0)
+    last_seq_no = models.IntegerField(_("last part number"), null=True, blank=True)
+    variables = models.PositiveIntegerField(_("variables received"), default=0)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    objects = DeviceModelReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "-requested_at"]
+        verbose_name = _("device model report")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "request_id"], name="unique_device_model_report_request"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} #{self.request_id}"
+
+
+# --- events and monitoring: what a station reports about itself (2.0.1)
+
+
+class StationEventKind(models.TextChoices):
+    """Where an event came from: a monitored variable (NotifyEvent) or the station's security."""
+
+    NOTIFY = "notify_event", _("Event")
+    SECURITY = "security_event", _("Security event")
+
+
+class EventTrigger(models.TextChoices):
+    """Why a NotifyEvent entry was sent."""
+
+    ALERTING = "Alerting", _("Alerting")
+    DELTA = "Delta", _("Delta")
+    PERIODIC = "Periodic", _("Periodic")
+
+
+class MonitorType(models.TextChoices):
+    """What a variable monitor watches for."""
+
+    UPPER_THRESHOLD = "UpperThreshold", _("Upper threshold")
+    LOWER_THRESHOLD = "LowerThreshold", _("Lower threshold")
+    DELTA = "Delta", _("Delta")
+    PERIODIC = "Periodic", _("Periodic")
+    PERIODIC_CLOCK_ALIGNED = "PeriodicClockAligned", _("Periodic, clock aligned")
+
+
+class MonitorSource(models.TextChoices):
+    """How the platform knows of a monitor."""
+
+    SET = "Accepted", _("Set by the platform and accepted")
+    REPORTED = "Reported", _("Reported by the station")
+
+
+# OCPP severities run from 0 (danger) to 9 (debug): a lower number is more severe.
+SEVERITY_LEVELS = {
+    0: _("Danger"),
+    1: _("Hardware failure"),
+    2: _("System failure"),
+    3: _("Critical"),
+    4: _("Error"),
+    5: _("Alert"),
+    6: _("Warning"),
+    7: _("Notice"),
+    8: _("Informational"),
+    9: _("Debug"),
+}
+
+
+class StationEventQuerySet(TenantQuerySet):
+    """Station events narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class StationEvent(models.Model):
+    """One event a station reported: a NotifyEvent entry or a SecurityEventNotification."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="station_events"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=StationEventKind.choices)
+    timestamp = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    # A NotifyEvent entry: the station's event id, why and what, on which component/variable.
+    event_id = models.IntegerField(_("event id"), null=True, blank=True)
+    trigger = models.CharField(
+        _("trigger"), max_length=16, choices=EventTrigger.choices, blank=True
+    )
+    cause = models.IntegerField(
+        _("cause"), null=True, blank=True, help_text=_("The event id that led to this one.")
+    )
+    actual_value = models.TextField(_("actual value"), blank=True)
+    tech_code = models.CharField(_("technical code"), max_length=50, blank=True)
+    tech_info = models.TextField(_("technical information"), blank=True)
+    cleared = models.BooleanField(
+        _("cleared"), default=False, help_text=_("The monitored situation has returned to normal.")
+    )
+    transaction_id = models.CharField(_("transaction id"), max_length=36, blank=True)
+    variable_monitoring_id = models.IntegerField(_("monitor id"), null=True, blank=True)
+    event_notification_type = models.CharField(_("notification type"), max_length=24, blank=True)
+    component = models.CharField(_("component"), max_length=50, blank=True)
+    component_instance = models.CharField(_("component instance"), max_length=50, blank=True)
+    evse_number = models.PositiveIntegerField(
+        _("EVSE"), default=0, help_text=_("0: the component is not on one EVSE.")
+    )
+    connector_number = models.PositiveIntegerField(
+        _("connector on the EVSE"), default=0, help_text=_("0: not on one connector.")
+    )
+    variable = models.CharField(_("variable"), max_length=50, blank=True)
+    variable_instance = models.CharField(_("variable instance"), max_length=50, blank=True)
+    # The severity of the monitor that raised it, as the platform knew that monitor then.
+    severity = models.PositiveSmallIntegerField(_("severity"), null=True, blank=True)
+    # A SecurityEventNotification: its type and whether OCPP lists that type as critical.
+    type = models.CharField(_("security event type"), max_length=50, blank=True)
+    critical = models.BooleanField(_("critical"), default=False)
+
+    objects = StationEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        verbose_name = _("station event")
+        indexes = [models.Index(fields=["station", "-timestamp"], name="stationevent_station_time")]
+        constraints = [
+            # A retransmitted NotifyEvent or SecurityEventNotification stores nothing twice.
+            models.UniqueConstraint(
+                fields=["station", "event_id", "timestamp"],
+                condition=models.Q(kind="notify_event"),
+                name="unique_station_notify_event",
+            ),
+            models.UniqueConstraint(
+                fields=["station", "type", "timestamp"],
+                condition=models.Q(kind="security_event"),
+                name="unique_station_security_event",
+            ),
+        ]
+
+    def __str__(self):
+        what = self.type if self.kind == StationEventKind.SECURITY else self.subject
+        return f"{self.station} {what} @ {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def subject(self) -> str:
+        """Component.variable the event is about (empty for a security event)."""
+        if not self.component:
+            return ""
+        return f"{self.component}.{self.variable}" if self.variable else self.component
+
+    @property
+    def severity_label(self) -> str:
+        """The severity's OCPP name, or empty when the platform does not know it."""
+        return str(SEVERITY_LEVELS.get(self.severity, "")) if self.severity is not None else ""
+
+
+class VariableMonitorQuerySet(TenantQuerySet):
+    """Variable monitors narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class VariableMonitor(models.Model):
+    """A monitor a station has on a variable, as the platform set it or the station reported it."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="variable_monitors"
+    )
+    monitor_id = models.IntegerField(_("monitor id"))
+    component = models.CharField(_("component"), max_length=50)
+    component_instance = models.CharField(_("component instance"), max_length=50, blank=True)
+    evse_number = models.PositiveIntegerField(
+        _("EVSE"), default=0, help_text=_("0: the component is not on one EVSE.")
+    )
+    connector_number = models.PositiveIntegerField(
+        _("connector on the EVSE"), default=0, help_text=_("0: not on one connector.")
+    )
+    variable = models.CharField(_("variable"), max_length=50)
+    variable_instance = models.CharField(_("variable instance"), max_length=50, blank=True)
+    transaction = models.BooleanField(_("during transactions only"), default=False)
+    type = models.CharField(_("type"), max_length=20, choices=MonitorType.choices)
+    value = models.FloatField(_("value"))
+    severity = models.PositiveSmallIntegerField(
+        _("severity"), validators=[MaxValueValidator(9)], help_text=_("0 (danger) to 9 (debug).")
+    )
+    status = models.CharField(_("source"), max_length=10, choices=MonitorSource.choices)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    objects = VariableMonitorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "monitor_id"]
+        verbose_name = _("variable monitor")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "monitor_id"], name="unique_station_variable_monitor"
+            )
+        ]
+
+    def __str__(self):
+        return f"#{self.monitor_id} {self.component}.{self.variable} {self.type} {self.value:g}"
+
+
+class CustomerInformationPartQuerySet(TenantQuerySet):
+    """Customer information parts narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class CustomerInformationPart(models.Model):
+    """One part of what a station reported about a customer (NotifyCustomerInformation)."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="customer_information"
+    )
+    request_id = models.IntegerField(_("request id"))
+    seq_no = models.PositiveIntegerField(_("part number"))
+    data = models.TextField(_("data"), blank=True)
+    more_follows = models.BooleanField(_("more parts follow"), default=False)
+    generated_at = models.DateTimeField(_("generated at"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    objects = CustomerInformationPartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "-request_id", "seq_no"]
+        verbose_name = _("customer information part")
+        constraints = [
+            # A retransmitted part is stored once.
+            models.UniqueConstraint(
+                fields=["station", "request_id", "seq_no"], name="unique_customer_information_part"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.station} #{self.request_id}/{self.seq_no}"
+
+
+# --- smart charging and firmware publication: what a 2.0.1 station reports
+
+
+class ChargingLimitSource(models.TextChoices):
+    """Who set a charging limit or profile (2.0.1's values; 2.1 allows others, kept as sent)."""
+
+    CSO = "CSO", _("Charging station operator (this platform)")
+    EMS = "EMS", _("Energy management system")
+    SO = "SO", _("System operator")
+    OTHER = "Other", _("Other")
+
+
+class ReportedChargingProfileQuerySet(TenantQuerySet):
+    """Reported charging profiles narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class ReportedChargingProfile(models.Model):
+    """A charging profile a station said it has installed, in answer to GetChargingProfiles."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="reported_charging_profiles"
+    )
+    # The GetChargingProfiles request the report answered: its parts share it.
+    request_id = models.IntegerField(_("request id"))
+    evse_number = models.PositiveIntegerField(_("EVSE"), default=0, help_text=_("0: the station."))
+    source = models.CharField(_("set by"), max_length=20, choices=ChargingLimitSource.choices)
+    profile_id = models.IntegerField(_("profile id"))
+    # 2.0.1's names: ChargingStationMaxProfile, TxDefaultProfile, TxProfile, or
+    # ChargingStationExternalConstraints (set by a system beside the CSMS).
+    purpose = models.CharField(_("purpose"), max_length=40)
+    stack_level = models.PositiveIntegerField(_("stack level"), default=0)
+    kind = models.CharField(_("kind"), max_length=10)
+    transaction_id = models.CharField(_("transaction id"), max_length=36, blank=True)
+    profile = models.JSONField(_("profile as reported"), default=dict)
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+
+    objects = ReportedChargingProfileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "evse_number", "purpose", "-stack_level", "profile_id"]
+        verbose_name = _("reported charging profile")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "request_id", "evse_number", "source", "profile_id"],
+                name="unique_reported_charging_profile",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.station} #{self.evse_number} {self.purpose} {self.profile_id}"
+
+
+class ExternalChargingLimitQuerySet(TenantQuerySet):
+    """External charging limits narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+    def active(self):
+        """Limits the station has not reported cleared."""
+        return self.filter(cleared_at__isnull=True)
+
+
+class ExternalChargingLimit(models.Model):
+    """A limit a system beside the CSMS put on a station or an EVSE (NotifyChargingLimit)."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="external_charging_limits"
+    )
+    evse_number = models.PositiveIntegerField(_("EVSE"), default=0, help_text=_("0: the station."))
+    source = models.CharField(_("set by"), max_length=20, choices=ChargingLimitSource.choices)
+    grid_critical = models.BooleanField(_("grid critical"), null=True, blank=True)
+    # The ChargingScheduleType objects the station reported, as it reported them.
+    schedules = models.JSONField(_("schedules"), default=list, blank=True)
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+
+    objects = ExternalChargingLimitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "-reported_at", "-id"]
+        verbose_name = _("external charging limit")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "evse_number", "source"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="one_active_external_limit_per_source",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.station} #{self.evse_number} {self.source}"
+
+
+class EVChargingNeedsQuerySet(TenantQuerySet):
+    """EV charging needs narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class EVChargingNeeds(models.Model):
+    """What an EV asked an EVSE for over ISO 15118, and the schedule it then proposed."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="ev_charging_needs"
+    )
+    evse_number = models.PositiveIntegerField(_("EVSE"))
+    # DC, AC_single_phase, AC_two_phase or AC_three_phase; empty: only a schedule was reported.
+    energy_transfer = models.CharField(_("energy transfer"), max_length=20, blank=True)
+    energy_amount = models.PositiveIntegerField(_("energy asked for (Wh)"), null=True, blank=True)
+    departure_time = models.DateTimeField(_("departure time"), null=True, blank=True)
+    max_schedule_tuples = models.PositiveIntegerField(
+        _("most schedule periods the EV takes"), null=True, blank=True
+    )
+    needs = models.JSONField(_("needs as reported"), default=dict, blank=True)
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    # NotifyEVChargingSchedule: the EV's schedule, from `schedule_time_base` on, and our answer.
+    schedule = models.JSONField(_("EV's schedule"), null=True, blank=True)
+    schedule_time_base = models.DateTimeField(_("schedule time base"), null=True, blank=True)
+    schedule_status = models.CharField(_("schedule answer"), max_length=10, blank=True)
+    schedule_reported_at = models.DateTimeField(_("schedule reported at"), null=True, blank=True)
+
+    objects = EVChargingNeedsQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "-reported_at", "-id"]
+        verbose_name = _("EV charging needs")
+        verbose_name_plural = _("EV charging needs")
+        indexes = [
+            models.Index(fields=["station", "evse_number", "-reported_at"], name="ev_needs_evse")
+        ]
+
+    def __str__(self):
+        return f"{self.station} #{self.evse_number} {self.energy_transfer}"
+
+
+class FirmwarePublicationQuerySet(TenantQuerySet):
+    """Firmware publications narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class FirmwarePublication(models.Model):
+    """Firmware a local controller was asked to serve to its stations (PublishFirmware)."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="firmware_publications"
+    )
+    # The id the controller's PublishFirmwareStatusNotifications carry (none: not ours).
+    request_id = models.IntegerField(_("request id"), null=True, blank=True)
+    location = models.CharField(_("downloaded from"), max_length=512, blank=True)
+    checksum = models.CharField(_("MD5 checksum"), max_length=32, blank=True)
+    # The last PublishFirmwareStatusEnumType the controller reported (empty: none yet).
+    status = models.CharField(_("status"), max_length=20, blank=True)
+    status_at = models.DateTimeField(_("status time"), null=True, blank=True)
+    # Where the controller serves the image once Published.
+    published_locations = models.JSONField(_("published at"), default=list, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    unpublished_at = models.DateTimeField(_("unpublished at"), null=True, blank=True)
+
+    objects = FirmwarePublicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "-requested_at", "-id"]
+        verbose_name = _("firmware publication")
+
+    def __str__(self):
+        return f"{self.station} {self.checksum or self.request_id}"

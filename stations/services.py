@@ -18,7 +18,7 @@ from stations.choices import (
     RegistrationStatus,
     SiteStatus,
 )
-from stations.events import STATION_STATUS_CHANGED
+from stations.events import STATION_BOOTED, STATION_STATUS_CHANGED
 from stations.exceptions import DeletionRefused, StationAssignmentError
 from stations.models import (
     ChargingStation,
@@ -143,6 +143,17 @@ def record_boots(reports: list[BootReport]) -> list[BootResult]:
         ],
         updates,
         f"{reported}, last_boot = v.last_boot, updated = v.now",
+    )
+    emit_many(
+        STATION_BOOTED,
+        (
+            {
+                "organization_id": report.station.organization_id,
+                "station_id": report.station.pk,
+                "registration_status": str(result.registration_status),
+            }
+            for report, result in zip(reports, results, strict=True)
+        ),
     )
     return results
 

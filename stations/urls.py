@@ -6,7 +6,7 @@ same namespace: stations:station-command.
 
 from django.urls import path
 
-from stations import site_views, views
+from stations import event_views, site_views, views
 
 app_name = "stations"
 
@@ -15,6 +15,11 @@ urlpatterns = [
     path("stations/add/", views.StationAddView.as_view(), name="station-add"),
     path("stations/<int:pk>/", views.StationDetailView.as_view(), name="station-detail"),
     path("stations/<int:pk>/connect/", views.StationConnectView.as_view(), name="station-connect"),
+    path(
+        "stations/<int:pk>/events/",
+        event_views.StationEventListView.as_view(),
+        name="station-events",
+    ),
     path(
         "stations/<int:pk>/parts/<slug:part>/",
         views.StationPartView.as_view(),

@@ -13,11 +13,18 @@ from billing.models import (
     InvoiceLine,
     TariffAssignment,
 )
-from ocpp_gateway.models import CommandLog, OcppMessage
+from ocpp_gateway.models import (
+    CertificateRequest,
+    CommandLog,
+    DisplayMessage,
+    OcppMessage,
+    StationCertificate,
+)
 from organizations.choices import Role
 from organizations.models import Membership
 from organizations.tenancy import TenantQuerySet
 from roaming.models import RoamingActivity, RoamingPartner
+from sessions_app.models import TransactionEvent
 from stations.models import ChargingProfile, Evse, StationDataTransfer, StatusEvent
 from tests.factories import (
     AccessGroupFactory,
@@ -78,6 +85,43 @@ BUILDERS = {
     "stations.ChargingProfile": lambda org: ChargingProfile.objects.create(
         organization=org, name="Night", schedule_periods=[{"start_period": 0, "limit": 16}]
     ),
+    "stations.StationVariable": lambda org: ChargingStationFactory(
+        organization=org
+    ).variables.create(component="OCPPCommCtrlr", variable="HeartbeatInterval", value="300"),
+    "stations.DeviceModelReport": lambda org: ChargingStationFactory(
+        organization=org
+    ).device_model_reports.create(request_id=1, kind="FullInventory"),
+    "stations.StationEvent": lambda org: ChargingStationFactory(
+        organization=org
+    ).station_events.create(kind="security_event", type="StartupOfTheDevice", timestamp=NOW),
+    "stations.VariableMonitor": lambda org: ChargingStationFactory(
+        organization=org
+    ).variable_monitors.create(
+        monitor_id=1,
+        component="EVSE",
+        variable="Temperature",
+        type="UpperThreshold",
+        value=80,
+        severity=4,
+        status="Accepted",
+    ),
+    "stations.CustomerInformationPart": lambda org: ChargingStationFactory(
+        organization=org
+    ).customer_information.create(request_id=1, seq_no=0, data="Jane", generated_at=NOW),
+    "stations.ReportedChargingProfile": lambda org: ChargingStationFactory(
+        organization=org
+    ).reported_charging_profiles.create(
+        request_id=1, source="CSO", profile_id=1, purpose="TxDefaultProfile", kind="Absolute"
+    ),
+    "stations.ExternalChargingLimit": lambda org: ChargingStationFactory(
+        organization=org
+    ).external_charging_limits.create(source="EMS"),
+    "stations.EVChargingNeeds": lambda org: ChargingStationFactory(
+        organization=org
+    ).ev_charging_needs.create(evse_number=1, energy_transfer="DC"),
+    "stations.FirmwarePublication": lambda org: ChargingStationFactory(
+        organization=org
+    ).firmware_publications.create(request_id=1, checksum="9e107d9d372bb6826bd81d3542a419d6"),
     "sessions_app.ChargingSession": lambda org: ChargingSessionFactory(
         station=ChargingStationFactory(organization=org)
     ),
@@ -89,6 +133,13 @@ BUILDERS = {
     ),
     "sessions_app.RemoteStart": lambda org: RemoteStartFactory(
         station=ChargingStationFactory(organization=org)
+    ),
+    "sessions_app.TransactionEvent": lambda org: TransactionEvent.objects.create(
+        session=ChargingSessionFactory(station=ChargingStationFactory(organization=org)),
+        seq_no=0,
+        event_type="Started",
+        trigger_reason="Authorized",
+        timestamp=NOW,
     ),
     "billing.Tariff": lambda org: TariffFactory(organization=org),
     "billing.TariffAssignment": lambda org: TariffAssignment.objects.create(
@@ -122,6 +173,25 @@ BUILDERS = {
         ocpp_id="x",
         direction="in",
         created=NOW,
+    ),
+    "ocpp_gateway.DisplayMessage": lambda org: DisplayMessage.objects.create(
+        station=ChargingStationFactory(organization=org),
+        message_id=1,
+        priority="NormalCycle",
+        content="Welcome",
+        message_format="UTF8",
+        status="accepted",
+    ),
+    "ocpp_gateway.StationCertificate": lambda org: StationCertificate.objects.create(
+        station=ChargingStationFactory(organization=org),
+        certificate_type="CSMSRootCertificate",
+        status="reported",
+    ),
+    "ocpp_gateway.CertificateRequest": lambda org: CertificateRequest.objects.create(
+        station=ChargingStationFactory(organization=org),
+        csr="-----BEGIN CERTIFICATE REQUEST-----",
+        status="rejected",
+        provider="ocpp_gateway.certificates.NoCertificateAuthority",
     ),
 }
 

@@ -1,6 +1,7 @@
 """Routes of the OCPP gateway API (included under /api/v1/)."""
 
 from core.api.routers import OrganizationRouter, TenantRouter
+from ocpp_gateway.api import display_and_certificates
 from ocpp_gateway.api.views import (
     CommandLogViewSet,
     ReservationCommandViewSet,
@@ -18,4 +19,4 @@ router.register("sessions", SessionCommandViewSet, basename="session")
 router.register("reservations", ReservationCommandViewSet, basename="reservation")
 org_router = OrganizationRouter()
 
-urlpatterns = router.urls + org_router.urls
+urlpatterns = router.urls + org_router.urls + display_and_certificates.urlpatterns

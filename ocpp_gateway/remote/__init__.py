@@ -1,7 +1,17 @@
 """Version-neutral remote commands (the names users see), their rules and their execution."""
 
 # The command modules register their commands on import; the registry knows none of them.
-from ocpp_gateway.remote import charging, maintenance  # noqa: F401
+from ocpp_gateway.remote import (  # noqa: F401
+    certificates,
+    charging,
+    device_model,
+    display,
+    maintenance,
+    monitoring,
+    raw,
+    smart_charging,
+    transactions,
+)
 from ocpp_gateway.remote.registry import (
     COMMANDS,
     Actor,

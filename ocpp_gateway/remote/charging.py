@@ -16,19 +16,27 @@ from ocpp_gateway.remote.registry import (
     CommandNotAllowed,
     CommandSpec,
     ConnectorField,
+    only_in_201,
     register,
+    speaks_16,
 )
 from organizations.choices import Role
 from sessions_app import services as session_services
 from sessions_app.authorization import authorize
-from sessions_app.choices import RemoteStartStatus, SessionState
+from sessions_app.choices import RemoteStartStatus
 from sessions_app.models import ChargingSession
 from sessions_app.selectors import active_reservations
-from stations.choices import ConnectorStatus
+from stations.choices import ConnectorStatus, ConnectorType
 
 # The remote start's name: the session it leads to is remote and never billed.
 START_CHARGING = "start_charging"
-STARTABLE = (ConnectorStatus.AVAILABLE, ConnectorStatus.PREPARING)
+# Occupied is 2.0.1's word for a plugged-in connector (1.6 says Preparing); a connector busy
+# charging is caught by its running session.
+STARTABLE = (ConnectorStatus.AVAILABLE, ConnectorStatus.PREPARING, ConnectorStatus.OCCUPIED)
+# An OCPP 1.6 idTag is a CiString20; a 2.0.1 idToken an identifierString of 36.
+ID_TAG_MAX_LENGTH = {True: 20, False: 36}
+# The plug types a 2.0.1 reservation can ask for (ConnectorEnumType has no "other").
+RESERVABLE_TYPES = [(value, label) for value, label in ConnectorType.choices if value != "OTHER"]
 NOT_RESERVABLE = (ConnectorStatus.FAULTED, ConnectorStatus.UNAVAILABLE)
 
 
@@ -41,18 +49,27 @@ class UnlockParameters(serializers.Serializer):
     connector_id = ConnectorField(source="connector")
 
 
+def check_id_length(station, value: str) -> str:
+    """Refuse an id token longer than the station's OCPP version carries."""
+    longest = ID_TAG_MAX_LENGTH[speaks_16(station)]
+    if value and len(value) > longest:
+        raise serializers.ValidationError(
+            _("Ensure this field has no more than %(n)d characters.") % {"n": longest}
+        )
+    return value
+
+
 class CardField(serializers.CharField):
     """The uid of a card of the station's organization, validated to the IdToken."""
 
     def __init__(self, **kwargs):
-        # An OCPP 1.6 idTag is a CiString20.
-        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("max_length", max(ID_TAG_MAX_LENGTH.values()))
         super().__init__(**kwargs)
 
     def run_validation(self, data=serializers.empty):
         # After the string checks (length, blank), which a card object would not pass.
-        uid = normalize_uid(super().run_validation(data))
         station = self.context["station"]
+        uid = normalize_uid(check_id_length(station, super().run_validation(data)))
         # A card of another organization is answered exactly like one that does not exist.
         card = IdToken.objects.for_org(station.organization_id).filter(uid=uid).first()
         if card is None:
@@ -122,6 +139,9 @@ class StartChargingParameters(serializers.Serializer):
                 )
             except versions.UnsupportedVersion as error:
                 raise serializers.ValidationError({"charging_profile": str(error)}) from None
+            except intents.NotInVersion:
+                # The command's own check says which versions start remotely.
+                pass
             except OcppError as error:
                 raise serializers.ValidationError({"charging_profile": error.description}) from None
         return attrs
@@ -156,7 +176,19 @@ class ReserveParameters(serializers.Serializer):
     id_tag = CardField(source="card")
     expiry = FutureDateTimeField()
     connector_id = ConnectorField(source="connector", required=False)
-    parent_id_tag = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    parent_id_tag = serializers.CharField(
+        max_length=max(ID_TAG_MAX_LENGTH.values()), required=False, allow_blank=True
+    )
+    connector_type = serializers.ChoiceField(
+        choices=RESERVABLE_TYPES, required=False, label=_("Connector type")
+    )
+
+    def validate_parent_id_tag(self, value):
+        return check_id_length(self.context["station"], value)
+
+    def validate_connector_type(self, value):
+        only_in_201(self.context["station"], _("Reserving by connector type"))
+        return value
 
     def validate(self, attrs):
         # A reservation is for later: a card busy charging elsewhere right now may still hold one.
@@ -243,13 +275,16 @@ def start_charging_rule(ctx: CommandContext):
                 "number": ctx.connector.connector_id,
                 "status": ctx.connector.get_status_display(),
             }
-        if ctx.active_session() is not None:
+        running = ctx.active_session()
+        # A 2.0.1 transaction that began with the cable plugged in has no card yet: a remote
+        # start is how it gets one (OCTT TC_F_01).
+        if running is not None and running.id_tag:
             return _("A session is already running on connector %(number)s.") % {
                 "number": ctx.connector.connector_id
             }
         return None
     free = ctx.station.connectors.filter(status__in=STARTABLE).exclude(
-        charging_sessions__state=SessionState.ACTIVE
+        charging_sessions__in=ChargingSession.objects.active().exclude(id_tag="")
     )
     if not free.exists():
         return _("No connector is available or preparing.")
@@ -355,6 +390,7 @@ def reserve(ctx: CommandContext) -> CommandLog:
         # None reserves any connector of the station (TC_049).
         connector=ctx.connector.connector_id if ctx.connector else None,
         parent_id_tag=reservation.parent_id_tag,
+        connector_type=ctx.params.get("connector_type"),
     )
     log = send(ctx, "reserve", intent)
     # Faulted, Occupied, Unavailable or Rejected stay in the log's response as said. After a
@@ -440,6 +476,7 @@ register(
         run=start_charging,
         params=StartChargingParameters,
         rule=start_charging_rule,
+        intents=(intents.StartCharging,),
         min_role=Role.OPERATOR,
         description=_(
             "Sends RemoteStartTransaction. The session it starts is never billed: "
@@ -454,6 +491,7 @@ register(
         run=stop_charging,
         params=RunningSessionParameters,
         rule=running_session_rule,
+        intents=(intents.StopCharging,),
         min_role=Role.OPERATOR,
         description=_("Sends RemoteStopTransaction for the running session."),
     )
@@ -464,6 +502,7 @@ register(
         label=_("Unlock cable"),
         run=unlock_cable,
         params=UnlockParameters,
+        intents=(intents.UnlockConnector,),
         min_role=Role.OPERATOR,
         description=_("Sends UnlockConnector to free a cable stuck in the car or the station."),
     )
@@ -475,6 +514,7 @@ register(
         run=reserve,
         params=ReserveParameters,
         rule=reserve_rule,
+        intents=(intents.Reserve,),
         min_role=Role.OPERATOR,
         description=_("Sends ReserveNow: holds a connector, or any connector, for one card."),
     )
@@ -486,6 +526,7 @@ register(
         run=cancel_reservation,
         params=CancelReservationParameters,
         rule=cancel_reservation_rule,
+        intents=(intents.CancelReservation,),
         min_role=Role.OPERATOR,
         description=_("Sends CancelReservation for the station's active reservation."),
     )

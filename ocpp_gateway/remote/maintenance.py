@@ -14,7 +14,20 @@ from ocpp_gateway.commands import send_call
 from ocpp_gateway.intents import LocalListOutcome
 from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote.charging import link_session, send, version_of
-from ocpp_gateway.remote.registry import CommandContext, CommandSpec, ConnectorField, register
+from ocpp_gateway.remote.configuration import (
+    record_configuration_answer,
+    record_configuration_change,
+)
+from ocpp_gateway.remote.registry import (
+    CommandContext,
+    CommandSpec,
+    ConnectorField,
+    only_in_201,
+    register,
+    speaks_16,
+)
+from ocpp_gateway.v201.control import TRIGGERABLE_MESSAGES as TRIGGERABLE_MESSAGES_201
+from ocpp_gateway.v201.control import trigger_name
 from organizations.choices import Role
 from sessions_app.authorization import offline_authorizations
 from stations.choices import (
@@ -23,7 +36,7 @@ from stations.choices import (
     DataTransferDirection,
     LocalListUpdateType,
 )
-from stations.models import ChargingProfile, Connector
+from stations.models import ChargingProfile, Connector, Evse
 from stations.services import record_data_transfer, record_local_list
 
 # TriggerMessage values a 1.6 station can be asked for, and those that concern one connector.
@@ -36,6 +49,10 @@ TRIGGERABLE_MESSAGES = (
     "StatusNotification",
 )
 PER_CONNECTOR_MESSAGES = ("MeterValues", "StatusNotification")
+# 2.0.1 narrows these to an EVSE (its LogStatusNotification is 1.6 DiagnosticsStatusNotification).
+PER_CONNECTOR_MESSAGES_201 = ("MeterValues", "StatusNotification", "TransactionEvent")
+# Every name the command offers, 1.6's first; each station takes those of its version.
+TRIGGER_CHOICES = tuple(dict.fromkeys(TRIGGERABLE_MESSAGES + TRIGGERABLE_MESSAGES_201))
 # Where stations fetch firmware and upload diagnostics.
 FILE_LOCATION_SCHEMES = ("http", "https", "ftp", "ftps", "sftp")
 # No spaces, controls or characters a URI never holds unescaped (RFC 3986).
@@ -88,17 +105,44 @@ class ChargingProfileField(serializers.PrimaryKeyRelatedField):
 # --- Parameters -------------------------------------------------------------------------------
 
 
+class EvseField(serializers.IntegerField):
+    """An OCPP 2.0.1 evseId of the station (1.6 stations have none to give)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("label", _("EVSE"))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        number = super().to_internal_value(data)
+        station = self.context["station"]
+        only_in_201(station, _("Choosing an EVSE"))
+        if not Evse.objects.filter(station=station, evse_number=number).exists():
+            raise serializers.ValidationError(_("The station has no EVSE %(n)d.") % {"n": number})
+        return number
+
+
 class ResetParameters(serializers.Serializer):
-    """Reset: a soft restart ends transactions cleanly, a hard one reboots at once."""
+    """Reset: soft ends transactions first (2.0.1 OnIdle), hard reboots at once (Immediate)."""
 
     type = serializers.ChoiceField(choices=["Soft", "Hard"], default="Soft")
+    # 2.0.1 resets one EVSE alone; none: the whole station.
+    evse_id = EvseField(required=False)
 
 
 class AvailabilityParameters(serializers.Serializer):
-    """ChangeAvailability of one connector or (0) the whole station."""
+    """ChangeAvailability of one connector, one EVSE (2.0.1) or (0, neither) the whole station."""
 
     connector_id = ConnectorField(source="connector", required=False, station_allowed=True)
+    evse_id = EvseField(required=False)
     type = serializers.ChoiceField(choices=["Operative", "Inoperative"])
+
+    def validate(self, attrs):
+        if attrs.get("connector") is not None and attrs.get("evse_id") is not None:
+            raise serializers.ValidationError(
+                {"evse_id": [_("Give a connector or an EVSE, not both.")]}
+            )
+        return attrs
 
 
 class GetConfigurationParameters(serializers.Serializer):
@@ -120,14 +164,26 @@ class ChangeConfigurationParameters(serializers.Serializer):
 class TriggerMessageParameters(serializers.Serializer):
     """TriggerMessage: ask the station to send one message now."""
 
-    requested_message = serializers.ChoiceField(choices=TRIGGERABLE_MESSAGES)
+    requested_message = serializers.ChoiceField(choices=TRIGGER_CHOICES)
     connector_id = ConnectorField(source="connector", required=False)
 
-    def validate(self, attrs):
-        if attrs.get("connector") and attrs["requested_message"] not in PER_CONNECTOR_MESSAGES:
+    def validate_requested_message(self, value):
+        # Every 1.6 name has a 2.0.1 message (trigger_name): only 2.0.1's own are one-version.
+        if speaks_16(self.context["station"]) and value not in TRIGGERABLE_MESSAGES:
             raise serializers.ValidationError(
-                {"connector_id": [_("Only MeterValues and StatusNotification are per connector.")]}
+                _("%(message)s is only for OCPP 2.0.1 stations.") % {"message": value}
             )
+        return value
+
+    def validate(self, attrs):
+        if speaks_16(self.context["station"]):
+            per_connector = PER_CONNECTOR_MESSAGES
+            message = _("Only MeterValues and StatusNotification are per connector.")
+        else:
+            per_connector = PER_CONNECTOR_MESSAGES_201
+            message = _("Only MeterValues, StatusNotification and TransactionEvent are per EVSE.")
+        if attrs.get("connector") and trigger_name(attrs["requested_message"]) not in per_connector:
+            raise serializers.ValidationError({"connector_id": [message]})
         return attrs
 
 
@@ -138,6 +194,36 @@ class UpdateFirmwareParameters(serializers.Serializer):
     retrieve_date = serializers.DateTimeField(default=timezone.now)
     retries = serializers.IntegerField(min_value=0, required=False)
     retry_interval = serializers.IntegerField(min_value=0, required=False, help_text="seconds")
+    # Secure firmware update (2.0.1): the station checks the image against both.
+    signing_certificate = serializers.CharField(
+        max_length=5500,
+        required=False,
+        trim_whitespace=False,
+        label=_("Signing certificate (PEM)"),
+        help_text="PEM",
+    )
+    signature = serializers.CharField(
+        max_length=800, required=False, label=_("Signature (Base64)"), help_text="Base64"
+    )
+    install_date = serializers.DateTimeField(required=False, label=_("Install from"))
+
+    def validate(self, attrs):
+        given = [n for n in ("signing_certificate", "signature", "install_date") if n in attrs]
+        if given and speaks_16(self.context["station"]):
+            raise serializers.ValidationError(
+                {given[0]: [_("Signed or scheduled installation is only for OCPP 2.0.1 stations.")]}
+            )
+        signed = {"signing_certificate", "signature"} & set(attrs)
+        if len(signed) == 1:
+            missing = ({"signing_certificate", "signature"} - signed).pop()
+            raise serializers.ValidationError(
+                {missing: [_("A signed firmware update needs the certificate and the signature.")]}
+            )
+        if attrs.get("install_date") and attrs["install_date"] < attrs["retrieve_date"]:
+            raise serializers.ValidationError(
+                {"install_date": [_("The installation comes after the download.")]}
+            )
+        return attrs
 
 
 class GetDiagnosticsParameters(serializers.Serializer):
@@ -169,7 +255,8 @@ class SetChargingProfileParameters(serializers.Serializer):
 
     profile = ChargingProfileField()
     connector_id = ConnectorField(source="connector", required=False, station_allowed=True)
-    transaction_id = serializers.IntegerField(min_value=0, required=False)
+    # 1.6 numbers transactions, 2.0.1 names them (up to 36 characters).
+    transaction_id = serializers.CharField(max_length=36, required=False)
 
     def validate(self, attrs):
         purpose, connector = attrs["profile"].purpose, attrs.get("connector")
@@ -257,8 +344,8 @@ def tx_profile_needs_its_transaction(ctx: CommandContext) -> str | None:
         return _("No transaction is running on connector %(n)d: a TxProfile needs one.") % {
             "n": _connector_number(ctx)
         }
-    if not (session.transaction_id or "").isdigit():
-        # OCPP 1.6 transaction ids are integers; a session of a 2.0.1 station has none.
+    if speaks_16(ctx.station) and not (session.transaction_id or "").isdigit():
+        # OCPP 1.6 transaction ids are integers; a session begun over 2.0.1 has none.
         return _("The running transaction has no OCPP 1.6 transaction id.")
     wanted = ctx.params.get("transaction_id")
     if wanted is not None and str(wanted) != session.transaction_id:
@@ -280,26 +367,33 @@ def clear_rfid_cache(ctx: CommandContext) -> CommandLog:
 def restart_station(ctx: CommandContext) -> CommandLog:
     """Reset, soft or hard."""
     kind = intents.ResetKind.HARD if ctx.params["type"] == "Hard" else intents.ResetKind.SOFT
-    return send(ctx, "restart_station", intents.Reset(kind))
+    return send(ctx, "restart_station", intents.Reset(kind, evse=ctx.params.get("evse_id")))
 
 
 def change_availability(ctx: CommandContext) -> CommandLog:
     """ChangeAvailability; Scheduled (after the running transaction) counts as accepted."""
     connector = ctx.connector.connector_id if ctx.connector is not None else None
-    intent = intents.ChangeAvailability(ctx.params["type"] == "Operative", connector)
+    intent = intents.ChangeAvailability(
+        ctx.params["type"] == "Operative", connector, evse=ctx.params.get("evse_id")
+    )
     return send(ctx, "change_availability", intent)
 
 
 def get_configuration(ctx: CommandContext) -> CommandLog:
     """GetConfiguration of the given keys, or all."""
     intent = intents.GetConfiguration(tuple(ctx.params.get("keys") or ()))
-    return send(ctx, "get_configuration", intent)
+    log = send(ctx, "get_configuration", intent)
+    # Kept with the station's device model: one page shows 1.6 keys and 2.0.1 variables.
+    record_configuration_answer(ctx.station, intent.keys, log)
+    return log
 
 
 def change_configuration(ctx: CommandContext) -> CommandLog:
     """ChangeConfiguration of one key."""
     intent = intents.ChangeConfiguration(ctx.params["key"], ctx.params["value"])
-    return send(ctx, "change_configuration", intent)
+    log = send(ctx, "change_configuration", intent)
+    record_configuration_change(ctx.station, intent.key, intent.value, log)
+    return log
 
 
 def trigger_message(ctx: CommandContext) -> CommandLog:
@@ -316,6 +410,10 @@ def update_firmware(ctx: CommandContext) -> CommandLog:
         retrieve_at=ctx.params["retrieve_date"],
         retries=ctx.params.get("retries"),
         retry_interval=ctx.params.get("retry_interval"),
+        signing_certificate=ctx.params.get("signing_certificate", ""),
+        signature=ctx.params.get("signature", ""),
+        install_at=ctx.params.get("install_date"),
+        request_id=intents.new_request_id(),
     )
     return send(ctx, "update_firmware", intent)
 
@@ -436,6 +534,7 @@ register(
         name="clear_rfid_cache",
         label=_("Clear RFID cache"),
         run=clear_rfid_cache,
+        intents=(intents.ClearCache,),
         min_role=Role.OPERATOR,
         description=_("The station forgets the cards it authorized online (ClearCache)."),
     )
@@ -446,6 +545,7 @@ register(
         label=_("Restart station"),
         run=restart_station,
         params=ResetParameters,
+        intents=(intents.Reset,),
         min_role=Role.OPERATOR,
         description=_("Soft: ends transactions and restarts the software. Hard: reboots."),
     )
@@ -456,6 +556,7 @@ register(
         label=_("Change availability"),
         run=change_availability,
         params=AvailabilityParameters,
+        intents=(intents.ChangeAvailability,),
         min_role=Role.OPERATOR,
         description=_(
             "Make a connector or (0) the whole station operative or inoperative; with a "
@@ -469,6 +570,8 @@ register(
         label=_("Get configuration"),
         run=get_configuration,
         params=GetConfigurationParameters,
+        # 2.0.1 stations are read through get_variables / get_base_report instead.
+        intents=(intents.GetConfiguration,),
         min_role=Role.OPERATOR,
         description=_("Read the station's configuration keys (all, or the ones given)."),
     )
@@ -479,6 +582,7 @@ register(
         label=_("Change configuration"),
         run=change_configuration,
         params=ChangeConfigurationParameters,
+        intents=(intents.ChangeConfiguration,),
         min_role=Role.ADMIN,
         description=_("Set one configuration key of the station."),
     )
@@ -489,6 +593,7 @@ register(
         label=_("Trigger message"),
         run=trigger_message,
         params=TriggerMessageParameters,
+        intents=(intents.TriggerMessage,),
         min_role=Role.OPERATOR,
         description=_("Ask the station to send a message now (status, meter values, ...)."),
     )
@@ -499,6 +604,7 @@ register(
         label=_("Update firmware"),
         run=update_firmware,
         params=UpdateFirmwareParameters,
+        intents=(intents.UpdateFirmware,),
         min_role=Role.ADMIN,
         description=_("The station downloads and installs the firmware at the location given."),
     )
@@ -509,6 +615,7 @@ register(
         label=_("Get diagnostics"),
         run=get_diagnostics,
         params=GetDiagnosticsParameters,
+        intents=(intents.GetDiagnostics,),
         min_role=Role.ADMIN,
         description=_("The station uploads a diagnostics file to the location given."),
     )
@@ -520,6 +627,7 @@ register(
         run=send_local_list,
         params=SendLocalListParameters,
         rule=last_local_list_needs_full,
+        intents=(intents.SendLocalList,),
         min_role=Role.OPERATOR,
         description=_(
             "Send the cards authorized at the station, for when it is offline: the whole list, "
@@ -533,6 +641,7 @@ register(
         name="get_local_list_version",
         label=_("Get local list version"),
         run=get_local_list_version,
+        intents=(intents.GetLocalListVersion,),
         min_role=Role.OPERATOR,
         description=_("The version of the station's local list (-1: not supported, 0: empty)."),
     )
@@ -544,6 +653,7 @@ register(
         run=set_charging_profile,
         params=SetChargingProfileParameters,
         rule=tx_profile_needs_its_transaction,
+        intents=(intents.SetChargingProfile,),
         min_role=Role.ADMIN,
         description=_("Send one of the organization's charging profiles to the station."),
     )
@@ -554,6 +664,7 @@ register(
         label=_("Clear charging profile"),
         run=clear_charging_profile,
         params=ClearChargingProfileParameters,
+        intents=(intents.ClearChargingProfile,),
         min_role=Role.ADMIN,
         description=_("Remove the charging profiles that match every criterion given."),
     )
@@ -564,6 +675,7 @@ register(
         label=_("Get composite schedule"),
         run=get_composite_schedule,
         params=CompositeScheduleParameters,
+        intents=(intents.GetCompositeSchedule,),
         min_role=Role.OPERATOR,
         description=_("The limits the station will apply, all its profiles combined."),
     )
@@ -574,6 +686,7 @@ register(
         label=_("Data transfer"),
         run=data_transfer,
         params=DataTransferParameters,
+        intents=(intents.DataTransfer,),
         min_role=Role.ADMIN,
         description=_("Send a vendor-specific message to the station."),
     )

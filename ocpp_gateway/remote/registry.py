@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from ocpp_gateway import versions
 from ocpp_gateway.choices import RequestedVia
 from ocpp_gateway.models import CommandLog
 from organizations.api.permissions import required_role_message
 from organizations.choices import Role
 from sessions_app.models import ChargingSession
+from stations.choices import OcppVersion
 from stations.models import ChargingStation, Connector
 
 
@@ -87,6 +89,22 @@ class NoParameters(serializers.Serializer):
     """A command without parameters."""
 
 
+def speaks_16(station: ChargingStation) -> bool:
+    """Whether the station speaks OCPP 1.6 (or a version the gateway does not, judged as 1.6)."""
+    try:
+        return versions.for_station(station).family == OcppVersion.V16
+    except versions.UnsupportedVersion:
+        return True
+
+
+def only_in_201(station: ChargingStation, what) -> None:
+    """Refuse a parameter a 1.6 station has no field for, naming what it is (a field error)."""
+    if speaks_16(station):
+        raise serializers.ValidationError(
+            _("%(what)s is only for OCPP 2.0.1 stations.") % {"what": what}
+        )
+
+
 class ConnectorField(serializers.IntegerField):
     """An OCPP connectorId of the station, validated to its Connector (0, when allowed, to None)."""
 
@@ -128,6 +146,9 @@ class CommandSpec:
     min_role: str = Role.OPERATOR
     needs_online: bool = True
     description: str = ""
+    # The neutral intents (ocpp_gateway.intents) it sends: a station whose OCPP version has no
+    # call for one of them cannot run it, and the reason names the versions that can.
+    intents: tuple[type, ...] = ()
 
 
 # Filled by the command modules as they are imported (ocpp_gateway.remote imports them all).
@@ -163,8 +184,37 @@ class CommandCheck:
         return not self.errors and self.reason is None
 
 
+def _version_label(version: versions.Version) -> str:
+    return "OCPP " + version.family.removeprefix("ocpp")
+
+
+def version_reason(spec: CommandSpec, station: ChargingStation) -> str | None:
+    """Why the station's OCPP version cannot carry the command, or None when it can."""
+    if not spec.intents:
+        return None
+    try:
+        calls = versions.for_station(station).calls
+    except versions.UnsupportedVersion as error:
+        return str(error)
+    if all(calls.supports(intent) for intent in spec.intents):
+        return None
+    # 2.1 speaks through 2.0.1's calls: one name per family, newest first.
+    able = dict.fromkeys(
+        _version_label(version)
+        for version in versions.VERSIONS
+        if all(version.calls.supports(intent) for intent in spec.intents)
+    )
+    if not able:
+        return str(_("No OCPP version the gateway speaks has this command yet."))
+    return str(_("Only for %(versions)s stations.") % {"versions": _(" or ").join(able)})
+
+
 def why_not(spec: CommandSpec, ctx: CommandContext) -> str | None:
     """The reason `spec` may not run in `ctx`, or None."""
+    # The version first: going online would not lift it.
+    reason = version_reason(spec, ctx.station)
+    if reason:
+        return reason
     if spec.needs_online and not ctx.station.is_online:
         return str(_("The station is offline."))
     reason = spec.rule(ctx)

@@ -53,6 +53,8 @@ def _unlock_connector(intent: intents.UnlockConnector) -> Call:
 
 
 def _reserve(intent: intents.Reserve) -> Call:
+    if intent.connector_type:
+        raise intents.NotInVersion("ReserveNow by connector type", "ocpp1.6")
     payload = {
         # 0 reserves any connector of the station (TC_049).
         "connectorId": _station_or(intent.connector),
@@ -74,10 +76,15 @@ def _clear_cache(intent: intents.ClearCache) -> Call:
 
 
 def _reset(intent: intents.Reset) -> Call:
+    # A 1.6 station restarts as a whole; dropping the EVSE would restart more than was asked.
+    if intent.evse is not None:
+        raise intents.NotInVersion("Reset of one EVSE", "ocpp1.6")
     return Call("Reset", {"type": _RESET_TYPE[intent.kind]})
 
 
 def _change_availability(intent: intents.ChangeAvailability) -> Call:
+    if intent.evse is not None:
+        raise intents.NotInVersion("ChangeAvailability of one EVSE", "ocpp1.6")
     kind = "Operative" if intent.operative else "Inoperative"
     return Call("ChangeAvailability", {"connectorId": _station_or(intent.connector), "type": kind})
 

@@ -15,7 +15,20 @@ from ocpp_gateway.v201 import (
     transactions,
 )
 
-ACCEPTED_STATUSES = frozenset({"Accepted", "Unlocked", "Scheduled", "RebootRequired"})
+# CALLRESULT statuses that mean the station does what was asked: AcceptedCanceled (a GetLog or
+# UpdateFirmware that replaces a running one), EmptyResultSet (a report with nothing to say),
+# Unpublished (UnpublishFirmware done).
+ACCEPTED_STATUSES = frozenset(
+    {
+        "Accepted",
+        "Unlocked",
+        "Scheduled",
+        "RebootRequired",
+        "AcceptedCanceled",
+        "EmptyResultSet",
+        "Unpublished",
+    }
+)
 
 # Each module of the package spells the intents of its subject: type → builder(intent, station).
 _BUILDERS: dict[type, Callable[..., Call]] = {
@@ -27,6 +40,11 @@ _BUILDERS: dict[type, Callable[..., Call]] = {
     **security.BUILDERS,
     **smart_charging.BUILDERS,
 }
+
+# The answers the remote commands read through `calls.`, as v16.calls offers them too.
+local_list_update = control.local_list_update
+local_list_outcome = control.local_list_outcome
+data_transfer_answer = control.data_transfer_answer
 
 
 def supports(intent_type: type) -> bool:

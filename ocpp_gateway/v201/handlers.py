@@ -10,6 +10,7 @@ from ocpp_gateway.exceptions import PropertyConstraintViolation
 from ocpp_gateway.handlers import batched, without_database
 from ocpp_gateway.v16.data_transfer import dispatch_data_transfer
 from ocpp_gateway.v201 import (
+    control,
     device_model,
     display,
     notifications,
@@ -145,4 +146,5 @@ HANDLERS: dict[str, Callable[[ChargingStation, dict], dict]] = {
     **notifications.HANDLERS,
     **security.HANDLERS,
     **display.HANDLERS,
+    **control.HANDLERS,
 }

@@ -1,6 +1,9 @@
 """Routes of the stations API (included under /api/v1/)."""
 
 from core.api.routers import OrganizationRouter, TenantRouter
+from stations.api.device_model import StationVariableViewSet
+from stations.api.event_views import StationEventViewSet
+from stations.api.smart_charging import StationSmartChargingViewSet
 from stations.api.views import (
     ChargingProfileViewSet,
     ChargingStationViewSet,
@@ -18,4 +21,23 @@ org_router.register("sites", SiteViewSet, basename="site")
 org_router.register("stations", ChargingStationViewSet, basename="station")
 org_router.register("charging-profiles", ChargingProfileViewSet, basename="chargingprofile")
 
-urlpatterns = router.urls + org_router.urls
+# /stations/{id}/events/, .../monitors/, .../customer-information/: actions only (no list or
+# detail route), in a router of their own as the basename "station" is taken in `router`.
+station_events_router = TenantRouter()
+station_events_router.register("stations", StationEventViewSet, basename="station")
+
+# /stations/{id}/variables/: the device model, an action only, in a router of its own too.
+device_model_router = TenantRouter()
+device_model_router.register("stations", StationVariableViewSet, basename="station")
+
+# /stations/{id}/smart-charging/: what the station reported, an action in a router of its own.
+smart_charging_router = TenantRouter()
+smart_charging_router.register("stations", StationSmartChargingViewSet, basename="station")
+
+urlpatterns = (
+    router.urls
+    + org_router.urls
+    + station_events_router.urls
+    + device_model_router.urls
+    + smart_charging_router.urls
+)

@@ -18,10 +18,18 @@ from billing.models import (
     InvoiceLine,
     TariffAssignment,
 )
-from ocpp_gateway.models import CommandLog, GatewayLease, OcppMessage
+from ocpp_gateway.models import (
+    CertificateRequest,
+    CommandLog,
+    DisplayMessage,
+    GatewayLease,
+    OcppMessage,
+    StationCertificate,
+)
 from portal.models import UserPreference
 from roaming.models import RoamingActivity, RoamingPartner
 from sessions_app.choices import SessionState
+from sessions_app.models import TransactionEvent
 from stations.models import ChargingProfile, Evse, StatusEvent
 from tests.admin.helpers import admin_url
 from tests.factories import (
@@ -108,6 +116,88 @@ def build_status_event(tag):
         station=station, connector_number=0, status="Available", timestamp=WHEN
     )
     return event, f"CS-{tag}"
+
+
+def build_station_variable(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    variable = station.variables.create(component="OCPPCommCtrlr", variable="HeartbeatInterval")
+    return variable, f"CS-{tag}"
+
+
+def build_device_model_report(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    report = station.device_model_reports.create(request_id=1, kind="FullInventory")
+    return report, f"CS-{tag}"
+
+
+def build_station_event(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    event = station.station_events.create(
+        kind="security_event", type="StartupOfTheDevice", timestamp=WHEN
+    )
+    return event, f"CS-{tag}"
+
+
+def build_variable_monitor(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    monitor = station.variable_monitors.create(
+        monitor_id=1,
+        component="EVSE",
+        variable="Temperature",
+        type="UpperThreshold",
+        value=80,
+        severity=4,
+        status="Accepted",
+    )
+    return monitor, f"CS-{tag}"
+
+
+def build_customer_information_part(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    part = station.customer_information.create(
+        request_id=1, seq_no=0, data="Jane", generated_at=WHEN
+    )
+    return part, f"CS-{tag}"
+
+
+def build_reported_charging_profile(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    profile = station.reported_charging_profiles.create(
+        request_id=1, source="CSO", profile_id=7, purpose="TxDefaultProfile", kind="Absolute"
+    )
+    return profile, f"CS-{tag}"
+
+
+def build_external_charging_limit(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    limit = station.external_charging_limits.create(source="EMS", grid_critical=False)
+    return limit, f"CS-{tag}"
+
+
+def build_ev_charging_needs(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    needs = station.ev_charging_needs.create(evse_number=1, energy_transfer="AC_three_phase")
+    return needs, f"CS-{tag}"
+
+
+def build_firmware_publication(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    publication = station.firmware_publications.create(
+        location=f"https://fw.example/{tag.lower()}.bin", checksum="0" * 32, status="Published"
+    )
+    return publication, f"CS-{tag}"
+
+
+def build_transaction_event(tag):
+    session = ChargingSessionFactory(transaction_id=f"TX-{tag}")
+    event = TransactionEvent.objects.create(
+        session=session,
+        seq_no=0,
+        event_type="Started",
+        trigger_reason="Authorized",
+        timestamp=WHEN,
+    )
+    return event, f"TX-{tag}"
 
 
 def build_data_transfer(tag):
@@ -256,6 +346,38 @@ def build_ocpp_message(tag):
     return message, f"CS-{tag}"
 
 
+def build_display_message(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    message = DisplayMessage.objects.create(
+        station=station,
+        message_id=1,
+        priority="NormalCycle",
+        content=f"Welcome {tag}",
+        message_format="UTF8",
+        status="accepted",
+    )
+    return message, f"CS-{tag}"
+
+
+def build_station_certificate(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    certificate = StationCertificate.objects.create(
+        station=station,
+        certificate_type="CSMSRootCertificate",
+        subject=f"CN=Root {tag}",
+        status="reported",
+    )
+    return certificate, f"CS-{tag}"
+
+
+def build_certificate_request(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    request = CertificateRequest.objects.create(
+        station=station, csr="-----BEGIN CERTIFICATE REQUEST-----", status="rejected", provider="x"
+    )
+    return request, f"CS-{tag}"
+
+
 def build_gateway_lease(tag):
     lease = GatewayLease.objects.create(holder=f"host-{tag}:4242", started=WHEN, expires=WHEN)
     return lease, f"host-{tag}:4242"
@@ -275,6 +397,16 @@ BUILDERS = {
     "stations.statusevent": build_status_event,
     "stations.stationdatatransfer": build_data_transfer,
     "stations.chargingprofile": build_charging_profile,
+    "stations.stationvariable": build_station_variable,
+    "stations.devicemodelreport": build_device_model_report,
+    "stations.stationevent": build_station_event,
+    "stations.variablemonitor": build_variable_monitor,
+    "stations.customerinformationpart": build_customer_information_part,
+    "stations.reportedchargingprofile": build_reported_charging_profile,
+    "stations.externalcharginglimit": build_external_charging_limit,
+    "stations.evchargingneeds": build_ev_charging_needs,
+    "stations.firmwarepublication": build_firmware_publication,
+    "sessions_app.transactionevent": build_transaction_event,
     "sessions_app.chargingsession": build_session,
     "sessions_app.metervalue": build_meter_value,
     "sessions_app.reservation": build_reservation,
@@ -290,6 +422,9 @@ BUILDERS = {
     "ocpp_gateway.commandlog": build_command_log,
     "ocpp_gateway.ocppmessage": build_ocpp_message,
     "ocpp_gateway.gatewaylease": build_gateway_lease,
+    "ocpp_gateway.displaymessage": build_display_message,
+    "ocpp_gateway.stationcertificate": build_station_certificate,
+    "ocpp_gateway.certificaterequest": build_certificate_request,
     "portal.userpreference": build_user_preference,
 }
 

@@ -171,6 +171,7 @@ def test_every_intent_has_a_16_call_tested_here():
         and value.__module__ == intents.__name__
         and hasattr(value, "__dataclass_fields__")
         and value is not intents.DataTransferAnswer
+        and calls.supports(value)
     }
 
     assert neutral == spelled
@@ -412,3 +413,21 @@ def test_a_version_the_gateway_does_not_speak_is_refused():
         versions.for_station(station)
     with pytest.raises(ValueError):
         versions.handlers_for("ocpp3.0")
+
+
+@pytest.mark.parametrize(
+    "intent",
+    [
+        intents.Reset(intents.ResetKind.SOFT, evse=1),
+        intents.ChangeAvailability(operative=False, evse=1),
+        intents.Reserve(
+            reservation_id=1,
+            id_tag="04AA",
+            expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+            connector_type="cType2",
+        ),
+    ],
+)
+def test_what_only_201_can_address_is_refused_not_widened(intent):
+    with pytest.raises(intents.NotInVersion, match=r"ocpp1\.6"):
+        calls.build(intent)

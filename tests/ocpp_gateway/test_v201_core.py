@@ -16,6 +16,7 @@ from ocpp.v201.enums import (
 )
 
 from cards.choices import IdTokenStatus
+from ocpp_gateway.remote import device_model as device_model_commands
 from stations.choices import ConnectorStatus, RegistrationStatus
 from stations.models import ChargingStation, Connector
 from tests.factories import AccessGroupFactory, ChargingStationFactory, IdTokenFactory
@@ -217,3 +218,23 @@ async def test_ocpp21_station_boots_and_authorizes_through_the_201_handlers(
         assert beat.current_time
     fresh = await db_call(ChargingStation.objects.get, pk=station.pk)
     assert (fresh.ocpp_version, fresh.model) == ("ocpp2.1", "Wallbox 3")
+
+
+async def test_an_accepted_201_boot_asks_for_the_full_device_model(
+    ocpp_server, station, db_call, settings, monkeypatch
+):
+    # With a Celery worker (production) the refresh is a task; only accepted 2.0.1 boots ask.
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    enqueued = []
+    monkeypatch.setattr(
+        device_model_commands, "enqueue_now", lambda task, *args: enqueued.append(args)
+    )
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+    assert enqueued == [(station.pk,)]
+
+    station.registration_status = RegistrationStatus.PENDING
+    await db_call(station.save)
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+    assert enqueued == [(station.pk,)], "a pending station is not asked"
