@@ -1,14 +1,19 @@
 """OCPP 2.0.1 provisioning, status and authorization (OCTT, CSMS under test) over a real socket."""
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 import websockets
+from asgiref.sync import sync_to_async
+from django.db import connections
 from ocpp.exceptions import NotSupportedError, SecurityError
+from ocpp.routing import on
 from ocpp.v21 import ChargePoint as ChargePoint21
 from ocpp.v21 import call as call21
-from ocpp.v201 import call
+from ocpp.v201 import call, call_result
 from ocpp.v201.enums import (
+    Action,
     AuthorizationStatusEnumType,
     BootReasonEnumType,
     ConnectorStatusEnumType,
@@ -16,11 +21,14 @@ from ocpp.v201.enums import (
 )
 
 from cards.choices import IdTokenStatus
+from ocpp_gateway.remote import Actor, execute_command
 from ocpp_gateway.remote import device_model as device_model_commands
+from organizations.choices import Role
+from sessions_app.models import ChargingSession
 from stations.choices import ConnectorStatus, RegistrationStatus
-from stations.models import ChargingStation, Connector
+from stations.models import ChargingStation, Connector, StationEvent
 from tests.factories import AccessGroupFactory, ChargingStationFactory, IdTokenFactory
-from tests.ocpp_gateway.conftest import connected_station201, open_socket
+from tests.ocpp_gateway.conftest import Station201, connected_station201, open_socket
 
 IDENTITY = "CS-201"
 VALID, EXPIRED, BLOCKED, GROUPED = "04A1B2C3D4E5F6", "04EEEEEE01", "04BBBBBB01", "04CCCCCC01"
@@ -238,3 +246,128 @@ async def test_an_accepted_201_boot_asks_for_the_full_device_model(
     async with connected_station201(ocpp_server, IDENTITY) as cs:
         await cs.call(boot())
     assert enqueued == [(station.pk,)], "a pending station is not asked"
+
+
+class TriggerableStation(Station201):
+    """A 2.0.1 station that boots again when the CSMS triggers it, as TC_B_31 expects."""
+
+    @on(Action.trigger_message)
+    async def on_trigger(self, requested_message, **_):
+        if requested_message == "BootNotification":
+            asyncio.get_running_loop().call_later(
+                0.05, lambda: asyncio.ensure_future(self._reboot())
+            )
+        return call_result.TriggerMessage(status="Accepted")
+
+    async def _reboot(self):
+        self.reboot = await self.call(boot())
+
+
+async def test_tc_b_31_a_pending_station_boots_again_when_triggered(ocpp_server, station, db_call):
+    station.registration_status = RegistrationStatus.PENDING
+    await db_call(station.save)
+    async with connected_station201(ocpp_server, IDENTITY, cls=TriggerableStation) as cs:
+        assert (await cs.call(boot())).status == RegistrationStatusEnumType.pending
+        # Support staff accept it, then ask it to boot again rather than wait for its retry.
+        await db_call(
+            ChargingStation.objects.filter(pk=station.pk).update,
+            registration_status=RegistrationStatus.ACCEPTED,
+        )
+        log = await in_thread(
+            lambda: execute_command(
+                ChargingStation.objects.get(pk=station.pk),
+                "trigger_message",
+                {"requested_message": "BootNotification"},
+                actor=Actor(role=Role.OPERATOR),
+            )
+        )
+        assert log.status == "accepted"
+        for _ in range(100):
+            if getattr(cs, "reboot", None) is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert cs.reboot.status == RegistrationStatusEnumType.accepted
+        beat = await cs.call(call.Heartbeat(), suppress=False)
+        assert beat.current_time
+
+
+async def in_thread(function):
+    """Run a command from a worker thread, as a server would, while the loop serves OCPP."""
+
+    def run():
+        try:
+            return function()
+        finally:
+            connections.close_all()
+
+    return await sync_to_async(run, thread_sensitive=False)()
+
+
+def started(uid: str, transaction_id: str) -> call.TransactionEvent:
+    return call.TransactionEvent(
+        event_type="Started",
+        timestamp=now(),
+        trigger_reason="Authorized",
+        seq_no=0,
+        transaction_info={"transaction_id": transaction_id, "charging_state": "Charging"},
+        evse={"id": 1, "connector_id": 1},
+        id_token={"id_token": uid, "type": "ISO14443"},
+        offline=True,
+    )
+
+
+async def test_tc_c_08_a_start_from_the_authorization_cache_is_answered_accepted(
+    ocpp_server, station, db_call
+):
+    # The station started at once from its cache (no Authorize): the transaction's answer is the
+    # CSMS's word on the card, which it keeps in the cache.
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+        answer = await cs.call(started(VALID, "TX-CACHE-1"))
+    assert answer.id_token_info["status"] == "Accepted"
+    session = await db_call(ChargingSession.objects.get, transaction_id="TX-CACHE-1")
+    assert (session.id_tag, session.billable) == (VALID, True)
+
+
+async def test_tc_c_20_a_cached_card_blocked_since_is_answered_blocked(
+    ocpp_server, station, db_call
+):
+    # The cache still says Accepted; the card was blocked since: the answer tells the station,
+    # which then stops (or suspends) the transaction, and nobody is billed for it.
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+        answer = await cs.call(started(BLOCKED, "TX-CACHE-2"))
+    assert answer.id_token_info["status"] == "Blocked"
+    session = await db_call(ChargingSession.objects.get, transaction_id="TX-CACHE-2")
+    assert session.billable is False
+
+
+async def test_tc_g_20_a_lock_failure_is_stored_as_a_station_event(ocpp_server, station, db_call):
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+        await cs.call(
+            call.NotifyEvent(
+                generated_at=now(),
+                seq_no=0,
+                event_data=[
+                    {
+                        "event_id": 1,
+                        "timestamp": now(),
+                        "trigger": "Delta",
+                        "actual_value": "true",
+                        "event_notification_type": "HardWiredNotification",
+                        "component": {
+                            "name": "ConnectorPlugRetentionLock",
+                            "evse": {"id": 1, "connector_id": 1},
+                        },
+                        "variable": {"name": "Problem"},
+                    }
+                ],
+            )
+        )
+    event = await db_call(StationEvent.objects.get, station=station)
+    assert (event.component, event.variable, event.actual_value) == (
+        "ConnectorPlugRetentionLock",
+        "Problem",
+        "true",
+    )
