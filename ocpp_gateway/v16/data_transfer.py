@@ -1,4 +1,4 @@
-"""Registry of vendor extensions answering OCPP 1.6 DataTransfer requests from stations."""
+"""Registry of vendor extensions answering the DataTransfer requests of stations (1.6 and 2.0.1)."""
 
 import logging
 from collections.abc import Callable
@@ -8,6 +8,7 @@ from django.db import transaction
 from ocpp.v16.enums import DataTransferStatus
 
 from stations.models import ChargingStation
+from stations.services import record_data_transfer
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +60,23 @@ def dispatch_data_transfer(
         )
         return DataTransferReply(status=DataTransferStatus.rejected)
     return reply
+
+
+def answer_data_transfer(station: ChargingStation, payload: dict) -> dict:
+    """A station's DataTransfer answered through the registry and kept (1.6 and 2.0.1 alike)."""
+    vendor_id, message_id, data = payload["vendorId"], payload.get("messageId"), payload.get("data")
+    # The reply and its record succeed or fail together, like every other handler's writes.
+    with transaction.atomic():
+        reply = dispatch_data_transfer(station, vendor_id, message_id, data)
+        record_data_transfer(
+            station,
+            vendor_id=vendor_id,
+            message_id=message_id or "",
+            data=data,
+            status=str(reply.status),
+            response_data=reply.data,
+        )
+    response = {"status": str(reply.status)}
+    if reply.data is not None:
+        response["data"] = reply.data
+    return response

@@ -46,16 +46,7 @@ def charging_profile(
     """The csChargingProfiles object of a profile; absent optional keys are left out."""
     if transaction_id is not None and profile.purpose != ChargingProfilePurpose.TX:
         raise ValueError("Only a TxProfile carries a transactionId.")
-    periods = []
-    for period in profile.schedule_periods:
-        entry = {
-            "startPeriod": period["start_period"],
-            # A float, as JSON numbers go on the wire; one decimal, as the schema demands.
-            "limit": float(Decimal(str(period["limit"])).quantize(_ONE_DECIMAL)),
-        }
-        if period.get("number_phases") is not None:
-            entry["numberPhases"] = period["number_phases"]
-        periods.append(entry)
+    periods = schedule_periods(profile)
     schedule = {"chargingRateUnit": profile.charging_rate_unit, "chargingSchedulePeriod": periods}
     if profile.duration is not None:
         schedule["duration"] = profile.duration
@@ -79,6 +70,21 @@ def charging_profile(
         shaped["validTo"] = format_ocpp_datetime(profile.valid_to)
     shaped["chargingSchedule"] = schedule
     return shaped
+
+
+def schedule_periods(profile: ChargingProfile) -> list[dict]:
+    """The chargingSchedulePeriod list of a profile (the same shape in 1.6 and 2.0.1)."""
+    periods = []
+    for period in profile.schedule_periods:
+        entry = {
+            "startPeriod": period["start_period"],
+            # A float, as JSON numbers go on the wire; one decimal, as the schema demands.
+            "limit": float(Decimal(str(period["limit"])).quantize(_ONE_DECIMAL)),
+        }
+        if period.get("number_phases") is not None:
+            entry["numberPhases"] = period["number_phases"]
+        periods.append(entry)
+    return periods
 
 
 def local_list_entries(authorizations: Mapping[str, AuthorizationResult]) -> dict[str, dict]:

@@ -4,7 +4,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from ocpp.v16.enums import (
     ChargePointErrorCode,
@@ -17,7 +16,7 @@ from ocpp.v16.enums import (
 
 from ocpp_gateway.exceptions import PropertyConstraintViolation
 from ocpp_gateway.handlers import batched, without_database
-from ocpp_gateway.v16.data_transfer import dispatch_data_transfer
+from ocpp_gateway.v16.data_transfer import answer_data_transfer
 from ocpp_gateway.v16.formats import format_datetime, id_tag_info, parse_datetime
 from sessions_app.authorization import authorize
 from sessions_app.services import (
@@ -35,7 +34,6 @@ from stations.services import (
     BootResult,
     StatusReport,
     record_boots,
-    record_data_transfer,
     record_diagnostics_status,
     record_firmware_status,
     record_status_reports,
@@ -226,22 +224,7 @@ def on_stop_transaction(station: ChargingStation, payload: dict) -> dict:
 
 def on_data_transfer(station: ChargingStation, payload: dict) -> dict:
     """DataTransfer: answer through the vendor registry and keep the message."""
-    vendor_id, message_id, data = payload["vendorId"], payload.get("messageId"), payload.get("data")
-    # The reply and its record succeed or fail together, like every other handler's writes.
-    with transaction.atomic():
-        reply = dispatch_data_transfer(station, vendor_id, message_id, data)
-        record_data_transfer(
-            station,
-            vendor_id=vendor_id,
-            message_id=message_id or "",
-            data=data,
-            status=str(reply.status),
-            response_data=reply.data,
-        )
-    response = {"status": str(reply.status)}
-    if reply.data is not None:
-        response["data"] = reply.data
-    return response
+    return answer_data_transfer(station, payload)
 
 
 def on_diagnostics_status_notification(station: ChargingStation, payload: dict) -> dict:

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from ocpp_gateway.utils import format_ocpp_datetime, parse_ocpp_datetime
+from ocpp_gateway.v16.formats import schedule_periods
 from sessions_app.authorization import AuthorizationResult
 from sessions_app.choices import AuthorizationStatus
 from stations.choices import ChargingProfilePurpose
@@ -57,15 +58,7 @@ def charging_profile(
     """The ChargingProfileType object of a profile; absent optional keys are left out."""
     if transaction_id is not None and profile.purpose != ChargingProfilePurpose.TX:
         raise ValueError("Only a TxProfile carries a transactionId.")
-    periods = []
-    for period in profile.schedule_periods:
-        entry = {
-            "startPeriod": period["start_period"],
-            "limit": float(Decimal(str(period["limit"])).quantize(_ONE_DECIMAL)),
-        }
-        if period.get("number_phases") is not None:
-            entry["numberPhases"] = period["number_phases"]
-        periods.append(entry)
+    periods = schedule_periods(profile)
     # 2.0.1 gives each schedule an id; a profile here has one schedule, so the profile's id.
     schedule = {
         "id": charging_profile_id,

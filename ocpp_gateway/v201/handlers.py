@@ -3,12 +3,11 @@
 import logging
 from collections.abc import Callable
 
-from django.db import transaction
 from django.utils import timezone
 
 from ocpp_gateway.exceptions import PropertyConstraintViolation
 from ocpp_gateway.handlers import batched, without_database
-from ocpp_gateway.v16.data_transfer import dispatch_data_transfer
+from ocpp_gateway.v16.data_transfer import answer_data_transfer
 from ocpp_gateway.v201 import (
     control,
     device_model,
@@ -28,7 +27,6 @@ from stations.services import (
     BootResult,
     StatusReport,
     record_boots,
-    record_data_transfer,
     record_firmware_status,
     record_status_reports,
 )
@@ -110,21 +108,7 @@ def on_authorize(station: ChargingStation, payload: dict) -> dict:
 
 def on_data_transfer(station: ChargingStation, payload: dict) -> dict:
     """DataTransfer: answer through the vendor registry and keep the message."""
-    vendor_id, message_id, data = payload["vendorId"], payload.get("messageId"), payload.get("data")
-    with transaction.atomic():
-        reply = dispatch_data_transfer(station, vendor_id, message_id, data)
-        record_data_transfer(
-            station,
-            vendor_id=vendor_id,
-            message_id=message_id or "",
-            data=data,
-            status=str(reply.status),
-            response_data=reply.data,
-        )
-    response = {"status": str(reply.status)}
-    if reply.data is not None:
-        response["data"] = reply.data
-    return response
+    return answer_data_transfer(station, payload)
 
 
 def on_firmware_status_notification(station: ChargingStation, payload: dict) -> dict:
