@@ -5,8 +5,8 @@ from rest_framework import serializers
 
 from cards.models import IdToken
 from organizations.models import Organization
-from sessions_app.models import ChargingSession, MeterValue, Reservation
-from sessions_app.selectors import GroupBy, duration_seconds
+from sessions_app.models import ChargingSession, MeterValue, Reservation, TransactionEvent
+from sessions_app.selectors import GroupBy, duration_seconds, missing_event_numbers
 from stations.models import ChargingStation, Site
 
 
@@ -92,6 +92,23 @@ class ChargingSessionSerializer(serializers.ModelSerializer):
         return duration_seconds(session)
 
 
+class TransactionEventSerializer(serializers.ModelSerializer):
+    """One OCPP 2.0.1 TransactionEvent of a session, as the station sent it (no payload)."""
+
+    class Meta:
+        model = TransactionEvent
+        fields = [
+            "seq_no",
+            "event_type",
+            "trigger_reason",
+            "charging_state",
+            "offline",
+            "timestamp",
+            "id_tag",
+        ]
+        read_only_fields = fields
+
+
 class ChargingSessionDetailSerializer(ChargingSessionSerializer):
     """A session with its card, meter readings, authorization and billing decisions."""
 
@@ -103,6 +120,15 @@ class ChargingSessionDetailSerializer(ChargingSessionSerializer):
     )
     reviewed_by = serializers.CharField(
         source="reviewed_by.username", read_only=True, default=None, allow_null=True
+    )
+    transaction_events = TransactionEventSerializer(
+        many=True,
+        read_only=True,
+        help_text="OCPP 2.0.1 stations: every TransactionEvent of the session, by seqNo "
+        "(empty for 1.6 sessions).",
+    )
+    missing_event_numbers = serializers.SerializerMethodField(
+        help_text="OCPP 2.0.1: seqNos between the first and the last event that never arrived."
     )
     corrections = serializers.ListField(
         child=serializers.DictField(),
@@ -127,10 +153,20 @@ class ChargingSessionDetailSerializer(ChargingSessionSerializer):
             "reviewed_by",
             "reviewed_at",
             "corrections",
+            "charging_state",
+            "number_of_phases_used",
+            "cable_max_current",
+            "time_spent_charging",
+            "transaction_events",
+            "missing_event_numbers",
             "created",
             "updated",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_missing_event_numbers(self, session) -> list[int]:
+        return missing_event_numbers(session)
 
 
 class MeterValueSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -28,7 +29,7 @@ from sessions_app.api.serializers import (
     ReservationSerializer,
 )
 from sessions_app.filtersets import ChargingSessionFilterSet, ReservationFilterSet
-from sessions_app.models import ChargingSession, MeterValue, Reservation
+from sessions_app.models import ChargingSession, MeterValue, Reservation, TransactionEvent
 
 # The refusal body of the API's 409s: `detail`, with the command log entry when a command
 # reached the station. Named, not imported: its serializer is the gateway's, above this app
@@ -88,7 +89,9 @@ class ChargingSessionViewSet(
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.action in ("retrieve", "release", "correct"):
+            events = Prefetch("transaction_events", TransactionEvent.objects.order_by("seq_no"))
             queryset = queryset.select_related("billing_stopped_by", "reviewed_by")
+            queryset = queryset.prefetch_related(events)
         return queryset
 
     def get_serializer_class(self):

@@ -1278,3 +1278,36 @@ async def test_stations_charging_at_once_each_keep_their_own_session(ocpp_server
         lambda: sorted(ChargingSession.objects.values_list("station__ocpp_id", "energy_wh"))
     )
     assert energies == [(f"{IDENTITY}-{n}", 5000) for n in range(3)]
+
+
+async def test_the_session_api_shows_the_transaction_events_and_a_gap(
+    ocpp_server, setup, db_call, org
+):
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+        for seq_no, kind, trigger in ((0, "Started", "Authorized"), (2, "Ended", "StopAuthorized")):
+            await cs.call(
+                call.TransactionEvent(
+                    event_type=kind,
+                    timestamp=ts(seq_no),
+                    trigger_reason=trigger,
+                    seq_no=seq_no,
+                    transaction_info={"transaction_id": "TX-API-1", "charging_state": "Idle"},
+                    evse={"id": 1, "connector_id": 1},
+                    id_token=token(),
+                    number_of_phases_used=3,
+                )
+            )
+
+    def read():
+        session = ChargingSession.objects.get(transaction_id="TX-API-1")
+        return client_as(org, Role.VIEWER).get(f"/api/v1/sessions/{session.pk}/")
+
+    response = await db_call(read)
+    assert response.status_code == 200, response.data
+    assert [(e["seq_no"], e["event_type"]) for e in response.data["transaction_events"]] == [
+        (0, "Started"),
+        (2, "Ended"),
+    ]
+    assert response.data["missing_event_numbers"] == [1]
+    assert response.data["number_of_phases_used"] == 3
