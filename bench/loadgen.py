@@ -26,7 +26,7 @@ import uvloop
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from bench import frames
+from bench import frames, frames201
 
 # Linux: bind() fixes the source address now and leaves the port to connect(), which may then
 # reuse a port per destination; without it every bound socket holds a port of its own.
@@ -35,6 +35,7 @@ IP_BIND_ADDRESS_NO_PORT = 24
 SOURCE_ADDRESSES = tuple(f"127.0.0.{n}" for n in range(2, 255))
 STATIONS_PER_PROCESS = 8000
 CONNECTORS = (1, 2)
+PROTOCOLS = ("1.6", "2.0.1")
 
 
 def raise_open_file_limit() -> int:
@@ -116,6 +117,111 @@ class ConnectWindow(Window):
         self.handshake_samples = array("d")
 
 
+class Ocpp16:
+    """What a 1.6 station sends for each action of the generator's vocabulary."""
+
+    subprotocol = "ocpp1.6"
+    # The generator's action names are 1.6's: each is sent as itself.
+    messages: dict[str, str] = {}
+    charging_status = "Charging"
+
+    def boot(self, uid: str, index: int) -> str:
+        return frames.boot_notification(uid, index)
+
+    def status(self, uid: str, connector: int, status: str) -> str:
+        return frames.status_notification(uid, connector, status)
+
+    def heartbeat(self, uid: str) -> str:
+        return frames.heartbeat(uid)
+
+    def authorize(self, uid: str, station: "Station") -> str:
+        return frames.authorize(uid, station.index)
+
+    def start(self, uid: str, station: "Station") -> str:
+        return frames.start_transaction(uid, station.index, 1, station.meter)
+
+    def started(self, station: "Station", reply: str) -> str | None:
+        """Take the transaction the answer gives; a failure kind if it was not accepted."""
+        failure = None
+        if message_type(reply) == "3":
+            payload = json.loads(reply)[2]
+            if payload.get("idTagInfo", {}).get("status") != "Accepted":
+                failure = "start_not_accepted"
+            station.transaction_id = payload.get("transactionId")
+        if station.transaction_id is None:
+            # An echo server answers with our own CALL: any id will do.
+            station.transaction_id = station.index
+        return failure
+
+    def meter_values(self, uid: str, station: "Station") -> str:
+        station.meter += 37
+        return frames.meter_values(uid, 1, station.transaction_id or 0, station.meter)
+
+    def stop(self, uid: str, station: "Station") -> str:
+        text = frames.stop_transaction(uid, station.index, station.transaction_id, station.meter)
+        station.transaction_id = None
+        return text
+
+
+class Ocpp201(Ocpp16):
+    """What a 2.0.1 station sends: a transaction is TransactionEvent Started/Updated/Ended."""
+
+    subprotocol = frames201.SUBPROTOCOL
+    messages = {
+        "MeterValues": "TransactionEvent Updated",
+        "StartTransaction": "TransactionEvent Started",
+        "StopTransaction": "TransactionEvent Ended",
+    }
+    charging_status = "Occupied"
+
+    def boot(self, uid: str, index: int) -> str:
+        return frames201.boot_notification(uid, index)
+
+    def status(self, uid: str, connector: int, status: str) -> str:
+        # The bench stations' connector n is the one connector of EVSE n.
+        return frames201.status_notification(uid, connector, status)
+
+    def heartbeat(self, uid: str) -> str:
+        return frames201.heartbeat(uid)
+
+    def authorize(self, uid: str, station: "Station") -> str:
+        return frames201.authorize(uid, station.index)
+
+    def start(self, uid: str, station: "Station") -> str:
+        # The station numbers its own transactions; a failed start's number is not reused.
+        station.transactions += 1
+        transaction = frames201.transaction_id(station.identity, station.transactions)
+        return frames201.transaction_started(uid, station.index, transaction, station.meter)
+
+    def started(self, station: "Station", reply: str) -> str | None:
+        failure = None
+        if message_type(reply) == "3":
+            info = json.loads(reply)[2].get("idTokenInfo")
+            if info is not None and info.get("status") != "Accepted":
+                failure = "start_not_accepted"
+        station.transaction_id = frames201.transaction_id(station.identity, station.transactions)
+        station.seq_no = 0
+        return failure
+
+    def meter_values(self, uid: str, station: "Station") -> str:
+        station.meter += 37
+        station.seq_no += 1
+        return frames201.transaction_updated(
+            uid, station.transaction_id or "", station.seq_no, station.meter
+        )
+
+    def stop(self, uid: str, station: "Station") -> str:
+        station.seq_no += 1
+        text = frames201.transaction_ended(
+            uid, station.index, station.transaction_id, station.seq_no, station.meter
+        )
+        station.transaction_id = None
+        return text
+
+
+DIALECTS = {"1.6": Ocpp16(), "2.0.1": Ocpp201()}
+
+
 class Station:
     """One simulated charging station: a socket, at most one CALL in flight, its transaction."""
 
@@ -127,8 +233,10 @@ class Station:
         "last_ws",
         "meter",
         "reader",
+        "seq_no",
         "source",
         "transaction_id",
+        "transactions",
         "waiting",
         "worker",
         "ws",
@@ -148,6 +256,9 @@ class Station:
         # Set when an open-loop CALL is scheduled, before its task runs: one CALL at a time.
         self.busy = False
         self.transaction_id = None
+        # 2.0.1: how many transactions this station began, and the last event's seqNo.
+        self.transactions = 0
+        self.seq_no = 0
         self.meter = 1_000_000 + index * 1000
 
     async def open(self) -> None:
@@ -165,7 +276,7 @@ class Station:
         self.ws = await connect(
             worker.url + self.identity,
             sock=sock,
-            subprotocols=["ocpp1.6"],
+            subprotocols=[worker.dialect.subprotocol],
             additional_headers={"Authorization": self.auth},
             compression=None,
             proxy=None,
@@ -175,6 +286,11 @@ class Station:
             close_timeout=2,
             max_queue=4,
         )
+        if self.ws.subprotocol != worker.dialect.subprotocol:
+            # A server that spoke another version (or none) would measure something else.
+            ws, self.ws = self.ws, None
+            await ws.close()
+            raise CallFailed("wrong_subprotocol", f"{self.identity}: {ws.subprotocol!r}")
         self.reader = worker.loop.create_task(self._read(self.ws))
 
     async def _read(self, ws) -> None:
@@ -275,6 +391,7 @@ class Worker:
         self.host, self.port = config["host"], config["port"]
         self.url = f"ws://{self.host}:{self.port}/ocpp/"
         self.call_timeout = config["call_timeout"]
+        self.dialect = DIALECTS[config["protocol"]]
         self.open_timeout = config["open_timeout"]
         shared = config["shared_password"]
         self.station_list = [
@@ -387,6 +504,9 @@ class Worker:
             except InvalidStatus as refusal:
                 self.fail("handshake_refused", f"{station.identity}: {refusal}")
                 return False
+            except CallFailed as failure:
+                self.fail(failure.kind, failure.detail)
+                return False
             except TimeoutError:
                 self.fail("handshake_timeout", station.identity)
             except (ConnectionRefusedError, InvalidHandshake, ConnectionClosed, OSError) as error:
@@ -404,7 +524,7 @@ class Worker:
             await asyncio.sleep(backoff * (0.5 + self.rng.random()))
         window.handshake_samples.append(time.monotonic() - attempt)
         reply = await self.timed_call(
-            station, frames.boot_notification(uid := self.uid(), station.index), uid, window
+            station, self.dialect.boot(uid := self.uid(), station.index), uid, window
         )
         if reply is None:
             return False
@@ -412,7 +532,7 @@ class Worker:
             self.fail("boot_not_accepted", reply[:300])
             return False
         for connector in CONNECTORS:
-            text = frames.status_notification(uid := self.uid(), connector, "Available")
+            text = self.dialect.status(uid := self.uid(), connector, "Available")
             if await self.timed_call(station, text, uid, window) is None:
                 return False
         window.last_answer = max(window.last_answer, time.monotonic())
@@ -514,23 +634,17 @@ class Worker:
 
     async def _start(self, station: Station, window: Window) -> bool:
         uid = self.uid()
-        text = frames.start_transaction(uid, station.index, 1, station.meter)
+        text = self.dialect.start(uid, station)
         reply = await self.timed_call(station, text, uid, window)
         if reply is None:
             return False
-        if message_type(reply) == "3":
-            payload = json.loads(reply)[2]
-            if payload.get("idTagInfo", {}).get("status") != "Accepted":
-                self.fail("start_not_accepted", reply[:300])
-            station.transaction_id = payload.get("transactionId")
-        if station.transaction_id is None:
-            # An echo server answers with our own CALL: any id will do.
-            station.transaction_id = station.index
+        failure = self.dialect.started(station, reply)
+        if failure:
+            self.fail(failure, reply[:300])
         return True
 
     def _meter_values(self, station: Station, uid: str) -> str:
-        station.meter += 37
-        return frames.meter_values(uid, 1, station.transaction_id or 0, station.meter)
+        return self.dialect.meter_values(uid, station)
 
     # --- steady traffic --------------------------------------------------------------------
 
@@ -540,7 +654,7 @@ class Worker:
         window = Window(start_at, end)
         cpu = self._cpu_window(start_at, end)
         build = {
-            "Heartbeat": lambda s, uid: frames.heartbeat(uid),
+            "Heartbeat": lambda s, uid: self.dialect.heartbeat(uid),
             "MeterValues": self._meter_values,
         }[action]
 
@@ -637,14 +751,16 @@ class Worker:
     async def _send_one(self, station, action, window, charging: Pool, idle: Pool) -> None:
         uid = self.uid()
         if action == "Heartbeat":
-            text = frames.heartbeat(uid)
+            text = self.dialect.heartbeat(uid)
         elif action == "StatusNotification":
-            status = "Charging" if station.transaction_id is not None else "Available"
-            text = frames.status_notification(uid, 1, status)
+            busy = station.transaction_id is not None
+            text = self.dialect.status(
+                uid, 1, self.dialect.charging_status if busy else "Available"
+            )
         elif action == "MeterValues":
             text = self._meter_values(station, uid)
         elif action == "Authorize":
-            text = frames.authorize(uid, station.index)
+            text = self.dialect.authorize(uid, station)
         elif action == "StartTransaction":
             idle.discard(station)
             if await self._start(station, window):
@@ -654,10 +770,7 @@ class Worker:
             return
         elif action == "StopTransaction":
             charging.discard(station)
-            text = frames.stop_transaction(
-                uid, station.index, station.transaction_id, station.meter
-            )
-            station.transaction_id = None
+            text = self.dialect.stop(uid, station)
             idle.add(station)
         else:
             raise ValueError(action)
@@ -688,6 +801,7 @@ class LoadGenerator:
         call_timeout: float = 30.0,
         open_timeout: float = 30.0,
         seed: int = 1,
+        protocol: str = "1.6",
     ):
         context = multiprocessing.get_context("spawn")
         processes = max(1, min(processes, len(indices)))
@@ -705,6 +819,7 @@ class LoadGenerator:
                 "call_timeout": call_timeout,
                 "open_timeout": open_timeout,
                 "seed": seed * 1000 + k,
+                "protocol": protocol,
             }
             process = context.Process(
                 target=worker_main, args=(config, child), name=f"bench-client-{k}", daemon=True
@@ -759,30 +874,33 @@ def default_processes(stations: int) -> int:
     return max(1, math.ceil(stations / STATIONS_PER_PROCESS))
 
 
-async def _warm_one(host: str, port: int, index: int, password: str) -> None:
+async def _warm_one(host: str, port: int, index: int, password: str, dialect: Ocpp16) -> None:
     identity = frames.identity(index)
     token = base64.b64encode(f"{identity}:{password}".encode()).decode()
     async with connect(
         f"ws://{host}:{port}/ocpp/{identity}",
-        subprotocols=["ocpp1.6"],
+        subprotocols=[dialect.subprotocol],
         additional_headers={"Authorization": f"Basic {token}"},
         compression=None,
         proxy=None,
         ping_interval=None,
         open_timeout=30,
     ) as ws:
-        for text in (frames.boot_notification("w1", index), frames.heartbeat("w2")):
+        for text in (dialect.boot("w1", index), dialect.heartbeat("w2")):
             await ws.send(text)
             await asyncio.wait_for(ws.recv(), 30)
 
 
-def warm_up(host: str, port: int, stations: int, shared_password: str | None) -> None:
+def warm_up(
+    host: str, port: int, stations: int, shared_password: str | None, protocol: str = "1.6"
+) -> None:
     """A few connections (one BootNotification and Heartbeat each) before anything is measured."""
+    dialect = DIALECTS[protocol]
 
     async def all_of_them():
         await asyncio.gather(
             *(
-                _warm_one(host, port, i, shared_password or frames.password(i))
+                _warm_one(host, port, i, shared_password or frames.password(i), dialect)
                 for i in range(1, stations + 1)
             )
         )

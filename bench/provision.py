@@ -212,12 +212,14 @@ def provision(count: int) -> Fleet:
 
 def dynamic_tables() -> list[str]:
     """Tables the traffic writes, children first."""
+    from django.apps import apps
+
     from billing.models import ChargeDetailRecord, Invoice, InvoiceLine
     from ocpp_gateway.models import CommandLog, OcppMessage
     from sessions_app.models import ChargingSession, MeterValue, Reservation
     from stations.models import StationDataTransfer, StatusEvent
 
-    models = (
+    models = [
         InvoiceLine,
         Invoice,
         ChargeDetailRecord,
@@ -228,7 +230,19 @@ def dynamic_tables() -> list[str]:
         StatusEvent,
         StationDataTransfer,
         OcppMessage,
-    )
+    ]
+    # Rows that point at these (a 2.0.1 transaction's events, a remote start's session) go too:
+    # SQLite checks every foreign key at commit, and PostgreSQL's CASCADE would take them anyway.
+    found = True
+    while found:
+        found = False
+        for model in apps.get_models(include_auto_created=True):
+            if model not in models and any(
+                field.is_relation and field.related_model in models
+                for field in model._meta.concrete_fields
+            ):
+                models.insert(0, model)
+                found = True
     return [model._meta.db_table for model in models]
 
 

@@ -43,9 +43,13 @@ LABELS = {
 }
 
 
-def label(key: str) -> str:
+def label(key: str, aliases: dict | None = None) -> str:
+    """The row name of a figure; `aliases` renames a phase's message (2.0.1's TransactionEvent)."""
     phase, _, metric = key.rpartition(".")
     name = LABELS.get(metric, metric)
+    if phase and aliases:
+        message, dot, rest = phase.partition(".")
+        phase = aliases.get(message, message) + dot + rest
     return f"{phase}: {name}" if phase else name
 
 
@@ -103,7 +107,14 @@ def _cell(value) -> str:
     return str(value)
 
 
-def table(scenario: str, title: str, results: dict, primary: str, ratio_table: dict) -> str:
+def table(
+    scenario: str,
+    title: str,
+    results: dict,
+    primary: str,
+    ratio_table: dict,
+    aliases: dict | None = None,
+) -> str:
     """Markdown: one row per figure, one column per target, then the primary's ratios."""
     targets = list(results)
     keys = []
@@ -120,7 +131,7 @@ def table(scenario: str, title: str, results: dict, primary: str, ratio_table: d
         "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
     ]
     for key in keys:
-        row = [label(key)]
+        row = [label(key, aliases)]
         row += [_cell(results[t].get("figures", {}).get(key)) for t in targets]
         row += [_cell(ratio_table[t].get(key)) for t in others]
         lines.append("| " + " | ".join(row) + " |")

@@ -8,7 +8,12 @@ import traceback
 from pathlib import Path
 
 from bench import provision, report, scenarios
-from bench.loadgen import default_processes, narrow_port_range_warning, raise_open_file_limit
+from bench.loadgen import (
+    PROTOCOLS,
+    default_processes,
+    narrow_port_range_warning,
+    raise_open_file_limit,
+)
 
 RUNNERS = {
     "S1": scenarios.s1,
@@ -28,7 +33,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run", description=__doc__.split(":")[0] + "."
     )
-    parser.add_argument("scenario", choices=[*scenarios.SCENARIOS, "all"])
+    parser.add_argument(
+        "scenario", nargs="+", choices=[*scenarios.SCENARIOS, "all"], help="one or more, or all"
+    )
+    parser.add_argument(
+        "--ocpp",
+        choices=PROTOCOLS,
+        default="1.6",
+        help="the OCPP version the stations speak (2.0.1: TransactionEvent for transactions)",
+    )
     parser.add_argument("--stations", type=int, help="simulated stations (scenario default)")
     parser.add_argument("--duration", type=float, help="seconds of the measured phase")
     parser.add_argument("--workers", type=int, help="server processes (uvicorn workers)")
@@ -82,6 +95,7 @@ def make_run(scenario: str, args, env: dict) -> scenarios.Run:
         database_url=args.database_url,
         redis_url=args.redis_url,
         results_dir=args.results_dir,
+        protocol=args.ocpp,
         **settings,
         **extra,
     )
@@ -100,7 +114,10 @@ def execute(run: scenarios.Run) -> dict:
     else:
         for target in run.targets:
             name = _target_name(run, target)
-            log(f"{run.scenario} {name}: {run.stations} stations, {run.workers} server worker(s)")
+            log(
+                f"{run.scenario} {name}: {run.stations} {run.subprotocol} stations, "
+                f"{run.workers} server worker(s)"
+            )
             # Another busy process on the machine skews every figure: keep the evidence.
             load = os.getloadavg()[0]
             outcomes[name] = RUNNERS[run.scenario](run, target)
@@ -124,13 +141,19 @@ def execute(run: scenarios.Run) -> dict:
         figures = documents[primary]["figures"]
         goals = report.evaluate_goals(scenarios.GOALS[run.scenario], figures, ratio_table)
 
+    # The protocol is in the heading and in every file name: 1.6 and 2.0.1 results sit side by side.
+    heading = f"{run.scenario} (OCPP {run.protocol})"
     print()
     if skipped:
-        print(f"### {run.scenario}: {title}\n\nskipped: {skipped}")
+        print(f"### {heading}: {title}\n\nskipped: {skipped}")
     else:
-        print(report.table(run.scenario, title, documents, primary, ratio_table))
+        print(report.table(heading, title, documents, primary, ratio_table, run.messages))
         settings = _settings(run)
-        print(f"\n{', '.join(f'{k}={v}' for k, v in settings.items() if v is not None)}")
+        shown = {k: v for k, v in settings.items() if v is not None and k != "messages"}
+        print(f"\n{', '.join(f'{k}={v}' for k, v in shown.items())}")
+        if run.messages:
+            sent = "; ".join(f"{name} = {wire}" for name, wire in run.messages.items())
+            print(f"\n{run.subprotocol} stations: {sent}")
         for text in (report.goal_lines(goals), report.failure_lines(documents)):
             if text:
                 print(text)
@@ -141,7 +164,7 @@ def execute(run: scenarios.Run) -> dict:
         path = report.write_json(
             run.results_dir,
             run.scenario,
-            name,
+            f"{name}-{run.subprotocol}",
             {
                 "scenario": run.scenario,
                 "title": title,
@@ -155,7 +178,10 @@ def execute(run: scenarios.Run) -> dict:
         written[name] = str(path)
     if skipped:
         path = report.write_json(
-            run.results_dir, run.scenario, "skipped", {"scenario": run.scenario, "skipped": skipped}
+            run.results_dir,
+            run.scenario,
+            f"skipped-{run.subprotocol}",
+            {"scenario": run.scenario, "skipped": skipped},
         )
         written["skipped"] = str(path)
     return written
@@ -167,6 +193,9 @@ def _target_name(run: scenarios.Run, target: str) -> str:
 
 def _settings(run: scenarios.Run) -> dict:
     return {
+        "ocpp": run.protocol,
+        # What the figures named after 1.6 messages were on the wire (2.0.1).
+        "messages": run.messages or None,
         "stations": run.stations or None,
         "server_workers": run.workers or None,
         "server": run.server if run.scenario != "S4" else None,
@@ -191,7 +220,7 @@ def main(argv=None) -> int:
         log(f"warning: {warning}")
     provision.check_bench_database(args.database_url)
     env = provision.server_env(args.database_url, args.redis_url)
-    names = scenarios.SCENARIOS if args.scenario == "all" else (args.scenario,)
+    names = scenarios.SCENARIOS if "all" in args.scenario else tuple(dict.fromkeys(args.scenario))
     runs = [make_run(name, args, env) for name in names]
 
     fleet_size = max(run.stations for run in runs)
@@ -218,7 +247,7 @@ def main(argv=None) -> int:
         except Exception:
             status = 1
             log(f"{run.scenario} failed:\n{traceback.format_exc()}")
-            if args.scenario != "all":
+            if len(runs) == 1:
                 break
     return status
 

@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import frames, metrics, provision
-from bench.loadgen import LoadGenerator, default_processes, warm_up
+from bench import frames, frames201, metrics, provision
+from bench.loadgen import DIALECTS, LoadGenerator, default_processes, warm_up
 from bench.servers import BASE_DIR, HOST, Server
 
 MIB = 1024 * 1024
@@ -43,7 +43,7 @@ DEFAULTS = {
         "quick": {"stations": 10, "duration": 1.0},
     },
     "S4": {
-        "title": "schema validation of MeterValues with 10 sampled values (in-process)",
+        "title": "schema validation of a meter-values message with 10 sampled values (in-process)",
         "stations": 0,
         "workers": 0,
         "duration": 0.0,
@@ -185,10 +185,21 @@ class Run:
     connect_concurrency: int = 256
     open_timeout: float = 60.0
     call_timeout: float = 30.0
+    # The OCPP version the stations speak: "1.6" or "2.0.1" (loadgen.DIALECTS).
+    protocol: str = "1.6"
 
     @property
     def warmup(self) -> float:
         return 0.3 if self.quick else min(2.0, self.duration / 5)
+
+    @property
+    def subprotocol(self) -> str:
+        return DIALECTS[self.protocol].subprotocol
+
+    @property
+    def messages(self) -> dict[str, str]:
+        """What the generator's 1.6 action names are on the wire in this run's protocol."""
+        return DIALECTS[self.protocol].messages
 
     @property
     def log_dir(self) -> Path:
@@ -261,14 +272,19 @@ def serving(run: Run, target: str):
     provision.flush_redis(run.redis_url)
     workers = run.workers
     run.log_dir.mkdir(parents=True, exist_ok=True)
-    server = Server(
-        target, workers, run.env, run.log_dir / f"{run.scenario}-{target}.log", run.server
-    )
+    log_path = run.log_dir / f"{run.scenario}-{target}-{run.subprotocol}.log"
+    server = Server(target, workers, run.env, log_path, run.server)
     server.start()
     try:
         server.wait_for_workers()
         # One warm connection per worker at least; the measured fleet reconnects them.
-        warm_up(HOST, server.port, min(run.stations, 2 * workers), run.fleet.shared_password)
+        warm_up(
+            HOST,
+            server.port,
+            min(run.stations, 2 * workers),
+            run.fleet.shared_password,
+            run.protocol,
+        )
         server.settle()
         yield server
     finally:
@@ -287,6 +303,7 @@ def generating(run: Run, server: Server):
         shared_password=run.fleet.shared_password,
         call_timeout=run.call_timeout,
         open_timeout=run.open_timeout,
+        protocol=run.protocol,
     )
     try:
         yield generator
@@ -501,19 +518,24 @@ def s3(run: Run, target: str) -> Outcome:
 
 
 def s4(run: Run) -> dict[str, Outcome]:
-    """µs per MeterValues validation: the gateway's jsonschema-rs against the ocpp package."""
+    """µs per meter-values validation: the gateway's jsonschema-rs against the ocpp package."""
     from ocpp.messages import Call, _validate_payload
 
     from ocpp_gateway.validation import validate
 
-    payload = json.loads(frames.meter_values("1", 1, 42, 1_234_567))[3]
-    validate("ocpp1.6", "MeterValues", payload)
-    call = Call("1", "MeterValues", payload)
+    if run.protocol == "2.0.1":
+        frame = frames201.transaction_updated("1", "BENCH-000001-1", 1, 1_234_567)
+    else:
+        frame = frames.meter_values("1", 1, 42, 1_234_567)
+    _, _, action, payload = json.loads(frame)
+    subprotocol, version = run.subprotocol, run.protocol
+    validate(subprotocol, action, payload)
+    call = Call("1", action, payload)
     # validate_payload runs exactly this in an executor thread; the thread hop is left out.
-    _validate_payload(call, "1.6")
+    _validate_payload(call, version)
     candidates = {
-        "product": lambda: validate("ocpp1.6", "MeterValues", payload),
-        "ocpp": lambda: _validate_payload(call, "1.6"),
+        "product": lambda: validate(subprotocol, action, payload),
+        "ocpp": lambda: _validate_payload(call, version),
     }
     repeats = 3 if run.quick else 7
     outcomes = {}

@@ -1,4 +1,4 @@
-"""Baseline b1: a raw websockets OCPP 1.6 responder with constant answers, W processes, one port."""
+"""Baseline b1: a raw websockets OCPP 1.6 / 2.0.1 responder with constant answers, W processes."""
 
 import argparse
 import json
@@ -10,20 +10,44 @@ from websockets.asyncio.server import serve
 from bench.loadgen import raise_open_file_limit
 
 CURRENT_TIME = "2026-01-01T00:00:00.000Z"
-# A valid CALLRESULT payload per action a station sends, encoded once.
+# Newest first, as the product negotiates: the first of these a station offers is spoken.
+SUBPROTOCOLS = ["ocpp2.0.1", "ocpp1.6"]
+BOOT = {"status": "Accepted", "currentTime": CURRENT_TIME, "interval": 300}
+ACCEPTED_TOKEN = {"status": "Accepted"}
+# A valid CALLRESULT payload per subprotocol and action a station sends, encoded once.
 RESULTS = {
-    action: json.dumps(payload, separators=(",", ":"))
-    for action, payload in {
-        "BootNotification": {"status": "Accepted", "currentTime": CURRENT_TIME, "interval": 300},
-        "Heartbeat": {"currentTime": CURRENT_TIME},
-        "StatusNotification": {},
-        "Authorize": {"idTagInfo": {"status": "Accepted"}},
-        "StartTransaction": {"transactionId": 1, "idTagInfo": {"status": "Accepted"}},
-        "StopTransaction": {"idTagInfo": {"status": "Accepted"}},
-        "MeterValues": {},
-        "DataTransfer": {"status": "Accepted"},
-        "DiagnosticsStatusNotification": {},
-        "FirmwareStatusNotification": {},
+    subprotocol: {
+        action: json.dumps(payload, separators=(",", ":")) for action, payload in results.items()
+    }
+    for subprotocol, results in {
+        "ocpp1.6": {
+            "BootNotification": BOOT,
+            "Heartbeat": {"currentTime": CURRENT_TIME},
+            "StatusNotification": {},
+            "Authorize": {"idTagInfo": ACCEPTED_TOKEN},
+            "StartTransaction": {"transactionId": 1, "idTagInfo": ACCEPTED_TOKEN},
+            "StopTransaction": {"idTagInfo": ACCEPTED_TOKEN},
+            "MeterValues": {},
+            "DataTransfer": {"status": "Accepted"},
+            "DiagnosticsStatusNotification": {},
+            "FirmwareStatusNotification": {},
+        },
+        "ocpp2.0.1": {
+            "BootNotification": BOOT,
+            "Heartbeat": {"currentTime": CURRENT_TIME},
+            "StatusNotification": {},
+            "Authorize": {"idTokenInfo": ACCEPTED_TOKEN},
+            # An event without an idToken (Updated) is answered with nothing to say.
+            "TransactionEvent": {},
+            "TransactionEvent+idToken": {"idTokenInfo": ACCEPTED_TOKEN},
+            "MeterValues": {},
+            "DataTransfer": {"status": "Accepted"},
+            "FirmwareStatusNotification": {},
+            "LogStatusNotification": {},
+            "SecurityEventNotification": {},
+            "NotifyEvent": {},
+            "NotifyReport": {},
+        },
     }.items()
 }
 # Same accept queue as the product (cms.serve.LISTEN_BACKLOG), for the reconnect storm.
@@ -31,11 +55,15 @@ LISTEN_BACKLOG = 16384
 
 
 async def respond(ws) -> None:
-    """Answer every CALL with the constant result of its action."""
+    """Answer every CALL with the constant result of its action in the negotiated version."""
+    results = RESULTS[ws.subprotocol]
     async for text in ws:
         message = json.loads(text)
         if message[0] == 2:
-            await ws.send(f"[3,{json.dumps(message[1])},{RESULTS.get(message[2], '{}')}]")
+            action = message[2]
+            if action == "TransactionEvent" and "idToken" in message[3]:
+                action = "TransactionEvent+idToken"
+            await ws.send(f"[3,{json.dumps(message[1])},{results.get(action, '{}')}]")
 
 
 async def serve_forever(host: str, port: int) -> None:
@@ -43,7 +71,7 @@ async def serve_forever(host: str, port: int) -> None:
         respond,
         host,
         port,
-        subprotocols=["ocpp1.6"],
+        subprotocols=SUBPROTOCOLS,
         compression=None,
         ping_interval=None,
         max_queue=4,

@@ -20,11 +20,20 @@ from cms.serve import raise_open_file_limit, uvicorn_options  # noqa: E402
 OCPP_PATH = websocket_urlpatterns[0].pattern.regex.pattern
 
 
+# Newest first, as the product negotiates.
+SUBPROTOCOLS = ("ocpp2.0.1", "ocpp1.6")
+
+
 class EchoConsumer(AsyncWebsocketConsumer):
-    """Accepts ocpp1.6 and sends every text frame back unchanged; joins the channel layer."""
+    """Accepts the OCPP version offered and sends every text frame back; joins the layer."""
 
     async def connect(self):
-        await self.accept(subprotocol="ocpp1.6")
+        offered = self.scope.get("subprotocols") or []
+        chosen = next((p for p in SUBPROTOCOLS if p in offered), None)
+        if chosen is None:
+            await self.close()
+            return
+        await self.accept(subprotocol=chosen)
 
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is not None:

@@ -9,7 +9,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from bench import frames, report
+from bench import frames, frames201, report
+from bench.baselines.b1_responder import RESULTS
+from bench.loadgen import DIALECTS, Station
 from bench.metrics import latency_summary, percentile
 from bench.provision import check_bench_database
 from bench.scenarios import SCENARIOS
@@ -24,6 +26,15 @@ STATION_CALLS = {
     "StartTransaction": frames.start_transaction("5", 7, 1, 1_000_000),
     "MeterValues": frames.meter_values("6", 1, 42, 1_000_123),
     "StopTransaction": frames.stop_transaction("7", 7, 42, 1_000_456),
+}
+STATION_CALLS_201 = {
+    "BootNotification": frames201.boot_notification("1", 7),
+    "StatusNotification": frames201.status_notification("2", 2, "Occupied"),
+    "Heartbeat": frames201.heartbeat("3"),
+    "Authorize": frames201.authorize("4", 7),
+    "TransactionEvent Started": frames201.transaction_started("5", 7, "BENCH-000007-1", 1_000_000),
+    "TransactionEvent Updated": frames201.transaction_updated("6", "BENCH-000007-1", 1, 1_000_123),
+    "TransactionEvent Ended": frames201.transaction_ended("7", 7, "BENCH-000007-1", 2, 1_000_456),
 }
 
 
@@ -44,18 +55,15 @@ def bench_urls(tmp_path: Path) -> tuple[str, str]:
     return database_url, redis_url
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    """`python -m bench.run all --quick`, once for the module; its JSON results by file name."""
-    tmp_path = tmp_path_factory.mktemp("bench")
-    database_url, redis_url = bench_urls(tmp_path)
-    results_dir = tmp_path / "results"
+def run_quick(database_dir: Path, results_dir: Path, *arguments: str) -> dict:
+    """`python -m bench.run <arguments> --quick`; its JSON results by file name, and its output."""
+    database_url, redis_url = bench_urls(database_dir)
     finished = subprocess.run(
         [
             sys.executable,
             "-m",
             "bench.run",
-            "all",
+            *arguments,
             "--quick",
             "--database-url",
             database_url,
@@ -76,7 +84,27 @@ def quick_run(tmp_path_factory):
     return {"results": results, "stdout": finished.stdout, "redis": bool(redis_url)}
 
 
-def result(quick_run, name: str) -> dict:
+@pytest.fixture(scope="module")
+def database_dir(tmp_path_factory):
+    """Where the quick runs keep their SQLite database: migrated once, shared by both."""
+    return tmp_path_factory.mktemp("bench-database")
+
+
+@pytest.fixture(scope="module")
+def quick_run(database_dir, tmp_path_factory):
+    """`python -m bench.run all --quick` (what CI runs), once for the module."""
+    return run_quick(database_dir, tmp_path_factory.mktemp("results"), "all")
+
+
+@pytest.fixture(scope="module")
+def quick_run_201(database_dir, tmp_path_factory):
+    """S3, S4 and S6 with 2.0.1 stations against the CSMS and the same baselines, quick."""
+    results_dir = tmp_path_factory.mktemp("results201")
+    return run_quick(database_dir, results_dir, "S3", "S4", "S6", "--ocpp", "2.0.1")
+
+
+def result(quick_run, name: str, protocol: str = "ocpp1.6") -> dict:
+    name = f"{name}-{protocol}"
     assert name in quick_run["results"], sorted(quick_run["results"])
     return quick_run["results"][name]
 
@@ -89,6 +117,104 @@ def test_station_frames_pass_ocpp16_schema_validation(action):
     message = json.loads(STATION_CALLS[action])
     assert message[:3] == [2, message[1], action]
     validate("ocpp1.6", action, message[3])
+
+
+@pytest.mark.parametrize("message", sorted(STATION_CALLS_201))
+def test_station_frames_pass_ocpp201_schema_validation(message):
+    frame = json.loads(STATION_CALLS_201[message])
+    action = message.split()[0]
+    assert frame[:3] == [2, frame[1], action]
+    validate("ocpp2.0.1", action, frame[3])
+
+
+def test_transaction_event_updated_carries_the_ten_sampled_values_as_numbers():
+    payload = json.loads(STATION_CALLS_201["TransactionEvent Updated"])[3]
+    assert payload["eventType"] == "Updated"
+    assert payload["seqNo"] == 1
+    assert payload["transactionInfo"] == {
+        "transactionId": "BENCH-000007-1",
+        "chargingState": "Charging",
+    }
+    [meter_value] = payload["meterValue"]
+    assert meter_value["timestamp"] == payload["timestamp"]
+    sampled = meter_value["sampledValue"]
+    assert len(sampled) == frames.SAMPLED_VALUES_PER_METER_VALUE
+    assert sampled[0] == {
+        "value": 1_000_123,
+        "context": "Sample.Periodic",
+        "measurand": "Energy.Active.Import.Register",
+        "location": "Outlet",
+        "unitOfMeasure": {"unit": "Wh"},
+    }
+    assert all(isinstance(value["value"], int | float) for value in sampled)
+    one_six = json.loads(STATION_CALLS["MeterValues"])[3]["meterValue"][0]["sampledValue"]
+    # The same readings as 1.6's, but 2.0.1 has no Temperature measurand.
+    assert [(v["measurand"], v.get("phase")) for v in sampled[:9]] == [
+        (v["measurand"], v.get("phase")) for v in one_six[:9]
+    ]
+
+
+def test_transaction_event_started_and_ended_carry_the_register_and_the_card():
+    started = json.loads(STATION_CALLS_201["TransactionEvent Started"])[3]
+    ended = json.loads(STATION_CALLS_201["TransactionEvent Ended"])[3]
+    assert (started["seqNo"], started["triggerReason"]) == (0, "Authorized")
+    assert started["evse"] == {"id": 1, "connectorId": 1}
+    assert (ended["triggerReason"], ended["transactionInfo"]["stoppedReason"]) == (
+        "StopAuthorized",
+        "Local",
+    )
+    for payload, context, meter in (
+        (started, "Transaction.Begin", 1_000_000),
+        (ended, "Transaction.End", 1_000_456),
+    ):
+        assert payload["idToken"] == {"idToken": "BENCH000007", "type": "ISO14443"}
+        [[register]] = [value["sampledValue"] for value in payload["meterValue"]]
+        assert (register["measurand"], register["context"], register["value"]) == (
+            "Energy.Active.Import.Register",
+            context,
+            meter,
+        )
+
+
+def test_a_201_station_numbers_its_transactions_and_counts_seq_no_per_transaction():
+    dialect, station = DIALECTS["2.0.1"], Station(None, 7, "secret")
+    events = []
+    for _transaction in range(2):
+        events.append(json.loads(dialect.start("u", station))[3])
+        dialect.started(station, '[3,"u",{"idTokenInfo":{"status":"Accepted"}}]')
+        events += [json.loads(dialect.meter_values("u", station))[3] for _ in range(2)]
+        events.append(json.loads(dialect.stop("u", station))[3])
+    assert [
+        (e["eventType"], e["transactionInfo"]["transactionId"], e["seqNo"]) for e in events
+    ] == [
+        ("Started", "BENCH-000007-1", 0),
+        ("Updated", "BENCH-000007-1", 1),
+        ("Updated", "BENCH-000007-1", 2),
+        ("Ended", "BENCH-000007-1", 3),
+        ("Started", "BENCH-000007-2", 0),
+        ("Updated", "BENCH-000007-2", 1),
+        ("Updated", "BENCH-000007-2", 2),
+        ("Ended", "BENCH-000007-2", 3),
+    ]
+    assert station.transaction_id is None
+
+
+def test_a_201_start_the_csms_rejects_is_reported():
+    dialect, station = DIALECTS["2.0.1"], Station(None, 7, "secret")
+    dialect.start("u", station)
+    assert dialect.started(station, '[3,"u",{"idTokenInfo":{"status":"Blocked"}}]') == (
+        "start_not_accepted"
+    )
+
+
+@pytest.mark.parametrize(
+    ("subprotocol", "action"),
+    [(subprotocol, action) for subprotocol in RESULTS for action in sorted(RESULTS[subprotocol])],
+)
+def test_b1_answers_every_action_with_a_valid_callresult(subprotocol, action):
+    validate(
+        subprotocol, action.split("+")[0], json.loads(RESULTS[subprotocol][action]), response=True
+    )
 
 
 def test_meter_values_carry_one_meter_value_with_ten_sampled_values():
@@ -104,6 +230,15 @@ def test_meter_values_carry_one_meter_value_with_ten_sampled_values():
         "location": "Outlet",
         "unit": "Wh",
     }
+
+
+def test_table_rows_name_the_messages_2_0_1_stations_send():
+    aliases = DIALECTS["2.0.1"].messages
+    assert report.label("MeterValues.max.rows_per_s", aliases) == (
+        "TransactionEvent Updated.max: rows/s"
+    )
+    assert report.label("Heartbeat.p99_ms", aliases) == "Heartbeat: p99 latency (ms)"
+    assert report.label("MeterValues.p99_ms") == "MeterValues: p99 latency (ms)"
 
 
 def test_template_quotes_strings_and_writes_numbers_bare():
@@ -202,10 +337,11 @@ def test_every_station_connects_with_handshake_rate(quick_run, name):
 @pytest.mark.parametrize("scenario", ["S1", "S2", "S3", "S5", "S6", "S7"])
 def test_no_scenario_has_failures(quick_run, scenario):
     documents = {n: d for n, d in quick_run["results"].items() if n.startswith(f"{scenario}-")}
-    if f"{scenario}-skipped" in documents:
+    skipped = f"{scenario}-skipped-ocpp1.6"
+    if skipped in documents:
         # Only S7 may be skipped, and only without Redis; any other skip is a broken harness.
-        assert scenario == "S7" and not quick_run["redis"], documents[f"{scenario}-skipped"]
-        pytest.skip(documents[f"{scenario}-skipped"]["skipped"])
+        assert scenario == "S7" and not quick_run["redis"], documents[skipped]
+        pytest.skip(documents[skipped]["skipped"])
     for name, document in documents.items():
         assert document["figures"]["failures"] == 0, (name, document["failures"])
 
@@ -272,10 +408,58 @@ def test_s6_sends_the_whole_mix(quick_run):
 
 def test_s7_measures_commands_against_the_layer_alone(quick_run):
     if not quick_run["redis"]:
-        assert "S7-skipped" in quick_run["results"]
+        assert "S7-skipped-ocpp1.6" in quick_run["results"]
         pytest.skip("S7 needs REDIS_URL: the in-memory channel layer does not cross processes")
     csms = result(quick_run, "S7-csms")
     assert csms["figures"]["commands.commands_per_s"] > 0
     assert csms["details"]["answered_by_stations"] >= csms["details"]["driver"]["sent"]
     assert result(quick_run, "S7-layer")["figures"]["commands.commands_per_s"] > 0
     assert csms["ratios"]["layer"]["commands.p99_ms"] > 0
+
+
+# --- 2.0.1 stations, quick -----------------------------------------------------------------
+
+
+def test_201_results_are_named_after_the_protocol(quick_run_201):
+    assert set(quick_run_201["results"]) == {
+        "S3-csms-ocpp2.0.1",
+        "S3-b3-ocpp2.0.1",
+        "S3-b1-ocpp2.0.1",
+        "S4-product-ocpp2.0.1",
+        "S4-ocpp-ocpp2.0.1",
+        "S6-csms-ocpp2.0.1",
+        "S6-b1-ocpp2.0.1",
+    }
+    assert "### S3 (OCPP 2.0.1)" in quick_run_201["stdout"]
+    assert "| TransactionEvent Updated: messages/s |" in quick_run_201["stdout"]
+
+
+def test_201_stations_meet_no_failure(quick_run_201):
+    for name, document in quick_run_201["results"].items():
+        assert document["figures"]["failures"] == 0, (name, document["failures"])
+        assert document["settings"]["ocpp"] == "2.0.1"
+
+
+def test_201_s3_compares_transaction_events_with_both_baselines(quick_run_201):
+    csms = result(quick_run_201, "S3-csms", "ocpp2.0.1")
+    assert csms["figures"]["setup.sessions"] == csms["settings"]["stations"]
+    assert csms["settings"]["messages"]["MeterValues"] == "TransactionEvent Updated"
+    for baseline in ("b3", "b1"):
+        assert csms["ratios"][baseline]["Heartbeat.msgs_per_s"] > 0
+        assert csms["ratios"][baseline]["MeterValues.msgs_per_s"] > 0
+    assert {goal["key"] for goal in csms["goals"]} == {
+        "Heartbeat.msgs_per_s",
+        "MeterValues.msgs_per_s",
+    }
+
+
+def test_201_s4_times_both_validators_of_transaction_event_updated(quick_run_201):
+    product = result(quick_run_201, "S4-product", "ocpp2.0.1")
+    assert product["ratios"]["ocpp"]["MeterValues.us_per_call"] > 0
+
+
+def test_201_s6_sends_the_mix_to_stations_in_a_transaction(quick_run_201):
+    csms = result(quick_run_201, "S6-csms", "ocpp2.0.1")
+    assert csms["figures"]["setup.sessions"] == round(csms["settings"]["stations"] * 0.5)
+    assert {"MeterValues", "Heartbeat", "StatusNotification"} <= set(csms["details"]["mix.sent"])
+    assert csms["figures"]["mix.msgs_per_s"] > 0
