@@ -70,26 +70,36 @@ def on_heartbeat(station: ChargingStation, payload: dict) -> dict:
     return {"currentTime": format_datetime(timezone.now())}
 
 
-def on_status_notification(station: ChargingStation, payload: dict) -> dict:
-    """StatusNotification: record the status of one connector of one EVSE."""
+def _status_received(station: ChargingStation, payload: dict) -> tuple[ChargingStation, dict]:
+    """A StatusNotification checked on the event loop; its connector is found in the write."""
     evse, connector = payload["evseId"], payload["connectorId"]
     if evse < 1 or connector < 1:
         raise PropertyConstraintViolation(
             f"evseId and connectorId start at 1, got {evse} and {connector}.",
             {"evseId": evse, "connectorId": connector},
         )
-    # A status time out of the window is the station's clock, not the status: server time.
-    timestamp = checked_time(parse_datetime(payload["timestamp"]), "status", [])
-    record_status_reports(
-        [
-            StatusReport(
-                station,
-                connector_number(station, evse, connector),
-                payload["connectorStatus"],
-                timestamp=timestamp,
-            )
-        ]
-    )
+    return station, payload
+
+
+def _write_statuses(items: list[tuple[ChargingStation, dict]]) -> list[bool]:
+    """Record many stations' statuses at once, each on the platform's connector."""
+    reports = [
+        StatusReport(
+            station,
+            connector_number(station, payload["evseId"], payload["connectorId"]),
+            payload["connectorStatus"],
+            # A status time out of the window is the station's clock, not the status.
+            timestamp=checked_time(parse_datetime(payload["timestamp"]), "status", []),
+        )
+        for station, payload in items
+    ]
+    return record_status_reports(reports)
+
+
+@batched(_status_received, _write_statuses)
+def on_status_notification(station: ChargingStation, payload: dict) -> dict:
+    """StatusNotification: record the status of one connector of one EVSE."""
+    _write_statuses([_status_received(station, payload)])
     return {}
 
 

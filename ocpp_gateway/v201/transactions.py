@@ -10,6 +10,7 @@ from billing.services import preview_price
 from cards.models import IdToken, normalize_uid
 from ocpp_gateway import intents
 from ocpp_gateway.exceptions import PropertyConstraintViolation
+from ocpp_gateway.handlers import batched
 from ocpp_gateway.intents import Call
 from ocpp_gateway.v201 import formats
 from ocpp_gateway.v201.connectors import address_of, connector_number
@@ -23,6 +24,7 @@ from sessions_app.services import (
     checked_time,
     parse_meter_value,
     record_meter_reports,
+    record_running_updates,
     record_transaction_event,
     remember_event_answer,
 )
@@ -181,9 +183,9 @@ def _event_report(station: ChargingStation, payload: dict) -> TransactionEventRe
     )
 
 
-def on_transaction_event(station: ChargingStation, payload: dict) -> dict:
-    """TransactionEvent: record the event on its session; a retransmission gets the first answer."""
-    outcome = record_transaction_event(station, _event_report(station, payload))
+def _answer_event(station: ChargingStation, payload: dict, report: TransactionEventReport) -> dict:
+    """Record one event on its session and answer it; a retransmission gets the first answer."""
+    outcome = record_transaction_event(station, report)
     if outcome.retransmission:
         return outcome.event.response
     answer = {}
@@ -202,6 +204,31 @@ def on_transaction_event(station: ChargingStation, payload: dict) -> dict:
     if outcome.event is not None:
         remember_event_answer(outcome.event, answer)
     return answer
+
+
+def _write_events(items: list[tuple[ChargingStation, dict]]) -> list[dict]:
+    """The answers to many stations' TransactionEvents: plain updates together, the rest alone."""
+    reports = [(station, _event_report(station, payload)) for station, payload in items]
+    recorded = record_running_updates(reports)
+    return [
+        {} if index in recorded else _answer_event(station, payload, report)
+        for index, ((station, payload), (_, report)) in enumerate(zip(items, reports, strict=True))
+    ]
+
+
+def _received(station: ChargingStation, payload: dict) -> tuple[ChargingStation, dict]:
+    # Reading the payload needs the database (connector numbers): it is done in the write.
+    return station, payload
+
+
+def _as_is(answer: dict) -> dict:
+    return answer
+
+
+@batched(_received, _write_events, _as_is)
+def on_transaction_event(station: ChargingStation, payload: dict) -> dict:
+    """TransactionEvent: record the event on its session; a retransmission gets the first answer."""
+    return _write_events([(station, payload)])[0]
 
 
 def on_meter_values(station: ChargingStation, payload: dict) -> dict:

@@ -7,7 +7,7 @@ import pytest
 import websockets
 from asgiref.sync import sync_to_async
 from django.db import connections
-from ocpp.exceptions import NotSupportedError, SecurityError
+from ocpp.exceptions import NotSupportedError, PropertyConstraintViolationError, SecurityError
 from ocpp.routing import on
 from ocpp.v21 import ChargePoint as ChargePoint21
 from ocpp.v21 import call as call21
@@ -371,3 +371,19 @@ async def test_tc_g_20_a_lock_failure_is_stored_as_a_station_event(ocpp_server, 
         "Problem",
         "true",
     )
+
+
+async def test_a_status_of_evse_0_is_refused_and_stores_nothing(ocpp_server, station, db_call):
+    async with connected_station201(ocpp_server, IDENTITY) as cs:
+        await cs.call(boot())
+        with pytest.raises(PropertyConstraintViolationError):
+            await cs.call(
+                call.StatusNotification(
+                    timestamp=now(), connector_status="Faulted", evse_id=0, connector_id=1
+                ),
+                suppress=False,
+            )
+    statuses = await db_call(
+        lambda: list(Connector.objects.filter(station=station).values_list("status", flat=True))
+    )
+    assert "Faulted" not in statuses
