@@ -550,3 +550,41 @@ class UnpublishFirmware:
     """A local controller stops serving the firmware with this MD5 checksum."""
 
     checksum: str
+
+
+# --- tariffs (2.1) ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetDefaultTariff:
+    """Give the station a tariff to show and apply (connector None: all its EVSEs)."""
+
+    tariff_id: str
+    definition: Any  # billing.engine.TariffDefinition
+    description: str = ""
+    connector: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetTariffs:
+    """Ask which tariffs the station holds (connector None: all its EVSEs)."""
+
+    connector: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClearTariffs:
+    """Remove tariffs from the station: the ones named, or all (of one EVSE, or every)."""
+
+    tariff_ids: tuple[str, ...] = ()
+    connector: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeTransactionTariff:
+    """Apply another tariff to a running transaction."""
+
+    transaction_id: str
+    tariff_id: str
+    definition: Any  # billing.engine.TariffDefinition
+    description: str = ""

@@ -10,6 +10,7 @@ from ocpp_gateway.remote import (  # noqa: F401
     monitoring,
     raw,
     smart_charging,
+    tariffs,
     transactions,
 )
 from ocpp_gateway.remote.registry import (

@@ -185,7 +185,7 @@ class CommandCheck:
 
 
 def _version_label(version: versions.Version) -> str:
-    return "OCPP " + version.family.removeprefix("ocpp")
+    return "OCPP " + version.subprotocol.removeprefix("ocpp")
 
 
 def version_reason(spec: CommandSpec, station: ChargingStation) -> str | None:
@@ -198,12 +198,14 @@ def version_reason(spec: CommandSpec, station: ChargingStation) -> str | None:
         return str(error)
     if all(calls.supports(intent) for intent in spec.intents):
         return None
-    # 2.1 speaks through 2.0.1's calls: one name per family, newest first.
+    # Oldest first; a command 2.0.1 has, 2.1 has too: "OCPP 2.0.1" says both.
     able = dict.fromkeys(
         _version_label(version)
-        for version in versions.VERSIONS
+        for version in reversed(versions.VERSIONS)
         if all(version.calls.supports(intent) for intent in spec.intents)
     )
+    if "OCPP 2.0.1" in able:
+        able.pop("OCPP 2.1", None)
     if not able:
         return str(_("No OCPP version the gateway speaks has this command yet."))
     return str(_("Only for %(versions)s stations.") % {"versions": _(" or ").join(able)})
