@@ -93,7 +93,17 @@ class ChargingSessionSerializer(serializers.ModelSerializer):
 
 
 class TransactionEventSerializer(serializers.ModelSerializer):
-    """One OCPP 2.0.1 TransactionEvent of a session, as the station sent it (no payload)."""
+    """One OCPP 2.0.1/2.1 TransactionEvent of a session, as the station sent it (no payload)."""
+
+    tariff_id = serializers.SerializerMethodField(
+        help_text="OCPP 2.1: the tariff the station applies (transactionInfo.tariffId)."
+    )
+    cost_details = serializers.SerializerMethodField(
+        help_text="OCPP 2.1: the station's own cost calculation (costDetails), as sent."
+    )
+    transaction_limit = serializers.SerializerMethodField(
+        help_text="OCPP 2.1: the limits of the transaction (maxCost, maxEnergy, maxTime, maxSoC)."
+    )
 
     class Meta:
         model = TransactionEvent
@@ -105,8 +115,28 @@ class TransactionEventSerializer(serializers.ModelSerializer):
             "offline",
             "timestamp",
             "id_tag",
+            "tariff_id",
+            "cost_details",
+            "transaction_limit",
         ]
         read_only_fields = fields
+
+    @staticmethod
+    def _info(event) -> dict:
+        info = event.payload.get("transactionInfo") if isinstance(event.payload, dict) else None
+        return info if isinstance(info, dict) else {}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_tariff_id(self, event) -> str | None:
+        return self._info(event).get("tariffId")
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_cost_details(self, event) -> dict | None:
+        return event.payload.get("costDetails") if isinstance(event.payload, dict) else None
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_transaction_limit(self, event) -> dict | None:
+        return self._info(event).get("transactionLimit")
 
 
 class ChargingSessionDetailSerializer(ChargingSessionSerializer):

@@ -14,7 +14,9 @@ from billing.models import TariffAssignment
 from ocpp_gateway.remote import Actor, CommandNotAllowed, check_command, execute_command
 from ocpp_gateway.v21.tariffs import tariff_type
 from organizations.choices import Role
+from sessions_app.models import ChargingSession
 from stations.models import ChargingStation
+from tests.apiclients import client_as
 from tests.factories import (
     AccessGroupFactory,
     ChargingStationFactory,
@@ -208,3 +210,60 @@ def test_tariff_commands_are_only_for_21_stations(db, org, version):
             check_command(station, "get_variables", OPERATOR).reason
             == "Only for OCPP 2.0.1 stations."
         )
+
+
+async def test_what_a_21_transaction_adds_is_shown_with_its_events(
+    ocpp_server, setup, db_call, org
+):
+    tariff = setup[1]
+    async with connected_station201(
+        ocpp_server, IDENTITY, cls=TariffStation, subprotocol="ocpp2.1"
+    ) as cs:
+        await cs.call(
+            call.BootNotification(
+                charging_station={"model": "W21", "vendor_name": "ACME"}, reason="PowerUp"
+            )
+        )
+        await cs.call(
+            call.TransactionEvent(
+                event_type="Started",
+                timestamp=now(),
+                trigger_reason="Authorized",
+                seq_no=0,
+                transaction_info={
+                    "transaction_id": "TX-21-2",
+                    "tariff_id": str(tariff.pk),
+                    "transaction_limit": {"max_cost": 20.0, "max_energy": 30000.0},
+                },
+                evse={"id": 1, "connector_id": 1},
+                id_token={"id_token": CARD, "type": "ISO14443"},
+            )
+        )
+        await cs.call(
+            call.TransactionEvent(
+                event_type="Ended",
+                timestamp=now(),
+                trigger_reason="StopAuthorized",
+                seq_no=1,
+                transaction_info={"transaction_id": "TX-21-2", "stopped_reason": "Local"},
+                cost_details={
+                    "total_cost": {
+                        "currency": "EUR",
+                        "type_of_cost": "NormalCost",
+                        "total": {"excl_tax": 4.2, "incl_tax": 5.0},
+                    },
+                    "total_usage": {"energy": 12000.0, "charging_time": 3600, "idle_time": 0},
+                },
+            )
+        )
+
+    def read():
+        session = ChargingSession.objects.get(transaction_id="TX-21-2")
+        return client_as(org, Role.VIEWER).get(f"/api/v1/sessions/{session.pk}/")
+
+    response = await db_call(read)
+    assert response.status_code == 200, response.data
+    started, ended = response.data["transaction_events"]
+    assert started["tariff_id"] == str(tariff.pk)
+    assert started["transaction_limit"] == {"maxCost": 20.0, "maxEnergy": 30000.0}
+    assert ended["cost_details"]["totalCost"]["total"] == {"exclTax": 4.2, "inclTax": 5.0}
