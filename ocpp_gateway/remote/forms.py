@@ -99,6 +99,12 @@ class CommandForm(forms.Form):
             common["required"] = False
         if isinstance(field, ConnectorField):
             return forms.ChoiceField(choices=self.connector_choices(field), **common)
+        if isinstance(field, serializers.BooleanField):
+            # Yes/No rather than a checkbox: an unticked box cannot tell "no" from "default".
+            if default is not empty and not callable(default):
+                common["initial"] = "true" if default else "false"
+            choices = [("true", _("Yes")), ("false", _("No"))]
+            return forms.ChoiceField(choices=self.blank(field, "—") + choices, **common)
         if name == "reservation_id":
             return forms.ChoiceField(choices=self.reservation_choices(), **common)
         if isinstance(field, serializers.RelatedField):
