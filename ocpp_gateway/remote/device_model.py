@@ -7,7 +7,6 @@ model page and the API show the last value read, reported or set, with the stati
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -274,7 +273,8 @@ def refresh_after_boot(events) -> None:
     ]
     if not ids:
         return
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    # Celery's own setting, not Django's: that is what decides whether the task runs here.
+    if refresh_device_model.app.conf.task_always_eager:
         # Without a worker the task would run here, in the gateway's database thread after the
         # boot's commit, and wait for the station while the station waits for its boot answer.
         logger.info("no Celery worker: device models of booted stations are not refreshed")

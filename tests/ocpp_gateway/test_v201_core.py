@@ -21,6 +21,7 @@ from ocpp.v201.enums import (
 )
 
 from cards.choices import IdTokenStatus
+from cms.celery import app as celery_app
 from ocpp_gateway.remote import Actor, execute_command
 from ocpp_gateway.remote import device_model as device_model_commands
 from organizations.choices import Role
@@ -229,10 +230,11 @@ async def test_ocpp21_station_boots_and_authorizes_through_the_201_handlers(
 
 
 async def test_an_accepted_201_boot_asks_for_the_full_device_model(
-    ocpp_server, station, db_call, settings, monkeypatch
+    ocpp_server, station, db_call, monkeypatch
 ):
     # With a Celery worker (production) the refresh is a task; only accepted 2.0.1 boots ask.
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # A Celery worker takes the tasks (production), whatever this pass configured.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     enqueued = []
     monkeypatch.setattr(
         device_model_commands, "enqueue_now", lambda task, *args: enqueued.append(args)

@@ -13,6 +13,7 @@ from ocpp.v16.enums import Action as Action16
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 
+from cms.celery import app as celery_app
 from core.events import Event
 from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote import Actor, CommandNotAllowed, execute_command
@@ -585,9 +586,10 @@ async def test_a_report_of_thousands_of_variables_in_parts_is_stored_whole(
 
 
 async def test_an_accepted_boot_queues_a_full_inventory_request(
-    ocpp_server, station, db_call, settings, monkeypatch
+    ocpp_server, station, db_call, monkeypatch
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # A Celery worker takes the tasks (production), whatever this pass configured.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     queued = []
     monkeypatch.setattr(
         device_model_commands, "enqueue_now", lambda task, *ids: queued.append((task, ids))
@@ -616,8 +618,9 @@ async def test_an_accepted_boot_queues_a_full_inventory_request(
     assert len(await stored(db_call, station)) == len(INVENTORY)
 
 
-def test_a_16_boot_queues_nothing(org, settings, monkeypatch):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+def test_a_16_boot_queues_nothing(org, monkeypatch):
+    # A Celery worker takes the tasks (production), whatever this pass configured.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     queued = []
     monkeypatch.setattr(
         device_model_commands, "enqueue_now", lambda task, *ids: queued.append((task, ids))
