@@ -11,7 +11,7 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         # Loaded once the models are (Django's place for it): the modules below use them.
-        from billing import events, services, views  # noqa: F401, PLC0415
+        from billing import services, subscribers, views  # noqa: F401, PLC0415
 
         on_billing_stop(services.credit_session)
         register_session_panel(views.session_price_panel)

@@ -10,8 +10,11 @@ from django.utils import timezone
 from billing import engine
 from billing.choices import AssignmentScope, CdrKind
 from billing.engine import TariffDefinition, Usage, price_session
+from billing.events import CDR_CREATED
 from billing.models import ChargeDetailRecord, Tariff, TariffAssignment
+from core.events import emit
 from sessions_app.choices import AuthMethod, AuthorizationStatus, SessionState
+from sessions_app.events import SESSION_HELD_FOR_REVIEW
 from sessions_app.models import ChargingSession
 from sessions_app.services import energy_readings
 
@@ -127,6 +130,14 @@ def _rate_locked(session_id: int) -> ChargeDetailRecord | None:
             cdr = _priced_record(session)
             _check_fits_columns(cdr)
             cdr.save()
+            emit(
+                CDR_CREATED,
+                organization_id=session.organization_id,
+                session_id=session.pk,
+                cdr_id=cdr.pk,
+                total=str(cdr.total_incl_tax),
+                currency=cdr.currency,
+            )
     except IntegrityError:
         raise  # a concurrent run wrote the record; rate_session answers with it
     except (ArithmeticError, ValueError, TypeError, DataError) as error:
@@ -145,6 +156,13 @@ def _hold_for_review(session: ChargingSession, reason: str) -> None:
     session.review_reason = reason[: ChargingSession._meta.get_field("review_reason").max_length]
     session.save(update_fields=["needs_review", "review_reason", "updated"])
     logger.warning("Session %s held for review: %s", session.pk, session.review_reason)
+    emit(
+        SESSION_HELD_FOR_REVIEW,
+        organization_id=session.organization_id,
+        station_id=session.station_id,
+        session_id=session.pk,
+        reason=session.review_reason,
+    )
 
 
 def _check_fits_columns(cdr: ChargeDetailRecord) -> None:

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "sessions_app",
     "billing",
     "roaming",
+    "availability",
+    "alerts",
     "ocpp_gateway",
     "demo",
 ]
@@ -229,6 +231,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ocpp_gateway.tasks.resume_certificate_requests",
         "schedule": 300.0,
     },
+    # Time-based alert rules (offline, stuck, silent meters, start failures, capacity) and
+    # escalation of alerts nobody acknowledged.
+    "evaluate-alert-rules": {
+        "task": "alerts.tasks.evaluate_alert_rules",
+        "schedule": 60.0,
+    },
+    # The safety nets of the after-commit sends: mails and webhook deliveries still owed.
+    "send-pending-notifications": {
+        "task": "alerts.tasks.send_pending_notifications",
+        "schedule": 60.0,
+    },
+    "deliver-due-webhooks": {
+        "task": "alerts.tasks.deliver_due_webhooks",
+        "schedule": 30.0,
+    },
+    "send-alert-digests": {
+        "task": "alerts.tasks.send_alert_digests",
+        "schedule": crontab(minute=0),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -359,6 +380,13 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 # A hanging mail server must not hold a request for long: the send is after commit, logged.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Charging portal <noreply@localhost>")
+
+# Alerting: a condition back within this many minutes after it cleared reopens its alert
+# instead of opening a new one (a flapping station is one alert, not a storm).
+ALERT_REOPEN_MINUTES = env_int("ALERT_REOPEN_MINUTES", 10, minimum=0)
+# Webhook deliveries: attempts before a delivery is given up, and each request's timeout.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
 # Days a member invitation can be accepted before it expires.
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1, maximum=90)
 

@@ -14,13 +14,17 @@ from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
-from core.bulk import update_from_values
+from core.bulk import insert_rows, update_from_values
 from core.events import emit_many
 from ocpp_gateway.dbworker import background_db
 from ocpp_gateway.throttle import auth_throttle
 from stations.choices import ConnectionState, RegistrationStatus, SecurityProfile
-from stations.events import STATION_CONNECTED, STATION_DISCONNECTED
-from stations.models import ChargingStation
+from stations.events import (
+    STATION_CONNECTED,
+    STATION_CONNECTION_REFUSED,
+    STATION_DISCONNECTED,
+)
+from stations.models import ChargingStation, ConnectionEvent
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +152,7 @@ def open_connections(
         for station in ChargingStation.objects.filter(ocpp_id__in={h.identity for h in handshakes})
     }
     now = timezone.now()
-    outcomes, online = [], []
+    outcomes, online, refused = [], [], []
     for handshake in handshakes:
         if cooling and _address_of(handshake) in cooling:
             auth_throttle.refused(_address_of(handshake), handshake.identity)
@@ -166,6 +170,7 @@ def open_connections(
                 guessed_password=isinstance(refusal, WrongCredentials),
             )
             outcomes.append(refusal)
+            refused.append((handshake, known.get(handshake.identity), refusal))
             continue
         remote_address = handshake.remote_address[:64]
         station.connection_state = ConnectionState.ONLINE
@@ -198,12 +203,36 @@ def open_connections(
         "ocpp_version = v.version, remote_address = v.remote, gateway_process = v.holder, "
         "updated = v.since",
     )
+    insert_rows(
+        ConnectionEvent,
+        ("station_id", "state", "at"),
+        [(row[0], ConnectionState.ONLINE, now) for row in online],
+    )
     emit_many(
         STATION_CONNECTED,
         (
             {"organization_id": o[0].organization_id, "station_id": o[0].pk}
             for o in outcomes
             if not isinstance(o, HandshakeRefused)
+        ),
+    )
+    emit_many(
+        STATION_CONNECTION_REFUSED,
+        (
+            {
+                "organization_id": station.organization_id if station else None,
+                "station_id": station.pk if station else None,
+                # An identity is whatever a client put in the URL: kept short for the alert.
+                "identity": handshake.identity[:64],
+                "reason": "wrong_credentials"
+                if isinstance(refusal, WrongCredentials)
+                else "unknown_identity"
+                if station is None
+                else "refused",
+            }
+            for handshake, station, refusal in refused
+            # A throttled address is refused unchecked: its guesses were reported already.
+            if not isinstance(refusal, HandshakeThrottled)
         ),
     )
     return outcomes
@@ -259,11 +288,18 @@ def _mark_offline(closed: list[tuple[int, datetime]], seen: bool) -> None:
         "connection_state = v.state, updated = v.now" + (", last_seen = v.now" if seen else ""),
         "t.connected_since = v.since",
     )
-    # Those a newer connection replaced stay online: only the ones really gone are announced
-    # (the lazy query runs only when someone subscribes).
-    gone = ChargingStation.objects.filter(
-        pk__in=[pk for pk, _ in closed], connection_state=ConnectionState.OFFLINE
-    ).values_list("pk", "organization_id")
+    # Those a newer connection replaced stay online: only the ones really gone are recorded
+    # in the connection history and announced.
+    gone = list(
+        ChargingStation.objects.filter(
+            pk__in=[pk for pk, _ in closed], connection_state=ConnectionState.OFFLINE
+        ).values_list("pk", "organization_id")
+    )
+    insert_rows(
+        ConnectionEvent,
+        ("station_id", "state", "at"),
+        [(pk, ConnectionState.OFFLINE, now) for pk, _ in gone],
+    )
     emit_many(
         STATION_DISCONNECTED,
         ({"organization_id": org_id, "station_id": pk} for pk, org_id in gone),
@@ -274,6 +310,11 @@ def mark_stations_online(held: list[tuple[int, datetime]], holder: str) -> None:
     """Mark online again the stations whose sockets `holder` still holds (after a lost lease)."""
     for start in range(0, len(held), 1000):
         chunk = held[start : start + 1000]
+        was_offline = set(
+            ChargingStation.objects.filter(
+                pk__in=[pk for pk, _ in chunk], connection_state=ConnectionState.OFFLINE
+            ).values_list("pk", flat=True)
+        )
         update_from_values(
             ChargingStation,
             [
@@ -287,9 +328,18 @@ def mark_stations_online(held: list[tuple[int, datetime]], holder: str) -> None:
             # Only the connection this process holds: a newer one elsewhere owns the row now.
             "t.connected_since = v.since",
         )
-        back = ChargingStation.objects.filter(
-            pk__in=[pk for pk, _ in chunk], connection_state=ConnectionState.ONLINE
-        ).values_list("pk", "organization_id")
+        back = list(
+            ChargingStation.objects.filter(
+                pk__in=[pk for pk, _ in chunk], connection_state=ConnectionState.ONLINE
+            ).values_list("pk", "organization_id")
+        )
+        # Only those a reconciliation had marked offline come back in the history: the others
+        # never left it.
+        insert_rows(
+            ConnectionEvent,
+            ("station_id", "state", "at"),
+            [(pk, ConnectionState.ONLINE, timezone.now()) for pk, _ in back if pk in was_offline],
+        )
         emit_many(
             STATION_CONNECTED,
             ({"organization_id": org, "station_id": pk} for pk, org in back),

@@ -15,7 +15,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.events import emit
 from organizations.choices import InvitationStatus, Role
+from organizations.events import ORGANIZATION_CREATED
 from organizations.models import (
     Invitation,
     Membership,
@@ -72,6 +74,7 @@ def create_organization(owner, **fields) -> Organization:
     with transaction.atomic():
         organization = Organization.objects.create(**fields)
         Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
+        emit(ORGANIZATION_CREATED, organization_id=organization.pk)
     return organization
 
 

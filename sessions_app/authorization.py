@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from cards.models import AccessGroup, IdToken, normalize_uid
 from cards.services import card_standing
+from core.events import emit
 from sessions_app.choices import AuthorizationStatus, SessionState
+from sessions_app.events import AUTHORIZATION_REJECTED
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Connector, Site
 
@@ -135,6 +137,22 @@ def authorize(
         if result is not None:
             return result
     return INVALID
+
+
+def authorize_driver(
+    station: ChargingStation, id_token_uid: str, *, connector: Connector | None = None
+) -> AuthorizationResult:
+    """A driver's token presented at the station: `authorize` for a start, refusals announced."""
+    result = authorize(station, id_token_uid, for_start=True, connector=connector)
+    if not result.accepted:
+        # Alerting counts refusals per station (a broken reader, someone trying cards).
+        emit(
+            AUTHORIZATION_REJECTED,
+            organization_id=station.organization_id,
+            station_id=station.pk,
+            status=result.status,
+        )
+    return result
 
 
 # --- what a station may accept offline (its local authorization list) -------------------------

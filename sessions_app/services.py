@@ -17,7 +17,7 @@ from cards.models import normalize_uid
 from core.bulk import insert_rows_ignoring_conflicts, update_from_values
 from core.events import emit
 from sessions_app import events
-from sessions_app.authorization import INVALID, AuthorizationResult, authorize
+from sessions_app.authorization import INVALID, AuthorizationResult, authorize, authorize_driver
 from sessions_app.choices import (
     AuthMethod,
     RemoteStartStatus,
@@ -122,6 +122,17 @@ def _hold_if_implausible(session: ChargingSession) -> None:
         session.review_reason = "; ".join(reasons)[:255]
 
 
+def _announce_hold(session: ChargingSession) -> None:
+    """Tell the subscribers (alerting) a session is held for review, after commit."""
+    emit(
+        events.SESSION_HELD_FOR_REVIEW,
+        organization_id=session.organization_id,
+        station_id=session.station_id,
+        session_id=session.pk,
+        reason=session.review_reason,
+    )
+
+
 def parse_meter_value(raw) -> Decimal | None:
     """A reading as Decimal, or None when it is not a finite number a meter could show."""
     try:
@@ -207,7 +218,7 @@ def start_session(
             created=False,
         )
 
-    authorization = authorize(station, id_tag, for_start=True, connector=connector)
+    authorization = authorize_driver(station, id_tag, connector=connector)
     _supersede_active_sessions(connector, started_at)
     reservation = (
         _use_reservation(station, reservation_id, id_tag, authorization)
@@ -242,6 +253,7 @@ def start_session(
     _hold_if_implausible(session)
     if session.needs_review:
         session.save(update_fields=["needs_review", "review_reason"])
+        _announce_hold(session)
     if transaction_id is None:
         # The primary key is unique across the platform, so it serves as the 1.6 integer id.
         session.transaction_id = str(session.pk)
@@ -785,7 +797,10 @@ def stop_session(
     if meter_stop is not None:
         session.meter_stop = meter_stop
         session.energy_wh = max(0, meter_stop - session.meter_start)
+    was_held = session.needs_review
     _hold_if_implausible(session)
+    if session.needs_review and not was_held:
+        _announce_hold(session)
     session.save(
         update_fields=[
             "stop",
@@ -1146,9 +1161,10 @@ def _authorize_in_transaction(
     charges = not report.stop_token or not session.id_tag
     active = session.state == SessionState.ACTIVE
     # The session's own connector is left out of the concurrency count: it is this transaction.
-    authorization = authorize(
-        station, report.id_tag, for_start=charges and active, connector=session.connector
-    )
+    if charges and active:
+        authorization = authorize_driver(station, report.id_tag, connector=session.connector)
+    else:
+        authorization = authorize(station, report.id_tag, connector=session.connector)
     same = normalize_uid(report.id_tag) == normalize_uid(session.id_tag)
     # A finished session keeps the token it was rated with.
     if charges and active and not (same and session.auth_status == authorization.status):

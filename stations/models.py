@@ -376,6 +376,33 @@ class StatusEvent(models.Model):
         return f"{self.station}#{self.connector_number} {self.status} @ {when}"
 
 
+class ConnectionEventQuerySet(TenantQuerySet):
+    """Connection history narrowed by the station's organization."""
+
+    org_path = "station__organization"
+
+
+class ConnectionEvent(models.Model):
+    """A station's socket opened or was gone: the history availability is computed from."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="connection_events"
+    )
+    state = models.CharField(_("state"), max_length=16, choices=ConnectionState.choices)
+    at = models.DateTimeField(_("at"))
+
+    objects = ConnectionEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["station", "at"], name="connevent_station_time")]
+        verbose_name = _("connection event")
+        verbose_name_plural = _("connection events")
+
+    def __str__(self):
+        return f"{self.station} {self.state} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
 class StationDataTransferQuerySet(TenantQuerySet):
     """Stored DataTransfer messages narrowed by their station's organization."""
 

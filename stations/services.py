@@ -10,7 +10,7 @@ from django.db.models import Case, Count, ProtectedError, Q, Value, When
 from django.utils import timezone
 
 from core.bulk import insert_rows, update_from_values
-from core.events import emit_many
+from core.events import emit, emit_many
 from stations.choices import (
     ConnectionState,
     ConnectorStatus,
@@ -18,7 +18,12 @@ from stations.choices import (
     RegistrationStatus,
     SiteStatus,
 )
-from stations.events import STATION_BOOTED, STATION_STATUS_CHANGED
+from stations.events import (
+    STATION_BOOTED,
+    STATION_DIAGNOSTICS_STATUS,
+    STATION_FIRMWARE_STATUS,
+    STATION_STATUS_CHANGED,
+)
 from stations.exceptions import DeletionRefused, StationAssignmentError
 from stations.models import (
     ChargingStation,
@@ -359,6 +364,8 @@ def record_status_reports(reports: list[StatusReport]) -> list[bool]:
                 "station_id": report.station.pk,
                 "connector_id": event[1],
                 "status": report.status,
+                "error_code": report.error_code,
+                "vendor_error_code": report.vendor_error_code,
             }
             for report, event, newest in zip(reports, events, applied, strict=True)
             if newest
@@ -396,6 +403,12 @@ def record_firmware_status(
         firmware_status=status, firmware_status_at=timestamp, updated=timezone.now()
     )
     station.firmware_status, station.firmware_status_at = status, timestamp
+    emit(
+        STATION_FIRMWARE_STATUS,
+        organization_id=station.organization_id,
+        station_id=station.pk,
+        status=status,
+    )
 
 
 @transaction.atomic
@@ -408,6 +421,12 @@ def record_diagnostics_status(
         diagnostics_status=status, diagnostics_status_at=timestamp, updated=timezone.now()
     )
     station.diagnostics_status, station.diagnostics_status_at = status, timestamp
+    emit(
+        STATION_DIAGNOSTICS_STATUS,
+        organization_id=station.organization_id,
+        station_id=station.pk,
+        status=status,
+    )
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ from ocpp_gateway.exceptions import PropertyConstraintViolation
 from ocpp_gateway.handlers import batched, without_database
 from ocpp_gateway.v16.data_transfer import answer_data_transfer
 from ocpp_gateway.v16.formats import format_datetime, id_tag_info, parse_datetime
-from sessions_app.authorization import authorize
+from sessions_app.authorization import authorize_driver
 from sessions_app.services import (
     MeterReport,
     SampledValue,
@@ -163,7 +163,7 @@ def on_status_notification(station: ChargingStation, payload: dict) -> dict:
 def on_authorize(station: ChargingStation, payload: dict) -> dict:
     """Authorize: answer whether the id tag may charge here."""
     # Authorize precedes a start: answering ConcurrentTx now spares the driver a failed start.
-    result = authorize(station, payload["idTag"], for_start=True)
+    result = authorize_driver(station, payload["idTag"])
     return {"idTagInfo": id_tag_info(result)}
 
 

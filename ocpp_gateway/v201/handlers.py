@@ -19,7 +19,7 @@ from ocpp_gateway.v201 import (
 )
 from ocpp_gateway.v201.connectors import connector_number
 from ocpp_gateway.v201.formats import format_datetime, id_token_info, parse_datetime
-from sessions_app.authorization import authorize
+from sessions_app.authorization import authorize_driver
 from sessions_app.services import checked_time
 from stations.models import ChargingStation
 from stations.services import (
@@ -109,7 +109,7 @@ def on_authorize(station: ChargingStation, payload: dict) -> dict:
     # 2.0.1 sends an empty idToken with type NoAuthorization for free charging: nobody to ask.
     if token["type"] == "NoAuthorization":
         return {"idTokenInfo": {"status": "Accepted"}}
-    response = {"idTokenInfo": id_token_info(authorize(station, token["idToken"], for_start=True))}
+    response = {"idTokenInfo": id_token_info(authorize_driver(station, token["idToken"]))}
     if "iso15118CertificateHashData" in payload or "certificate" in payload:
         # Contract certificates are checked by the certificate provider, if one is configured.
         response["certificateStatus"] = security.contract_certificate_status(station, payload)

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing import events as billing_events
 from billing import services, tasks
+from billing import subscribers as billing_events
 from billing.models import ChargeDetailRecord, TariffAssignment
 from core import events
 from sessions_app import hooks
