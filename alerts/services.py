@@ -108,6 +108,7 @@ def _raise(conditions: list[Condition], now: datetime) -> list[Alert]:
             # A flap: the same alert again, so nobody is told twice about one unstable station.
             alert.state, alert.resolved_at, alert.resolved_by = AlertState.OPEN, None, None
             alert.acknowledged_at, alert.acknowledged_by = None, None
+            alert.acknowledge_note = ""
             alert.occurrences += 1
             alert.last_seen_at = now
             alert.details = {**alert.details, **condition.details}
@@ -134,7 +135,15 @@ def _raise(conditions: list[Condition], now: datetime) -> list[Alert]:
     Alert.objects.bulk_update(repeated, fields)
     Alert.objects.bulk_update(
         reopened,
-        [*fields, "state", "resolved_at", "resolved_by", "acknowledged_at", "acknowledged_by"],
+        [
+            *fields,
+            "state",
+            "resolved_at",
+            "resolved_by",
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledge_note",
+        ],
     )
     Alert.objects.bulk_create(opened)
     history += [AlertHistory(alert=alert, action=AlertAction.OPENED, at=now) for alert in opened]
@@ -166,9 +175,10 @@ def live_fingerprints(prints: Iterable[str]) -> set[str]:
     if not prints:
         return set()
     return set(
-        Alert.objects.filter(fingerprint__in=prints, state__in=LIVE_STATES).values_list(
-            "fingerprint", flat=True
-        )
+        # No ORDER BY (the model's ordering): a set is wanted, the sort would be wasted.
+        Alert.objects.filter(fingerprint__in=prints, state__in=LIVE_STATES)
+        .order_by()
+        .values_list("fingerprint", flat=True)
     )
 
 

@@ -13,6 +13,13 @@ def evaluate_alert_rules() -> int:
 
 
 @shared_task(acks_late=True)
+def evaluate_faults(connector_ids: list[int], station_ids: list[int]) -> int:
+    """Open or resolve the fault alerts of these connectors and stations (from a status batch)."""
+    # Idempotent: it reads the statuses as they stand; evaluate_alert_rules catches a lost one.
+    return rules.evaluate_faults(connector_ids, station_ids)
+
+
+@shared_task(acks_late=True)
 def send_pending_notifications() -> int:
     """Send the mails owed (not the digest ones); how many went out (idempotent)."""
     return notifications.send_pending()

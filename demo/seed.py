@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
+from alerts.services import install_default_rules
 from billing.choices import AssignmentScope, CdrKind
 from billing.invoicing import close_due_periods
 from billing.models import ChargeDetailRecord, Invoice, Tariff, TariffAssignment
@@ -224,6 +225,8 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
             "vat_id": "DE999999999",
         },
     )
+    # The defaults a new organization gets (nothing when the demo's rules exist already).
+    install_default_rules([org.pk])
     user = _seed_admin(org, password)
     support = _seed_support()
     groups = {

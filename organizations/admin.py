@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
+from core.events import emit
 from organizations.choices import InvitationStatus
+from organizations.events import ORGANIZATION_CREATED
 from organizations.models import Invitation, Membership, Organization, OrganizationAPIKey
 
 NOT_TENANT_OWNED = object()
@@ -194,6 +196,13 @@ class OrganizationAdmin(CmsModelAdmin):
         (_("History"), {"fields": ("created", "updated")}),
     )
     inlines = (MembershipInline,)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            # Announced like a signup's (services.create_organization): apps that give a new
+            # organization its defaults (alert rules) hear of it after the commit.
+            emit(ORGANIZATION_CREATED, organization_id=obj.pk)
 
 
 @admin.register(Membership)
