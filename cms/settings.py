@@ -361,6 +361,12 @@ SPECTACULAR_SETTINGS = {
         "RoamingPartnerRoleEnum": "roaming.choices.PartnerRole",
         "TariffAssignmentScopeEnum": "billing.choices.AssignmentScope",
         "ChargingProfilePurposeEnum": "stations.choices.ChargingProfilePurpose",
+        "SessionStateEnum": "sessions_app.choices.SessionState",
+        "AlertKindEnum": "alerts.choices.RuleKind",
+        "AlertStateEnum": "alerts.choices.AlertState",
+        "AlertActionEnum": "alerts.choices.AlertAction",
+        "SeverityEnum": "alerts.choices.Severity",
+        "DeliveryStatusEnum": "alerts.choices.DeliveryStatus",
     },
 }
 
@@ -387,6 +393,13 @@ ALERT_REOPEN_MINUTES = env_int("ALERT_REOPEN_MINUTES", 10, minimum=0)
 # Webhook deliveries: attempts before a delivery is given up, and each request's timeout.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+# Whether endpoints may resolve to private, loopback or link-local addresses. Off in production:
+# an organization's admin must not make the platform probe its own network (SSRF).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+# Where the portal is reached from outside: alert mails and webhook payloads link to it.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://localhost:8000").rstrip("/")
+if not PORTAL_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"PORTAL_BASE_URL={PORTAL_BASE_URL!r} must start with http(s)://")
 # Days a member invitation can be accepted before it expires.
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1, maximum=90)
 
