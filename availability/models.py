@@ -52,7 +52,12 @@ class MaintenanceWindow(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="maintenance_ends_after_start"
-            )
+            ),
+            # One scope: a station window names no site (its station's site is implied).
+            models.CheckConstraint(
+                condition=Q(site__isnull=True) | Q(station__isnull=True),
+                name="maintenance_one_scope",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "starts_at", "ends_at"], name="maintenance_org")
@@ -60,6 +65,15 @@ class MaintenanceWindow(models.Model):
 
     def __str__(self):
         return f"{self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def scope_label(self) -> str:
+        """What the window covers, in words: a station, a site or the whole organization."""
+        if self.station_id:
+            return str(self.station)
+        if self.site_id:
+            return str(self.site)
+        return str(_("All stations"))
 
     def covers(self, station: ChargingStation) -> bool:
         """Whether the window applies to `station`."""

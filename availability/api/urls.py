@@ -1,0 +1,12 @@
+"""Routes of the availability API (included under /api/v1/)."""
+
+from availability.api.views import AvailabilityViewSet, MaintenanceWindowViewSet
+from core.api.routers import OrganizationRouter, TenantRouter
+
+router = TenantRouter()
+router.register("availability", AvailabilityViewSet, basename="availability")
+router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maintenancewindow")
+org_router = OrganizationRouter()
+org_router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maintenancewindow")
+
+urlpatterns = router.urls + org_router.urls
