@@ -31,5 +31,7 @@ urlpatterns = [
     path("o/<slug:org>/", include("organizations.urls")),
     path("o/<slug:org>/", include("roaming.urls")),
     path("o/<slug:org>/", include("billing.urls")),
+    path("o/<slug:org>/", include("availability.urls")),
+    path("o/<slug:org>/", include("alerts.urls")),
     path("", include("portal.urls")),
 ]

@@ -4,6 +4,8 @@ Each subscriber gets one emit's batch and hands it to `core.live.publish_many`, 
 one message per organization: a status batch of 500 reports stays one message per tenant.
 """
 
+from alerts.events import ALERT_ACKNOWLEDGED, ALERT_ESCALATED, ALERT_OPENED, ALERT_RESOLVED
+from alerts.selectors import live_counts
 from core.events import Event, receiver
 from core.live import publish_many
 from sessions_app.events import SESSION_STARTED, SESSION_STOPPED
@@ -68,5 +70,30 @@ def show_sessions(events: list[Event]) -> None:
                 },
             )
             for event in events
+        ]
+    )
+
+
+@receiver(ALERT_OPENED, ALERT_ACKNOWLEDGED, ALERT_ESCALATED, ALERT_RESOLVED)
+def show_alerts(events: list[Event]) -> None:
+    """An alert opened, changed or resolved: the counts in the navigation and the dashboard."""
+    # Counted once the alert's transaction has committed: two queries for the whole batch.
+    counts = live_counts(event["organization_id"] for event in events)
+    publish_many(
+        [
+            (
+                event["organization_id"],
+                {
+                    "kind": "alerts",
+                    **counts[event["organization_id"]],
+                    "alert": event["alert_id"],
+                    "state": event["state"],
+                    "severity": event["severity"],
+                    "station": event["station_id"],
+                },
+            )
+            for event in events
+            # A platform alert (an unknown identity knocking) has no organization to tell.
+            if event["organization_id"] is not None
         ]
     )

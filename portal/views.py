@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.views import View
 
+from alerts.selectors import open_faults
 from core.timezones import day_start, zone_of
 from organizations.models import Membership
 from organizations.portal import PortalView
@@ -33,7 +34,7 @@ def home(request):
 
 
 class DashboardView(PortalView):
-    """Stations online/offline, connectors by status, running sessions, energy, open faults."""
+    """Stations online/offline, connectors by status, running sessions, energy, faults, alerts."""
 
     template_name = "portal/dashboard.html"
 
@@ -72,9 +73,7 @@ class DashboardView(PortalView):
             running_count=sessions.active().count(),
             energy_today_wh=energy["today"] or 0,
             energy_month_wh=energy["month"] or 0,
-            faults=Connector.objects.for_org(org)
-            .filter(status=ConnectorStatus.FAULTED)
-            .select_related("station", "station__site"),
+            faults=list(open_faults(org)),
         )
         return context
 

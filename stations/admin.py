@@ -20,6 +20,7 @@ from stations.exceptions import StationAssignmentError
 from stations.models import (
     ChargingProfile,
     ChargingStation,
+    ConnectionEvent,
     Connector,
     CustomerInformationPart,
     DeviceModelReport,
@@ -442,6 +443,16 @@ class StatusEventAdmin(ReadOnlyModelAdmin):
         ("timestamp", admin.DateFieldListFilter),
     )
     search_fields = ("station__ocpp_id", "error_code", "vendor_error_code", "info")
+    list_select_related = ("station",)
+
+
+@admin.register(ConnectionEvent)
+class ConnectionEventAdmin(ReadOnlyModelAdmin):
+    """Connection history: when each station's socket opened and was gone."""
+
+    list_display = ("at", "station", "state")
+    list_filter = ("state", "station__organization", ("at", admin.DateFieldListFilter))
+    search_fields = ("station__ocpp_id",)
     list_select_related = ("station",)
 
 

@@ -1,11 +1,22 @@
 """Every tenant-owned queryset narrows to one organization and to a user's memberships."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 
+from alerts.models import (
+    Alert,
+    AlertHistory,
+    AlertRule,
+    Notification,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from availability.models import MaintenanceWindow
 from billing.models import (
     BillingPeriod,
     ChargeDetailRecord,
@@ -25,7 +36,13 @@ from organizations.models import Membership
 from organizations.tenancy import TenantQuerySet
 from roaming.models import RoamingActivity, RoamingPartner
 from sessions_app.models import TransactionEvent
-from stations.models import ChargingProfile, Evse, StationDataTransfer, StatusEvent
+from stations.models import (
+    ChargingProfile,
+    ConnectionEvent,
+    Evse,
+    StationDataTransfer,
+    StatusEvent,
+)
 from tests.factories import (
     AccessGroupFactory,
     ChargingSessionFactory,
@@ -63,6 +80,22 @@ def make_invoice(org):
     )
 
 
+def make_alert(org):
+    return Alert.objects.create(
+        organization=org,
+        kind="connector_faulted",
+        severity="high",
+        fingerprint=str(uuid.uuid4()),
+        station=ChargingStationFactory(organization=org),
+        opened_at=NOW,
+        last_seen_at=NOW,
+    )
+
+
+def make_endpoint(org):
+    return WebhookEndpoint.objects.create(organization=org, url="https://hooks.example.com/a")
+
+
 BUILDERS = {
     "organizations.Organization": lambda org: org,
     "organizations.Membership": lambda org: MembershipFactory(organization=org),
@@ -78,6 +111,9 @@ BUILDERS = {
     "stations.Connector": lambda org: ChargingStationFactory(organization=org).connectors.first(),
     "stations.StatusEvent": lambda org: StatusEvent.objects.create(
         station=ChargingStationFactory(organization=org), status="Available", timestamp=NOW
+    ),
+    "stations.ConnectionEvent": lambda org: ConnectionEvent.objects.create(
+        station=ChargingStationFactory(organization=org), state="online", at=NOW
     ),
     "stations.StationDataTransfer": lambda org: StationDataTransfer.objects.create(
         station=ChargingStationFactory(organization=org), direction="in", vendor_id="com.example"
@@ -142,6 +178,9 @@ BUILDERS = {
         timestamp=NOW,
     ),
     "billing.Tariff": lambda org: TariffFactory(organization=org),
+    "availability.MaintenanceWindow": lambda org: MaintenanceWindow.objects.create(
+        organization=org, starts_at=NOW, ends_at=NOW.replace(hour=14)
+    ),
     "billing.TariffAssignment": lambda org: TariffAssignment.objects.create(
         organization=org, tariff=TariffFactory(organization=org), scope="organization"
     ),
@@ -192,6 +231,23 @@ BUILDERS = {
         csr="-----BEGIN CERTIFICATE REQUEST-----",
         status="rejected",
         provider="ocpp_gateway.certificates.NoCertificateAuthority",
+    ),
+    "alerts.AlertRule": lambda org: AlertRule.objects.create(
+        organization=org, name="Offline", kind="station_offline"
+    ),
+    "alerts.Alert": make_alert,
+    "alerts.AlertHistory": lambda org: AlertHistory.objects.create(
+        alert=make_alert(org), action="opened", at=NOW
+    ),
+    "alerts.NotificationPreference": lambda org: NotificationPreference.objects.create(
+        membership=MembershipFactory(organization=org)
+    ),
+    "alerts.Notification": lambda org: Notification.objects.create(
+        alert=make_alert(org), recipient=UserFactory(), kind="opened"
+    ),
+    "alerts.WebhookEndpoint": make_endpoint,
+    "alerts.WebhookDelivery": lambda org: WebhookDelivery.objects.create(
+        endpoint=make_endpoint(org), event_id=uuid.uuid4(), event_type="ping", payload={}
     ),
 }
 

@@ -17,7 +17,9 @@ APP_URLCONFS = [
     "stations.api.urls",
     "sessions_app.api.urls",
     "billing.api.urls",
+    "availability.api.urls",
     "roaming.api.urls",
+    "alerts.api.urls",
     "ocpp_gateway.api.urls",
 ]
 

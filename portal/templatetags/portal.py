@@ -7,6 +7,7 @@ from django.utils.formats import number_format
 from django.utils.html import format_html, json_script
 from django.utils.translation import gettext as _
 
+from alerts.selectors import open_alert_count as count_open_alerts
 from stations.choices import ConnectionState, ConnectorStatus
 
 register = template.Library()
@@ -52,6 +53,16 @@ def hours_minutes(value) -> str:
     seconds = int(value.total_seconds() if isinstance(value, timedelta) else value)
     hours, rest = divmod(max(seconds, 0), 3600)
     return f"{hours}:{rest // 60:02d} h"
+
+
+@register.simple_tag
+def open_alert_count(memberships, organization) -> int:
+    """The organization's open or acknowledged alerts, from the context's `memberships`."""
+    for membership in memberships or ():
+        if membership.organization_id == organization.pk:
+            return getattr(membership, "open_alerts", 0)
+    # Not among the user's memberships (a page rendered without the context processor).
+    return count_open_alerts(organization)
 
 
 @register.simple_tag

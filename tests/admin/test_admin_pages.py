@@ -1,6 +1,7 @@
 """Every admin page of the domain apps renders, finds what support staff search for, and
 keeps a query budget that does not grow with the number of rows."""
 
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -11,6 +12,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from alerts.models import (
+    Alert,
+    AlertHistory,
+    AlertRule,
+    Notification,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from availability.models import MaintenanceWindow
 from billing.models import (
     BillingPeriod,
     ChargeDetailRecord,
@@ -30,7 +41,7 @@ from portal.models import UserPreference
 from roaming.models import RoamingActivity, RoamingPartner
 from sessions_app.choices import SessionState
 from sessions_app.models import TransactionEvent
-from stations.models import ChargingProfile, Evse, StatusEvent
+from stations.models import ChargingProfile, ConnectionEvent, Evse, StatusEvent
 from tests.admin.helpers import admin_url
 from tests.factories import (
     AccessGroupFactory,
@@ -58,6 +69,8 @@ DOMAIN_APPS = (
     "roaming",
     "ocpp_gateway",
     "portal",
+    "availability",
+    "alerts",
 )
 WHEN = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -116,6 +129,11 @@ def build_status_event(tag):
         station=station, connector_number=0, status="Available", timestamp=WHEN
     )
     return event, f"CS-{tag}"
+
+
+def build_connection_event(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    return ConnectionEvent.objects.create(station=station, state="offline", at=WHEN), f"CS-{tag}"
 
 
 def build_station_variable(tag):
@@ -383,6 +401,79 @@ def build_gateway_lease(tag):
     return lease, f"host-{tag}:4242"
 
 
+def build_maintenance_window(tag):
+    window = MaintenanceWindow.objects.create(
+        organization=OrganizationFactory(),
+        starts_at=WHEN,
+        ends_at=WHEN.replace(hour=14),
+        reason=f"Window {tag}",
+    )
+    return window, f"Window {tag}"
+
+
+def make_alert(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    return Alert.objects.create(
+        organization=station.organization,
+        kind="station_offline",
+        severity="high",
+        fingerprint=f"0:station_offline:station:{tag}",
+        station=station,
+        opened_at=WHEN,
+        last_seen_at=WHEN,
+    )
+
+
+def build_alert(tag):
+    return make_alert(tag), f"CS-{tag}"
+
+
+def build_alert_history(tag):
+    history = AlertHistory.objects.create(alert=make_alert(tag), action="opened", at=WHEN)
+    return history, f"CS-{tag}"
+
+
+def build_alert_rule(tag):
+    rule = AlertRule.objects.create(
+        organization=OrganizationFactory(), name=f"Rule {tag}", kind="connector_faulted"
+    )
+    return rule, f"Rule {tag}"
+
+
+def build_notification_preference(tag):
+    username = f"pref-member-{tag.lower()}"
+    membership = MembershipFactory(user=UserFactory(username=username))
+    return NotificationPreference.objects.create(membership=membership), username
+
+
+def build_notification(tag):
+    username = f"mailto-{tag.lower()}"
+    notification = Notification.objects.create(
+        alert=make_alert(tag), recipient=UserFactory(username=username), kind="opened"
+    )
+    return notification, username
+
+
+def make_endpoint(tag):
+    return WebhookEndpoint.objects.create(
+        organization=OrganizationFactory(), url=f"https://{tag.lower()}.example.com/hook"
+    )
+
+
+def build_webhook_endpoint(tag):
+    return make_endpoint(tag), f"{tag.lower()}.example.com"
+
+
+def build_webhook_delivery(tag):
+    delivery = WebhookDelivery.objects.create(
+        endpoint=make_endpoint(tag),
+        event_id=uuid.uuid4(),
+        event_type="alert.opened",
+        payload={},
+    )
+    return delivery, f"{tag.lower()}.example.com"
+
+
 BUILDERS = {
     "organizations.organization": build_organization,
     "organizations.membership": build_membership,
@@ -395,6 +486,7 @@ BUILDERS = {
     "stations.evse": build_evse,
     "stations.connector": build_connector,
     "stations.statusevent": build_status_event,
+    "stations.connectionevent": build_connection_event,
     "stations.stationdatatransfer": build_data_transfer,
     "stations.chargingprofile": build_charging_profile,
     "stations.stationvariable": build_station_variable,
@@ -426,6 +518,14 @@ BUILDERS = {
     "ocpp_gateway.stationcertificate": build_station_certificate,
     "ocpp_gateway.certificaterequest": build_certificate_request,
     "portal.userpreference": build_user_preference,
+    "availability.maintenancewindow": build_maintenance_window,
+    "alerts.alert": build_alert,
+    "alerts.alerthistory": build_alert_history,
+    "alerts.alertrule": build_alert_rule,
+    "alerts.notificationpreference": build_notification_preference,
+    "alerts.notification": build_notification,
+    "alerts.webhookendpoint": build_webhook_endpoint,
+    "alerts.webhookdelivery": build_webhook_delivery,
 }
 
 # What support staff may do by hand; everything else the system writes.
@@ -443,8 +543,15 @@ ADDABLE = {
     "billing.tariffassignment",
     "roaming.roamingpartner",
     "portal.userpreference",
+    "availability.maintenancewindow",
+    "alerts.alertrule",
+    "alerts.notificationpreference",
 }
-CHANGEABLE = ADDABLE | {"sessions_app.chargingsession", "billing.invoice"}
+CHANGEABLE = ADDABLE | {
+    "sessions_app.chargingsession",
+    "billing.invoice",
+    "alerts.webhookendpoint",
+}
 NEVER_DELETED = {
     "billing.chargedetailrecord",
     "billing.billingperiod",

@@ -24,6 +24,8 @@ from schemathesis.specs.openapi.checks import (
 
 from organizations.choices import Role
 from tests.api.matrix import build_world
+from tests.api.matrix.alerts import rows as alert_rows
+from tests.api.matrix.availability import window_of
 
 # Bounded so both CI passes stay fast; raise FUZZ_EXAMPLES locally for a deeper run.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -75,6 +77,11 @@ def real_ids(world) -> dict[str, object]:
         "billing-periods": world.billing_period.pk,
         "roaming-partners": world.roaming_partner.pk,
         "roaming-activity": world.roaming_activity.pk,
+        "maintenance-windows": window_of(world).pk,
+        "alerts": alert_rows(world).alert.pk,
+        "alert-rules": alert_rows(world).rule.pk,
+        "webhook-endpoints": alert_rows(world).endpoint.pk,
+        "webhook-deliveries": alert_rows(world).delivery.pk,
     }
 
 

@@ -336,8 +336,14 @@ def test_the_api_root_links_every_resource(client_for, viewer_user):
         "charge-detail-records",
         "invoices",
         "billing-periods",
+        "availability",
+        "maintenance-windows",
         "roaming-partners",
         "roaming-activity",
+        "alerts",
+        "alert-rules",
+        "webhook-endpoints",
+        "webhook-deliveries",
         "command-logs",
     ]
     assert response.data == {name: f"http://testserver/api/v1/{name}/" for name in resources}

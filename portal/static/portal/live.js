@@ -1,6 +1,9 @@
 // Live updates of a portal page: one WebSocket per page, small JSON events from the server.
 // Badges marked data-live-connector / data-live-station change in place; regions that list
 // sessions declare hx-trigger="live-session from:body" and htmx fetches them again.
+// Counts marked data-live-count="alerts" / "faults" take the numbers of an "alerts" event
+// (hidden at zero when marked data-hide-zero); regions that list alerts refresh on
+// "live-alert", the dashboard's open faults on "live-fault" too.
 (function () {
   "use strict";
   const body = document.body;
@@ -17,6 +20,14 @@
     badge.textContent = (labels[kind === "status" ? "status" : "connection"][value]) || value;
   }
 
+  function setCount(name, value) {
+    if (typeof value !== "number") return;
+    document.querySelectorAll('[data-live-count="' + name + '"]').forEach(function (el) {
+      el.textContent = String(value);
+      if (el.hasAttribute("data-hide-zero")) el.hidden = value === 0;
+    });
+  }
+
   function apply(event) {
     if (event.kind === "status") {
       const selector = event.connector
@@ -26,6 +37,15 @@
         setBadge(el, "status", event.status, "status-");
       });
       body.dispatchEvent(new CustomEvent("live-status", { detail: event }));
+      // A connector that faults, or one listed as faulted that reports anything else.
+      if (event.status === "Faulted" ||
+          (event.connector && document.querySelector('[data-fault-connector="' + event.connector + '"]'))) {
+        body.dispatchEvent(new CustomEvent("live-fault", { detail: event }));
+      }
+    } else if (event.kind === "alerts") {
+      setCount("alerts", event.open);
+      setCount("faults", event.faults);
+      body.dispatchEvent(new CustomEvent("live-alert", { detail: event }));
     } else if (event.kind === "connection") {
       document.querySelectorAll('[data-live-station="' + event.station + '"]').forEach(function (el) {
         setBadge(el, "state", event.state, "conn-");

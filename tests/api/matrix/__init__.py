@@ -204,7 +204,7 @@ def build_world(org, other_org, tag="W") -> World:
         station=station, command="restart_station", action="Reset", payload={"type": "Soft"}
     )
     api_key, _secret = make_api_key(org, role=Role.OPERATOR, name=f"ERP {tag}")
-    return World(
+    world = World(
         org=org,
         other_org=other_org,
         users=users,
@@ -229,6 +229,14 @@ def build_world(org, other_org, tag="W") -> World:
         membership=membership,
         invitation=invitation,
     )
+    for name, build in WORLD_BUILDERS.items():
+        setattr(world, name, build(world))
+    return world
+
+
+# Rows an app's matrix module adds to every world, by attribute name (registered when the
+# module is imported, before any world is built): `WORLD_BUILDERS["alert_rows"] = build`.
+WORLD_BUILDERS: dict[str, Callable[[World], object]] = {}
 
 
 @dataclass(frozen=True)
