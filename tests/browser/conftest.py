@@ -173,12 +173,14 @@ class StationDriver:
         boot = call.BootNotification(charge_point_vendor=vendor, charge_point_model=model)
         return self._call(boot)
 
-    def report_status(self, connector_id: int, status: str):
+    def report_status(
+        self, connector_id: int, status: str, error_code=ChargePointErrorCode.no_error
+    ):
         """Send StatusNotification for a connector (0: the station itself)."""
         return self._call(
             call.StatusNotification(
                 connector_id=connector_id,
-                error_code=ChargePointErrorCode.no_error,
+                error_code=error_code,
                 status=status,
                 timestamp=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             )

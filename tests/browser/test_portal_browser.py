@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from ocpp.v16.enums import ChargePointErrorCode
 from playwright.sync_api import expect
 
 from cards.models import IdToken
@@ -160,6 +161,35 @@ def test_a_connector_turns_from_available_to_charging_without_a_reload(
     assert page.script_errors == []
 
 
+def test_a_fault_shows_on_the_dashboard_and_goes_again_without_a_reload(
+    page, demo, simulated_station, eager_celery
+):
+    """GroundFailure over OCPP: the open faults and open alerts count up live, and back down."""
+    station = simulated_station(SIMULATED, SIMULATED_PASSWORD)
+    station.boot()
+    station.report_status(1, "Available")
+    login(page, DEMO_USERNAME, DEMO_PASSWORD)
+    page.goto(demo.url(""))
+    faults, alerts = page.get_by_test_id("open-faults"), page.get_by_test_id("open-alerts")
+    expect(page.locator("body")).to_have_attribute("data-live", "connected")
+    before = int(faults.text_content()), int(alerts.text_content())
+    page.evaluate("window.__marker = 1")
+
+    station.report_status(1, "Faulted", ChargePointErrorCode.ground_failure)
+
+    expect(faults).to_have_text(str(before[0] + 1), timeout=10_000)
+    expect(alerts).to_have_text(str(before[1] + 1), timeout=10_000)
+    expect(page.locator("#open-faults")).to_contain_text("GroundFailure")
+    screenshot(page, "dashboard-fault")
+
+    station.report_status(1, "Available")
+
+    expect(faults).to_have_text(str(before[0]), timeout=10_000)
+    expect(alerts).to_have_text(str(before[1]), timeout=10_000)
+    assert page.evaluate("window.__marker") == 1
+    assert page.script_errors == []
+
+
 def test_a_sites_sessions_export_to_csv_with_that_sites_sessions_only(page, demo):
     """The Sessions tab's CSV link downloads the site's sessions, as the tab lists them."""
     login(page, DEMO_USERNAME, DEMO_PASSWORD)
@@ -203,6 +233,8 @@ def test_the_other_main_pages_open_without_script_errors(page, demo):
         ("sites/", "My sites", "site-list"),
         ("analytics/", "Analytics", "analytics"),
         ("cards/", "RFID cards", "cards"),
+        ("alerts/", "Alerts", "alerts"),
+        ("availability/", "Availability", "availability"),
     ]:
         response = page.goto(demo.url(path))
 
@@ -229,6 +261,9 @@ def test_no_main_page_scrolls_sideways_on_a_phone(page, demo):
         "cards/",
         "cards/import/",
         "groups/",
+        "alerts/",
+        "alerts/rules/",
+        "availability/",
     ]
     too_wide = {}
     for path in paths:
