@@ -41,16 +41,6 @@ class DashboardView(PortalView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         org = self.organization
-        stations = ChargingStation.objects.for_org(org).aggregate(
-            total=Count("pk"),
-            online=Count("pk", filter=Q(connection_state=ConnectionState.ONLINE)),
-        )
-        by_status = dict(
-            Connector.objects.for_org(org)
-            .values_list("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
-        )
         zone = zone_of(org)
         now = timezone.now()
         local_today = now.astimezone(zone).date()
@@ -62,19 +52,46 @@ class DashboardView(PortalView):
             month=Sum("energy_wh", filter=Q(start__gte=month)),
         )
         context.update(
-            stations_total=stations["total"],
-            stations_online=stations["online"],
-            stations_offline=stations["total"] - stations["online"],
-            connector_statuses=[
-                (status, label, by_status.get(status, 0))
-                for status, label in ConnectorStatus.choices
-            ],
+            **station_figures(org),
             running=sessions.active().select_related("station", "connector", "id_token")[:20],
             running_count=sessions.active().count(),
             energy_today_wh=energy["today"] or 0,
             energy_month_wh=energy["month"] or 0,
             faults=list(open_faults(org)),
         )
+        return context
+
+
+def station_figures(org) -> dict:
+    """Stations online and offline, connectors by status: the dashboard's live figures."""
+    stations = ChargingStation.objects.for_org(org).aggregate(
+        total=Count("pk"),
+        online=Count("pk", filter=Q(connection_state=ConnectionState.ONLINE)),
+    )
+    by_status = dict(
+        Connector.objects.for_org(org)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {
+        "stations_total": stations["total"],
+        "stations_online": stations["online"],
+        "stations_offline": stations["total"] - stations["online"],
+        "connector_statuses": [
+            (status, label, by_status.get(status, 0)) for status, label in ConnectorStatus.choices
+        ],
+    }
+
+
+class StationFiguresFragment(PortalView):
+    """The dashboard's connectors by status and station counts, fetched again live."""
+
+    template_name = "portal/_connector_statuses.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(**station_figures(self.organization), fragment=True)
         return context
 
 

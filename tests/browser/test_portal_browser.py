@@ -180,12 +180,15 @@ def test_a_fault_shows_on_the_dashboard_and_goes_again_without_a_reload(
     expect(faults).to_have_text(str(before[0] + 1), timeout=10_000)
     expect(alerts).to_have_text(str(before[1] + 1), timeout=10_000)
     expect(page.locator("#open-faults")).to_contain_text("GroundFailure")
+    faulted_row = page.locator("#connector-statuses tr", has_text="Faulted")
+    expect(faulted_row.locator("td.num")).to_have_text(str(before[0] + 1), timeout=10_000)
     screenshot(page, "dashboard-fault")
 
     station.report_status(1, "Available")
 
     expect(faults).to_have_text(str(before[0]), timeout=10_000)
     expect(alerts).to_have_text(str(before[1]), timeout=10_000)
+    expect(faulted_row.locator("td.num")).to_have_text(str(before[0]), timeout=10_000)
     assert page.evaluate("window.__marker") == 1
     assert page.script_errors == []
 

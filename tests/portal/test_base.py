@@ -159,3 +159,23 @@ def test_times_show_in_the_organizations_time_zone(org):
     # 10:00 UTC is noon in Stockholm in summer (English format: "July 1, 2026, noon").
     assert "July 1, 2026, noon" in body
     assert "July 1, 2026, 10 a.m." not in body
+
+
+def test_the_station_figures_fragment_counts_only_the_organizations_own_and_swaps_the_counts(
+    org, other_org
+):
+    mine = ChargingStationFactory(organization=org, connection_state="online", connectors=2)
+    mine.connectors.filter(connector_id=1).update(status="Faulted")
+    ChargingStationFactory(organization=other_org, connection_state="online", connectors=3)
+    response = portal_client(org).get(org_url(org) + "station-figures/")
+    assert response.status_code == 200
+    assert (response.context["stations_online"], response.context["stations_offline"]) == (1, 0)
+    counts = {status: n for status, _, n in response.context["connector_statuses"] if n}
+    assert counts == {"Faulted": 1, mine.connectors.exclude(connector_id=1).get().status: 1}
+    body = response.content.decode()
+    assert 'id="stations-online" data-testid="stations-online" hx-swap-oob="true">1<' in body
+
+
+def test_another_organizations_station_figures_are_404(org, other_org):
+    response = portal_client(org, Role.OWNER).get(org_url(other_org) + "station-figures/")
+    assert response.status_code == 404
