@@ -362,7 +362,7 @@ def test_the_open_faults_fragment_carries_its_count_out_of_band(viewer, org, sta
     connector.save(update_fields=["status"])
     response = viewer.get(org_url(org, "alerts/open-faults/"))
     body = response.content.decode()
-    assert 'data-live-count="faults" hx-swap-oob="true">1</div>' in body
+    assert 'data-live-count="faults" data-testid="open-faults" hx-swap-oob="true">1</div>' in body
     assert station.ocpp_id in body
 
 

@@ -15,10 +15,18 @@ def migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
-    # The models of the other apps are as the database has them now: at their newest migration.
-    pinned = {app for app, _ in targets}
-    others = [node for node in executor.loader.graph.leaf_nodes() if node[0] not in pinned]
-    return executor.loader.project_state(others + targets).apps
+    # The models as the database has them now: each app at its newest applied migration (apps
+    # that depend on a later migration of the pinned one were unapplied with it).
+    executor.loader.build_graph()
+    applied = set(executor.loader.applied_migrations)
+    graph = executor.loader.graph
+    newest = [
+        node
+        for node in applied
+        if node in graph.nodes
+        and not any(child.key in applied for child in graph.node_map[node].children)
+    ]
+    return executor.loader.project_state(newest).apps
 
 
 @pytest.fixture
