@@ -1,39 +1,19 @@
 """Alerts over the API: fields, filters, acknowledging and resolving, 409 when not live."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from alerts.choices import AlertAction, AlertState, RuleKind, Severity
 from alerts.models import Alert, AlertHistory
 from organizations.choices import Role
+from tests.alerts.helpers import OPENED, make_alert
 from tests.apiclients import client_as, client_for, key_client, member
 from tests.factories import ChargingStationFactory, SiteFactory, make_api_key
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/alerts/"
-OPENED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def make_alert(station, kind=RuleKind.CONNECTOR_FAULTED, state=AlertState.OPEN, **fields):
-    """An alert of the station's organization, as the rules would have opened it."""
-    connector = fields.pop("connector", station.connectors.order_by("connector_id").first())
-    fields.setdefault("opened_at", OPENED)
-    fields.setdefault("last_seen_at", fields["opened_at"])
-    if state == AlertState.RESOLVED:
-        fields.setdefault("resolved_at", fields["opened_at"] + timedelta(minutes=42))
-    return Alert.objects.create(
-        organization=station.organization,
-        kind=kind,
-        severity=fields.pop("severity", Severity.HIGH),
-        state=state,
-        fingerprint=f"{station.organization_id}:{kind}:{connector.pk}:{Alert.objects.count()}",
-        site=station.site,
-        station=station,
-        connector=connector,
-        **fields,
-    )
 
 
 @pytest.fixture

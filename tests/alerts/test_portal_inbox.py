@@ -6,34 +6,13 @@ import pytest
 from django.utils import timezone
 
 from alerts.choices import AlertAction, AlertState, RuleKind, Severity
-from alerts.models import Alert, AlertHistory
+from alerts.models import AlertHistory
 from organizations.choices import Role
+from tests.alerts.helpers import OPENED, make_alert
 from tests.factories import ChargingStationFactory, SiteFactory
 from tests.portalclients import ROLES, org_url, portal_client
 
 pytestmark = pytest.mark.django_db
-
-OPENED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def make_alert(station, kind=RuleKind.CONNECTOR_FAULTED, state=AlertState.OPEN, **fields):
-    """An alert of the station's organization, as the rules would have opened it."""
-    connector = fields.pop("connector", station.connectors.order_by("connector_id").first())
-    fields.setdefault("opened_at", OPENED)
-    fields.setdefault("last_seen_at", fields["opened_at"])
-    if state == AlertState.RESOLVED:
-        fields.setdefault("resolved_at", fields["opened_at"] + timedelta(minutes=42))
-    return Alert.objects.create(
-        organization=station.organization,
-        kind=kind,
-        severity=fields.pop("severity", Severity.HIGH),
-        state=state,
-        fingerprint=f"{station.organization_id}:{kind}:{connector.pk}:{Alert.objects.count()}",
-        site=station.site,
-        station=station,
-        connector=connector,
-        **fields,
-    )
 
 
 @pytest.fixture
