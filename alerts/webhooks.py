@@ -8,16 +8,13 @@ answer; a failure is retried with growing pauses by the beat sweep (`due_deliver
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -30,6 +27,7 @@ from alerts.choices import DeliveryStatus, Severity, WebhookEventType
 from alerts.models import Alert, WebhookDelivery, WebhookEndpoint
 from alerts.notifications import alert_url
 from billing.models import ChargeDetailRecord
+from core import net
 from core.events import Event, emit
 from organizations.models import Organization
 from sessions_app.models import ChargingSession
@@ -420,22 +418,7 @@ def deliver(delivery_id: int) -> str:
 
 def refused_address(url: str) -> str:
     """Why the URL may not be called (a private address, unresolvable), or "" when it may."""
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "Only http(s) URLs with a host are called."
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        return f"Cannot resolve {parts.hostname}: {exc}"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not address.is_global:
-            # Resolved now, connected by requests a moment later: a name that changes in
-            # between (DNS rebinding) is the remaining gap, closed by an egress firewall.
-            return f"{parts.hostname} resolves to a non-public address ({address})."
-    return ""
+    return net.refused_address(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
 
 
 def _post(url: str, body: bytes, delivery: WebhookDelivery) -> tuple[int | None, str, int]:

@@ -246,6 +246,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.deliver_due_webhooks",
         "schedule": 30.0,
     },
+    # Pushes to roaming partners still owed (first try failed, or the broker lost the send).
+    "deliver-due-ocpi-pushes": {
+        "task": "roaming.tasks.deliver_due_pushes",
+        "schedule": 30.0,
+    },
+    "purge-ocpi-exchange-log": {
+        "task": "roaming.tasks.purge_exchange_log",
+        "schedule": 3600.0,
+    },
     "send-alert-digests": {
         "task": "alerts.tasks.send_alert_digests",
         "schedule": crontab(minute=0),
@@ -400,6 +409,25 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DE
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://localhost:8000").rstrip("/")
 if not PORTAL_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PORTAL_BASE_URL={PORTAL_BASE_URL!r} must start with http(s)://")
+# OCPI roaming. Partners read our versions from OCPI_BASE_URL/ocpi/<organization>/versions.
+OCPI_BASE_URL = (env_str("OCPI_BASE_URL", "") or PORTAL_BASE_URL).rstrip("/")
+if not OCPI_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"OCPI_BASE_URL={OCPI_BASE_URL!r} must start with http(s)://")
+# Requests a partner may make per minute (a partner's own limit, set on it, wins); 0: no limit.
+OCPI_RATE_LIMIT_PER_MINUTE = env_int("OCPI_RATE_LIMIT_PER_MINUTE", 600, minimum=0)
+# The most objects one page of a list answers (X-Limit).
+OCPI_PAGE_LIMIT = env_int("OCPI_PAGE_LIMIT", 100, minimum=1, maximum=1000)
+# Seconds a call to a partner may take; a real-time authorization waits less, a station is asking.
+OCPI_TIMEOUT = env_int("OCPI_TIMEOUT", 15, minimum=1)
+OCPI_AUTHORIZE_TIMEOUT = env_int("OCPI_AUTHORIZE_TIMEOUT", 4, minimum=1)
+# 2.2.1 sends tokens base64-encoded; a partner that refuses is asked again with the plain token.
+OCPI_ENCODE_TOKENS = env_bool("OCPI_ENCODE_TOKENS", True)
+# As for webhooks: partners' URLs may not resolve to private addresses outside development.
+OCPI_ALLOW_PRIVATE_ADDRESSES = env_bool("OCPI_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+# Attempts before a push to a partner is given up (pauses grow from 30 s to 12 h).
+OCPI_PUSH_MAX_ATTEMPTS = env_int("OCPI_PUSH_MAX_ATTEMPTS", 10, minimum=1)
+# Days every OCPI request and response is kept for support (admin: OCPI exchanges).
+OCPI_LOG_RETENTION_DAYS = env_int("OCPI_LOG_RETENTION_DAYS", 30, minimum=1)
 # Days a member invitation can be accepted before it expires.
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1, maximum=90)
 

@@ -30,6 +30,8 @@ urlpatterns = [
     path("o/<slug:org>/", include("cards.urls")),
     path("o/<slug:org>/", include("organizations.urls")),
     path("o/<slug:org>/", include("roaming.urls")),
+    # OCPI partners (by their token, not a login): versions, credentials and the modules.
+    path("ocpi/<slug:org>/", include("roaming.ocpi_urls")),
     path("o/<slug:org>/", include("billing.urls")),
     path("o/<slug:org>/", include("availability.urls")),
     path("o/<slug:org>/", include("alerts.urls")),

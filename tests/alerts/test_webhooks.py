@@ -14,6 +14,7 @@ from alerts import tasks, webhooks
 from alerts.choices import DeliveryStatus, Severity, WebhookEventType
 from alerts.models import WebhookDelivery
 from alerts.services import acknowledge_alert, clear_conditions
+from core import net
 from tests.factories import ChargingStationFactory
 
 pytestmark = [
@@ -414,7 +415,7 @@ def test_an_endpoint_on_a_private_address_is_refused_without_a_request(
 def test_a_public_address_passes_the_private_address_check(settings, monkeypatch):
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
     monkeypatch.setattr(
-        webhooks.socket,
+        net.socket,
         "getaddrinfo",
         lambda host, port, type: [(2, 1, 6, "", ("93.184.215.14", 443))],
     )

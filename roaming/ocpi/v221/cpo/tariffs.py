@@ -1,0 +1,3 @@
+"""OCPI 2.2.1 cpo/tariffs (to be written)."""
+
+urlpatterns = []

@@ -1,0 +1,85 @@
+"""Roaming fixtures: two organizations of this platform as OCPI partners over real HTTP.
+
+`ocpi_pair` registers a CPO organization and an eMSP organization with each other through
+the credentials module, served by pytest-django's live server (a real socket): every test
+built on it exchanges real OCPI requests between two instances of our roaming module.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from organizations.models import Organization
+from roaming.choices import PartnerRole, PartnerStatus
+from roaming.models import RoamingPartner, RoamingProfile
+from roaming.ocpi import registration
+from tests.factories import OrganizationFactory
+
+
+@pytest.fixture
+def ocpi_settings(settings, live_server):
+    """Our OCPI URLs on the live server; partners on 127.0.0.1 may be called."""
+    settings.OCPI_BASE_URL = live_server.url
+    settings.OCPI_ALLOW_PRIVATE_ADDRESSES = True
+    return settings
+
+
+def make_profile(organization, country_code: str, party_id: str, **fields) -> RoamingProfile:
+    """The organization's OCPI identity."""
+    return RoamingProfile.objects.create(
+        organization=organization,
+        country_code=country_code,
+        party_id=party_id,
+        name=organization.name,
+        **fields,
+    )
+
+
+def make_partner(organization, country_code: str, party_id: str, role=PartnerRole.EMSP, **fields):
+    """A partner row, not registered yet."""
+    return RoamingPartner.objects.create(
+        organization=organization,
+        name=fields.pop("name", f"{country_code}*{party_id}"),
+        country_code=country_code,
+        party_id=party_id,
+        role=role,
+        **fields,
+    )
+
+
+@dataclass
+class Pair:
+    """A CPO organization and an eMSP organization, each with the other as a partner."""
+
+    cpo: Organization
+    emsp: Organization
+    # The eMSP as a partner of the CPO, and the CPO as a partner of the eMSP.
+    emsp_at_cpo: RoamingPartner
+    cpo_at_emsp: RoamingPartner
+
+    def refresh(self) -> "Pair":
+        """Both partner rows re-read from the database."""
+        self.emsp_at_cpo.refresh_from_db()
+        self.cpo_at_emsp.refresh_from_db()
+        return self
+
+
+def make_pair(cpo: Organization, emsp: Organization) -> Pair:
+    """Register the eMSP with the CPO: the CPO issues token A, the eMSP connects with it."""
+    make_profile(cpo, "DE", "CPO")
+    make_profile(emsp, "NL", "MSP")
+    emsp_at_cpo = make_partner(cpo, "NL", "MSP", PartnerRole.EMSP, name="Mobility NL")
+    cpo_at_emsp = make_partner(emsp, "DE", "CPO", PartnerRole.CPO, name="Stadtwerke CPO")
+    token_a = registration.issue_token_a(emsp_at_cpo)
+    registration.connect(cpo_at_emsp, url=registration.versions_url(cpo), token_a=token_a)
+    pair = Pair(cpo, emsp, emsp_at_cpo, cpo_at_emsp).refresh()
+    assert pair.emsp_at_cpo.status == pair.cpo_at_emsp.status == PartnerStatus.ACTIVE
+    return pair
+
+
+@pytest.fixture
+def ocpi_pair(ocpi_settings, transactional_db) -> Pair:
+    """A CPO and an eMSP organization registered with each other over real HTTP."""
+    cpo = OrganizationFactory(name="Stadtwerke CPO", slug="stadtwerke-cpo")
+    emsp = OrganizationFactory(name="Mobility NL", slug="mobility-nl")
+    return make_pair(cpo, emsp)
