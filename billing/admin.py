@@ -136,6 +136,7 @@ class TariffAdmin(CmsModelAdmin):
     list_display = (
         "name",
         "organization",
+        "type",
         "currency",
         "tax_rate",
         "min_price",
@@ -143,13 +144,16 @@ class TariffAdmin(CmsModelAdmin):
         "valid_from",
         "valid_to",
     )
-    list_filter = ("organization", "currency", ("valid_from", admin.DateFieldListFilter))
+    list_filter = ("organization", "type", "currency", ("valid_from", admin.DateFieldListFilter))
     search_fields = ("name", "organization__name")
     autocomplete_fields = ("organization",)
     list_select_related = ("organization",)
     readonly_fields = ("created", "updated")
     fieldsets = (
-        (None, {"fields": ("organization", "name", "currency", "valid_from", "valid_to")}),
+        (
+            None,
+            {"fields": ("organization", "name", "type", "currency", "valid_from", "valid_to")},
+        ),
         (
             _("Prices"),
             {
@@ -230,7 +234,18 @@ class ChargeDetailRecordAdmin(ImmutableModelAdmin):
             },
         ),
         (_("Tariff"), {"fields": ("tariff", "tariff_snapshot", "currency", "tax_rate")}),
-        (_("Usage"), {"fields": ("energy_wh", "charging_seconds", "idle_seconds", "periods")}),
+        (
+            _("Usage"),
+            {
+                "fields": (
+                    "energy_wh",
+                    "charging_seconds",
+                    "idle_seconds",
+                    "parking_tolerance_wh",
+                    "periods",
+                )
+            },
+        ),
         (
             _("Amounts"),
             {

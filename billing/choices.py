@@ -27,3 +27,13 @@ class InvoiceStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
     PAID = "paid", _("Paid")
     VOID = "void", _("Void")
+
+
+class TariffType(models.TextChoices):
+    """Which sessions a tariff prices, as OCPI 2.2.1 TariffType names them."""
+
+    REGULAR = "REGULAR", _("Regular (RFID, no charging preference)")
+    AD_HOC_PAYMENT = "AD_HOC_PAYMENT", _("Ad hoc payment (card terminal)")
+    PROFILE_CHEAP = "PROFILE_CHEAP", _("Charging preference: cheap")
+    PROFILE_FAST = "PROFILE_FAST", _("Charging preference: fast")
+    PROFILE_GREEN = "PROFILE_GREEN", _("Charging preference: green")

@@ -1,5 +1,36 @@
 """The pricing engine: an OCPI 2.2.1 tariff applied to a session's usage, in plain Python."""
 
+# How the engine reads OCPI 2.2.1, so that partners recomputing a CDR from the tariff we
+# publish get our numbers:
+#
+# - Parking is time in which no energy was transferred: a stretch between two meter readings
+#   whose register advanced by no more than `parking_tolerance_wh` (0 by default: a register
+#   that did not move; a tolerance only absorbs meter resolution). Slow trickle charging is
+#   charging. Charging or parking is decided per stretch between two readings, never per
+#   piece of a stretch cut by a clock or energy restriction.
+# - step_size is applied once per session to ENERGY, and once to TIME and PARKING_TIME
+#   together (mod_cdrs, "step_size"). Which time dimension carries that one rounding is read
+#   in two ways, chosen by `step_size_reading`:
+#     "2.2.1"     mod_cdrs: when parking is billed, "step_size is only taken into account for
+#                 the total parking duration" (by the last parking component's step); else
+#                 the charging time total carries it.
+#     "2.2.1-d2"  the 2.2.1-d2 clarification of mod_tariffs: the dimension of the session's
+#                 last billed time-based period carries it, by "the step_size of the last
+#                 time-based period".
+#   Both agree whenever a session ends parked or never parks; they differ when charging
+#   resumes after billed parking. The carrying dimension's total is rounded up and the extra
+#   is billed on its last line. A step_size of 0 means no rounding (the spec's free-of-charge
+#   example uses it).
+# - A FLAT fee is charged once for each distinct element whose FLAT component is the one in
+#   force (the first matching element with a FLAT component) at some point of the session, as
+#   other implementations read it: a fee that becomes active mid-session is due as well.
+# - Elements restricted to a reservation (RESERVATION, RESERVATION_EXPIRES) describe what a
+#   reservation costs; they never price a charge (price_reservation prices a reservation).
+# - A component's vat overrides the tariff's tax rate for that component's lines. Tax is the
+#   exact sum of every line's tax, rounded once (the spec's mixed-VAT examples total so).
+#   min_price and max_price bound the total excl. tax and, on their own, the total incl. tax
+#   ("they both apply"), each bound incl. tax being the bound plus the tariff's tax on it.
+
 import itertools
 import math
 import re
@@ -19,10 +50,17 @@ DIMENSIONS = (ENERGY, FLAT, TIME, PARKING_TIME)
 MIN_PRICE = "MIN_PRICE"
 MAX_PRICE = "MAX_PRICE"
 DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+# OCPI ReservationRestrictionType: the element prices a reservation, or one that expired.
+RESERVATION = "RESERVATION"
+RESERVATION_EXPIRES = "RESERVATION_EXPIRES"
+RESERVATION_KINDS = (RESERVATION, RESERVATION_EXPIRES)
+# "A reservation can only have: FLAT and TIME TariffDimensions" (OCPI 2.2.1).
+RESERVATION_DIMENSIONS = (FLAT, TIME)
+# Which time dimension carries the session's one time rounding (see the top of this module).
+STEP_SIZE_READING_2_2_1 = "2.2.1"
+STEP_SIZE_READING_2_2_1_D2 = "2.2.1-d2"
+STEP_SIZE_READINGS = (STEP_SIZE_READING_2_2_1, STEP_SIZE_READING_2_2_1_D2)
 
-# A stretch between two readings in which the vehicle drew less than this on average counts as
-# parking (idle), not charging: the car is full, paused or waiting to be unplugged.
-IDLE_POWER_W = 50
 # Walking more days than this for clock cuts is no session but a broken record (27 years).
 MAX_CLOCK_DAYS = 10_000
 CENT = Decimal("0.01")
@@ -36,7 +74,6 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _UNSUPPORTED = {
     "min_current": "current is not metered for pricing",
     "max_current": "current is not metered for pricing",
-    "reservation": "reservations are not billed",
 }
 _RESTRICTION_KEYS = {
     "start_time",
@@ -50,6 +87,7 @@ _RESTRICTION_KEYS = {
     "min_duration",
     "max_duration",
     "day_of_week",
+    "reservation",
 }
 
 
@@ -68,6 +106,8 @@ class PriceComponent:
     type: str
     price: Decimal
     step_size: int = 1
+    # The VAT in percent of this component's lines; None: the tariff's tax rate.
+    vat: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +125,8 @@ class Restrictions:
     min_duration: int | None = None
     max_duration: int | None = None
     day_of_week: frozenset[int] = frozenset()
+    # RESERVATION or RESERVATION_EXPIRES: the element prices a reservation, never a charge.
+    reservation: str | None = None
 
     def matches(self, local: datetime, energy_wh: Fraction, elapsed: Fraction, power_w) -> bool:
         """Whether the element applies at this local time, session energy, duration and power."""
@@ -178,6 +220,8 @@ class Line:
     volume: int
     unit_price: Decimal
     amount: Decimal
+    # The VAT in percent on this line: its component's, else the tariff's.
+    tax_rate: Decimal = Decimal(0)
 
     @property
     def quantity(self) -> Decimal:
@@ -200,6 +244,7 @@ class Line:
             "unit": PRICE_UNIT.get(self.dimension, ""),
             "unit_price": f"{self.unit_price:f}",
             "amount": f"{self.amount:f}",
+            "tax_rate": f"{self.tax_rate:f}",
         }
 
 
@@ -227,7 +272,7 @@ class Period:
 
 @dataclass(frozen=True)
 class Price:
-    """The engine's answer: lines, periods, volumes and totals of one session."""
+    """The engine's answer: lines, periods, volumes and totals of one session (or reservation)."""
 
     currency: str
     tax_rate: Decimal
@@ -264,6 +309,13 @@ def parse_elements(data) -> tuple[TariffElement, ...]:
             errors.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}.")
         components = _parse_components(raw.get("price_components"), where, errors)
         restrictions = _parse_restrictions(raw.get("restrictions"), where, errors)
+        if restrictions.reservation is not None:
+            for place, component in enumerate(components):
+                if component.type not in RESERVATION_DIMENSIONS:
+                    errors.append(
+                        f"{where}.price_components[{place}].type: a reservation element "
+                        "prices only FLAT and TIME."
+                    )
         elements.append(TariffElement(tuple(components), restrictions))
     if errors:
         raise TariffError(errors)
@@ -284,8 +336,6 @@ def _parse_components(raw, where: str, errors: list[str]) -> list[PriceComponent
         unknown = set(item) - {"type", "price", "step_size", "vat"}
         if unknown:
             errors.append(f"{here}: unknown field(s) {', '.join(sorted(unknown))}.")
-        if "vat" in item:
-            errors.append(f"{here}.vat: set the tariff's tax rate; it is published as the vat.")
         kind = item.get("type")
         if kind not in DIMENSIONS:
             errors.append(f"{here}.type: must be one of {', '.join(DIMENSIONS)}.")
@@ -296,11 +346,16 @@ def _parse_components(raw, where: str, errors: list[str]) -> list[PriceComponent
         seen.add(kind)
         price = _decimal(item.get("price"), f"{here}.price", errors, required=True)
         step = item.get("step_size", 1)
-        if isinstance(step, bool) or not isinstance(step, int) or step < 1:
-            errors.append(f"{here}.step_size: must be a whole number of at least 1.")
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            # 0 is "no steps": the spec's own free-of-charge example uses it.
+            errors.append(f"{here}.step_size: must be a whole number of at least 0.")
             step = 1
+        vat = _decimal(item.get("vat"), f"{here}.vat", errors)
+        if vat is not None and vat > 100:
+            errors.append(f"{here}.vat: must be a percentage from 0 to 100.")
+            vat = None
         if price is not None:
-            components.append(PriceComponent(kind, price, step))
+            components.append(PriceComponent(kind, price, step, vat))
     return components
 
 
@@ -332,6 +387,10 @@ def _parse_restrictions(raw, where: str, errors: list[str]) -> Restrictions:
         days = []
     elif len(set(days)) != len(days):
         errors.append(f"{here}.day_of_week: a day is listed twice.")
+    reservation = raw.get("reservation")
+    if reservation is not None and reservation not in RESERVATION_KINDS:
+        errors.append(f"{here}.reservation: must be one of {', '.join(RESERVATION_KINDS)}.")
+        reservation = None
     for low, high in (
         ("start_date", "end_date"),
         ("min_kwh", "max_kwh"),
@@ -342,7 +401,11 @@ def _parse_restrictions(raw, where: str, errors: list[str]) -> Restrictions:
             errors.append(f"{here}.{high}: must be greater than {low}.")
     if values["start_time"] is not None and values["start_time"] == values["end_time"]:
         errors.append(f"{here}.end_time: must differ from start_time.")
-    return Restrictions(**values, day_of_week=frozenset(DAYS.index(day) for day in days))
+    return Restrictions(
+        **values,
+        day_of_week=frozenset(DAYS.index(day) for day in days),
+        reservation=reservation,
+    )
 
 
 def _decimal(raw, where: str, errors: list[str], *, required=False) -> Decimal | None:
@@ -401,8 +464,92 @@ def _day(raw, where: str, errors: list[str]) -> date | None:
 # --- pricing ---------------------------------------------------------------------------------
 
 
-def price_session(tariff: TariffDefinition, usage: Usage) -> Price:
+def price_session(
+    tariff: TariffDefinition,
+    usage: Usage,
+    *,
+    step_size_reading: str = STEP_SIZE_READING_2_2_1,
+    parking_tolerance_wh: int = 0,
+) -> Price:
     """Price a session's usage with a tariff: exact, deterministic, rounded once per line."""
+    if step_size_reading not in STEP_SIZE_READINGS:
+        raise ValueError(f"step_size_reading must be one of {', '.join(STEP_SIZE_READINGS)}")
+    if parking_tolerance_wh < 0:
+        raise ValueError("parking_tolerance_wh must be at least 0")
+    charge_elements = [
+        index
+        for index, element in enumerate(tariff.elements)
+        if element.restrictions.reservation is None
+    ]
+    measured = _measure(
+        tariff,
+        usage,
+        charge_elements,
+        reservation=False,
+        step_size_reading=step_size_reading,
+        parking_tolerance_wh=parking_tolerance_wh,
+    )
+    lines = list(measured.lines)
+    subtotal = sum((line.amount for line in lines), Decimal("0.00"))
+    lines.extend(_bound_lines(tariff, subtotal))
+    return _totalled(tariff, measured, lines, bounded=True)
+
+
+def price_reservation(
+    tariff: TariffDefinition,
+    start: datetime,
+    stop: datetime,
+    *,
+    expired: bool = False,
+    time_zone: str = "UTC",
+) -> Price:
+    """Price a reservation's time from the tariff's reservation elements (OCPI 2.2.1)."""
+    # A reservation that expired is priced by its RESERVATION_EXPIRES elements first: "the
+    # time based cost of an expired reservation will be calculated based on the
+    # RESERVATION_EXPIRES TariffElement"; a dimension they do not price falls back to the
+    # RESERVATION elements (tariff_17: the expiry fee plus the reserved time). Restrictions
+    # are read over the reservation's own time; it transfers no energy. min_price and
+    # max_price bound a charging session, not a reservation.
+    kinds = (RESERVATION_EXPIRES, RESERVATION) if expired else (RESERVATION,)
+    candidates = [
+        index
+        for kind in kinds
+        for index, element in enumerate(tariff.elements)
+        if element.restrictions.reservation == kind
+    ]
+    usage = Usage(start=start, stop=stop, meter_start_wh=0, meter_stop_wh=0, time_zone=time_zone)
+    measured = _measure(
+        tariff,
+        usage,
+        candidates,
+        reservation=True,
+        step_size_reading=STEP_SIZE_READING_2_2_1,
+        parking_tolerance_wh=0,
+    )
+    return _totalled(tariff, measured, list(measured.lines), bounded=False)
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """Lines before price bounds and totals, with the periods and volumes behind them."""
+
+    lines: tuple[Line, ...]
+    periods: tuple[Period, ...]
+    energy_wh: int
+    charging_seconds: int
+    parking_seconds: int
+
+
+def _measure(
+    tariff: TariffDefinition,
+    usage: Usage,
+    candidates: list[int],
+    *,
+    reservation: bool,
+    step_size_reading: str,
+    parking_tolerance_wh: int,
+) -> _Measured:
+    """Lines, periods and volumes of a usage, priced by the candidate elements in order."""
     try:
         zone = ZoneInfo(usage.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -413,26 +560,28 @@ def price_session(tariff: TariffDefinition, usage: Usage) -> Price:
     total_s = int((stop - start).total_seconds())
     total_wh = max(0, usage.meter_stop_wh - usage.meter_start_wh)
     points = _energy_points(usage, start, total_s, total_wh)
-    clock_cuts = _clock_cuts(tariff.elements, start, stop, zone)
+    candidate_elements = [tariff.elements[index] for index in candidates]
+    clock_cuts = _clock_cuts(candidate_elements, start, stop, zone)
 
     buckets: dict[tuple[str, int | None], Fraction] = {}
     last_use: dict[tuple[str, int | None], int] = {}
-    flat_element: int | None = None
+    flat_elements: list[int] = []
     periods: list[Period] = []
     charging_s = parking_s = Fraction(0)
-    for order, (a, b, e_a, e_b) in enumerate(_intervals(points, clock_cuts, tariff.elements)):
+    stretches = _intervals(points, clock_cuts, candidate_elements, parking_tolerance_wh)
+    for order, (a, b, e_a, e_b, charging) in enumerate(stretches):
         duration = b - a
         energy = e_b - e_a
         power_w = energy * 3600 / duration if duration else Fraction(0)
-        charging = power_w >= IDLE_POWER_W
         moment = _at(start, a).astimezone(zone)
         matching = [
             index
-            for index, element in enumerate(tariff.elements)
-            if element.restrictions.matches(moment, e_a, a, power_w)
+            for index in candidates
+            if tariff.elements[index].restrictions.matches(moment, e_a, a, power_w)
         ]
         used: dict[str, int] = {}
-        time_dimension = TIME if charging else PARKING_TIME
+        # A reservation's whole time is reserved time, priced as TIME (OCPI 2.2.1).
+        time_dimension = TIME if charging or reservation else PARKING_TIME
         for dimension, volume in ((ENERGY, energy), (time_dimension, duration)):
             index = _first_with(tariff.elements, matching, dimension)
             key = (dimension, index)
@@ -440,33 +589,51 @@ def price_session(tariff: TariffDefinition, usage: Usage) -> Price:
             if index is not None and volume:
                 last_use[key] = order
                 used[dimension] = index
-        if order == 0:
-            # The session fee is the one of the elements that apply when the session starts.
-            flat_element = _first_with(tariff.elements, matching, FLAT)
-            if flat_element is not None:
-                used[FLAT] = flat_element
+        flat = _first_with(tariff.elements, matching, FLAT)
+        if flat is not None and flat not in flat_elements:
+            # Each element's fee once, from the moment its FLAT component is in force.
+            flat_elements.append(flat)
+            used[FLAT] = flat
         if charging:
             charging_s += duration
-        else:
+        elif not reservation:
+            # A reservation transfers no energy, yet its time is reserved, not parked.
             parking_s += duration
         _extend_periods(periods, start, a, b, charging, energy, used)
 
-    lines = _lines(tariff.elements, buckets, last_use, flat_element)
-    subtotal = sum((line.amount for line in lines), Decimal("0.00"))
-    lines.extend(_bound_lines(tariff, subtotal))
-    total_excl = sum((line.amount for line in lines), Decimal("0.00"))
-    tax = round_money(Fraction(total_excl) * Fraction(tariff.tax_rate) / 100)
-    return Price(
-        currency=tariff.currency,
-        tax_rate=tariff.tax_rate,
-        lines=tuple(lines),
+    return _Measured(
+        lines=tuple(_lines(tariff, buckets, last_use, flat_elements, step_size_reading)),
         periods=tuple(periods),
         energy_wh=total_wh,
         charging_seconds=int(charging_s),
         parking_seconds=int(parking_s),
+    )
+
+
+def _totalled(
+    tariff: TariffDefinition, measured: _Measured, lines: list[Line], *, bounded: bool
+) -> Price:
+    """The price with these lines and their totals: tax summed exactly per line, rounded once."""
+    priced = [line for line in lines if line.dimension not in (MIN_PRICE, MAX_PRICE)]
+    subtotal = sum((line.amount for line in priced), Decimal("0.00"))
+    exact_tax = sum((Fraction(line.amount) * Fraction(line.tax_rate) / 100 for line in priced), 0)
+    total_incl = subtotal + round_money(exact_tax)
+    if bounded:
+        # A bound line moves the total excl. tax; the bounds incl. tax hold on their own, so no
+        # rate is guessed for a bound over lines of mixed VAT.
+        total_incl = _bounded_incl_tax(tariff, total_incl)
+    total_excl = sum((line.amount for line in lines), Decimal("0.00"))
+    return Price(
+        currency=tariff.currency,
+        tax_rate=tariff.tax_rate,
+        lines=tuple(lines),
+        periods=measured.periods,
+        energy_wh=measured.energy_wh,
+        charging_seconds=measured.charging_seconds,
+        parking_seconds=measured.parking_seconds,
         total_excl_tax=total_excl,
-        tax_amount=tax,
-        total_incl_tax=total_excl + tax,
+        tax_amount=total_incl - total_excl,
+        total_incl_tax=total_incl,
     )
 
 
@@ -566,10 +733,13 @@ def _offset_change(day: date, zone) -> datetime | None:
     return high.replace(microsecond=0)
 
 
-def _intervals(points, clock_cuts: set, elements: Sequence[TariffElement]) -> Iterable[tuple]:
-    """(start s, end s, Wh at start, Wh at end) of stretches in which no restriction flips."""
+def _intervals(
+    points, clock_cuts: set, elements: Sequence[TariffElement], parking_tolerance_wh: int
+) -> Iterable[tuple]:
+    """(start s, end s, Wh at start, Wh at end, charging) of stretches no restriction flips in."""
     if points[-1][0] == 0:
-        yield 0, Fraction(0), points[0][1], points[-1][1]
+        energy = points[-1][1] - points[0][1]
+        yield 0, Fraction(0), points[0][1], points[-1][1], energy > parking_tolerance_wh
         return
     thresholds = sorted(
         {
@@ -582,6 +752,9 @@ def _intervals(points, clock_cuts: set, elements: Sequence[TariffElement]) -> It
     cuts = sorted(clock_cuts)
     position = 0
     for (s0, e0), (s1, e1) in itertools.pairwise(points):
+        # Parking is a stretch between two readings in which the register did not move (by
+        # more than the meter's resolution); pieces of it cut by the clock stay what it is.
+        charging = e1 - e0 > parking_tolerance_wh
         inner = set()
         while position < len(cuts) and cuts[position] < s1:
             if cuts[position] > s0:
@@ -594,7 +767,7 @@ def _intervals(points, clock_cuts: set, elements: Sequence[TariffElement]) -> It
         edges = [Fraction(s0), *sorted(inner), Fraction(s1)]
         slope = (e1 - e0) / (s1 - s0)
         for a, b in itertools.pairwise(edges):
-            yield a, b, e0 + slope * (a - s0), e0 + slope * (b - s0)
+            yield a, b, e0 + slope * (a - s0), e0 + slope * (b - s0), charging
 
 
 def _first_with(elements, matching: list[int], dimension: str) -> int | None:
@@ -613,27 +786,47 @@ def _extend_periods(periods, start, a, b, charging, energy, used) -> None:
         periods.append(Period(_at(start, a), _at(start, b), charging, energy, used))
 
 
-def _lines(elements, buckets: dict, last_use: dict, flat_element: int | None) -> list[Line]:
-    """Whole-unit volumes per element, step sizes applied, each line rounded once."""
-    lines: list[Line] = []
+def _lines(
+    tariff: TariffDefinition, buckets: dict, last_use: dict, flat_elements: list[int], reading: str
+) -> list[Line]:
+    """Whole-unit volumes per element, the session's step roundings applied, each line rounded."""
+    volumes: dict = {}
     for dimension in (ENERGY, TIME, PARKING_TIME):
         keys = [key for key in buckets if key[0] == dimension]
-        volumes = _whole_units({key: buckets[key] for key in keys})
-        priced = [key for key in keys if key[1] is not None and volumes[key] > 0]
-        if not priced:
-            continue
-        # OCPI 2.2.1: the step size of the last element used for a dimension rounds the
-        # dimension's whole volume up; the extra volume is billed at that element's price.
-        last = max(priced, key=lambda key: last_use.get(key, -1))
-        step = elements[last[1]].component(dimension).step_size
-        total = sum(volumes[key] for key in priced)
-        volumes[last] += -total % step
-        for key in priced:
-            price = elements[key[1]].component(dimension).price
-            lines.append(_line(dimension, key[1], volumes[key], price))
-    if flat_element is not None:
-        lines.append(_line(FLAT, flat_element, 1, elements[flat_element].component(FLAT).price))
+        volumes.update(_whole_units({key: buckets[key] for key in keys}))
+    priced = {key: volume for key, volume in volumes.items() if key[1] is not None and volume > 0}
+    for carrier in _step_carriers(priced, last_use, reading):
+        dimension, index = carrier
+        # step_size 0: no steps.
+        step = max(1, tariff.elements[index].component(dimension).step_size)
+        total = sum(volume for key, volume in priced.items() if key[0] == dimension)
+        priced[carrier] += -total % step
+    lines = [
+        _line(tariff, dimension, index, volume)
+        for wanted in (ENERGY, TIME, PARKING_TIME)
+        for (dimension, index), volume in priced.items()
+        if dimension == wanted
+    ]
+    lines.extend(_line(tariff, FLAT, index, 1) for index in flat_elements)
     return lines
+
+
+def _step_carriers(priced: dict, last_use: dict, reading: str) -> list[tuple[str, int]]:
+    """The lines whose step rounds the session: one for energy, one for time and parking."""
+
+    def last_of(*dimensions):
+        keys = [key for key in priced if key[0] in dimensions]
+        return max(keys, key=lambda key: last_use.get(key, -1), default=None)
+
+    # OCPI 2.2.1: the step size of the last element used for a dimension rounds the
+    # dimension's whole volume up; the extra volume is billed at that element's price.
+    if reading == STEP_SIZE_READING_2_2_1:
+        # mod_cdrs: with TIME and PARKING_TIME both used, only the parking total is rounded.
+        time_carrier = last_of(PARKING_TIME) or last_of(TIME)
+    else:
+        # 2.2.1-d2: the step of the last time-based period rounds that period's dimension.
+        time_carrier = last_of(TIME, PARKING_TIME)
+    return [carrier for carrier in (last_of(ENERGY), time_carrier) if carrier is not None]
 
 
 def _whole_units(volumes: dict) -> dict:
@@ -646,17 +839,37 @@ def _whole_units(volumes: dict) -> dict:
     return floors
 
 
-def _line(dimension: str, element: int, volume: int, price: Decimal) -> Line:
-    amount = round_money(Fraction(volume) * Fraction(price) / PER_PRICE_UNIT[dimension])
-    return Line(dimension, element, volume, price, amount)
+def _line(tariff: TariffDefinition, dimension: str, element: int, volume: int) -> Line:
+    component = tariff.elements[element].component(dimension)
+    amount = round_money(Fraction(volume) * Fraction(component.price) / PER_PRICE_UNIT[dimension])
+    rate = tariff.tax_rate if component.vat is None else component.vat
+    return Line(dimension, element, volume, component.price, amount, Decimal(rate))
 
 
 def _bound_lines(tariff: TariffDefinition, subtotal: Decimal) -> list[Line]:
     """A line lifting the subtotal to the minimum price, or one capping it at the maximum."""
+    rate = Decimal(tariff.tax_rate)
     if tariff.min_price is not None and subtotal < round_money(tariff.min_price):
         lift = round_money(tariff.min_price) - subtotal
-        return [Line(MIN_PRICE, None, 1, lift, lift)]
+        return [Line(MIN_PRICE, None, 1, lift, lift, rate)]
     if tariff.max_price is not None and subtotal > round_money(tariff.max_price):
         cap = round_money(tariff.max_price) - subtotal
-        return [Line(MAX_PRICE, None, 1, cap, cap)]
+        return [Line(MAX_PRICE, None, 1, cap, cap, rate)]
     return []
+
+
+def _bounded_incl_tax(tariff: TariffDefinition, total_incl: Decimal) -> Decimal:
+    """The total incl. tax held within the bounds incl. tax (the bound plus the tariff's tax)."""
+    # OCPI 2.2.1: "they both apply": with mixed VAT the total incl. tax may pass a bound that
+    # the total excl. tax does not (tariff_6: 50 kWh cost 10.00 excl. and 11.00 incl. VAT).
+    if tariff.max_price is not None:
+        total_incl = min(total_incl, _with_tariff_tax(tariff, tariff.max_price))
+    if tariff.min_price is not None:
+        total_incl = max(total_incl, _with_tariff_tax(tariff, tariff.min_price))
+    return total_incl
+
+
+def _with_tariff_tax(tariff: TariffDefinition, excl_tax) -> Decimal:
+    """A price bound incl. tax, as roaming publishes it: the bound plus the tariff's tax on it."""
+    excl = round_money(excl_tax)
+    return excl + round_money(Fraction(excl) * Fraction(tariff.tax_rate) / 100)

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.choices import AssignmentScope, CdrKind, InvoiceStatus
+from billing.choices import AssignmentScope, CdrKind, InvoiceStatus, TariffType
 from billing.engine import TariffDefinition, TariffError, parse_elements
 from cards.models import AccessGroup, IdToken
 from organizations.models import Organization
@@ -38,6 +38,13 @@ class Tariff(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tariffs")
     name = models.CharField(_("name"), max_length=120)
+    type = models.CharField(
+        _("type"),
+        max_length=16,
+        choices=TariffType.choices,
+        default=TariffType.REGULAR,
+        help_text=_("Which sessions it prices; published to roaming partners as the OCPI type."),
+    )
     currency = models.CharField(_("currency"), max_length=3, default="EUR", validators=[CURRENCY])
     tax_rate = models.DecimalField(
         _("tax rate (%)"),
@@ -46,14 +53,16 @@ class Tariff(models.Model):
         default=ZERO,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
-    # OCPI TariffElement objects exactly as OCPI 2.2.1 spells them (prices excl. tax; the tax
-    # rate above is published as each component's vat), so roaming publishes them unchanged.
+    # OCPI TariffElement objects exactly as OCPI 2.2.1 spells them (prices excl. tax; a
+    # component's own vat, else the tax rate above, is published as its vat), so roaming
+    # publishes them unchanged.
     elements = models.JSONField(
         _("elements"),
         default=list,
         help_text=_(
             "OCPI 2.2.1 tariff elements: price components (ENERGY per kWh, TIME and "
-            "PARKING_TIME per hour, FLAT per session) with step sizes and restrictions."
+            "PARKING_TIME per hour, FLAT per session) with step sizes, an optional vat "
+            "(else the tax rate) and restrictions."
         ),
     )
     min_price = models.DecimalField(
@@ -235,6 +244,16 @@ class ChargeDetailRecord(models.Model):
     energy_wh = models.BigIntegerField(_("energy (Wh)"), default=0)
     charging_seconds = models.PositiveIntegerField(_("charging duration (s)"), default=0)
     idle_seconds = models.PositiveIntegerField(_("idle duration (s)"), default=0)
+    # What made a stretch idle (parking): a meter that advanced by no more than this between
+    # two readings. Kept per record, as a partner recomputing it needs the value it was rated at.
+    parking_tolerance_wh = models.PositiveIntegerField(
+        _("parking tolerance (Wh)"),
+        default=0,
+        help_text=_(
+            "Time between two meter readings counts as parking when the meter advanced by no "
+            "more than this."
+        ),
+    )
     components = models.JSONField(
         _("components"), default=list, help_text=_("Quantity, unit price and amount per component.")
     )

@@ -3,6 +3,7 @@
 import logging
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -195,10 +196,20 @@ def preview_price(session: ChargingSession, until=None) -> Decimal | None:
         return None
     try:
         usage = _usage(session, stop=session.stop or until or timezone.now())
-        return price_session(tariff.definition(), usage).total_incl_tax
+        return _price(tariff.definition(), usage).total_incl_tax
     except (ArithmeticError, ValueError, TypeError) as error:  # TariffError is a ValueError
         logger.warning("Session %s could not be priced ahead of rating: %s", session.pk, error)
         return None
+
+
+def _price(definition: TariffDefinition, usage: Usage) -> engine.Price:
+    """The engine's price under this deployment's OCPI readings (settings)."""
+    return price_session(
+        definition,
+        usage,
+        step_size_reading=settings.BILLING_STEP_SIZE_READING,
+        parking_tolerance_wh=settings.BILLING_PARKING_TOLERANCE_WH,
+    )
 
 
 def _usage(session: ChargingSession, stop=None) -> Usage:
@@ -226,7 +237,7 @@ def _priced_record(session: ChargingSession) -> ChargeDetailRecord:
         definition = TariffDefinition(currency=currency, tax_rate=Decimal(0), elements=())
     else:
         definition = tariff.definition()
-    price = price_session(definition, _usage(session))
+    price = _price(definition, _usage(session))
     cdr = ChargeDetailRecord(
         organization_id=session.organization_id,
         session=session,
@@ -240,6 +251,7 @@ def _priced_record(session: ChargingSession) -> ChargeDetailRecord:
         energy_wh=price.energy_wh,
         charging_seconds=price.charging_seconds,
         idle_seconds=price.parking_seconds,
+        parking_tolerance_wh=settings.BILLING_PARKING_TOLERANCE_WH,
         components=[line.as_json() for line in price.lines],
         periods=[period.as_json() for period in price.periods],
         energy_amount=price.amount_of(engine.ENERGY),
@@ -299,6 +311,7 @@ def credit_session(session: ChargingSession) -> ChargeDetailRecord | None:
         energy_wh=charge.energy_wh,
         charging_seconds=charge.charging_seconds,
         idle_seconds=charge.idle_seconds,
+        parking_tolerance_wh=charge.parking_tolerance_wh,
         components=[
             {**line, "amount": str(-Decimal(line["amount"]))} for line in charge.components
         ],

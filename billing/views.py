@@ -102,6 +102,9 @@ def component_words(component: engine.PriceComponent, currency: str) -> str:
     elif component.step_size > 1 and component.type != engine.FLAT:
         step = duration_words(component.step_size)
         text += " " + _("(in steps of %(step)s)") % {"step": step}
+    if component.vat is not None:
+        # Only a component's own VAT is named; the others take the tariff's tax rate shown.
+        text += " " + _("(VAT %(rate)s %%)") % {"rate": _number(component.vat)}
     return text
 
 
@@ -140,12 +143,19 @@ def _range(low, high, *, both, low_only, high_only) -> str | None:
     return None
 
 
+RESERVATION_WORDS = {
+    engine.RESERVATION: gettext_lazy("for a reservation"),
+    engine.RESERVATION_EXPIRES: gettext_lazy("for a reservation that expires unused"),
+}
+
+
 def restriction_words(restrictions: engine.Restrictions) -> list[str]:
     """When an element applies, in words: "22:00–06:00", "Mon–Fri", "from 22 kW"."""
     r = restrictions
     # The end date is exclusive in OCPI; people read the last day the element still applies.
     last = r.end_date - timedelta(days=1) if r.end_date else None
     parts = [
+        str(RESERVATION_WORDS[r.reservation]) if r.reservation else None,
         _range(
             _clock(r.start_time) if r.start_time else None,
             _clock(r.end_time) if r.end_time else None,
@@ -605,6 +615,9 @@ def price_breakdown(session) -> dict:
     )
     for record in records:
         record.rows = component_rows(record)
+        # Components with their own VAT: one rate next to the tax total would be wrong.
+        rates = {Decimal(c["tax_rate"]) for c in record.components or [] if c.get("tax_rate")}
+        record.mixed_vat = len(rates) > 1
     charge = next((r for r in records if r.kind == CdrKind.CHARGE), None)
     return {
         "charge": charge,

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.choices import AssignmentScope
-from billing.engine import DAYS, DIMENSIONS, TariffError, parse_elements
+from billing.engine import DAYS, DIMENSIONS, RESERVATION_KINDS, TariffError, parse_elements
 from billing.models import (
     BillingPeriod,
     ChargeDetailRecord,
@@ -22,8 +22,8 @@ from organizations.api.fields import TenantRelatedField
 from stations.models import ChargingStation, Site
 
 CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", _("Use an ISO 4217 code such as EUR."))
-# An OCPI party, as a tariff is published by it; roaming (above billing) checks its partners'
-# parties with the same validators.
+# An OCPI party: roaming (above billing) checks its partners' parties, and the party a tariff is
+# published by, with these validators.
 COUNTRY_CODE = RegexValidator(
     r"^[A-Z]{2}$", _("Two upper-case letters (ISO 3166-1 alpha-2), such as DE.")
 )
@@ -91,9 +91,14 @@ def tariff_elements_schema(strict: bool) -> dict:
             "price": _decimal_schema(strict, "Price per unit, excl. tax, 4 decimals at most."),
             "step_size": {
                 "type": "integer",
-                "minimum": 1,
+                "minimum": 0,
                 "default": 1,
-                "description": "Billed in steps of this many Wh or seconds (OCPI step_size).",
+                "description": "Billed in steps of this many Wh or seconds (OCPI step_size); "
+                "0 for no steps.",
+            },
+            "vat": {
+                **_decimal_schema(strict, "VAT in percent on this component; else the tax_rate."),
+                "nullable": True,
             },
         },
         "required": ["type", "price"],
@@ -123,6 +128,14 @@ def tariff_elements_schema(strict: bool) -> dict:
                 "items": {"type": "string", "enum": list(DAYS)},
                 "uniqueItems": True,
             },
+            "reservation": optional(
+                {
+                    "type": "string",
+                    "enum": list(RESERVATION_KINDS),
+                    "description": "The element prices a reservation (FLAT and TIME only), "
+                    "never a charge.",
+                }
+            ),
         },
         "additionalProperties": False,
     }
@@ -131,7 +144,7 @@ def tariff_elements_schema(strict: bool) -> dict:
         "minItems": 1,
         "description": "OCPI 2.2.1 TariffElement objects in order: for each stretch of the "
         "session and each dimension, the first element that applies prices it. Prices are "
-        "excl. tax; the tariff's tax_rate is published as each component's vat.",
+        "excl. tax; a component's vat, else the tariff's tax_rate, is published as its vat.",
         "items": {
             "type": "object",
             "properties": {
@@ -141,79 +154,6 @@ def tariff_elements_schema(strict: bool) -> dict:
             "required": ["price_components"],
             "additionalProperties": False,
         },
-    }
-
-
-def _ocpi_price_schema(description: str) -> dict:
-    return {
-        "type": "object",
-        "description": description,
-        "properties": {
-            "excl_vat": {"type": "number"},
-            "incl_vat": {"type": "number"},
-        },
-        "required": ["excl_vat", "incl_vat"],
-    }
-
-
-def ocpi_tariff_schema() -> dict:
-    """The OCPI 2.2.1 Tariff object as tariff_to_ocpi writes it."""
-    elements = tariff_elements_schema(strict=False)
-    component = elements["items"]["properties"]["price_components"]["items"]
-    published_component = {
-        **component,
-        "properties": {
-            **component["properties"],
-            "price": {"type": "number", "minimum": 0},
-            "vat": {"type": "number", "description": "The tariff's tax rate in percent."},
-        },
-        "required": ["type", "price", "step_size", "vat"],
-    }
-    restrictions = elements["items"]["properties"]["restrictions"]
-    decimals = ("min_kwh", "max_kwh", "min_power", "max_power")
-    published_restrictions = {
-        **restrictions,
-        "properties": {
-            name: ({"type": "number", "nullable": True} if name in decimals else schema)
-            for name, schema in restrictions["properties"].items()
-        },
-    }
-    date_time = {"type": "string", "description": "UTC, RFC 3339, e.g. 2026-03-01T00:00:00Z."}
-    return {
-        "type": "object",
-        "properties": {
-            "country_code": {"type": "string"},
-            "party_id": {"type": "string"},
-            "id": {"type": "string"},
-            "currency": {"type": "string"},
-            "type": {"type": "string", "enum": ["REGULAR"]},
-            "elements": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "price_components": {"type": "array", "items": published_component},
-                        "restrictions": published_restrictions,
-                    },
-                    "required": ["price_components"],
-                    "additionalProperties": False,
-                },
-            },
-            "min_price": _ocpi_price_schema("The least a session costs."),
-            "max_price": _ocpi_price_schema("The most a session costs."),
-            "start_date_time": date_time,
-            "end_date_time": date_time,
-            "last_updated": date_time,
-        },
-        "required": [
-            "country_code",
-            "party_id",
-            "id",
-            "currency",
-            "type",
-            "elements",
-            "last_updated",
-        ],
     }
 
 
@@ -251,6 +191,7 @@ class TariffSerializer(serializers.ModelSerializer):
             "id",
             "organization",
             "name",
+            "type",
             "currency",
             "tax_rate",
             "elements",
@@ -291,21 +232,6 @@ class TariffSerializer(serializers.ModelSerializer):
     def create(self, validated_data):
         validated_data.setdefault("currency", validated_data["organization"].currency)
         return super().create(validated_data)
-
-
-class OcpiPartySerializer(serializers.Serializer):
-    """Who publishes the tariff: the OCPI party of the organization towards the partner."""
-
-    country_code = serializers.CharField(
-        max_length=2,
-        validators=[COUNTRY_CODE],
-        help_text=_("ISO 3166-1 alpha-2 code of the publishing party, such as DE."),
-    )
-    party_id = serializers.CharField(
-        max_length=3,
-        validators=[PARTY_ID],
-        help_text=_("OCPI party id of the publishing party: three upper-case letters or digits."),
-    )
 
 
 class TariffAssignmentSerializer(serializers.ModelSerializer):
@@ -403,6 +329,10 @@ class CdrComponentSerializer(serializers.Serializer):
     unit = serializers.CharField(read_only=True, allow_blank=True)
     unit_price = serializers.CharField(read_only=True)
     amount = serializers.CharField(read_only=True)
+    tax_rate = serializers.CharField(
+        read_only=True,
+        help_text="VAT in percent on this line: its component's, else the tariff's.",
+    )
 
 
 class CdrPeriodSerializer(serializers.Serializer):
@@ -467,6 +397,7 @@ class ChargeDetailRecordSerializer(serializers.ModelSerializer):
             "energy_wh",
             "charging_seconds",
             "idle_seconds",
+            "parking_tolerance_wh",
             "tariff",
             "tariff_snapshot",
             "currency",

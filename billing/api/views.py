@@ -10,16 +10,13 @@ from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.response import Response
 
 from billing.api.serializers import (
     BillingPeriodSerializer,
     ChargeDetailRecordSerializer,
     InvoiceSerializer,
-    OcpiPartySerializer,
     TariffAssignmentSerializer,
     TariffSerializer,
-    ocpi_tariff_schema,
 )
 from billing.filtersets import (
     BillingPeriodFilterSet,
@@ -36,7 +33,6 @@ from billing.models import (
     Tariff,
     TariffAssignment,
 )
-from billing.ocpi import tariff_to_ocpi
 from billing.pdf import prefetched_invoices, render_invoice_pdf
 from core.api.csv import CsvExportMixin
 from core.api.exceptions import Conflict
@@ -94,7 +90,6 @@ class TariffViewSet(
     ordering = ["name"]
     required_role = {
         **READ,
-        "ocpi": Role.VIEWER,
         "create": Role.ADMIN,
         "update": Role.ADMIN,
         "partial_update": Role.ADMIN,
@@ -111,18 +106,6 @@ class TariffViewSet(
         except ProtectedError:
             # A partner got the tariff between the check and the delete.
             raise Conflict(_("The tariff was published to a roaming partner meanwhile.")) from None
-
-    @extend_schema(
-        parameters=[OcpiPartySerializer],
-        responses={200: OpenApiResponse(response=ocpi_tariff_schema())},
-    )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def ocpi(self, request, pk=None):
-        """The tariff as an OCPI 2.2.1 Tariff object, published by the party in the query."""
-        tariff = self.get_object()
-        party = OcpiPartySerializer(data=request.query_params)
-        party.is_valid(raise_exception=True)
-        return Response(tariff_to_ocpi(tariff, **party.validated_data))
 
 
 class TariffAssignmentViewSet(
@@ -185,6 +168,7 @@ class ChargeDetailRecordViewSet(
         ("energy_wh", "energy_wh"),
         ("charging_seconds", "charging_seconds"),
         ("idle_seconds", "idle_seconds"),
+        ("parking_tolerance_wh", "parking_tolerance_wh"),
         ("tariff", "tariff_id"),
         ("currency", "currency"),
         ("tax_rate", "tax_rate"),

@@ -151,6 +151,7 @@ def test_a_cdr_shows_its_session_facts_components_and_amounts(viewer, priced, st
         "energy_wh": 12000,
         "charging_seconds": 3600,
         "idle_seconds": 0,
+        "parking_tolerance_wh": 0,
         "tariff": priced.tariff_id,
         "tariff_snapshot": {
             "id": priced.tariff_id,

@@ -144,7 +144,7 @@ def test_elements_the_engine_refuses_are_a_400_with_each_message(admin, org):
                 {"type": "VOLTS", "price": "1"},
             ]
         },
-        {"price_components": [{"type": "TIME", "price": "2", "vat": 19}]},
+        {"price_components": [{"type": "TIME", "price": "2", "vat": 101}]},
     ]
     response = admin.post(create_url(org), tariff_body(elements=elements), format="json")
     assert response.status_code == 400
@@ -153,8 +153,7 @@ def test_elements_the_engine_refuses_are_a_400_with_each_message(admin, org):
             "elements[0].price_components[0].price: must be a number of at least 0.",
             "elements[0].price_components[1].type: must be one of ENERGY, FLAT, TIME, "
             "PARKING_TIME.",
-            "elements[1].price_components[0].vat: set the tariff's tax rate; it is published "
-            "as the vat.",
+            "elements[1].price_components[0].vat: must be a percentage from 0 to 100.",
         ]
     }
     assert not Tariff.objects.exists()
@@ -362,9 +361,11 @@ def test_the_schema_documents_the_ocpi_shape_of_elements(client):
     assert component["required"] == ["type", "price"]
     assert component["properties"]["step_size"] == {
         "type": "integer",
-        "minimum": 1,
+        "minimum": 0,
         "default": 1,
-        "description": "Billed in steps of this many Wh or seconds (OCPI step_size).",
+        "description": (
+            "Billed in steps of this many Wh or seconds (OCPI step_size); 0 for no steps."
+        ),
     }
     assert "day_of_week" in element["properties"]["restrictions"]["properties"]
     assert element["additionalProperties"] is False

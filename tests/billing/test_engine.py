@@ -13,11 +13,16 @@ from billing.engine import (
     MAX_PRICE,
     MIN_PRICE,
     PARKING_TIME,
+    RESERVATION,
+    STEP_SIZE_READING_2_2_1,
+    STEP_SIZE_READING_2_2_1_D2,
+    STEP_SIZE_READINGS,
     TIME,
     TariffDefinition,
     TariffError,
     Usage,
     parse_elements,
+    price_reservation,
     price_session,
     round_money,
 )
@@ -106,16 +111,17 @@ COMPONENT_CASES = [
     pytest.param(
         [el(pc(ENERGY, "0.30"), pc(TIME, "2.00"), pc(PARKING_TIME, "1.00"))],
         usage(MONDAY, 120, 10040, readings=[(60, 10000)]),
-        # second hour draws 40 Wh = 40 W: parked. 10.04 kWh × 0.30 = 3.012
-        [(ENERGY, 0, 10040, "3.01"), (TIME, 0, 3600, "2.00"), (PARKING_TIME, 0, 3600, "1.00")],
-        id="trickle-below-50-w-is-parking",
+        # second hour draws 40 Wh (40 W): energy was transferred, so it is charging time.
+        # 10.04 kWh × 0.30 = 3.012
+        [(ENERGY, 0, 10040, "3.01"), (TIME, 0, 7200, "4.00")],
+        id="trickle-charging-is-charging",
     ),
     pytest.param(
         [el(pc(ENERGY, "0.30"), pc(TIME, "2.00"), pc(PARKING_TIME, "1.00"))],
-        usage(MONDAY, 120, 10050, readings=[(60, 10000)]),
-        # second hour draws exactly 50 W: still charging. 10.05 kWh × 0.30 = 3.015
-        [(ENERGY, 0, 10050, "3.02"), (TIME, 0, 7200, "4.00")],
-        id="exactly-50-w-is-charging",
+        usage(MONDAY, 120, 10001, readings=[(60, 10000)]),
+        # one Wh in the second hour: the register moved, so the car was still charging
+        [(ENERGY, 0, 10001, "3.00"), (TIME, 0, 7200, "4.00")],
+        id="one-wh-in-an-hour-is-charging",
     ),
     pytest.param(
         [el(pc(ENERGY, "0.30"), pc(TIME, "2.00"), pc(PARKING_TIME, "1.00"))],
@@ -133,16 +139,30 @@ COMPONENT_CASES = [
     pytest.param(
         [el(pc(FLAT, "2.00"), start_time="18:00", end_time="20:00"), el(pc(FLAT, "1.00"))],
         usage(at(5, 17, 30), 120, 1000),
-        # element 0 applies from 18:00, but the fee is the one of the start (17:30)
-        [(FLAT, 1, 1, "1.00")],
-        id="flat-from-elements-matching-at-start",
+        # element 1's fee is in force at 17:30; element 0's becomes active at 18:00: both due
+        [(FLAT, 1, 1, "1.00"), (FLAT, 0, 1, "2.00")],
+        id="flat-of-an-element-that-becomes-active-during-the-session",
     ),
     pytest.param(
         [el(pc(FLAT, "2.00"), start_time="18:00", end_time="20:00"), el(pc(FLAT, "1.00"))],
         usage(at(5, 18, 30), 120, 1000),
-        # element 0 no longer applies after 20:00, the fee stays the one of the start
-        [(FLAT, 0, 1, "2.00")],
-        id="flat-of-start-element-even-when-it-stops-applying",
+        # element 0's fee at the start stays due; element 1's comes into force at 20:00
+        [(FLAT, 0, 1, "2.00"), (FLAT, 1, 1, "1.00")],
+        id="flat-of-the-start-element-and-of-the-one-after-it",
+    ),
+    pytest.param(
+        [el(pc(FLAT, "2.00"), min_power="10"), el(pc(FLAT, "1.00"))],
+        usage(MONDAY, 90, 23000, readings=[(30, 11000), (60, 12000)]),
+        # fast (22 kW), slow (2 kW), fast again: each element's fee once, however often
+        [(FLAT, 0, 1, "2.00"), (FLAT, 1, 1, "1.00")],
+        id="flat-of-an-element-in-force-twice-is-charged-once",
+    ),
+    pytest.param(
+        [el(pc(FLAT, "2.00"), start_time="18:00", end_time="20:00"), el(pc(ENERGY, "0.30"))],
+        usage(at(5, 20), 60, 1000),
+        # no FLAT component is in force from 20:00 to 21:00: no fee
+        [(ENERGY, 1, 1000, "0.30")],
+        id="flat-never-in-force-is-not-charged",
     ),
 ]
 
@@ -238,6 +258,133 @@ STEP_CASES = [
 @pytest.mark.parametrize(("elements", "use", "expected"), STEP_CASES)
 def test_step_size_rounds_the_dimension_total_up(elements, use, expected):
     assert lines_of(price_session(tariff(*elements), use)) == expected
+
+
+def test_a_step_size_of_zero_rounds_nothing():
+    use = usage(MONDAY, 7, 1234, readings=[(5, 1234)])
+    elements = [
+        el(pc(ENERGY, "0.40", step_size=0), pc(TIME, "3.60", 0), pc(PARKING_TIME, "7.20", 0))
+    ]
+
+    result = price_session(tariff(*elements), use)
+
+    assert lines_of(result) == [
+        (ENERGY, 0, 1234, "0.49"),
+        (TIME, 0, 300, "0.30"),
+        (PARKING_TIME, 0, 120, "0.24"),
+    ]
+
+
+# Charging time and parking share one rounding; which carries it depends on the reading.
+# 3.60 per hour is 0.001 per second and 7.20 is 0.002, so amounts show the seconds billed.
+TIME_AND_PARKING = [el(pc(TIME, "3.60", step_size=900), pc(PARKING_TIME, "7.20", step_size=300))]
+
+# Each case: elements, usage, {reading: expected lines}.
+TIME_STEP_CASES = [
+    pytest.param(
+        TIME_AND_PARKING,
+        usage(MONDAY, 27, 5000, readings=[(20, 5000)]),
+        # charged 20 min, parked 7: only the parking total is rounded (420 → 600 s), by both
+        {
+            STEP_SIZE_READING_2_2_1: [(TIME, 0, 1200, "1.20"), (PARKING_TIME, 0, 600, "1.20")],
+            STEP_SIZE_READING_2_2_1_D2: [(TIME, 0, 1200, "1.20"), (PARKING_TIME, 0, 600, "1.20")],
+        },
+        id="ending-parked-rounds-only-the-parking",
+    ),
+    pytest.param(
+        TIME_AND_PARKING,
+        usage(MONDAY, 47, 9000, readings=[(20, 5000), (27, 5000)]),
+        # charged 20 min, paused 7, charged 20 more: 2.2.1 rounds the parking (420 → 600 s);
+        # 2.2.1-d2 rounds the last time-based period's dimension, charging (2400 → 2700 s)
+        {
+            STEP_SIZE_READING_2_2_1: [(TIME, 0, 2400, "2.40"), (PARKING_TIME, 0, 600, "1.20")],
+            STEP_SIZE_READING_2_2_1_D2: [(TIME, 0, 2700, "2.70"), (PARKING_TIME, 0, 420, "0.84")],
+        },
+        id="charging-after-a-pause",
+    ),
+    pytest.param(
+        [el(pc(TIME, "3.60", step_size=900))],
+        usage(MONDAY, 30, 5000, readings=[(20, 5000)]),
+        # parking is free (no component): the charging total carries the step (1200 → 1800 s)
+        {
+            STEP_SIZE_READING_2_2_1: [(TIME, 0, 1800, "1.80")],
+            STEP_SIZE_READING_2_2_1_D2: [(TIME, 0, 1800, "1.80")],
+        },
+        id="free-parking-leaves-the-step-to-charging",
+    ),
+    pytest.param(
+        [
+            el(pc(PARKING_TIME, "7.20", step_size=600), start_time="09:00", end_time="10:10"),
+            el(pc(TIME, "3.60", step_size=900)),
+        ],
+        usage(at(5, 10), 30, 5000, readings=[(5, 5000)]),
+        # charged 10:00–10:05, parked until 10:30; parking is priced until 10:10 only (300 s),
+        # and the step of that parking component rounds it up to 600 s
+        {
+            STEP_SIZE_READING_2_2_1: [(TIME, 1, 300, "0.30"), (PARKING_TIME, 0, 600, "1.20")],
+            STEP_SIZE_READING_2_2_1_D2: [(TIME, 1, 300, "0.30"), (PARKING_TIME, 0, 600, "1.20")],
+        },
+        id="parking-that-becomes-free-is-rounded-by-its-last-priced-step",
+    ),
+]
+
+
+@pytest.mark.parametrize("reading", STEP_SIZE_READINGS)
+@pytest.mark.parametrize(("elements", "use", "expected"), TIME_STEP_CASES)
+def test_time_and_parking_are_rounded_once_per_session(elements, use, expected, reading):
+    result = price_session(tariff(*elements), use, step_size_reading=reading)
+
+    assert lines_of(result) == expected[reading]
+
+
+@pytest.mark.parametrize("reading", ["2.2", "2.2.1-D2", ""])
+def test_an_unknown_step_size_reading_is_refused(reading):
+    with pytest.raises(ValueError, match="step_size_reading"):
+        price_session(tariff(el(pc(TIME, "1.00"))), usage(MONDAY, 60, 0), step_size_reading=reading)
+
+
+# Parking: no energy transferred between two readings (within the meter's resolution) -----------
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "second_hour_wh", "expected"),
+    [
+        pytest.param(
+            0, 0, [(TIME, 0, 3600, "2.00"), (PARKING_TIME, 0, 3600, "1.00")], id="0-still"
+        ),
+        pytest.param(0, 1, [(TIME, 0, 7200, "4.00")], id="0-one-wh-is-charging"),
+        pytest.param(
+            5, 5, [(TIME, 0, 3600, "2.00"), (PARKING_TIME, 0, 3600, "1.00")], id="5-up-to-5-wh"
+        ),
+        pytest.param(5, 6, [(TIME, 0, 7200, "4.00")], id="5-more-than-5-wh-is-charging"),
+    ],
+)
+def test_parking_is_a_stretch_whose_register_moved_no_more_than_the_tolerance(
+    tolerance, second_hour_wh, expected
+):
+    use = usage(MONDAY, 120, 10000 + second_hour_wh, readings=[(60, 10000)])
+
+    result = price_session(
+        tariff(el(pc(TIME, "2.00"), pc(PARKING_TIME, "1.00"))), use, parking_tolerance_wh=tolerance
+    )
+
+    assert lines_of(result) == expected
+
+
+def test_a_stretch_cut_by_a_clock_change_is_charging_or_parking_as_a_whole():
+    # 2 Wh between the 21:30 and 22:30 readings with a 1 Wh tolerance: charging, although each
+    # half on either side of 22:00 moved only 1 Wh.
+    use = usage(at(5, 21), 90, 5002, readings=[(30, 5000)])
+
+    result = price_session(tariff(*NIGHT_HOURS), use, parking_tolerance_wh=1)
+
+    assert lines_of(result) == [(TIME, 1, 3600, "3.00"), (TIME, 0, 1800, "0.50")]
+    assert (result.charging_seconds, result.parking_seconds) == (5400, 0)
+
+
+def test_a_negative_parking_tolerance_is_refused():
+    with pytest.raises(ValueError, match="parking_tolerance_wh"):
+        price_session(tariff(el(pc(TIME, "1.00"))), usage(MONDAY, 60, 0), parking_tolerance_wh=-1)
 
 
 # Restrictions ---------------------------------------------------------------------------------
@@ -616,6 +763,110 @@ def test_tax_is_rounded_once_on_the_total_excluding_tax(
     )
 
 
+def vat(kind, price, rate, step_size=1):
+    """An OCPI price component with its own VAT."""
+    return {**pc(kind, price, step_size), "vat": rate}
+
+
+# Each case: elements, tariff tax rate, bounds, Wh, expected (excl., tax, incl.).
+VAT_CASES = [
+    pytest.param(
+        [el(vat(FLAT, "0.50", 20), vat(ENERGY, "0.25", 10))],
+        "19",
+        {},
+        20000,
+        # 0.50 × 20% + 5.00 × 10%; the tariff's 19% applies to neither
+        ("5.50", "0.60", "6.10"),
+        id="component-vat-overrides-the-tariff-rate",
+    ),
+    pytest.param(
+        [el(vat(FLAT, "0.50", 20), pc(ENERGY, "0.25"))],
+        "19",
+        {},
+        20000,
+        # 0.50 × 20% + 5.00 × 19% (the tariff's rate for the component without one)
+        ("5.50", "1.05", "6.55"),
+        id="component-without-vat-takes-the-tariff-rate",
+    ),
+    pytest.param(
+        [el(vat(FLAT, "2.50", 15), vat(ENERGY, "0.25", 20))],
+        "0",
+        {},
+        11000,
+        # 0.375 + 0.55 = 0.925 rounded once: 0.93 (0.38 + 0.55 = 0.93 per line, the same here)
+        ("5.25", "0.93", "6.18"),
+        id="mixed-vat-summed-exactly",
+    ),
+    pytest.param(
+        [el(vat(FLAT, "2.50", 15), vat(ENERGY, "2.50", 15))],
+        "0",
+        {},
+        1000,
+        # 0.375 + 0.375 = 0.75 exactly; per line it would be 0.38 + 0.38 = 0.76
+        ("5.00", "0.75", "5.75"),
+        id="tax-not-rounded-per-line",
+    ),
+    pytest.param(
+        [el(vat(FLAT, "0.50", 20), vat(ENERGY, "0.25", 10))],
+        "10",
+        {"max_price": "10"},
+        50000,
+        # capped at 10.00 excl. (tax 0.10 + 1.25 - 0.30 = 1.05) and at 11.00 incl. tax
+        ("10.00", "1.00", "11.00"),
+        id="max-price-caps-the-total-incl-tax-too",
+    ),
+    pytest.param(
+        [el(vat(ENERGY, "0.30", 25))],
+        "10",
+        {"min_price": "1.00"},
+        5000,
+        # 1.50 × 25% = 0.375: above the minimum both ways
+        ("1.50", "0.38", "1.88"),
+        id="above-min-price-nothing-changes",
+    ),
+    pytest.param(
+        [el(vat(ENERGY, "0.30", 0))],
+        "10",
+        {"min_price": "1.00"},
+        5000,
+        # 1.50 excl. at 0% is above 1.00 excl. and above 1.10 incl.: nothing lifted
+        ("1.50", "0.00", "1.50"),
+        id="min-price-incl-tax-already-met",
+    ),
+    pytest.param(
+        [el(vat(ENERGY, "0.21", 0))],
+        "10",
+        {"min_price": "1.00"},
+        5000,
+        # 1.05 excl. at 0% passes the minimum excl. but not 1.10 incl.: lifted to 1.10
+        ("1.05", "0.05", "1.10"),
+        id="min-price-lifts-the-total-incl-tax",
+    ),
+]
+
+
+@pytest.mark.parametrize(("elements", "tax_rate", "bounds", "wh", "expected"), VAT_CASES)
+def test_each_component_is_taxed_at_its_own_vat(elements, tax_rate, bounds, wh, expected):
+    definition = tariff(*elements, tax_rate=tax_rate, **bounds)
+
+    result = price_session(definition, usage(MONDAY, 60, wh))
+
+    assert (result.total_excl_tax, result.tax_amount, result.total_incl_tax) == tuple(
+        Decimal(value) for value in expected
+    )
+
+
+def test_each_line_records_the_vat_it_is_taxed_at():
+    definition = tariff(el(vat(FLAT, "0.50", 20), pc(ENERGY, "0.25")), tax_rate="19")
+
+    lines = price_session(definition, usage(MONDAY, 60, 1000)).lines
+
+    assert [(line.dimension, line.tax_rate) for line in lines] == [
+        (ENERGY, Decimal(19)),
+        (FLAT, Decimal(20)),
+    ]
+
+
 def test_a_line_is_rounded_once_not_per_stretch():
     # Ten stretches of 1001 Wh at 0.3333: 0.33 each if rounded per stretch (3.30 in all).
     readings = [(6 * i, 1001 * i) for i in range(1, 10)]
@@ -654,6 +905,7 @@ def test_line_as_json_keeps_decimals_exact():
         "unit": "kWh",
         "unit_price": "0.3900",
         "amount": "4.81",
+        "tax_rate": "0",
     }
 
 
@@ -754,6 +1006,82 @@ def test_flat_fee_is_charged_for_a_zero_length_session():
     assert lines_of(result) == [(FLAT, 0, 1, "1.00")]
 
 
+# Reservations -----------------------------------------------------------------------------------
+
+RESERVED = [
+    el(pc(FLAT, "2.00"), pc(TIME, "6.00", step_size=300), reservation=RESERVATION),
+    el(pc(TIME, "9.00"), reservation="RESERVATION_EXPIRES"),
+    el(pc(FLAT, "1.00"), pc(ENERGY, "0.30"), pc(TIME, "1.20")),
+]
+
+
+def test_reservation_elements_never_price_a_charge():
+    result = price_session(tariff(*RESERVED), usage(MONDAY, 60, 10000))
+
+    assert lines_of(result) == [
+        (ENERGY, 2, 10000, "3.00"),
+        (TIME, 2, 3600, "1.20"),
+        (FLAT, 2, 1, "1.00"),
+    ]
+
+
+def test_a_tariff_of_reservation_elements_alone_prices_a_charge_at_nothing():
+    result = price_session(tariff(*RESERVED[:2]), usage(MONDAY, 60, 10000))
+
+    assert (lines_of(result), result.total_incl_tax) == ([], Decimal("0.00"))
+
+
+def test_a_reservation_is_priced_by_its_fee_and_its_time_in_steps():
+    start = at(5, 9)
+
+    result = price_reservation(
+        tariff(*RESERVED, tax_rate="20"), start, start + timedelta(minutes=13)
+    )
+
+    # 13 minutes in 5-minute steps: 15 minutes × 6.00 per hour; the charge's elements play no part
+    assert lines_of(result) == [(TIME, 0, 900, "1.50"), (FLAT, 0, 1, "2.00")]
+    assert (result.total_excl_tax, result.tax_amount, result.total_incl_tax) == (
+        Decimal("3.50"),
+        Decimal("0.70"),
+        Decimal("4.20"),
+    )
+
+
+def test_an_expired_reservation_takes_the_expiry_price_and_falls_back_for_the_rest():
+    start = at(5, 9)
+
+    result = price_reservation(tariff(*RESERVED), start, start + timedelta(hours=1), expired=True)
+
+    # TIME from the RESERVATION_EXPIRES element, the fee from the RESERVATION element
+    assert lines_of(result) == [(TIME, 1, 3600, "9.00"), (FLAT, 0, 1, "2.00")]
+
+
+def test_a_reservation_reads_clock_restrictions_in_local_time():
+    elements = [
+        el(pc(TIME, "12.00"), reservation=RESERVATION, start_time="18:00"),
+        el(pc(TIME, "6.00"), reservation=RESERVATION),
+    ]
+    start = at(5, 17, 30, BERLIN)
+
+    result = price_reservation(
+        tariff(*elements), start, start + timedelta(hours=1), time_zone="Europe/Berlin"
+    )
+
+    assert lines_of(result) == [(TIME, 1, 1800, "3.00"), (TIME, 0, 1800, "6.00")]
+
+
+def test_a_reservation_is_not_bounded_by_the_sessions_minimum_price():
+    start = at(5, 9)
+    definition = tariff(*RESERVED, min_price="5.00")
+
+    result = price_reservation(definition, start, start + timedelta(minutes=5))
+
+    assert (lines_of(result), result.total_excl_tax) == (
+        [(TIME, 0, 300, "0.50"), (FLAT, 0, 1, "2.00")],
+        Decimal("2.50"),
+    )
+
+
 # Parsing --------------------------------------------------------------------------------------
 
 
@@ -780,6 +1108,7 @@ def test_parse_elements_reads_every_field():
 
     energy, parking = element.price_components
     r = element.restrictions
+    assert (energy.vat, parking.vat) == (None, None)
     assert (energy.type, energy.price, energy.step_size) == (ENERGY, Decimal("0.3900"), 1000)
     assert (parking.type, parking.price, parking.step_size) == (PARKING_TIME, Decimal(2), 1)
     assert (r.start_time.isoformat(), r.end_time.isoformat()) == ("22:00:00", "06:00:00")
@@ -874,23 +1203,23 @@ PARSE_ERRORS = [
     ),
     pytest.param(component(type=ENERGY), [f"{C0}.price: is required."], id="missing-price"),
     pytest.param(
-        component(type=TIME, price="1", step_size=0),
-        [f"{C0}.step_size: must be a whole number of at least 1."],
-        id="step-size-zero",
+        component(type=TIME, price="1", step_size=-1),
+        [f"{C0}.step_size: must be a whole number of at least 0."],
+        id="step-size-negative",
     ),
     pytest.param(
         component(type=TIME, price="1", step_size=1.5),
-        [f"{C0}.step_size: must be a whole number of at least 1."],
+        [f"{C0}.step_size: must be a whole number of at least 0."],
         id="step-size-fraction",
     ),
     pytest.param(
         component(type=TIME, price="1", step_size="300"),
-        [f"{C0}.step_size: must be a whole number of at least 1."],
+        [f"{C0}.step_size: must be a whole number of at least 0."],
         id="step-size-text",
     ),
     pytest.param(
         component(type=TIME, price="1", step_size=True),
-        [f"{C0}.step_size: must be a whole number of at least 1."],
+        [f"{C0}.step_size: must be a whole number of at least 0."],
         id="step-size-boolean",
     ),
     pytest.param(
@@ -899,9 +1228,19 @@ PARSE_ERRORS = [
         id="unknown-component-field",
     ),
     pytest.param(
-        component(type=ENERGY, price="1", vat=19),
-        [f"{C0}.vat: set the tariff's tax rate; it is published as the vat."],
-        id="vat-refused",
+        component(type=ENERGY, price="1", vat=-1),
+        [f"{C0}.vat: must be a number of at least 0."],
+        id="vat-negative",
+    ),
+    pytest.param(
+        component(type=ENERGY, price="1", vat="101"),
+        [f"{C0}.vat: must be a percentage from 0 to 100."],
+        id="vat-above-100",
+    ),
+    pytest.param(
+        component(type=ENERGY, price="1", vat="nineteen"),
+        [f"{C0}.vat: must be a number."],
+        id="vat-text",
     ),
     pytest.param(
         [{**el(pc(ENERGY, "1")), "restrictions": []}],
@@ -919,9 +1258,17 @@ PARSE_ERRORS = [
         id="max-current-refused",
     ),
     pytest.param(
-        restricted(reservation="RESERVATION"),
-        [f"{R0}.reservation: not supported (reservations are not billed)."],
-        id="reservation-refused",
+        [el(pc(TIME, "1"), reservation="RESERVED")],
+        [f"{R0}.reservation: must be one of RESERVATION, RESERVATION_EXPIRES."],
+        id="reservation-unknown-kind",
+    ),
+    pytest.param(
+        [el(pc(FLAT, "1"), pc(ENERGY, "1"), pc(PARKING_TIME, "1"), reservation="RESERVATION")],
+        [
+            f"{E0}.price_components[1].type: a reservation element prices only FLAT and TIME.",
+            f"{E0}.price_components[2].type: a reservation element prices only FLAT and TIME.",
+        ],
+        id="reservation-element-pricing-energy-or-parking",
     ),
     pytest.param(
         restricted(weekday="MONDAY"),
@@ -1031,3 +1378,14 @@ def test_parse_elements_says_where_and_why_it_refuses(data, messages):
         parse_elements(data)
 
     assert refused.value.messages == messages
+
+
+def test_parse_elements_reads_vat_step_size_zero_and_reservation():
+    (element,) = parse_elements(
+        [el(vat(TIME, "5.00", "20.5", step_size=0), pc(FLAT, "2"), reservation=RESERVATION)]
+    )
+
+    time_component, flat_component = element.price_components
+    assert (time_component.vat, time_component.step_size) == (Decimal("20.5"), 0)
+    assert flat_component.vat is None
+    assert element.restrictions.reservation == RESERVATION

@@ -12,8 +12,11 @@ from billing.engine import (
     DAYS,
     DIMENSIONS,
     ENERGY,
+    FLAT,
     PARKING_TIME,
     PER_PRICE_UNIT,
+    STEP_SIZE_READING_2_2_1,
+    STEP_SIZE_READINGS,
     TIME,
     TariffDefinition,
     Usage,
@@ -35,7 +38,10 @@ START_DAYS = [
     datetime(2026, 10, 31, tzinfo=UTC),
 ]
 ZONES = ["UTC", "Europe/Berlin", "America/New_York"]
-STEPS = [1, 1, 1, 15, 60, 300, 500, 1000]
+# 0 is "no steps" (OCPI's free-of-charge example).
+STEPS = [0, 1, 1, 1, 15, 60, 300, 500, 1000]
+# A component's own VAT, or none (the tariff's rate).
+VATS = [None, None, "0", "7", "19.5"]
 
 # Whole ten-thousandths and cents mapped to Decimal: much cheaper to draw than st.decimals.
 prices = st.integers(0, 50000).map(lambda n: Decimal(n).scaleb(-4))
@@ -81,14 +87,18 @@ def restrictions(draw):
 def components(draw, *, steps=True, price=prices):
     """One to four price components of distinct types."""
     kinds = draw(st.lists(st.sampled_from(DIMENSIONS), min_size=1, max_size=4, unique=True))
-    return [
-        {
+    chosen = []
+    for kind in kinds:
+        component = {
             "type": kind,
             "price": str(draw(price)),
             "step_size": draw(st.sampled_from(STEPS)) if steps else 1,
         }
-        for kind in kinds
-    ]
+        rate = draw(st.sampled_from(VATS))
+        if rate is not None:
+            component["vat"] = rate
+        chosen.append(component)
+    return chosen
 
 
 @st.composite
@@ -175,7 +185,10 @@ def test_energy_steps_only_add_less_than_one_step(tariff, usage):
     energy_lines = [line for line in price.lines if line.dimension == ENERGY]
     priced = sum(line.volume for line in energy_lines)
     unpriced = sum(p.energy_wh for p in price.periods if ENERGY not in p.elements)
-    steps = [tariff.elements[line.element].component(ENERGY).step_size for line in energy_lines]
+    # A step of 0 rounds nothing, as a step of 1 does for whole Wh.
+    steps = [
+        max(1, tariff.elements[line.element].component(ENERGY).step_size) for line in energy_lines
+    ]
     # The priced part rounded up to the step of one element used, never by a full step.
     assert priced + math.ceil(unpriced) >= price.energy_wh
     assert priced - (price.energy_wh - math.floor(unpriced)) < max(steps, default=1)
@@ -328,3 +341,51 @@ def test_meter_glitches_never_change_the_session_energy(tariff, usage):
     assert all(line.volume >= 0 for line in price.lines)
     assert price.charging_seconds + price.parking_seconds == seconds(usage)
     assert price.total_excl_tax >= 0
+
+
+readings = st.sampled_from(STEP_SIZE_READINGS)
+tolerances = st.sampled_from([0, 0, 1, 50])
+
+
+@SETTINGS
+@given(tariffs(restricted=False), usages(), readings, tolerances)
+def test_time_and_parking_are_rounded_up_once_by_less_than_a_step(
+    tariff, usage, reading, tolerance
+):
+    price = price_session(tariff, usage, step_size_reading=reading, parking_tolerance_wh=tolerance)
+
+    # Unrestricted: the first element with a dimension prices all of it, so the exact priced
+    # seconds are the charging (TIME) and parking (PARKING_TIME) seconds themselves.
+    extra = {}
+    for dimension, exact in ((TIME, price.charging_seconds), (PARKING_TIME, price.parking_seconds)):
+        lines = [line for line in price.lines if line.dimension == dimension]
+        if lines:
+            (line,) = lines
+            step = max(1, tariff.elements[line.element].component(dimension).step_size)
+            extra[dimension] = line.volume - exact
+            assert 0 <= extra[dimension] < step, dimension
+    # Once per session for both together: at most one of them was rounded up.
+    assert sum(1 for value in extra.values() if value) <= 1
+    if reading == STEP_SIZE_READING_2_2_1 and PARKING_TIME in extra:
+        # mod_cdrs: with parking billed, charging time is never rounded.
+        assert extra.get(TIME, 0) == 0
+
+
+@SETTINGS
+@given(tariffs(), usages(), readings)
+def test_each_session_fee_is_charged_at_most_once_per_element(tariff, usage, reading):
+    price = price_session(tariff, usage, step_size_reading=reading)
+
+    fees = [line.element for line in price.lines if line.dimension == FLAT]
+    assert len(fees) == len(set(fees))
+    assert all(line.volume == 1 for line in price.lines if line.dimension == FLAT)
+
+
+@SETTINGS
+@given(tariffs(), usages(), tolerances)
+def test_a_wider_parking_tolerance_never_turns_parking_into_charging(tariff, usage, tolerance):
+    strict = price_session(tariff, usage)
+    tolerant = price_session(tariff, usage, parking_tolerance_wh=tolerance)
+
+    assert tolerant.parking_seconds >= strict.parking_seconds
+    assert tolerant.charging_seconds + tolerant.parking_seconds == seconds(usage)

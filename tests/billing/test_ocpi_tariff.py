@@ -1,4 +1,4 @@
-"""Tariffs published as OCPI 2.2.1 Tariff objects: billing.ocpi and /api/v1/tariffs/{id}/ocpi/."""
+"""Tariffs as OCPI 2.2.1 Tariff objects: roaming.ocpi.v221.tariffs, /api/v1/tariffs/{id}/ocpi/."""
 
 import copy
 import json
@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from rest_framework.utils.encoders import JSONEncoder
 
+from billing.choices import TariffType
 from billing.engine import parse_elements
 from billing.models import Tariff
-from billing.ocpi import tariff_to_ocpi
 from organizations.choices import Role
+from roaming.ocpi.v221.tariffs import tariff_to_ocpi
 from tests.apiclients import client_as
 from tests.factories import TariffFactory
 
@@ -49,6 +50,10 @@ def without_vat(elements):
         for component in element["price_components"]:
             del component["vat"]
     return elements
+
+
+def vats(published):
+    return [c["vat"] for element in published["elements"] for c in element["price_components"]]
 
 
 @pytest.fixture
@@ -93,11 +98,54 @@ def test_a_tariff_is_published_with_the_ocpi_tariff_fields(tariff):
 
 
 def test_the_published_elements_are_the_stored_ones_with_the_tax_rate_as_vat(tariff):
+    published = tariff_to_ocpi(tariff, **PARTY)
+
+    assert vats(published) == [Decimal("19.00")] * 4
+    assert without_vat(published["elements"]) == ELEMENTS
+
+
+def test_a_component_with_its_own_vat_is_published_with_it(org):
+    elements = [
+        {
+            "price_components": [
+                {"type": "FLAT", "price": "0.50", "vat": 20},
+                {"type": "ENERGY", "price": "0.25", "vat": "10.5"},
+                {"type": "TIME", "price": "1.00", "vat": 0},
+                {"type": "PARKING_TIME", "price": "2.00"},
+            ]
+        }
+    ]
+    tariff = TariffFactory(organization=org, elements=elements, tax_rate="19.00")
+
+    published = tariff_to_ocpi(tariff, **PARTY)
+
+    # 0 is a VAT of 0 %, not "none": only a component without a vat takes the tariff's rate.
+    assert vats(published) == [20, Decimal("10.5"), 0, Decimal("19.00")]
+
+
+@pytest.mark.parametrize("kind", TariffType.values)
+def test_the_tariff_type_is_published_as_the_ocpi_type(org, kind):
+    tariff = TariffFactory(organization=org, type=kind)
+
+    assert tariff_to_ocpi(tariff, **PARTY)["type"] == kind
+
+
+def test_reservation_elements_and_a_step_size_of_zero_are_published_as_stored(org):
+    elements = [
+        {
+            "price_components": [{"type": "TIME", "price": "5.00", "step_size": 60}],
+            "restrictions": {"reservation": "RESERVATION"},
+        },
+        {"price_components": [{"type": "FLAT", "price": "0.00", "step_size": 0}]},
+    ]
+    tariff = TariffFactory(organization=org, elements=elements, tax_rate="20")
+
     published = tariff_to_ocpi(tariff, **PARTY)["elements"]
 
-    vats = [c["vat"] for element in published for c in element["price_components"]]
-    assert vats == [Decimal("19.00")] * 4
-    assert without_vat(published) == ELEMENTS
+    assert published[0]["restrictions"] == {"reservation": "RESERVATION"}
+    assert published[1]["price_components"][0]["step_size"] == 0
+    sent = json.loads(json.dumps(published, cls=JSONEncoder))
+    assert parse_elements(without_vat(sent)) == parse_elements(elements)
 
 
 def test_the_published_elements_price_exactly_like_the_stored_ones(tariff):
@@ -180,3 +228,37 @@ def test_an_outsider_gets_a_404_for_our_tariff(other_org, tariff):
     response = client_as(other_org, Role.OWNER).get(url(tariff))
 
     assert response.status_code == 404
+
+
+def test_a_type_an_admin_sets_through_the_api_is_the_published_type(org, tariff, viewer):
+    admin = client_as(org, Role.ADMIN)
+
+    response = admin.patch(
+        f"/api/v1/tariffs/{tariff.pk}/", {"type": "PROFILE_GREEN"}, format="json"
+    )
+
+    assert response.status_code == 200, response.data
+    assert response.data["type"] == "PROFILE_GREEN"
+    assert viewer.get(url(tariff)).json()["type"] == "PROFILE_GREEN"
+
+
+def test_a_new_tariff_is_regular_unless_told_otherwise(org):
+    response = client_as(org, Role.ADMIN).post(
+        f"/api/v1/organizations/{org.pk}/tariffs/",
+        {"name": "Night", "elements": ELEMENTS},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.data
+    assert response.data["type"] == TariffType.REGULAR
+
+
+def test_a_type_ocpi_does_not_know_is_a_field_error(org, tariff):
+    response = client_as(org, Role.ADMIN).patch(
+        f"/api/v1/tariffs/{tariff.pk}/", {"type": "CHEAP"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.data) == ["type"]
+    tariff.refresh_from_db()
+    assert tariff.type == TariffType.REGULAR

@@ -207,6 +207,7 @@ def test_cdr_stores_snapshot_components_periods_volumes_and_totals(org, station)
             "unit": "kWh",
             "unit_price": "0.30",
             "amount": "6.00",
+            "tax_rate": "19.00",
         },
         {
             "component": "TIME",
@@ -217,6 +218,7 @@ def test_cdr_stores_snapshot_components_periods_volumes_and_totals(org, station)
             "unit": "h",
             "unit_price": "1.20",
             "amount": "1.20",
+            "tax_rate": "19.00",
         },
         {
             "component": "FLAT",
@@ -227,6 +229,7 @@ def test_cdr_stores_snapshot_components_periods_volumes_and_totals(org, station)
             "unit": "session",
             "unit_price": "0.99",
             "amount": "0.99",
+            "tax_rate": "19.00",
         },
     ]
     assert cdr.periods == [

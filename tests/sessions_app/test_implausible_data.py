@@ -157,7 +157,7 @@ def test_a_pricing_failure_is_recorded_as_needs_review_not_raised(
 ):
     session = finished(station, meter_stop=10_000, energy_wh=10_000)
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise ArithmeticError("boom")
 
     monkeypatch.setattr("billing.services.price_session", broken)

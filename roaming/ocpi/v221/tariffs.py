@@ -20,7 +20,7 @@ def tariff_to_ocpi(tariff: Tariff, *, country_code: str, party_id: str) -> dict:
         "party_id": party_id,
         "id": str(tariff.pk),
         "currency": tariff.currency,
-        "type": "REGULAR",
+        "type": tariff.type,
         "elements": [_element(element, vat) for element in tariff.elements],
     }
     if tariff.min_price is not None:
@@ -52,8 +52,9 @@ def _element(element: dict, vat: Decimal) -> dict:
             "price": _number(component["price"]),
             # OCPI requires the step size; the engine reads a missing one as 1.
             "step_size": component.get("step_size", 1),
-            # Prices are stored excl. tax and the tax rate is the tariff's, the same for all.
-            "vat": vat,
+            # Prices are stored excl. tax. A component without its own vat is taxed at the
+            # tariff's rate, which is published: an omitted vat would mean "no VAT" in OCPI.
+            "vat": vat if component.get("vat") is None else _number(component["vat"]),
         }
         for component in element["price_components"]
     ]
@@ -68,5 +69,7 @@ def _element(element: dict, vat: Decimal) -> dict:
 
 def _price(excl_vat: Decimal, vat: Decimal) -> dict:
     """An OCPI Price: the amount excl. and incl. tax, rounded to the cent like every invoice."""
+    # The engine holds a session's total incl. tax to the same bound: the bound plus the
+    # tariff's tax on it (billing.engine, "they both apply").
     excl = round_money(excl_vat)
     return {"excl_vat": excl, "incl_vat": excl + round_money(Fraction(excl) * Fraction(vat) / 100)}
