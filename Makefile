@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install pdf-libs chromium run serve test lint format migrate seed clean
+.PHONY: install pdf-libs chromium partner-venv run serve test lint format migrate seed clean
 
 # `make run` is the demo on embedded defaults: development mode unless told otherwise.
 run seed migrate: export DEBUG ?= true
@@ -71,7 +71,15 @@ chromium:
 	  fi; \
 	}
 
-test: install chromium
+# The roaming tests run an independent OCPI implementation (extrawest-ocpi, from PyPI) as the
+# partner, in a virtual environment of its own: its pins clash with ours.
+PARTNER_VENV := .venv-partner
+$(PARTNER_VENV)/.installed: tests/roaming/partner/requirements.txt tests/roaming/partner/setup.sh
+	PYTHON=$(PYTHON) sh tests/roaming/partner/setup.sh $(PARTNER_VENV)
+
+partner-venv: $(PARTNER_VENV)/.installed
+
+test: install chromium partner-venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -88,4 +96,4 @@ lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache db.sqlite3
+	rm -rf $(VENV) $(PARTNER_VENV) .pytest_cache db.sqlite3

@@ -43,10 +43,12 @@ class IdTokenAdmin(CmsModelAdmin):
         "status",
         "expires_at",
         "max_concurrent_transactions",
+        "roaming",
     )
     list_filter = (
         "status",
         "type",
+        "roaming",
         "organization",
         ("expires_at", admin.DateFieldListFilter),
         ("created", admin.DateFieldListFilter),
@@ -60,7 +62,14 @@ class IdTokenAdmin(CmsModelAdmin):
         (_("Holder"), {"fields": ("holder_name", "holder_email")}),
         (
             _("Authorization"),
-            {"fields": ("access_groups", "parent_id_tag", "max_concurrent_transactions")},
+            {
+                "fields": (
+                    "access_groups",
+                    "parent_id_tag",
+                    "max_concurrent_transactions",
+                    "roaming",
+                )
+            },
         ),
         (_("History"), {"fields": ("created", "updated")}),
     )

@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from cards.choices import IdTokenStatus, IdTokenType
 from cards.models import AccessGroup, IdToken, normalize_uid
-from core.api.filters import UtcDateTimeFilter, visible
+from core.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
 from stations.models import ChargingStation, Site
 
 
@@ -37,6 +37,7 @@ class IdTokenFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", label="Uid, label or holder name contains"
     )
+    roaming = StrictBooleanFilter(label="May charge at roaming partners")
     # A half-open interval, so consecutive windows neither overlap nor leave a gap.
     expires_after = UtcDateTimeFilter(
         field_name="expires_at", lookup_expr="gte", label="Expires at or after"
@@ -53,6 +54,7 @@ class IdTokenFilterSet(django_filters.FilterSet):
             "type",
             "access_group",
             "search",
+            "roaming",
             "expires_after",
             "expires_before",
         ]

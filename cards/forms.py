@@ -71,9 +71,10 @@ class IdTokenForm(OrganizationModelForm):
             "expires_at",
             "parent_id_tag",
             "max_concurrent_transactions",
+            "roaming",
             "access_groups",
         ]
-        labels = {"uid": _("UID")}
+        labels = {"uid": _("UID"), "roaming": _("Roaming")}
         help_texts = {
             "uid": _(
                 "As the card reader sends it; stored upper-cased, unique in the organization."
@@ -83,6 +84,10 @@ class IdTokenForm(OrganizationModelForm):
                 "reservations."
             ),
             "status": _("Blocked and expired cards are refused at every station."),
+            "roaming": _(
+                "Published to the organization's roaming partners: the card may charge at "
+                "their stations too."
+            ),
         }
         widgets = {"access_groups": forms.CheckboxSelectMultiple}
 

@@ -75,6 +75,11 @@ class IdToken(models.Model):
         help_text=_("Empty means unlimited."),
     )
     # The table of the organizations app this model came from (its name follows db_table).
+    roaming = models.BooleanField(
+        _("roaming"),
+        default=False,
+        help_text=_("May charge at roaming partners' stations (published to them over OCPI)."),
+    )
     access_groups = models.ManyToManyField(
         AccessGroup,
         related_name="id_tokens",

@@ -4,8 +4,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from cards.choices import IdTokenStatus
+from cards.events import CARDS_IMPORTED
 from cards.models import AccessGroup, IdToken
 from core.bulk import update_from_values
+from core.events import emit
 
 
 def card_standing(token: IdToken, now) -> IdTokenStatus:
@@ -96,6 +98,7 @@ def unblock_id_token(token: IdToken) -> bool:
 
 # The PostgreSQL types of the card columns an import may change, for update_from_values.
 CARD_COLUMN_TYPES = {
+    "BooleanField": "boolean",
     "CharField": "varchar",
     "DateTimeField": "timestamptz",
     "PositiveSmallIntegerField": "smallint",
@@ -153,3 +156,11 @@ def import_id_tokens(creates: list[CardWrite], updates: list[CardWrite], fields:
             ],
             batch_size=5000,
         )
+        written = [token for token, _groups in [*creates, *updates]]
+        if written:
+            # Bulk writes send no model signals: subscribers (roaming) learn of them here.
+            emit(
+                CARDS_IMPORTED,
+                organization_id=written[0].organization_id,
+                uids=[token.uid for token in written],
+            )

@@ -251,9 +251,40 @@ CELERY_BEAT_SCHEDULE = {
         "task": "roaming.tasks.deliver_due_pushes",
         "schedule": 30.0,
     },
+    # Partners' drivers' running sessions: kWh, charging periods and cost so far (PATCH).
+    "push-active-roaming-sessions": {
+        "task": "roaming.tasks.push_active_sessions",
+        "schedule": 300.0,
+    },
     "purge-ocpi-exchange-log": {
         "task": "roaming.tasks.purge_exchange_log",
         "schedule": 3600.0,
+    },
+    # Partners' command results not delivered yet (retried with backoff), lost commands failed.
+    "send-ocpi-command-results": {
+        "task": "roaming.tasks.send_command_results",
+        "schedule": 30.0,
+    },
+    # Our CPO role reads the tokens its eMSP partners changed (the pushes' safety net).
+    "pull-ocpi-emsp-tokens": {
+        "task": "roaming.tasks.pull_tokens_from_emsp_partners",
+        "schedule": 3600.0,
+    },
+    # Our eMSP role reads what its CPO partners' senders changed (the pushes' safety net).
+    "pull-ocpi-cpo-partners": {
+        "task": "roaming.tasks.pull_from_cpo_partners",
+        "schedule": 3600.0,
+    },
+    # Roaming cards that expired by date: their row did not change, so nothing pushed them.
+    "publish-expired-roaming-tokens": {
+        "task": "roaming.tasks.publish_expired_tokens",
+        "schedule": 3600.0,
+    },
+    # Ten past the hour, after billing rated the sessions that stopped before it; the last
+    # two local days are recomputed, older ones when a late CDR changed them.
+    "roll-up-roaming-activity": {
+        "task": "roaming.tasks.roll_up_activity",
+        "schedule": crontab(minute=10),
     },
     "send-alert-digests": {
         "task": "alerts.tasks.send_alert_digests",
@@ -369,6 +400,8 @@ SPECTACULAR_SETTINGS = {
         "APIKeyRoleEnum": "organizations.models.APIKeyRole",
         "RoamingPartnerRoleEnum": "roaming.choices.PartnerRole",
         "TariffAssignmentScopeEnum": "billing.choices.AssignmentScope",
+        "TariffTypeEnum": "billing.choices.TariffType",
+        "IdTokenTypeEnum": "cards.choices.IdTokenType",
         "ChargingProfilePurposeEnum": "stations.choices.ChargingProfilePurpose",
         "SessionStateEnum": "sessions_app.choices.SessionState",
         "AlertKindEnum": "alerts.choices.RuleKind",
@@ -449,6 +482,11 @@ OCPP_TIMESTAMP_MAX_AHEAD_SECONDS = env_int("OCPP_TIMESTAMP_MAX_AHEAD_SECONDS", 3
 # Sessions whose readings cannot be right are held for review instead of being billed.
 SESSION_DEFAULT_MAX_POWER_KW = env_int("SESSION_DEFAULT_MAX_POWER_KW", 350, minimum=1)
 SESSION_MAX_DURATION_HOURS = env_int("SESSION_MAX_DURATION_HOURS", 168, minimum=1)
+# Pricing (billing/engine.py): which OCPI 2.2.1 text decides whether charging time or parking
+# carries a session's one time step rounding, and how far a meter may advance between two
+# readings for the time between them still to count as parking (meter resolution).
+BILLING_STEP_SIZE_READING = env_choice("BILLING_STEP_SIZE_READING", "2.2.1", ("2.2.1", "2.2.1-d2"))
+BILLING_PARKING_TOLERANCE_WH = env_int("BILLING_PARKING_TOLERANCE_WH", 0, minimum=0)
 OCPP_MESSAGE_LOG_ENABLED = env_bool("OCPP_MESSAGE_LOG_ENABLED", True)
 OCPP_MESSAGE_LOG_RETENTION_DAYS = env_int("OCPP_MESSAGE_LOG_RETENTION_DAYS", 30, minimum=1)
 OCPP_MESSAGE_LOG_FLUSH_SECONDS = env_float("OCPP_MESSAGE_LOG_FLUSH_SECONDS", 1.0)

@@ -2,7 +2,7 @@
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -20,8 +20,9 @@ from cards.models import AccessGroup, IdToken
 from core.timezones import zone_of
 from organizations.choices import Role
 from organizations.models import Membership, Organization
+from roaming import activity as roaming_activity
 from roaming.choices import PartnerRole, PartnerStatus
-from roaming.models import RoamingActivity, RoamingPartner
+from roaming.models import PartnerCdr, PartnerLocation, RoamingPartner, RoamingProfile
 from sessions_app.choices import AuthMethod, SessionState
 from sessions_app.models import ChargingSession, MeterValue
 from stations.choices import ConnectorType, OcppVersion, SecurityProfile
@@ -78,6 +79,29 @@ HISTORY_SESSIONS = HISTORY_DAYS * SESSIONS_PER_DAY
 LONGEST_SESSION_MINUTES = 300
 # About one in ROAMING_SHARE sessions at the roaming site is a roaming partner's customer.
 ROAMING_SHARE = 3
+# How the demo organization appears in OCPI (its EVSE ids are DE*DEM*…).
+DEMO_PARTY = ("DE", "DEM")
+# The demo's roaming partner is a hub that speaks for an eMSP, whose drivers charge at the
+# roaming site, and a CPO, at whose locations the demo's drivers charge now and then. It is
+# not connected (no partner answers at a demo URL): it waits for a real one on its page.
+DEMO_HUB = ("DE", "DMO")
+DEMO_HUB_NAME = "Demo Roaming Hub"
+DEMO_HUB_EMSP = {"role": "EMSP", "country_code": "DE", "party_id": "DMO"}
+DEMO_HUB_CPO = {"role": "CPO", "country_code": "NL", "party_id": "DCN"}
+DEMO_HUB_ROLES = [
+    {**DEMO_HUB_EMSP, "business_details": {"name": "Demo eMobility Provider"}},
+    {**DEMO_HUB_CPO, "business_details": {"name": "Demo Charge Network"}},
+]
+# Where the demo's drivers charged at the hub's CPO: (OCPI location id, name, city).
+DEMO_PARTNER_LOCATIONS = (
+    ("NLDCN-AMS-01", "Amsterdam Zuidas", "Amsterdam"),
+    ("NLDCN-UTR-01", "Utrecht Centraal", "Utrecht"),
+)
+# About one day in PARTNER_CDR_SHARE one of the demo's drivers charged at the hub's CPO, at
+# its price per kWh excl. VAT, with the Dutch VAT rate.
+PARTNER_CDR_SHARE = 4
+PARTNER_PRICE_PER_KWH = Decimal("0.59")
+PARTNER_VAT_RATE = Decimal("21")
 METER_INTERVAL = timedelta(minutes=15)
 OCPP_PATH = "/ocpp/"
 OCPP_SUBPROTOCOL = OcppVersion.V16.value
@@ -243,9 +267,7 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
         organization=org, scope=AssignmentScope.ORGANIZATION, defaults={"tariff": tariff}
     )
     roaming_sites = [site for site in sites.values() if site.roaming_enabled]
-    partner = _seed_roaming(
-        org, roaming_sites, _seed_tariff(org, DEMO_ROAMING_TARIFF_NAME, DEMO_ROAMING_ELEMENTS)
-    )
+    partner = _seed_roaming(org, _seed_tariff(org, DEMO_ROAMING_TARIFF_NAME, DEMO_ROAMING_ELEMENTS))
     _seed_history(
         org,
         [station for _, station in stations],
@@ -254,6 +276,9 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
         roaming_sites,
     )
     billing = _seed_billing(org)
+    _seed_partner_cdrs(org, partner, [card for _, card in cards])
+    # The roaming activity comes from the sessions and CDRs above, as in production.
+    roaming_activity.roll_up_every_day(org)
     return {
         "users": [
             {"username": user.username, "password": password, "role": "owner"},
@@ -561,37 +586,123 @@ def _seed_billing(org: Organization) -> dict:
     }
 
 
-def _seed_roaming(org: Organization, sites: list, tariff: Tariff) -> RoamingPartner:
-    """A roaming partner with a published tariff, and its daily activity at the roaming sites."""
-    partner, _ = RoamingPartner.objects.update_or_create(
-        organization=org,
-        country_code="DE",
-        party_id="DMO",
-        role=PartnerRole.EMSP,
-        defaults={
-            "name": "Demo eMobility Provider",
-            "status": PartnerStatus.ACTIVE,
-            "tariff": tariff,
-        },
-    )
-    rng = random.Random(2027)
-    today = timezone.localdate()
-    for site in sites:
-        for days in range(HISTORY_DAYS):
-            sessions = rng.randint(0, 6)
-            energy_wh = sessions * rng.randint(15_000, 45_000)
-            RoamingActivity.objects.update_or_create(
-                partner=partner,
-                site=site,
-                date=today - timedelta(days=days),
-                defaults={
-                    "organization": org,
-                    "sessions": sessions,
-                    "energy_wh": energy_wh,
-                    "revenue": (Decimal(energy_wh) / 1000 * Decimal("0.49")).quantize(
-                        Decimal("0.0001")
-                    ),
-                    "currency": org.currency,
-                },
-            )
+def _seed_roaming(org: Organization, tariff: Tariff) -> RoamingPartner:
+    """The demo's OCPI profile and its roaming hub, with the tariff published to it."""
+    if (
+        not RoamingProfile.objects.filter(country_code=DEMO_PARTY[0], party_id=DEMO_PARTY[1])
+        .exclude(organization=org)
+        .exists()
+    ):
+        RoamingProfile.objects.get_or_create(
+            organization=org,
+            defaults={
+                "country_code": DEMO_PARTY[0],
+                "party_id": DEMO_PARTY[1],
+                "name": DEMO_ORG_NAME,
+            },
+        )
+    partner = RoamingPartner.objects.filter(
+        organization=org, country_code=DEMO_HUB[0], party_id=DEMO_HUB[1]
+    ).first() or RoamingPartner(organization=org, country_code=DEMO_HUB[0], party_id=DEMO_HUB[1])
+    partner.name = DEMO_HUB_NAME
+    partner.tariff = tariff
+    if partner.registered_at is None:
+        # Never connected: the demo's description holds. A hub a user connected for real keeps
+        # what its credentials said.
+        partner.role = PartnerRole.HUB
+        partner.roles = DEMO_HUB_ROLES
+        partner.status = PartnerStatus.PENDING
+    partner.save()
     return partner
+
+
+def _seed_partner_cdrs(org: Organization, partner: RoamingPartner, cards: list) -> None:
+    """CDRs the hub's CPO sent for the demo's drivers at its locations; a day's are never redone."""
+    zone = zone_of(org)
+    today = timezone.now().astimezone(zone).date()
+    cc, party_id = DEMO_HUB_CPO["country_code"], DEMO_HUB_CPO["party_id"]
+    for location_id, name, city in DEMO_PARTNER_LOCATIONS:
+        PartnerLocation.objects.get_or_create(
+            partner=partner,
+            country_code=cc,
+            party_id=party_id,
+            ocpi_id=location_id,
+            defaults={
+                "organization": org,
+                "name": name,
+                "city": city,
+                "country": "NLD",
+                "last_updated": timezone.now(),
+                "data": {
+                    "country_code": cc,
+                    "party_id": party_id,
+                    "id": location_id,
+                    "name": name,
+                    "city": city,
+                    "country": "NLD",
+                },
+            },
+        )
+    for days_ago in range(HISTORY_DAYS, 0, -1):
+        day = today - timedelta(days=days_ago)
+        # Its own generator, so the history sessions of the day are drawn as before.
+        rng = random.Random(day.toordinal() * 31 + 7)
+        if rng.randrange(PARTNER_CDR_SHARE):
+            continue
+        location_id, name, _city = rng.choice(DEMO_PARTNER_LOCATIONS)
+        card = rng.choice(cards)
+        start = datetime.combine(day, time(rng.randint(7, 19), rng.choice((0, 20, 40))))
+        start = start.replace(tzinfo=zone)
+        kwh = Decimal(rng.randint(8_000, 45_000)) / 1000
+        end = start + timedelta(minutes=int(kwh * 60 / 11) + rng.randint(5, 30))
+        excl = (kwh * PARTNER_PRICE_PER_KWH).quantize(Decimal("0.01"))
+        incl = (excl * (1 + PARTNER_VAT_RATE / 100)).quantize(Decimal("0.01"))
+        ocpi_id = f"DEMO-CDR-{day:%Y%m%d}"
+        PartnerCdr.objects.get_or_create(
+            partner=partner,
+            country_code=cc,
+            party_id=party_id,
+            ocpi_id=ocpi_id,
+            defaults={
+                "organization": org,
+                "id_token": card,
+                "token_uid": card.uid,
+                "session_id": ocpi_id,
+                "location_id": location_id,
+                "location_name": name,
+                "start": start,
+                "end": end,
+                "kwh": kwh,
+                "currency": "EUR",
+                "total_cost_excl_vat": excl,
+                "total_cost_incl_vat": incl,
+                "last_updated": end,
+                "data": _partner_cdr_data(
+                    ocpi_id, card, location_id, name, start, end, kwh, excl, incl
+                ),
+            },
+        )
+
+
+def _partner_cdr_data(ocpi_id, card, location_id, name, start, end, kwh, excl, incl) -> dict:
+    """The OCPI 2.2.1 CDR as the hub's CPO would have sent it (the fields the portal reads)."""
+    return {
+        "country_code": DEMO_HUB_CPO["country_code"],
+        "party_id": DEMO_HUB_CPO["party_id"],
+        "id": ocpi_id,
+        "start_date_time": start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "end_date_time": end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "cdr_token": {
+            "country_code": DEMO_PARTY[0],
+            "party_id": DEMO_PARTY[1],
+            "uid": card.uid,
+            "type": "RFID",
+            "contract_id": f"{DEMO_PARTY[0]}-{DEMO_PARTY[1]}-C{card.uid[-8:]}",
+        },
+        "cdr_location": {"id": location_id, "name": name, "country": "NLD"},
+        "currency": "EUR",
+        "total_cost": {"excl_vat": float(excl), "incl_vat": float(incl)},
+        "total_energy": float(kwh),
+        "total_time": round((end - start).total_seconds() / 3600, 4),
+        "last_updated": end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+    }

@@ -189,7 +189,7 @@ class RoamingActivity(models.Model):
         Site, on_delete=models.CASCADE, related_name="roaming_activity", null=True, blank=True
     )
     location_id = models.CharField(_("location id"), max_length=36, default="")
-    location_name = models.CharField(_("location"), max_length=255, blank=True)
+    location_name = models.CharField(_("charging location"), max_length=255, blank=True)
     date = models.DateField(_("date"))
     sessions = models.PositiveIntegerField(_("sessions"), default=0)
     energy_wh = models.BigIntegerField(_("energy (Wh)"), default=0)
@@ -326,7 +326,7 @@ class PartnerCdr(PartnerObject):
     token_uid = models.CharField(_("token uid"), max_length=36, blank=True)
     session_id = models.CharField(_("session id"), max_length=36, blank=True)
     location_id = models.CharField(_("location id"), max_length=36, blank=True)
-    location_name = models.CharField(_("location"), max_length=255, blank=True)
+    location_name = models.CharField(_("charging location"), max_length=255, blank=True)
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     kwh = models.DecimalField(_("kWh"), max_digits=12, decimal_places=4, default=Decimal(0))
@@ -360,17 +360,25 @@ class PartnerCdr(PartnerObject):
 
 
 class RoamingCommandQuerySet(TenantQuerySet):
-    """Commands received from partners, narrowed by organization."""
+    """Commands exchanged with partners, narrowed by organization."""
 
 
 class RoamingCommand(models.Model):
-    """A command an eMSP partner sent us, carried out on a station and answered asynchronously."""
+    """An OCPI command: received from an eMSP partner and carried out on a station ("in"),
+    or sent by us to a CPO partner for one of our drivers ("out"); answered asynchronously."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     partner = models.ForeignKey(RoamingPartner, on_delete=models.CASCADE, related_name="commands")
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, default=Direction.INCOMING
+    )
     command = models.CharField(_("command"), max_length=20, choices=CommandType.choices)
     request = models.JSONField(_("request"), default=dict)
+    # In: the partner's URL our CommandResult goes to. Out: ours, where the partner posts it.
     response_url = models.URLField(_("response URL"), max_length=255)
+    # Out: the partner's CommandResponse, and the seconds it said the result may take.
+    response = models.JSONField(_("response"), default=dict, blank=True)
+    timeout = models.PositiveIntegerField(_("timeout (s)"), null=True, blank=True)
     station = models.ForeignKey(
         ChargingStation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -384,9 +392,9 @@ class RoamingCommand(models.Model):
         default=CommandResultType.PENDING,
     )
     message = models.CharField(_("message"), max_length=255, blank=True)
-    # Whether the partner has our CommandResult (posted to its response URL).
+    # In: whether the partner has our CommandResult (posted to its response URL).
     result_sent = models.BooleanField(_("result sent"), default=False)
-    created = models.DateTimeField(_("received"), auto_now_add=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
     completed = models.DateTimeField(_("completed"), null=True, blank=True)
 
     objects = RoamingCommandQuerySet.as_manager()
@@ -395,7 +403,8 @@ class RoamingCommand(models.Model):
         ordering = ["-created", "-id"]
 
     def __str__(self):
-        return f"{self.command} from {self.partner} ({self.result})"
+        towards = "to" if self.direction == Direction.OUTGOING else "from"
+        return f"{self.command} {towards} {self.partner} ({self.result})"
 
 
 class PushQuerySet(TenantQuerySet):

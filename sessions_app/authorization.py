@@ -30,6 +30,10 @@ class AuthorizationResult:
     id_token: IdToken | None = None
     expires_at: datetime | None = None
     parent_id_tag: str = ""
+    # A roaming partner's token (roaming.authorization): the session is that partner's
+    # customer's, billed at its tariff; the eMSP's reference goes into the session it pushes.
+    roaming_partner_id: int | None = None
+    authorization_reference: str = ""
 
     @classmethod
     def for_token(cls, status: str, id_token: IdToken | None) -> "AuthorizationResult":

@@ -121,6 +121,11 @@ class ChargingSession(models.Model):
         verbose_name=_("roaming partner"),
         help_text=_("The partner whose customer charged; it is billed at its published tariff."),
     )
+    # OCPI AuthorizationInfo/StartSession authorization_reference: sent back in the session
+    # and CDR pushed to the partner.
+    authorization_reference = models.CharField(
+        _("authorization reference"), max_length=36, blank=True
+    )
     billable = models.BooleanField(_("billable"), default=True)
     billing_stopped = models.BooleanField(_("billing stopped"), default=False)
     billing_stopped_by = models.ForeignKey(
@@ -338,6 +343,19 @@ class Reservation(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A reservation a roaming partner asked for (OCPI RESERVE_NOW), and the partner's id of it:
+    # the station is told our id, which no other partner's reservation can share.
+    roaming_partner = models.ForeignKey(
+        "roaming.RoamingPartner",
+        on_delete=models.SET_NULL,
+        related_name="reservations",
+        null=True,
+        blank=True,
+        verbose_name=_("roaming partner"),
+    )
+    roaming_reservation_id = models.CharField(
+        _("partner's reservation id"), max_length=36, blank=True
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -362,7 +380,7 @@ class RemoteStartQuerySet(TenantQuerySet):
 
 
 class RemoteStart(models.Model):
-    """An operator's request that a station start charging for a card, and the session it led to."""
+    """A request that a station start charging for a card, and the session it led to."""
 
     # Written before the request goes out, whatever the protocol: the station's start may
     # arrive before its answer. Its id is what OCPP 2.0.1 calls remoteStartId.
@@ -381,6 +399,16 @@ class RemoteStart(models.Model):
     id_tag = models.CharField(_("id tag"), max_length=36)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Asked by a roaming partner (OCPI START_SESSION) for its customer: the session it leads to
+    # is that partner's and billable, unlike an operator's free remote start.
+    roaming_partner = models.ForeignKey(
+        "roaming.RoamingPartner",
+        on_delete=models.SET_NULL,
+        related_name="remote_starts",
+        null=True,
+        blank=True,
+        verbose_name=_("roaming partner"),
     )
     status = models.CharField(
         _("status"),

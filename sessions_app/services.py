@@ -20,6 +20,7 @@ from sessions_app import events
 from sessions_app.authorization import INVALID, AuthorizationResult, authorize, authorize_driver
 from sessions_app.choices import (
     AuthMethod,
+    AuthorizationStatus,
     RemoteStartStatus,
     ReservationStatus,
     ReviewOutcome,
@@ -230,8 +231,15 @@ def start_session(
     )
     if remote_start is None and auth_method == AuthMethod.RFID:
         remote_start = _unclaimed_remote_start(station, connector, id_tag)
+    roaming_partner_id = authorization.roaming_partner_id
     if remote_start is not None:
         auth_method = AuthMethod.REMOTE
+        if remote_start.roaming_partner_id is not None:
+            # A partner's START_SESSION for its customer: the partner's session, billable.
+            auth_method = AuthMethod.ROAMING
+            roaming_partner_id = remote_start.roaming_partner_id
+    elif roaming_partner_id is not None and auth_method == AuthMethod.RFID:
+        auth_method = AuthMethod.ROAMING
 
     session = ChargingSession.objects.create(
         organization_id=organization_id,
@@ -245,9 +253,11 @@ def start_session(
         auth_method=auth_method,
         auth_status=authorization.status,
         reservation=reservation,
+        roaming_partner_id=roaming_partner_id,
+        authorization_reference=authorization.authorization_reference,
         # The station may already deliver energy to an unauthorized tag; keep the record,
         # but nobody is invoiced for it without review. An operator's remote start is free.
-        billable=authorization.accepted and remote_start is None,
+        billable=authorization.accepted and auth_method != AuthMethod.REMOTE,
         corrections=corrections,
     )
     _hold_if_implausible(session)
@@ -323,15 +333,22 @@ def _remote_start_by_id(station: ChargingStation, remote_start_id: int) -> Remot
 
 
 def request_remote_start(
-    station: ChargingStation, *, id_tag: str, connector=None, requested_by=None
+    station: ChargingStation,
+    *,
+    id_tag: str,
+    connector=None,
+    requested_by=None,
+    roaming_partner=None,
 ) -> RemoteStart:
-    """Record an operator's remote start before it is sent; the session it leads to claims it."""
-    # The session a remote start leads to is remote and never billed (see start_session).
+    """Record a remote start before it is sent; the session it leads to claims it."""
+    # An operator's remote start leads to a remote session, never billed; a roaming partner's
+    # to a roaming session of its customer, billed at its tariff (see start_session).
     return RemoteStart.objects.create(
         station=station,
         connector=connector,
         id_tag=normalize_uid(id_tag),
         requested_by=requested_by,
+        roaming_partner=roaming_partner,
     )
 
 
@@ -377,6 +394,46 @@ def _use_reservation(
         )
     reservation.status = ReservationStatus.USED
     reservation.save(update_fields=["status", "updated"])
+    return reservation
+
+
+@transaction.atomic
+def reserve_for_partner(
+    station: ChargingStation,
+    *,
+    roaming_partner,
+    partner_reservation_id: str,
+    id_tag: str,
+    expiry: datetime,
+    connector=None,
+    parent_id_tag: str = "",
+) -> Reservation:
+    """A roaming partner's reservation: its id again at the station replaces the reservation."""
+    # The station is told our id (the primary key), never the partner's, so no partner can
+    # replace or cancel another's reservation (OCPI RESERVE_NOW).
+    reservation = (
+        Reservation.objects.select_for_update(no_key=True)
+        .filter(
+            station=station,
+            roaming_partner=roaming_partner,
+            roaming_reservation_id=partner_reservation_id,
+            status__in=(ReservationStatus.PENDING, ReservationStatus.ACTIVE),
+        )
+        .first()
+    )
+    if reservation is None:
+        reservation = Reservation(
+            station=station,
+            roaming_partner=roaming_partner,
+            roaming_reservation_id=partner_reservation_id,
+        )
+    reservation.connector = connector
+    reservation.id_token = None
+    reservation.id_tag = normalize_uid(id_tag)
+    reservation.parent_id_tag = normalize_uid(parent_id_tag or "")
+    reservation.expiry = expiry
+    reservation.status = ReservationStatus.PENDING
+    reservation.save()
     return reservation
 
 
@@ -1171,6 +1228,13 @@ def _authorize_in_transaction(
         session.id_tag = report.id_tag
         session.id_token = authorization.id_token
         session.auth_status = authorization.status
+        if authorization.roaming_partner_id is not None:
+            # A roaming partner's token: its customer charges, billed at its tariff.
+            session.roaming_partner_id = authorization.roaming_partner_id
+            session.authorization_reference = authorization.authorization_reference
+            if session.auth_method == AuthMethod.RFID:
+                session.auth_method = AuthMethod.ROAMING
+            changed.update({"roaming_partner", "authorization_reference", "auth_method"})
         session.billable = (
             authorization.accepted
             and session.auth_method != AuthMethod.REMOTE
@@ -1209,15 +1273,25 @@ def _follow_event(
             _supersede_active_sessions(connector, report.timestamp)
             session.connector = connector
             changed.add("connector")
-    if report.remote_start_id is not None and session.auth_method != AuthMethod.REMOTE:
+    if report.remote_start_id is not None and not _claims_remote_start(session):
         # A remote start for a transaction the cable had begun already (2.0.1 F01).
         remote_start = _remote_start_by_id(station, report.remote_start_id)
         if remote_start is not None:
             remote_start.session = session
             remote_start.save(update_fields=["session"])
-            session.auth_method = AuthMethod.REMOTE
-            session.billable = False
-            changed.update({"auth_method", "billable"})
+            if remote_start.roaming_partner_id is not None:
+                # A partner's START_SESSION: its customer's session, billable once authorized.
+                session.auth_method = AuthMethod.ROAMING
+                session.roaming_partner_id = remote_start.roaming_partner_id
+                session.billable = (
+                    session.auth_status == AuthorizationStatus.ACCEPTED
+                    and not session.billing_stopped
+                )
+                changed.update({"auth_method", "roaming_partner", "billable"})
+            else:
+                session.auth_method = AuthMethod.REMOTE
+                session.billable = False
+                changed.update({"auth_method", "billable"})
     if report.reservation_id is not None and session.reservation_id is None:
         result = authorization or AuthorizationResult.for_token(
             session.auth_status, session.id_token
@@ -1226,6 +1300,15 @@ def _follow_event(
             station, report.reservation_id, session.id_tag, result
         )
         changed.add("reservation")
+
+
+def _claims_remote_start(session: ChargingSession) -> bool:
+    """Whether a remote start claimed the session already (its later events repeat the id)."""
+    if session.auth_method == AuthMethod.REMOTE:
+        return True
+    if session.auth_method != AuthMethod.ROAMING:
+        return False
+    return RemoteStart.objects.filter(session=session).exists()
 
 
 def _note_latest_state(

@@ -37,7 +37,7 @@ CSV_COLUMNS = ChargingSessionViewSet.csv_columns
 def session_rows(organization) -> QuerySet:
     """The organization's sessions with what a list row shows (and the CSV), newest first."""
     sessions = ChargingSession.objects.for_org(organization).select_related(
-        "station__site", "connector__evse", "id_token"
+        "station__site", "connector__evse", "id_token", "roaming_partner"
     )
     return selectors.with_cost(sessions).order_by("-start", "-id")
 
@@ -152,6 +152,7 @@ class SessionDetailView(OrganizationObjectMixin, DetailView):
                 "billing_stopped_by",
                 "reviewed_by",
                 "reservation",
+                "roaming_partner",
             )
             .prefetch_related(groups)
         )

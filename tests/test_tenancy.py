@@ -34,7 +34,20 @@ from ocpp_gateway.models import (
 from organizations.choices import Role
 from organizations.models import Membership
 from organizations.tenancy import TenantQuerySet
-from roaming.models import RoamingActivity, RoamingPartner
+from roaming.models import (
+    ModuleSync,
+    OcpiExchange,
+    OcpiPush,
+    PartnerCdr,
+    PartnerLocation,
+    PartnerSession,
+    PartnerTariff,
+    RoamingActivity,
+    RoamingCommand,
+    RoamingPartner,
+    RoamingProfile,
+    RoamingToken,
+)
 from sessions_app.models import TransactionEvent
 from stations.models import (
     ChargingProfile,
@@ -61,6 +74,18 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def partner_object(org) -> dict:
+    """The fields every object received from a partner has."""
+    return {
+        "organization": org,
+        "partner": make_partner(org),
+        "country_code": "NL",
+        "party_id": "MSP",
+        "ocpi_id": "1",
+        "last_updated": NOW,
+    }
 
 
 def make_partner(org):
@@ -202,7 +227,44 @@ BUILDERS = {
         organization=org,
         partner=make_partner(org),
         site=SiteFactory(organization=org),
+        location_id="1",
         date=NOW.date(),
+    ),
+    "roaming.RoamingProfile": lambda org: RoamingProfile.objects.create(
+        organization=org, country_code="DE", party_id=f"{org.pk:03d}"[-3:]
+    ),
+    "roaming.RoamingToken": lambda org: RoamingToken.objects.create(
+        **partner_object(org),
+        uid="04A1B2C3",
+        type="RFID",
+        contract_id="NL-MSP-C00001-1",
+        issuer="Mobility",
+        whitelist="ALWAYS",
+    ),
+    "roaming.PartnerLocation": lambda org: PartnerLocation.objects.create(**partner_object(org)),
+    "roaming.PartnerTariff": lambda org: PartnerTariff.objects.create(
+        **partner_object(org), currency="EUR"
+    ),
+    "roaming.PartnerSession": lambda org: PartnerSession.objects.create(
+        **partner_object(org), start=NOW
+    ),
+    "roaming.PartnerCdr": lambda org: PartnerCdr.objects.create(
+        **partner_object(org), start=NOW, end=NOW, currency="EUR"
+    ),
+    "roaming.RoamingCommand": lambda org: RoamingCommand.objects.create(
+        organization=org,
+        partner=make_partner(org),
+        command="START_SESSION",
+        response_url="https://emsp.example.com/commands/1",
+    ),
+    "roaming.OcpiPush": lambda org: OcpiPush.objects.create(
+        organization=org, partner=make_partner(org), module="locations", object_key="1"
+    ),
+    "roaming.ModuleSync": lambda org: ModuleSync.objects.create(
+        organization=org, partner=make_partner(org), module="locations"
+    ),
+    "roaming.OcpiExchange": lambda org: OcpiExchange.objects.create(
+        organization=org, direction="in", method="GET", url="/ocpi/x/versions"
     ),
     "ocpp_gateway.CommandLog": lambda org: CommandLog.objects.create(
         station=ChargingStationFactory(organization=org), command="restart_station"

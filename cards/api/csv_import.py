@@ -36,7 +36,7 @@ REQUIRED_COLUMNS = ["uid"]
 # An empty cell is null here; in the other text columns it is an empty text.
 NULLABLE_COLUMNS = {"expires_at", "max_concurrent_transactions"}
 # No empty value exists: an empty cell keeps the card's value (or the default for a new card).
-KEEP_WHEN_EMPTY = {"type", "status"}
+KEEP_WHEN_EMPTY = {"type", "status", "roaming"}
 
 
 class CsvFileError(Exception):

@@ -152,6 +152,7 @@ class IdTokenSerializer(serializers.ModelSerializer):
             "expires_at",
             "parent_id_tag",
             "max_concurrent_transactions",
+            "roaming",
             "access_groups",
             "created",
             "updated",
@@ -159,6 +160,10 @@ class IdTokenSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "organization", "created", "updated"]
         extra_kwargs = {
             "uid": {"help_text": "Stored upper-cased; unique in the organization."},
+            "roaming": {
+                "help_text": "Published to the organization's CPO partners (OCPI Tokens): "
+                "the card may charge at their stations."
+            },
         }
 
     def validate_uid(self, uid):

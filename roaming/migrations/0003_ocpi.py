@@ -201,7 +201,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "location_name",
-                    models.CharField(blank=True, max_length=255, verbose_name="location"),
+                    models.CharField(blank=True, max_length=255, verbose_name="charging location"),
                 ),
                 ("start", models.DateTimeField(verbose_name="start")),
                 ("end", models.DateTimeField(verbose_name="end")),
@@ -537,7 +537,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="roamingactivity",
             name="location_name",
-            field=models.CharField(blank=True, max_length=255, verbose_name="location"),
+            field=models.CharField(blank=True, max_length=255, verbose_name="charging location"),
         ),
         migrations.AddField(
             model_name="roamingactivity",

@@ -1,6 +1,5 @@
 """Calls to a partner's OCPI endpoints: token, routing headers, envelope, log, paging."""
 
-import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from core import net
 from roaming import logbook
 from roaming.choices import Direction
 from roaming.ocpi import tokens
-from roaming.ocpi.status import SUCCESS
+from roaming.ocpi.status import SUCCESS, dumps
 
 USER_AGENT = "CMS-OCPI/2.2.1"
 # A partner's list is read page by page; this bounds a partner that never stops paging.
@@ -49,18 +48,31 @@ class OcpiClient:
         # (country code, party id) we speak as, for the 2.2.1 routing headers.
         self.our_party = our_party
 
-    def request(self, method: str, url: str, *, module: str = "", body=None, params=None) -> Reply:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        module: str = "",
+        body=None,
+        params=None,
+        timeout=None,
+        to_party: tuple[str, str] | None = None,
+    ) -> Reply:
         """One call; the data of a 1000 answer, else PartnerError (logged either way)."""
+        # `timeout` (seconds) shortens the wait where someone is waiting (real-time authorize);
+        # `to_party` addresses one of a hub's parties (the partner itself when None).
         refusal = net.refused_address(url, allow_private=settings.OCPI_ALLOW_PRIVATE_ADDRESSES)
         if refusal:
             self._log(method, url, module, body, error=refusal)
             raise PartnerError(refusal)
         encoded_first = settings.OCPI_ENCODE_TOKENS
-        reply = self._send(method, url, module, body, params, encoded=encoded_first)
+        sent = {"timeout": timeout, "to_party": to_party}
+        reply = self._send(method, url, module, body, params, encoded=encoded_first, **sent)
         if reply.status_code == 401:
             # 2.2.1 sends the token base64-encoded, 2.1.1 plain; a partner that refuses one
             # encoding is asked once more with the other.
-            reply = self._send(method, url, module, body, params, encoded=not encoded_first)
+            reply = self._send(method, url, module, body, params, encoded=not encoded_first, **sent)
         return self._unwrap(reply)
 
     def get_all(self, url: str, *, module: str = "", params=None) -> list:
@@ -77,7 +89,7 @@ class OcpiClient:
             next_url, next_params = link.split(";")[0].strip().strip("<>"), None
         return items
 
-    def _headers(self, encoded: bool) -> dict:
+    def _headers(self, encoded: bool, to_party=None) -> dict:
         token = tokens.encode(self.token) if encoded else self.token
         headers = {
             "Authorization": f"Token {token}",
@@ -87,13 +99,13 @@ class OcpiClient:
         }
         if self.our_party is not None:
             headers["OCPI-from-country-code"], headers["OCPI-from-party-id"] = self.our_party
-            headers["OCPI-to-country-code"] = self.partner.country_code
-            headers["OCPI-to-party-id"] = self.partner.party_id
+            to = to_party or (self.partner.country_code, self.partner.party_id)
+            headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = to
         return headers
 
-    def _send(self, method, url, module, body, params, *, encoded: bool):
-        data = json.dumps(body, default=str) if body is not None else None
-        headers = self._headers(encoded)
+    def _send(self, method, url, module, body, params, *, encoded, timeout=None, to_party=None):
+        data = dumps(body) if body is not None else None
+        headers = self._headers(encoded, to_party)
         if data is not None:
             headers["Content-Type"] = "application/json"
         started = time.monotonic()
@@ -104,7 +116,7 @@ class OcpiClient:
                 data=data,
                 params=params,
                 headers=headers,
-                timeout=settings.OCPI_TIMEOUT,
+                timeout=timeout or settings.OCPI_TIMEOUT,
                 allow_redirects=False,
             )
         except requests.RequestException as exc:

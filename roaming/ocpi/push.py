@@ -45,11 +45,22 @@ class Call:
     method: str
     url: str
     body: object = None
+    # The party the object is for, when the partner is a hub routing to several (2.2.1's
+    # OCPI-to-* headers); None: the partner itself.
+    to_party: tuple[str, str] | None = None
 
 
 # builder(push, profile) → Call | None
 Builder = Callable[[OcpiPush, RoamingProfile], Call | None]
 _builders: dict[str, Builder] = {}
+
+
+def token_party(body: dict) -> tuple[str, str] | None:
+    """The party owning a session's or CDR's token: where a hub routes it."""
+    token = body.get("cdr_token") or {}
+    if token.get("country_code") and token.get("party_id"):
+        return token["country_code"], token["party_id"]
+    return None
 
 
 def register_builder(module: str, builder: Builder) -> None:
@@ -80,7 +91,9 @@ def plan(partner: RoamingPartner, module: str, object_key) -> OcpiPush:
                 partner=partner, module=module, object_key=key, status__in=OWED
             )
     else:
-        OcpiPush.objects.filter(pk=owed.pk).update(next_attempt_at=now, updated=now)
+        # Only marked newer: a row backing off keeps its pause (the newest state goes when it
+        # is over), and a row being sent right now is sent again when that send ends.
+        OcpiPush.objects.filter(pk=owed.pk).update(updated=now)
     # tasks.py imports this module: the deliver task is enqueued by its subscriber.
     emit(PUSH_PLANNED, push_id=owed.pk)
     return owed
@@ -111,45 +124,68 @@ def backoff(attempts: int) -> timedelta:
     return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
 
 
-def deliver(push_id: int) -> str:
+def deliver(push_id: int, *, resend: bool = True) -> str:
     """Send one owed push now; its status afterwards. A failure is retried later."""
+    push = _claim(push_id)
+    if push is None:
+        return ""
+    # The request goes out with no transaction open: a partner that calls us back while
+    # answering (or a slow one) must not wait on our locks.
+    partner = push.partner
+    profile = RoamingProfile.objects.filter(organization_id=partner.organization_id).first()
+    builder = _builders.get(push.module)
+    if partner.status != PartnerStatus.ACTIVE or profile is None or builder is None:
+        return _give_up(push, "The partner is not registered, or roaming is not set up.")
+    try:
+        call = builder(push, profile)
+    except Exception as exc:
+        logger.exception("building OCPI push %s failed", push.pk)
+        return _retry(push, f"{type(exc).__name__}: {exc}")
+    if call is None:
+        return _finish(push, attempted=False, resend=resend)
+    if not call.url:
+        return _give_up(push, "The partner has no receiver for this module.")
+    try:
+        OcpiClient(partner, our_party=(profile.country_code, profile.party_id)).request(
+            call.method, call.url, module=push.module, body=call.body, to_party=call.to_party
+        )
+    except PartnerError as failure:
+        return _retry(push, failure.message)
+    return _finish(push, attempted=True, resend=resend)
+
+
+def _claim(push_id: int) -> OcpiPush | None:
+    """The owed push, leased to this worker for a while (another worker skips it meanwhile)."""
     with transaction.atomic():
         push = (
             OcpiPush.objects.select_for_update(skip_locked=True)
             .select_related("partner__organization")
             .filter(pk=push_id, status__in=OWED)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
             .first()
         )
         if push is None:
-            return ""
-        partner = push.partner
-        profile = RoamingProfile.objects.filter(organization_id=partner.organization_id).first()
-        builder = _builders.get(push.module)
-        if partner.status != PartnerStatus.ACTIVE or profile is None or builder is None:
-            return _give_up(push, "The partner is not registered, or roaming is not set up.")
-        try:
-            call = builder(push, profile)
-        except Exception as exc:
-            logger.exception("building OCPI push %s failed", push.pk)
-            return _retry(push, f"{type(exc).__name__}: {exc}")
-        if call is None:
-            push.status = PushStatus.SENT
-            push.last_error = ""
-            push.save(update_fields=["status", "last_error", "updated"])
-            return push.status
-        if not call.url:
-            return _give_up(push, "The partner has no receiver for this module.")
-        try:
-            OcpiClient(partner, our_party=(profile.country_code, profile.party_id)).request(
-                call.method, call.url, module=push.module, body=call.body
-            )
-        except PartnerError as failure:
-            return _retry(push, failure.message)
-        push.status = PushStatus.SENT
-        push.attempts += 1
-        push.last_error = ""
-        push.save(update_fields=["status", "attempts", "last_error", "updated"])
-        return push.status
+            return None
+        # If this worker dies mid-send, the sweep sends it again once the lease is over.
+        lease = timezone.now() + timedelta(seconds=settings.OCPI_TIMEOUT * 2 + 30)
+        OcpiPush.objects.filter(pk=push.pk).update(next_attempt_at=lease)
+        push.claimed_at = push.updated
+    return push
+
+
+def _finish(push: OcpiPush, *, attempted: bool, resend: bool) -> str:
+    """Sent (or nothing left to send) — unless the object changed while it was being sent."""
+    changes = {"status": PushStatus.SENT, "last_error": "", "updated": timezone.now()}
+    if attempted:
+        changes["attempts"] = push.attempts + 1
+    # A change planned during the send moved `updated` on: the row stays owed and goes again.
+    done = OcpiPush.objects.filter(pk=push.pk, updated=push.claimed_at).update(**changes)
+    if not done:
+        OcpiPush.objects.filter(pk=push.pk).update(next_attempt_at=timezone.now())
+        # Once more now; a third change during that send is left to the sweep.
+        return deliver(push.pk, resend=False) if resend else PushStatus.PENDING
+    push.status = PushStatus.SENT
+    return push.status
 
 
 def _retry(push: OcpiPush, error: str) -> str:

@@ -224,7 +224,8 @@ def _check_credentials(partner: RoamingPartner, credentials) -> None:
                 problems.append(f"roles[{index}].business_details: required.")
     if problems:
         raise invalid(" ".join(problems))
-    parties = {(role["country_code"], role["party_id"]) for role in roles}
+    # CiString: a partner may write its party in lower case (OCPI compares case-insensitively).
+    parties = {(role["country_code"].upper(), role["party_id"].upper()) for role in roles}
     if (partner.country_code, partner.party_id) not in parties and not any(
         role["role"] == HUB for role in roles
     ):
@@ -239,8 +240,8 @@ def _take_roles(partner: RoamingPartner, roles: list) -> None:
     partner.roles = [
         {
             "role": role.get("role"),
-            "country_code": role.get("country_code"),
-            "party_id": role.get("party_id"),
+            "country_code": str(role.get("country_code", "")).upper(),
+            "party_id": str(role.get("party_id", "")).upper(),
             "business_details": role.get("business_details") or {},
         }
         for role in roles

@@ -32,6 +32,7 @@ from roaming.ocpi.status import (
     SERVER_ERROR,
     SUCCESS,
     OcpiError,
+    OcpiJSONEncoder,
     envelope,
     invalid,
 )
@@ -79,7 +80,7 @@ class OcpiView(View):
             logger.exception("OCPI %s %s failed", request.method, request.path)
             answer = Answer(None, SERVER_ERROR, "Internal error.", 500)
         body = envelope(answer.data, answer.status_code, answer.message)
-        response = JsonResponse(body, status=answer.http_status, json_dumps_params={"default": str})
+        response = JsonResponse(body, encoder=OcpiJSONEncoder, status=answer.http_status)
         for name, value in answer.headers.items():
             response[name] = value
         for name in ("X-Request-ID", "X-Correlation-ID"):
@@ -170,7 +171,8 @@ class OcpiView(View):
 
     def require_party(self, country_code: str, party_id: str) -> None:
         """Refuse an object of a party the partner does not speak for (partner isolation)."""
-        if (country_code, party_id) not in self.partner.parties():
+        # CiString: parties compare case-insensitively.
+        if (country_code.upper(), party_id.upper()) not in self.partner.parties():
             raise OcpiError(
                 CLIENT_ERROR,
                 f"Party {country_code}*{party_id} is not one of yours.",

@@ -1,7 +1,10 @@
 """OCPI status codes, the response envelope and the error a handler raises."""
 
+import json
 from datetime import UTC
+from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 SUCCESS = 1000
@@ -49,3 +52,18 @@ def envelope(data=None, status_code: int = SUCCESS, message: str = "Success") ->
     if data is not None:
         body["data"] = data
     return body
+
+
+class OcpiJSONEncoder(DjangoJSONEncoder):
+    """JSON as OCPI wants it: amounts and volumes are numbers, not strings."""
+
+    def default(self, o):
+        if isinstance(o, Decimal):
+            # The shortest float that reads back as the same value: exact for 4-decimal money.
+            return float(o)
+        return super().default(o)
+
+
+def dumps(data) -> str:
+    """An OCPI body as text."""
+    return json.dumps(data, cls=OcpiJSONEncoder)

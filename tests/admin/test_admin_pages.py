@@ -38,7 +38,20 @@ from ocpp_gateway.models import (
     StationCertificate,
 )
 from portal.models import UserPreference
-from roaming.models import RoamingActivity, RoamingPartner
+from roaming.models import (
+    ModuleSync,
+    OcpiExchange,
+    OcpiPush,
+    PartnerCdr,
+    PartnerLocation,
+    PartnerSession,
+    PartnerTariff,
+    RoamingActivity,
+    RoamingCommand,
+    RoamingPartner,
+    RoamingProfile,
+    RoamingToken,
+)
 from sessions_app.choices import SessionState
 from sessions_app.models import TransactionEvent
 from stations.models import ChargingProfile, ConnectionEvent, Evse, StatusEvent
@@ -326,11 +339,104 @@ def build_roaming_activity(tag):
         organization=partner.organization,
         partner=partner,
         site=SiteFactory(organization=partner.organization),
+        location_id="1",
         date=date(2026, 1, 1),
         sessions=3,
         energy_wh=30000,
     )
     return activity, f"Partner {tag}"
+
+
+def build_roaming_profile(tag):
+    organization = OrganizationFactory(name=f"Operator {tag}")
+    profile = RoamingProfile.objects.create(
+        organization=organization,
+        country_code="DE",
+        # Unique on the platform: ALPHA → ALA, ROW3 → RO3.
+        party_id=(tag[:2] + tag[-1]).upper(),
+        name=f"Operator {tag}",
+    )
+    return profile, f"Operator {tag}"
+
+
+def received(model, tag, **fields):
+    """An object a partner sent us; found by the partner's name."""
+    partner = make_partner(tag)
+    row = model.objects.create(
+        organization=partner.organization,
+        partner=partner,
+        country_code="NL",
+        party_id="MSP",
+        ocpi_id=f"OBJ-{tag}",
+        last_updated=datetime(2026, 1, 1, tzinfo=UTC),
+        **fields,
+    )
+    return row, f"Partner {tag}"
+
+
+def build_roaming_token(tag):
+    return received(
+        RoamingToken, tag, uid=f"UID{tag}", type="RFID", contract_id="C1", whitelist="ALWAYS"
+    )
+
+
+def build_partner_location(tag):
+    return received(PartnerLocation, tag, name=f"Zuidas {tag}")
+
+
+def build_partner_tariff(tag):
+    return received(PartnerTariff, tag, currency="EUR")
+
+
+def build_partner_session(tag):
+    return received(PartnerSession, tag, start=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def build_partner_cdr(tag):
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    return received(PartnerCdr, tag, start=moment, end=moment, currency="EUR")
+
+
+def build_roaming_command(tag):
+    partner = make_partner(tag)
+    command = RoamingCommand.objects.create(
+        organization=partner.organization,
+        partner=partner,
+        command="START_SESSION",
+        response_url="https://partner.example/commands/1",
+    )
+    return command, f"Partner {tag}"
+
+
+def build_ocpi_push(tag):
+    partner = make_partner(tag)
+    push = OcpiPush.objects.create(
+        organization=partner.organization, partner=partner, module="cdrs", object_key="1"
+    )
+    return push, f"Partner {tag}"
+
+
+def build_module_sync(tag):
+    partner = make_partner(tag)
+    sync = ModuleSync.objects.create(
+        organization=partner.organization, partner=partner, module="cdrs"
+    )
+    return sync, f"Partner {tag}"
+
+
+def build_ocpi_exchange(tag):
+    partner = make_partner(tag)
+    exchange = OcpiExchange.objects.create(
+        organization=partner.organization,
+        partner=partner,
+        direction="out",
+        module="cdrs",
+        method="POST",
+        url=f"https://partner.example/{tag}/cdrs",
+        http_status=200,
+        ocpi_status=1000,
+    )
+    return exchange, f"/{tag}/cdrs"
 
 
 def build_api_key(tag):
@@ -511,6 +617,16 @@ BUILDERS = {
     "billing.invoiceline": build_invoice_line,
     "roaming.roamingpartner": build_roaming_partner,
     "roaming.roamingactivity": build_roaming_activity,
+    "roaming.roamingprofile": build_roaming_profile,
+    "roaming.roamingtoken": build_roaming_token,
+    "roaming.partnerlocation": build_partner_location,
+    "roaming.partnertariff": build_partner_tariff,
+    "roaming.partnersession": build_partner_session,
+    "roaming.partnercdr": build_partner_cdr,
+    "roaming.roamingcommand": build_roaming_command,
+    "roaming.ocpipush": build_ocpi_push,
+    "roaming.modulesync": build_module_sync,
+    "roaming.ocpiexchange": build_ocpi_exchange,
     "ocpp_gateway.commandlog": build_command_log,
     "ocpp_gateway.ocppmessage": build_ocpp_message,
     "ocpp_gateway.gatewaylease": build_gateway_lease,
@@ -542,6 +658,7 @@ ADDABLE = {
     "billing.tariff",
     "billing.tariffassignment",
     "roaming.roamingpartner",
+    "roaming.roamingprofile",
     "portal.userpreference",
     "availability.maintenancewindow",
     "alerts.alertrule",

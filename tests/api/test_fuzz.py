@@ -26,6 +26,7 @@ from organizations.choices import Role
 from tests.api.matrix import build_world
 from tests.api.matrix.alerts import rows as alert_rows
 from tests.api.matrix.availability import window_of
+from tests.api.matrix.roaming import rows as roaming_rows
 
 # Bounded so both CI passes stay fast; raise FUZZ_EXAMPLES locally for a deeper run.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -77,6 +78,11 @@ def real_ids(world) -> dict[str, object]:
         "billing-periods": world.billing_period.pk,
         "roaming-partners": world.roaming_partner.pk,
         "roaming-activity": world.roaming_activity.pk,
+        "roaming-profiles": roaming_rows(world).profile.pk,
+        "partner-sessions": roaming_rows(world).session.pk,
+        "partner-cdrs": roaming_rows(world).cdr.pk,
+        "partner-locations": roaming_rows(world).location.pk,
+        "partner-tariffs": roaming_rows(world).tariff.pk,
         "maintenance-windows": window_of(world).pk,
         "alerts": alert_rows(world).alert.pk,
         "alert-rules": alert_rows(world).rule.pk,

@@ -38,6 +38,7 @@ FIELDS = [
     "expires_at",
     "parent_id_tag",
     "max_concurrent_transactions",
+    "roaming",
     "access_groups",
     "created",
     "updated",
@@ -109,6 +110,7 @@ def test_a_card_is_shown_with_every_field(viewer, org, staff, card):
         "expires_at": "2027-01-01T00:00:00Z",
         "parent_id_tag": "FLEET1",
         "max_concurrent_transactions": 2,
+        "roaming": False,
         "access_groups": [staff.pk],
     }
 
@@ -321,6 +323,7 @@ def test_the_csv_export_has_the_json_field_names_and_groups_by_name(viewer, org,
         "expires_at": "2027-01-01T00:00:00+00:00",
         "parent_id_tag": "FLEET1",
         "max_concurrent_transactions": "2",
+        "roaming": "false",
         "access_groups": "Night;Staff",
     }
     assert len(rows) == 2

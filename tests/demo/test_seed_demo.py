@@ -11,6 +11,7 @@ import ocpp.v16
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -35,7 +36,7 @@ from demo.seed import (
 )
 from organizations.choices import Role
 from organizations.models import Membership, Organization
-from roaming.models import RoamingPartner
+from roaming.models import PartnerCdr, RoamingActivity, RoamingPartner
 from sessions_app.models import ChargingSession, MeterValue
 from stations.choices import SecurityProfile
 from stations.models import ChargingStation, Connector, Evse, Site
@@ -444,10 +445,12 @@ def test_seed_demo_creates_a_month_of_completed_sessions_on_the_demo_stations():
     assert timezone.now() - oldest <= timedelta(days=31)
 
 
-def test_seed_demo_creates_roaming_activity_only_at_the_roaming_site():
-    from roaming.models import RoamingActivity
-
+def test_seed_demo_rolls_up_its_real_roaming_sessions_only_at_the_roaming_site():
     seed()
-    sites = set(RoamingActivity.objects.values_list("site__roaming_enabled", flat=True))
-    assert sites == {True}
-    assert RoamingActivity.objects.count() == 30
+    cpo = RoamingActivity.objects.filter(role="CPO")
+    assert set(cpo.values_list("site__roaming_enabled", flat=True)) == {True}
+    roaming_sessions = ChargingSession.objects.filter(roaming_partner__isnull=False).count()
+    assert roaming_sessions > 0
+    assert cpo.aggregate(n=Sum("sessions"))["n"] == roaming_sessions
+    emsp = RoamingActivity.objects.filter(role="EMSP")
+    assert emsp.aggregate(n=Sum("sessions"))["n"] == PartnerCdr.objects.count() > 0

@@ -12,12 +12,21 @@ import pytest
 from organizations.models import Organization
 from roaming.choices import PartnerRole, PartnerStatus
 from roaming.models import RoamingPartner, RoamingProfile
-from roaming.ocpi import registration
+from roaming.ocpi import registration, tokens
 from tests.factories import OrganizationFactory
 
 
+@pytest.fixture(autouse=True)
+def pushes_run_in_process(eager_celery):
+    """Pushes, pulls and command runs happen in the test's process, on the Redis pass too.
+
+    They are enqueued after the commit through core.enqueue, whose broker path is tested on
+    its own (tests/test_outages_redis.py); here what matters is what reaches the partner.
+    """
+
+
 @pytest.fixture
-def ocpi_settings(settings, live_server):
+def ocpi_settings(settings, django_db_setup, live_server):
     """Our OCPI URLs on the live server; partners on 127.0.0.1 may be called."""
     settings.OCPI_BASE_URL = live_server.url
     settings.OCPI_ALLOW_PRIVATE_ADDRESSES = True
@@ -45,6 +54,17 @@ def make_partner(organization, country_code: str, party_id: str, role=PartnerRol
         role=role,
         **fields,
     )
+
+
+def connected_partner(organization, country_code="NL", party_id="MSP", **fields):
+    """An active partner of the organization, with the token it calls us with as `.token`."""
+    partner = make_partner(organization, country_code, party_id, status=PartnerStatus.ACTIVE)
+    partner.token = tokens.new_token()
+    partner.incoming_token_hash = tokens.token_hash(partner.token)
+    for name, value in fields.items():
+        setattr(partner, name, value)
+    partner.save()
+    return partner
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""/api/v1/roaming-activity/: fields, filters, ordering, read-only, tenancy."""
+"""/api/v1/roaming-activity/: fields of both roles, filters, ordering, read-only, tenancy."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from organizations.choices import Role
+from roaming.choices import OurRole
 from roaming.models import RoamingActivity, RoamingPartner
 from tests.apiclients import client_as
 from tests.factories import SiteFactory
@@ -34,6 +35,9 @@ def site(org):
 
 
 def make_activity(partner, site, day, **fields):
+    if site is not None:
+        fields.setdefault("location_id", str(site.pk))
+        fields.setdefault("location_name", site.name)
     return RoamingActivity.objects.create(
         organization=partner.organization, partner=partner, site=site, date=day, **fields
     )
@@ -53,8 +57,11 @@ def test_a_day_of_activity_shows_partner_site_and_totals(viewer, org, partner, s
         "organization": org.pk,
         "partner": partner.pk,
         "partner_name": "Hubject",
+        "role": "CPO",
         "site": site.pk,
         "site_name": "Depot",
+        "location_id": str(site.pk),
+        "location_name": "Depot",
         "date": "2026-03-02",
         "sessions": 3,
         "energy_wh": 30000,
@@ -130,3 +137,33 @@ def test_an_outsider_sees_no_activity_of_ours(other_org, partner, site):
     outsider = client_as(other_org, Role.OWNER)
     assert outsider.get(LIST).data["results"] == []
     assert outsider.get(f"{LIST}{activity.pk}/").status_code == 404
+
+
+def test_a_day_of_our_drivers_at_a_partners_location_has_no_site(viewer, partner):
+    activity = make_activity(
+        partner,
+        None,
+        MARCH_2,
+        role=OurRole.EMSP,
+        location_id="NLDCN-AMS-01",
+        location_name="Amsterdam Zuidas",
+        sessions=1,
+        energy_wh=12500,
+        revenue=Decimal("9.00"),
+    )
+    data = viewer.get(f"{LIST}{activity.pk}/").data
+    assert (data["role"], data["site"], data["site_name"]) == ("EMSP", None, None)
+    assert (data["location_id"], data["location_name"]) == ("NLDCN-AMS-01", "Amsterdam Zuidas")
+
+
+def test_the_activity_list_reads_in_a_fixed_number_of_queries(
+    viewer, org, django_assert_max_num_queries
+):
+    for number in range(6):
+        partner = RoamingPartner.objects.create(
+            organization=org, name=f"P{number}", country_code="NL", party_id=f"P{number:02d}"
+        )
+        make_activity(partner, SiteFactory(organization=org), MARCH_2)
+        make_activity(partner, None, MARCH_2, role=OurRole.EMSP, location_id="L1")
+    with django_assert_max_num_queries(6):
+        assert len(ids(viewer.get(LIST))) == 12

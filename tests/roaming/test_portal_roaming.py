@@ -1,4 +1,5 @@
-"""Portal: roaming activity of the last 30 days, for the organization and for one site."""
+"""Portal: roaming activity of the last 30 days (both roles), for the organization and one site;
+roaming sessions marked with their partner in the sessions pages."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -8,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from organizations.choices import Role
+from roaming.choices import OurRole
 from roaming.models import RoamingActivity, RoamingPartner
-from tests.factories import SiteFactory
+from tests.factories import ChargingSessionFactory, ChargingStationFactory, SiteFactory
 from tests.portalclients import ROLES, org_url, portal_client
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +29,12 @@ def partner(organization, name, party_id):
 
 
 def activity(partner, site, days_ago, sessions=1, energy_wh=10000, revenue="5", **fields):
+    """A CPO day at our site, or with `site=None` and a `location_id` an eMSP day."""
+    if site is not None:
+        fields.setdefault("location_id", str(site.pk))
+        fields.setdefault("location_name", site.name)
+    else:
+        fields.setdefault("role", OurRole.EMSP)
     return RoamingActivity.objects.create(
         organization=partner.organization,
         partner=partner,
@@ -39,13 +47,18 @@ def activity(partner, site, days_ago, sessions=1, energy_wh=10000, revenue="5", 
     )
 
 
-def totals(response) -> dict[str, tuple]:
-    """Partner name -> (sessions, energy Wh, revenue, currency) of the totals table."""
+def totals(response, role=OurRole.CPO) -> dict[str, tuple]:
+    """Partner name -> (sessions, energy Wh, revenue, currency) of one role's totals table."""
     assert response.status_code == 200, response.content[:500]
     return {
         row["partner__name"]: (row["sessions"], row["energy_wh"], row["revenue"], row["currency"])
         for row in response.context["partner_totals"]
+        if row["role"] == role
     }
+
+
+def section(response, role) -> dict:
+    return next(part for part in response.context["sections"] if part["role"] == role)
 
 
 @pytest.fixture
@@ -110,13 +123,14 @@ def test_the_page_shows_the_partner_totals_and_the_grand_total(org, hubject, sit
     body = response.content.decode()
     assert "DE*HBJ" in body
     assert "9.50 EUR" in body
-    assert [(t["sessions"], t["energy_wh"]) for t in response.context["totals"]] == [(5, 21000)]
+    totals_of_cpo = section(response, OurRole.CPO)["totals"]
+    assert [(t["sessions"], t["energy_wh"]) for t in totals_of_cpo] == [(5, 21000)]
 
 
 def test_money_in_different_currencies_is_never_added_up(org, hubject, site, viewer):
     activity(hubject, site, 1, revenue="10")
     activity(hubject, site, 2, revenue="30", currency="SEK")
-    rows = viewer.get(org_url(org, "roaming/")).context["totals"]
+    rows = section(viewer.get(org_url(org, "roaming/")), OurRole.CPO)["totals"]
     assert [(row["currency"], row["revenue"]) for row in rows] == [
         ("EUR", Decimal("10")),
         ("SEK", Decimal("30")),
@@ -165,8 +179,91 @@ def test_roaming_activity_reads_in_a_fixed_number_of_queries(
         for one in partners:
             for place in sites:
                 activity(one, place, day)
+            activity(one, None, day, location_id="LOC1", location_name="Amsterdam")
     # Session, user, membership, the totals, the count, the page, the header's switcher.
     with django_assert_max_num_queries(7):
         response = viewer.get(org_url(org, "roaming/"))
     assert len(response.context["days"]) == 50
-    assert len(totals(response)) == 6
+    assert len(totals(response)) == len(totals(response, OurRole.EMSP)) == 6
+
+
+def test_our_drivers_at_partners_locations_are_a_section_of_their_own(org, hubject, site, viewer):
+    activity(hubject, site, 1, sessions=2, revenue="8")
+    activity(hubject, None, 1, sessions=1, revenue="3", location_id="LOC1", location_name="Zuidas")
+    response = viewer.get(org_url(org, "roaming/"))
+    assert totals(response, OurRole.EMSP) == {"Hubject": (1, 10000, Decimal("3"), "EUR")}
+    # What partners owe us and what we owe them are never added up.
+    assert [t["revenue"] for t in section(response, OurRole.CPO)["totals"]] == [Decimal("8")]
+    assert [t["revenue"] for t in section(response, OurRole.EMSP)["totals"]] == [Decimal("3")]
+    body = response.content.decode()
+    assert "Our drivers at partners&#x27; locations" in body
+    assert "Zuidas" in body
+
+
+def test_the_site_tab_shows_only_partners_drivers_at_the_site(org, hubject, site, viewer):
+    activity(hubject, site, 1, sessions=2)
+    activity(hubject, None, 1, sessions=5, location_id="LOC1")
+    response = viewer.get(org_url(org, f"sites/{site.pk}/roaming/"))
+    assert [part["role"] for part in response.context["sections"]] == [OurRole.CPO]
+    assert [day.role for day in response.context["days"]] == [OurRole.CPO]
+
+
+def test_a_partner_row_links_to_the_partners_page(org, hubject, site, viewer):
+    activity(hubject, site, 1)
+    body = viewer.get(org_url(org, "roaming/")).content.decode()
+    assert f'href="{org_url(org, f"roaming/partners/{hubject.pk}/")}"' in body
+
+
+def finished_session(station, **fields):
+    """A completed session (a connector has at most one active session)."""
+    start = timezone.now() - timedelta(hours=2)
+    return ChargingSessionFactory(
+        station=station, state="completed", start=start, stop=start + timedelta(hours=1), **fields
+    )
+
+
+@pytest.fixture
+def roaming_session(org, hubject, site):
+    station = ChargingStationFactory(organization=org, site=site)
+    return finished_session(
+        station, roaming_partner=hubject, id_tag="DEHBJC12345", auth_method="roaming"
+    )
+
+
+def test_the_session_list_marks_roaming_sessions_with_their_partner(org, roaming_session, viewer):
+    finished_session(roaming_session.station)
+    body = viewer.get(org_url(org, "sessions/")).content.decode()
+    assert body.count("data-roaming-partner=") == 1
+    assert f'data-roaming-partner="{roaming_session.roaming_partner_id}"' in body
+    assert "Hubject" in body
+
+
+def test_the_sites_session_list_marks_roaming_sessions(org, site, roaming_session, viewer):
+    body = viewer.get(org_url(org, f"sites/{site.pk}/sessions/")).content.decode()
+    assert f'data-roaming-partner="{roaming_session.roaming_partner_id}"' in body
+
+
+def test_the_session_page_names_and_links_its_roaming_partner(org, roaming_session, viewer):
+    body = viewer.get(org_url(org, f"sessions/{roaming_session.pk}/")).content.decode()
+    partner_url = org_url(org, f"roaming/partners/{roaming_session.roaming_partner_id}/")
+    assert f'<a href="{partner_url}">Hubject</a>' in body
+
+
+def test_marking_roaming_partners_costs_no_query_per_session(
+    org, hubject, site, viewer, django_assert_max_num_queries
+):
+    station = ChargingStationFactory(organization=org, site=site)
+    partners = [hubject] + [partner(org, f"Partner {n}", f"R{n:02d}") for n in range(4)]
+
+    def listed():
+        with django_assert_max_num_queries(20) as captured:
+            response = viewer.get(org_url(org, "sessions/"))
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    for one in partners[:1]:
+        finished_session(station, roaming_partner=one)
+    few = listed()
+    for one in partners[1:]:
+        finished_session(station, roaming_partner=one)
+    assert listed() == few

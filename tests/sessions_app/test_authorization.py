@@ -306,14 +306,17 @@ def test_the_first_authorizer_that_knows_the_token_decides(station, first, secon
 
 
 def test_an_authorizer_is_registered_once_and_the_local_cards_stay_first():
+    # The apps' own authorizers (roaming's) are registered already: this one comes after them.
+    installed = list(authorization._authorizers)
     plugged = Partner("ROAM0001")
     register_authorizer(plugged)
     register_authorizer(plugged)
     unregister_authorizer(authorization.local_cards)
 
-    assert authorization._authorizers == [authorization.local_cards, plugged]
+    assert installed[0] is authorization.local_cards
+    assert authorization._authorizers == [*installed, plugged]
     unregister_authorizer(plugged)
-    assert authorization._authorizers == [authorization.local_cards]
+    assert authorization._authorizers == installed
 
 
 # --- offline: the cards a station may accept without asking -----------------------------------

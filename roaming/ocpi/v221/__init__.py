@@ -22,4 +22,5 @@ ENDPOINTS = (
     (Module.CDRS, InterfaceRole.RECEIVER, OurRole.EMSP, "emsp/cdrs/"),
     (Module.TARIFFS, InterfaceRole.RECEIVER, OurRole.EMSP, "emsp/tariffs/"),
     (Module.TOKENS, InterfaceRole.SENDER, OurRole.EMSP, "emsp/tokens/"),
+    (Module.COMMANDS, InterfaceRole.SENDER, OurRole.EMSP, "emsp/commands/"),
 )

@@ -10,6 +10,7 @@ from roaming.ocpi.v221.cpo import sessions as cpo_sessions
 from roaming.ocpi.v221.cpo import tariffs as cpo_tariffs
 from roaming.ocpi.v221.cpo import tokens as cpo_tokens
 from roaming.ocpi.v221.emsp import cdrs as emsp_cdrs
+from roaming.ocpi.v221.emsp import commands as emsp_commands
 from roaming.ocpi.v221.emsp import locations as emsp_locations
 from roaming.ocpi.v221.emsp import sessions as emsp_sessions
 from roaming.ocpi.v221.emsp import tariffs as emsp_tariffs
@@ -28,4 +29,5 @@ urlpatterns = [
     path("emsp/cdrs/", include(emsp_cdrs.urlpatterns)),
     path("emsp/tariffs/", include(emsp_tariffs.urlpatterns)),
     path("emsp/tokens/", include(emsp_tokens.urlpatterns)),
+    path("emsp/commands/", include(emsp_commands.urlpatterns)),
 ]

@@ -140,6 +140,7 @@ def build_world(org, other_org, tag="W") -> World:
                 "unit": "kWh",
                 "unit_price": "0.3900",
                 "amount": "4.68",
+                "tax_rate": "19.00",
             }
         ],
         periods=[
@@ -196,6 +197,7 @@ def build_world(org, other_org, tag="W") -> World:
         organization=org,
         partner=roaming_partner,
         site=site,
+        location_id=str(site.pk),
         date=date(2026, 3, 2),
         sessions=3,
         energy_wh=30000,
