@@ -2,9 +2,9 @@
 CDRs and tariffs, planned in the push outbox (roaming.ocpi.push), built when sent.
 
 Domain events and model signals plan the pushes after the writer's commit;
-`roaming.subscribers` enqueues their delivery.
-The status path is hot: the events of an organization without an active partner (or not
-playing the CPO role) cost one cache read per batch, nothing else.
+`roaming.subscribers` enqueues their delivery. The status path is hot: roaming.subscribers
+hands a batch's status and connection changes to a task (`plan_evse_statuses` runs there), and
+the events of an organization that does not roam cost one cache read per batch, nothing else.
 """
 
 import logging
@@ -29,7 +29,6 @@ from roaming.ocpi.v221.mapping import PLUGS, is_published, uid_of
 from sessions_app.choices import SessionState
 from sessions_app.events import SESSION_STARTED, SESSION_STOPPED
 from sessions_app.models import ChargingSession
-from stations.events import STATION_CONNECTED, STATION_DISCONNECTED, STATION_STATUS_CHANGED
 from stations.models import ChargingStation, Connector, Evse, Site
 
 logger = logging.getLogger(__name__)
@@ -257,34 +256,30 @@ def connector_removed(station_id: int, uid: str) -> None:
     plan_all(partners, Module.LOCATIONS, [evse_key(station["site_id"], uid)])
 
 
-@receiver(STATION_STATUS_CHANGED)
-def push_evse_statuses(events: list[Event]) -> None:
-    """PATCH the status of each EVSE whose connector (or station) reported a new status."""
+def changed_evses(events: list[Event]) -> dict[int, tuple[list, list]]:
+    """Per roaming organization, the connectors and stations whose EVSE statuses changed."""
+    # The status path is hot: organizations that do not roam cost one cache read, nothing else.
+    roaming = cpo_organizations()
     changed: dict[int, tuple[set, set]] = defaultdict(lambda: (set(), set()))
     for event in events:
-        connectors, stations = changed[event.get("organization_id")]
+        organization_id = event.get("organization_id")
+        if organization_id not in roaming:
+            continue
+        connectors, stations = changed[organization_id]
         if event.get("connector_id") is None:
             stations.add(event["station_id"])
         else:
             connectors.add(event["connector_id"])
-    for organization_id, (connectors, stations) in changed.items():
-        partners = receiving_partners(organization_id, Module.LOCATIONS)
-        if partners:
-            which = Q(pk__in=connectors) | Q(station_id__in=stations)
-            plan_all(partners, Module.LOCATIONS, evse_keys(organization_id, which))
+    return {org: (sorted(c), sorted(s)) for org, (c, s) in changed.items()}
 
 
-@receiver(STATION_CONNECTED, STATION_DISCONNECTED)
-def push_station_connection(events: list[Event]) -> None:
-    """A station came or went: its EVSEs' statuses (UNKNOWN while offline) are PATCHed."""
-    stations: dict[int, set] = defaultdict(set)
-    for event in events:
-        stations[event.get("organization_id")].add(event["station_id"])
-    for organization_id, station_ids in stations.items():
-        partners = receiving_partners(organization_id, Module.LOCATIONS)
-        if partners:
-            keys = evse_keys(organization_id, Q(station_id__in=station_ids))
-            plan_all(partners, Module.LOCATIONS, keys)
+def plan_evse_statuses(organization_id: int, connector_ids, station_ids) -> int:
+    """PATCH the status of the EVSEs of these connectors and stations (whole stations: all)."""
+    partners = receiving_partners(organization_id, Module.LOCATIONS)
+    if not partners:
+        return 0
+    which = Q(pk__in=connector_ids) | Q(station_id__in=station_ids)
+    return plan_all(partners, Module.LOCATIONS, evse_keys(organization_id, which))
 
 
 # --- sessions and CDRs ---------------------------------------------------------------------------

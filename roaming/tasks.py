@@ -20,6 +20,18 @@ def deliver_push(push_id: int) -> str:
 
 
 @shared_task
+def deliver_pushes(push_ids: list[int]) -> int:
+    """Send several owed pushes, one after the other; how many were sent."""
+    return sum(push.deliver(push_id) == "sent" for push_id in push_ids)
+
+
+@shared_task
+def plan_evse_statuses(organization_id: int, connector_ids: list, station_ids: list) -> int:
+    """Owe partners the statuses of these connectors' and stations' EVSEs; how many pushes."""
+    return publishing.plan_evse_statuses(organization_id, connector_ids, station_ids)
+
+
+@shared_task
 def deliver_due_pushes() -> int:
     """Send every push whose time has come: retries, and sends a broker outage lost."""
     due = push.due_ids()
@@ -30,8 +42,8 @@ def deliver_due_pushes() -> int:
 
 @shared_task
 def purge_exchange_log() -> int:
-    """Forget OCPI exchanges older than the retention."""
-    return logbook.purge()
+    """Forget OCPI exchanges, and pushes sent, older than the retention."""
+    return logbook.purge() + push.purge_sent()
 
 
 @shared_task

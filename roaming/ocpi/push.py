@@ -108,6 +108,15 @@ def plan_for_partners(organization_id: int, module: str, object_key, partners=No
     return [plan(partner, module, object_key).pk for partner in partners]
 
 
+def purge_sent(now=None) -> int:
+    """Forget pushes sent longer than OCPI_LOG_RETENTION_DAYS ago; how many were removed."""
+    # Every report of a published EVSE leaves a row per partner. Without its sent row, the next
+    # push of an object goes whole (a PUT) instead of as a PATCH: correct, only larger.
+    cutoff = (now or timezone.now()) - timedelta(days=settings.OCPI_LOG_RETENTION_DAYS)
+    removed, _ = OcpiPush.objects.filter(status=PushStatus.SENT, updated__lt=cutoff).delete()
+    return removed
+
+
 def due_ids(limit: int = DUE_BATCH) -> list[int]:
     """Owed pushes whose time has come."""
     now = timezone.now()

@@ -15,7 +15,7 @@ from roaming.ocpi import tokens
 from roaming.ocpi.v221 import schemas
 from roaming.ocpi.v221.cpo.locations import build_push
 from roaming.ocpi.v221.mapping import location_to_ocpi
-from roaming.publishing import push_evse_statuses, push_station_connection
+from roaming.subscribers import push_evse_statuses
 from stations.choices import ConnectionState, ConnectorStatus, ConnectorType
 from stations.models import ChargingStation, Connector, Evse, Site
 from stations.services import StatusReport, record_status_reports
@@ -583,7 +583,7 @@ def test_a_station_going_offline_owes_its_evses_as_unknown(org, receiving):
         status=PushStatus.SENT,
     )
     ChargingStation.objects.filter(pk=station.pk).update(connection_state=ConnectionState.OFFLINE)
-    push_station_connection(
+    push_evse_statuses(
         [Event("station.disconnected", {"organization_id": org.pk, "station_id": station.pk})]
     )
     uids = Evse.objects.filter(station=station).values_list("pk", flat=True)
@@ -626,3 +626,51 @@ def test_an_active_partner_with_a_receiver_is_owed_a_new_roaming_site(org, recei
     with committed():
         site = roaming_site(org)
     assert owed(receiving) == {str(site.pk)}
+
+
+def test_a_status_batch_hands_the_planning_to_one_task_per_roaming_organization(
+    org, receiving, monkeypatch
+):
+    station = online_station(roaming_site(org), connectors=2)
+    sent = []
+    monkeypatch.setattr(tasks.plan_evse_statuses, "delay", lambda *ids: sent.append(ids))
+    connectors = list(Connector.objects.filter(station=station).order_by("pk"))
+    data = {"organization_id": org.pk, "station_id": station.pk}
+    push_evse_statuses(
+        [Event("station.status_changed", {**data, "connector_id": c.pk}) for c in connectors]
+    )
+    # Nothing planned on the writer's thread: one task per organization and batch.
+    assert sent == [(org.pk, [c.pk for c in connectors], [])]
+    assert owed(receiving) == set()
+
+
+def test_a_status_batch_the_broker_refuses_is_planned_at_once_not_lost(org, receiving, monkeypatch):
+    site = roaming_site(org)
+    station = online_station(site, connectors=1)
+    evse = Evse.objects.get(station=station)
+
+    def broker_down(*ids):
+        raise ConnectionError("Redis is away")
+
+    monkeypatch.setattr(tasks.plan_evse_statuses, "delay", broker_down)
+    status_changed(station, ConnectorStatus.FAULTED)
+    assert owed(receiving) == {f"{site.pk}/{evse.pk}"}
+
+
+def test_pushes_sent_longer_ago_than_the_retention_are_forgotten(org, receiving, settings):
+    settings.OCPI_LOG_RETENTION_DAYS = 30
+    old, recent, owed_row = (
+        OcpiPush.objects.create(
+            organization=org,
+            partner=receiving,
+            module=Module.LOCATIONS,
+            object_key=key,
+            status=status,
+        )
+        for key, status in (("1", PushStatus.SENT), ("2", PushStatus.SENT), ("3", "pending"))
+    )
+    long_ago = timezone.now() - timedelta(days=31)
+    OcpiPush.objects.filter(pk__in=[old.pk, owed_row.pk]).update(updated=long_ago)
+
+    assert tasks.purge_exchange_log() == 1
+    assert set(OcpiPush.objects.values_list("pk", flat=True)) == {recent.pk, owed_row.pk}
