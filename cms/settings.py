@@ -252,6 +252,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
     },
     # Partners' drivers' running sessions: kWh, charging periods and cost so far (PATCH).
+    # CDRs whose push plan a dying process lost between the rating's commit and its subscriber.
+    "push-unpushed-roaming-cdrs": {
+        "task": "roaming.tasks.push_unpushed_cdrs",
+        "schedule": 600.0,
+    },
     "push-active-roaming-sessions": {
         "task": "roaming.tasks.push_active_sessions",
         "schedule": 300.0,

@@ -9,6 +9,7 @@ the events of an organization that does not roam cost one cache read per batch, 
 
 import logging
 from collections import defaultdict
+from datetime import timedelta
 from functools import partial
 
 from django.core.cache import cache
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver as signal_receiver
+from django.utils import timezone
 
 from billing.choices import CdrKind
 from billing.events import CDR_CREATED
@@ -348,6 +350,36 @@ def plan_active_sessions() -> int:
             Module.SESSIONS, InterfaceRole.RECEIVER
         ):
             push.plan(partner, Module.SESSIONS, session.pk)
+            planned += 1
+    return planned
+
+
+def plan_unpushed_cdrs(days: int = 7) -> int:
+    """Owe partners the CDRs of the last days that no push ever carried (a lost plan)."""
+    # cdr.created plans the push after the rating's commit; a process that died in between
+    # left no row. Sent rows stay OCPI_LOG_RETENTION_DAYS (more than `days`), so a CDR sent
+    # once is never sent again.
+    since = timezone.now() - timedelta(days=days)
+    records = ChargeDetailRecord.objects.filter(
+        kind=CdrKind.CHARGE,
+        created__gte=since,
+        roaming_partner__status=PartnerStatus.ACTIVE,
+        organization__roaming_profile__cpo_enabled=True,
+    ).select_related("roaming_partner")
+    pushed = set(
+        OcpiPush.objects.filter(module=Module.CDRS, created__gte=since).values_list(
+            "partner_id", "object_key"
+        )
+    )
+    planned = 0
+    for record in records.iterator():
+        partner = record.roaming_partner
+        if (partner.pk, str(record.pk)) in pushed or partner.organization_id != (
+            record.organization_id
+        ):
+            continue
+        if partner.endpoint(Module.CDRS, InterfaceRole.RECEIVER):
+            push.plan(partner, Module.CDRS, record.pk)
             planned += 1
     return planned
 

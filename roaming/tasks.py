@@ -32,6 +32,12 @@ def plan_evse_statuses(organization_id: int, connector_ids: list, station_ids: l
 
 
 @shared_task
+def push_unpushed_cdrs() -> int:
+    """The safety net of cdr.created: CDRs of the last week no push ever carried."""
+    return publishing.plan_unpushed_cdrs()
+
+
+@shared_task
 def deliver_due_pushes() -> int:
     """Send every push whose time has come: retries, and sends a broker outage lost."""
     due = push.due_ids()

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from billing.models import ChargeDetailRecord, Tariff
 from billing.services import rate_session
-from roaming.choices import Direction, InterfaceRole, Module, TokenType
+from roaming import tasks
+from roaming.choices import Direction, InterfaceRole, Module, PushStatus, TokenType
 from roaming.models import OcpiExchange, OcpiPush, PartnerCdr, RoamingToken
 from roaming.ocpi import tokens
 from roaming.ocpi.v221 import schemas
@@ -293,6 +294,12 @@ def test_a_rated_session_of_a_partners_driver_is_posted_once_with_billings_price
     stored = PartnerCdr.objects.get(partner=ocpi_pair.cpo_at_emsp, ocpi_id=str(record.pk))
     assert stored.total_cost_incl_vat == record.total_incl_tax
     assert OcpiPush.objects.get(partner=cpo_partner, module=Module.CDRS).attempts == 1
+    # The sweep behind cdr.created: a CDR sent once is left alone, one whose plan was lost goes.
+    assert tasks.push_unpushed_cdrs() == 0
+    OcpiPush.objects.filter(partner=cpo_partner, module=Module.CDRS).delete()
+    assert tasks.push_unpushed_cdrs() == 1
+    assert OcpiPush.objects.get(partner=cpo_partner, module=Module.CDRS).status == PushStatus.SENT
+    assert PartnerCdr.objects.filter(partner=ocpi_pair.cpo_at_emsp).count() == 1
 
 
 def test_a_cdr_of_a_local_card_is_never_posted(ocpi_pair):
