@@ -7,7 +7,8 @@ import shutil
 import threading
 import time
 from collections.abc import Coroutine
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,26 @@ import uvicorn
 import websockets
 from asgiref.sync import sync_to_async
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils import timezone
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, ChargePointErrorCode, ResetStatus
 
+from cards.models import IdToken
+from demo.seed import DEMO_ORG_SLUG, HEADQUARTERS, STATIONS, seed_demo
 from ocpp_gateway.connections import last_seen
 from ocpp_gateway.dbworker import background_db, db_worker
 from ocpp_gateway.messagelog import message_log
+from organizations.models import Organization
+from sessions_app.choices import SessionState
+from stations.choices import ConnectionState, ConnectorStatus
+from stations.models import ChargingStation, Connector, Site
+from tests.factories import (
+    ChargingSessionFactory,
+    ChargingStationFactory,
+    IdTokenFactory,
+    OrganizationFactory,
+)
 from tests.ocpp_gateway.conftest import open_socket
 
 logging.getLogger("ocpp").setLevel(logging.WARNING)
@@ -283,3 +297,74 @@ def screenshot(page, name: str, *, phone: bool = False) -> Path:
         if phone:
             page.set_viewport_size(DESKTOP)
     return path
+
+
+# The simulated charge point is the demo's first station, at its headquarters.
+SIMULATED = STATIONS[0].ocpp_id
+SIMULATED_PASSWORD = STATIONS[0].password
+STRAY_CARD = "04FFFFFFFFFFFF"
+
+
+@dataclass
+class Demo:
+    """The demo organization as the tests see it."""
+
+    org: Organization
+    headquarters: Site
+    station: ChargingStation
+
+    def url(self, path: str = "") -> str:
+        return f"/o/{self.org.slug}/{path}"
+
+
+@pytest.fixture
+def demo(portal_server) -> Demo:
+    """The demo organization (a month of sessions), a running session, a fault, an outsider."""
+    seed_demo()
+    org = Organization.objects.get(slug=DEMO_ORG_SLUG)
+    stations = {s.ocpp_id: s for s in ChargingStation.objects.for_org(org).select_related("site")}
+    cards = list(IdToken.objects.for_org(org).order_by("uid"))
+    now = timezone.now()
+    # A card in no access group: its session is not one of the site's on the Sessions tab.
+    stray = IdTokenFactory(organization=org, uid=STRAY_CARD, label="Lost card")
+    ChargingSessionFactory(
+        station=stations[SIMULATED],
+        id_token=stray,
+        id_tag=stray.uid,
+        start=now - timedelta(days=1),
+        stop=now - timedelta(days=1) + timedelta(minutes=20),
+        energy_wh=2_500,
+        state=SessionState.COMPLETED,
+    )
+    # The live picture: one station charging, one idle, one offline with a fault.
+    running = stations["DEMO-CS-02"]
+    ChargingStation.objects.filter(pk__in=[running.pk, stations["DEMO-CS-03"].pk]).update(
+        connection_state=ConnectionState.ONLINE, last_seen=now
+    )
+    Connector.objects.filter(station__organization=org).update(
+        status=ConnectorStatus.AVAILABLE, status_at=now - timedelta(hours=1)
+    )
+    Connector.objects.filter(station=running, connector_id=1).update(
+        status=ConnectorStatus.CHARGING
+    )
+    Connector.objects.filter(station=stations["DEMO-CS-04"], connector_id=2).update(
+        status=ConnectorStatus.FAULTED, error_code="GroundFailure"
+    )
+    ChargingSessionFactory(
+        station=running,
+        id_token=cards[0],
+        id_tag=cards[0].uid,
+        start=now - timedelta(minutes=42),
+        meter_start=200_000,
+        energy_wh=7_300,
+        last_power_w=11_000,
+        state=SessionState.ACTIVE,
+    )
+    # An outsider with a session of its own, which no page or export of the demo may show.
+    outsider = OrganizationFactory(name="Outsider GmbH", slug="outsider")
+    ChargingSessionFactory(station=ChargingStationFactory(organization=outsider), energy_wh=999)
+    return Demo(
+        org=org,
+        headquarters=Site.objects.get(organization=org, name=HEADQUARTERS),
+        station=stations[SIMULATED],
+    )

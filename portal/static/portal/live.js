@@ -53,6 +53,9 @@
       body.dispatchEvent(new CustomEvent("live-connection", { detail: event }));
     } else if (event.kind === "session") {
       body.dispatchEvent(new CustomEvent("live-session", { detail: event }));
+    } else if (typeof event.kind === "string") {
+      // Any other kind reaches the page as "live-<kind>" (e.g. "live-command"), for its own script.
+      body.dispatchEvent(new CustomEvent("live-" + event.kind, { detail: event }));
     }
   }
 
