@@ -4,12 +4,33 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
-def zone_of(organization) -> tzinfo:
-    """The organization's time zone; UTC when its setting names no zone this server knows."""
+def zone_named(name: str | None) -> tzinfo:
+    """The time zone of an IANA name; UTC when the name is empty or no zone this server knows."""
+    if not name:
+        return UTC
     try:
-        return ZoneInfo(organization.timezone)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
+
+
+def zone_of(organization) -> tzinfo:
+    """The organization's time zone; UTC when its setting names no zone this server knows."""
+    return zone_named(organization.timezone)
+
+
+def format_in_zone(moment: datetime, zone: tzinfo) -> str:
+    """A moment as wall-clock time in `zone`, named: "2026-12-07 13:05:09 CET (Europe/Berlin)"."""
+    try:
+        local = moment.astimezone(zone)
+    except (OverflowError, ValueError):
+        # A stored 0001-01-01 or 9999-12-31 has no local time west or east of UTC: show UTC.
+        local, zone = moment.astimezone(UTC), UTC
+    # The abbreviation alone is ambiguous (CST is three zones): the IANA name says which.
+    name = getattr(zone, "key", None) or "UTC"
+    abbreviation = local.tzname() or name
+    text = f"{local.replace(tzinfo=None).isoformat(sep=' ', timespec='seconds')} {abbreviation}"
+    return text if abbreviation == name else f"{text} ({name})"
 
 
 def day_start(day: date, zone: tzinfo) -> datetime:

@@ -4,15 +4,20 @@ Also the base classes every app's admin builds on, so tenancy checks and write r
 enforced once (organizations is the app every other app already depends on).
 """
 
+import functools
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import F
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
 from core.events import emit
+from core.timezones import format_in_zone, zone_named
 from organizations.choices import InvitationStatus
 from organizations.events import ORGANIZATION_CREATED
 from organizations.models import Invitation, Membership, Organization, OrganizationAPIKey
@@ -33,6 +38,145 @@ def organization_id_of(obj):
         if obj is None:
             return None
     return getattr(obj, f"{last}_id")
+
+
+# The annotation that carries a row's organization's time zone name into the admin's pages.
+ROW_TIME_ZONE = "organization_time_zone_for_admin"
+NO_ANNOTATION = object()
+
+
+def row_time_zone(obj):
+    """The time zone of the organization owning `obj`; UTC for a row of no organization."""
+    name = getattr(obj, ROW_TIME_ZONE, NO_ANNOTATION)
+    if name is NO_ANNOTATION:
+        # A row not read through the admin's queryset (an unsaved one): follow its path.
+        org_id = organization_id_of(obj)
+        name = None
+        if org_id is not None and org_id is not NOT_TENANT_OWNED:
+            name = Organization.objects.filter(pk=org_id).values_list("timezone", flat=True).first()
+    return zone_named(name)
+
+
+def zoned_datetime_display(field):
+    """An admin display of a datetime field in the row's organization's time zone, named."""
+
+    @admin.display(description=field.verbose_name, ordering=field.name)
+    def display(obj):
+        value = getattr(obj, field.name, None)
+        if value is None:
+            return None
+        return format_in_zone(value, row_time_zone(obj))
+
+    # Keeps the column's CSS class (`field-<name>`) and the name a reader of the HTML expects.
+    display.__name__ = field.name
+    return display
+
+
+class OrganizationTimesMixin:
+    """Shows a tenant row's datetimes in its organization's zone, naming the zone.
+
+    Support staff and the organization's operators then read the same wall-clock times: the
+    portal shows every time in the organization's zone. Editable datetime inputs keep the
+    server's zone (settings.TIME_ZONE); read-only ones and list columns are converted.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # An admin that overrides get_readonly_fields without calling super() still gets its
+        # datetime fields converted: its override is wrapped once, here.
+        own = cls.__dict__.get("get_readonly_fields")
+        if own is not None and not getattr(own, "adds_zoned_times", False):
+
+            @functools.wraps(own)
+            def get_readonly_fields(self, request, obj=None):
+                return self.with_zoned_times(request, obj, own(self, request, obj))
+
+            get_readonly_fields.adds_zoned_times = True
+            cls.get_readonly_fields = get_readonly_fields
+
+    def _organization_path(self):
+        return getattr(self.model._default_manager.all(), "org_path", None)
+
+    def _datetime_fields(self) -> dict:
+        """The model's datetime fields by name; none for a model of no organization."""
+        if self._organization_path() is None:
+            return {}
+        return {
+            field.name: field
+            for field in self.model._meta.concrete_fields
+            if isinstance(field, models.DateTimeField)
+        }
+
+    def _zoned(self, name: str):
+        # One display per field for the admin's lifetime: fieldsets and readonly_fields must
+        # name the very same object.
+        cache = self.__dict__.setdefault("_zoned_displays", {})
+        if name not in cache:
+            cache[name] = zoned_datetime_display(self._datetime_fields()[name])
+        return cache[name]
+
+    def with_zoned_times(self, request, obj, readonly) -> list:
+        """`readonly` plus a zoned display for each datetime field shown read-only."""
+        readonly = list(readonly)
+        fields = self._datetime_fields()
+        if not fields:
+            return readonly
+        view_only = not self.has_change_permission(request, obj)
+        names = {name for name in readonly if isinstance(name, str)}
+        for name, field in fields.items():
+            if view_only or name in names or not field.editable:
+                display = self._zoned(name)
+                if display not in readonly:
+                    # The name stays too, so the form leaves the field out.
+                    readonly.append(display)
+        return readonly
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        path = self._organization_path()
+        if path is None:
+            return queryset
+        zone = F("timezone") if path == "pk" else F(f"{path}__timezone")
+        return queryset.annotate(**{ROW_TIME_ZONE: zone})
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.with_zoned_times(request, obj, super().get_readonly_fields(request, obj))
+
+    get_readonly_fields.adds_zoned_times = True
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        readonly = self.get_readonly_fields(request, obj)
+        zoned = {name for name in self._datetime_fields() if self._zoned(name) in readonly}
+        if not zoned:
+            return fieldsets
+        seen = set()
+
+        def swap(entry):
+            if isinstance(entry, (list, tuple)):
+                kept = tuple(item for item in map(swap, entry) if item is not None)
+                return kept or None
+            replacement = self._zoned(entry) if entry in zoned else entry
+            if replacement in seen:
+                return None
+            seen.add(replacement)
+            return replacement
+
+        swapped = []
+        for title, options in fieldsets:
+            lines = [line for line in map(swap, options.get("fields", ())) if line is not None]
+            swapped.append((title, {**options, "fields": lines}))
+        return swapped
+
+    def get_list_display(self, request):
+        fields = self._datetime_fields()
+        editable = set(getattr(self, "list_editable", ()) or ())
+        return [
+            self._zoned(name)
+            if isinstance(name, str) and name in fields and name not in editable
+            else name
+            for name in super().get_list_display(request)
+        ]
 
 
 class TenantAdminForm(forms.ModelForm):
@@ -102,7 +246,7 @@ class TenantInlineFormSet(BaseInlineFormSet):
         return instance
 
 
-class CmsModelAdmin(admin.ModelAdmin):
+class CmsModelAdmin(OrganizationTimesMixin, admin.ModelAdmin):
     """Base admin: same-organization checks, and changes written field by field."""
 
     form = TenantAdminForm
@@ -118,7 +262,7 @@ class CmsModelAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
 
 
-class CmsTabularInline(admin.TabularInline):
+class CmsTabularInline(OrganizationTimesMixin, admin.TabularInline):
     """Base tabular inline with the same form and write rules as CmsModelAdmin."""
 
     form = TenantAdminForm
@@ -146,7 +290,7 @@ class ImmutableModelAdmin(ReadOnlyModelAdmin):
         return False
 
 
-class ReadOnlyTabularInline(admin.TabularInline):
+class ReadOnlyTabularInline(OrganizationTimesMixin, admin.TabularInline):
     """Inline that only lists rows."""
 
     extra = 0

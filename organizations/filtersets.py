@@ -2,9 +2,11 @@
 
 import django_filters
 from django import forms
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from core.api.filters import StrictBooleanFilter, visible
+from core.ordering import Ordering
 from organizations.choices import InvitationStatus, Role
 from organizations.models import (
     APIKeyRole,
@@ -87,3 +89,20 @@ class OrganizationAPIKeyFilterSet(django_filters.FilterSet):
     class Meta:
         model = OrganizationAPIKey
         fields = ["organization", "role", "name", "revoked"]
+
+
+# `?ordering=` of the members page and of the API's /members/ alike; roles sort by rank
+# (owners first ascending).
+MEMBER_ORDERING = Ordering(
+    {
+        "username": "user__username",
+        "email": "user__email",
+        "role": Case(
+            *(When(role=role, then=Value(rank)) for rank, role in enumerate(Role.values)),
+            default=Value(len(Role.values)),
+            output_field=IntegerField(),
+        ),
+        "created": "created",
+    },
+    default="username",
+)

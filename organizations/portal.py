@@ -55,7 +55,8 @@ class OrganizationMixin(LoginRequiredMixin):
         # Times on the organization's pages are its local times (its sites' wall clock).
         timezone.activate(zone_of(self.organization))
         if not self.membership.has_role(self.required_role):
-            raise PermissionDenied
+            # For the log line (portal.errors); a page shows it only with DEBUG on.
+            raise PermissionDenied(f"role {self.membership.role}, needs {self.required_role}")
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

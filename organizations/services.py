@@ -78,6 +78,15 @@ def create_organization(owner, **fields) -> Organization:
     return organization
 
 
+def update_organization(organization: Organization, **fields) -> Organization:
+    """Change an organization's settings, writing only the given fields."""
+    for name, value in fields.items():
+        setattr(organization, name, value)
+    # `updated` is auto_now: it must be named for update_fields to write it.
+    organization.save(update_fields=[*fields, "updated"])
+    return organization
+
+
 def _lock_owners(membership) -> tuple[Membership, list[int]]:
     """The membership as stored now, and the ids of its organization's owners, locked."""
     # Locking every owner row serializes concurrent demotions and removals of owners, so two

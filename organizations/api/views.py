@@ -32,6 +32,7 @@ from organizations.api.serializers import (
 from organizations.api.viewsets import TenantViewSet
 from organizations.choices import Role
 from organizations.filtersets import (
+    MEMBER_ORDERING,
     InvitationFilterSet,
     MembershipFilterSet,
     OrganizationAPIKeyFilterSet,
@@ -156,7 +157,9 @@ class MembershipViewSet(
     queryset = Membership.objects.select_related("user").annotate(username=F("user__username"))
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilterSet
-    ordering_fields = ["username", "created"]
+    # The members page's column keys (organizations.filtersets.MEMBER_ORDERING).
+    sorting = MEMBER_ORDERING
+    ordering_fields = sorting.keys
     ordering = ["username"]
     people_only_actions = frozenset({"partial_update", "destroy"})
     required_role = {
