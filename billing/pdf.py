@@ -1,10 +1,14 @@
 """An invoice as a document: the context its HTML page and its PDF share, and the PDF itself."""
 
+import re
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from billing.invoicing import ISSUER_FIELDS
 from billing.models import Invoice, InvoiceLine
@@ -51,10 +55,45 @@ def invoice_lines(invoice: Invoice) -> list[InvoiceLine]:
     return list(invoice.lines.select_related("cdr").order_by("id"))
 
 
+# The description invoicing stores on a line (billing.invoicing._line), in English: the
+# document shows it again in the reader's language, from its parts.
+LINE_DESCRIPTION = re.compile(
+    r"^(?P<kind>Credit for charging|Charging) session at (?P<station>.+) on "
+    r"(?P<start>\d{4}-\d{2}-\d{2} \d{2}:\d{2}), (?P<kwh>-?\d+\.\d{3}) kWh$"
+)
+
+
+def line_description(description: str) -> str:
+    """A stored line description in the active language; one written otherwise, as stored."""
+    match = LINE_DESCRIPTION.match(description)
+    if match is None:
+        return description
+    start = datetime.strptime(match["start"], "%Y-%m-%d %H:%M")
+    session = _("Session at %(station)s, %(start)s") % {
+        "station": match["station"],
+        "start": formats.date_format(start, "SHORT_DATETIME_FORMAT"),
+    }
+    text = f"{session}, {formats.number_format(Decimal(match['kwh']), 3)} kWh"
+    if match["kind"].startswith("Credit"):
+        return f"{_('Credit')}: {text}"
+    return text
+
+
+def line_unit(unit: str) -> str:
+    """A stored line unit in the active language."""
+    if unit == "session":
+        return pgettext("invoice line unit", "session")
+    return unit
+
+
 def document_context(invoice: Invoice) -> dict:
     """What the invoice template needs: issuer, recipient, dates in the org's zone, lines, tax."""
     zone = zone_of(invoice.organization)
     lines = invoice_lines(invoice)
+    for line in lines:
+        # Stored in English when the invoice was issued; shown in the reader's language.
+        line.shown_description = line_description(line.description)
+        line.shown_unit = line_unit(line.unit)
     return {
         "invoice": invoice,
         "issuer": issuer_of(invoice),
@@ -74,13 +113,16 @@ def _refuse_fetch(url, *args, **kwargs):
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice as a PDF, in the active language, with dates in its organization's zone."""
+    """The invoice as a tagged PDF/UA-1, in the active language, dates in its org's zone."""
     # Loaded on first use: every portal and API process imports this module, few print.
     import weasyprint  # noqa: PLC0415
 
     html = render_to_string("billing/invoice_pdf.html", document_context(invoice))
     document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refuse_fetch)
-    return document.write_pdf()
+    # PDF/UA: a structure tree from the HTML (headings, tables with their header cells, lists),
+    # the document's language from <html lang> and its title shown instead of the file name,
+    # so a screen reader reads the invoice as the page is read.
+    return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
 def prefetched_invoices(queryset):
