@@ -1,0 +1,134 @@
+"""Run a command for the portal without holding its request until the station answers."""
+
+import asyncio
+import contextvars
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from asgiref.sync import async_to_sync, sync_to_async
+from django.db import connections
+from django.db.models.signals import post_save
+
+from ocpp_gateway.models import CommandLog
+from ocpp_gateway.remote.registry import (
+    Actor,
+    CommandNotAllowed,
+    InvalidCommandParameters,
+    execute_command,
+)
+
+logger = logging.getLogger(__name__)
+
+# Most stations answer within a second: the request waits this long so a quick answer shows at
+# once instead of a "waiting" panel that turns into it a moment later.
+ANSWER_GRACE = 1.5
+# A runner may write other rows before it sends (a remote start, a reservation): time for that.
+SEND_GRACE = 5.0
+
+# The run of this context, told of the first command log row written within it.
+_current_run: contextvars.ContextVar["CommandRun | None"] = contextvars.ContextVar(
+    "portal_command_run", default=None
+)
+# Running tasks are referenced here: the loop holds only weak references to its tasks.
+_tasks: set[asyncio.Task] = set()
+# A command waits in a thread for up to twice OCPP_CALL_TIMEOUT: threads of their own, so many
+# slow stations never starve the loop's default executor (asyncio.to_thread elsewhere).
+_workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="portal-command")
+
+
+@dataclass
+class CommandRun:
+    """One command run: its log row once written, and its outcome once the runner returned."""
+
+    log: CommandLog | None = None
+    result: CommandLog | None = None
+    error: BaseException | None = None
+    sent: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def done(self) -> bool:
+        """Whether the runner returned (or raised)."""
+        return self.finished.is_set()
+
+    def outcome(self) -> CommandLog:
+        """The runner's log row, or what it raised (a refusal, invalid parameters)."""
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    def run(self, station, name: str, params: dict, actor: Actor) -> None:
+        """Execute the command in this thread, recording its log row and outcome here."""
+        token = _current_run.set(self)
+        try:
+            self.result = execute_command(station, name, params, actor=actor)
+        except (CommandNotAllowed, InvalidCommandParameters) as refusal:
+            self.error = refusal
+        except Exception as error:
+            # The request may have stopped waiting: the failure must not vanish with it.
+            logger.exception("%s on %s failed", name, station.ocpp_id)
+            self.error = error
+        finally:
+            _current_run.reset(token)
+            self.finished.set()
+            self.sent.set()
+
+
+def _note_log(sender, instance: CommandLog, created: bool, **kwargs) -> None:
+    run = _current_run.get()
+    if created and run is not None and run.log is None:
+        run.log = instance
+        run.sent.set()
+
+
+post_save.connect(_note_log, sender=CommandLog, dispatch_uid="portal-command-run")
+
+
+async def _serving_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
+
+
+def _in_background(run: CommandRun, *args) -> bool:
+    """Start `run` on the loop that serves this request's process; False when there is none."""
+    # Under ASGI a sync view's async_to_sync runs on the server's loop, which keeps running; the
+    # station's socket and the in-memory channel layer live there, so the command must too. A
+    # WSGI request or a test client gets a loop that is closed as soon as this returns.
+    loop = async_to_sync(_serving_loop)()
+    if loop.is_closed() or not loop.is_running():
+        return False
+
+    def work():
+        try:
+            run.run(*args)
+        finally:
+            # A worker thread's own connection: nobody else would ever close it.
+            connections.close_all()
+
+    async def start():
+        waiting = sync_to_async(work, thread_sensitive=False, executor=_workers)
+        task = asyncio.get_running_loop().create_task(waiting())
+        _tasks.add(task)
+        task.add_done_callback(_finished)
+
+    asyncio.run_coroutine_threadsafe(start(), loop).result(SEND_GRACE)
+    return True
+
+
+def _finished(task: asyncio.Task) -> None:
+    _tasks.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("a portal command failed", exc_info=task.exception())
+
+
+def start_command(station, name: str, params: dict, *, actor: Actor) -> CommandRun:
+    """Run a command and wait a moment: its outcome if the station answered, else it is sent."""
+    run = CommandRun()
+    if not _in_background(run, station, name, params, actor):
+        # No loop to hand it to: run it here, waiting for the station as before.
+        run.run(station, name, params, actor)
+        return run
+    if not run.finished.wait(ANSWER_GRACE):
+        run.sent.wait(SEND_GRACE)
+    return run

@@ -1,0 +1,144 @@
+"""Diagnostics and log files stations upload: upload locations (tokens) and received files."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from core.events import emit
+from stations.events import STATION_DIAGNOSTICS_FILE_RECEIVED
+from stations.models import ChargingStation, DiagnosticsFile, DiagnosticsRequest
+
+# 32 random bytes: the token alone authorizes an upload, so it must be unguessable.
+TOKEN_BYTES = 32
+# A station that retries (GetDiagnostics' retries) may upload again; beyond this it is abuse.
+MAX_FILES_PER_REQUEST = 10
+RECENT_FILES = 20
+
+
+class UploadLocationTaken(Exception):
+    """The upload location names another station's request."""
+
+
+def new_upload_token() -> str:
+    """A fresh unguessable token for one upload location."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    """What is stored of a token: its SHA-256, so the database never holds a usable URL."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def upload_url(station: ChargingStation, token: str) -> str:
+    """The absolute URL the station uploads to with this token."""
+    path = reverse(
+        "stations:diagnostics-upload",
+        kwargs={"org": station.organization.slug, "pk": station.pk, "token": token},
+    )
+    return settings.DIAGNOSTICS_BASE_URL + path
+
+
+def token_in_location(station: ChargingStation, location: str) -> str | None:
+    """The token of an upload URL of this station's, or None for any other location."""
+    if station.organization_id is None:
+        return None
+    prefix = upload_url(station, "TOKEN").removesuffix("TOKEN/")
+    if not location.startswith(prefix):
+        return None
+    token = location[len(prefix) :].split("/", 1)[0]
+    return token or None
+
+
+@transaction.atomic
+def open_upload_location(
+    station: ChargingStation, location: str, *, command: str = "", requested_by=None
+) -> DiagnosticsRequest | None:
+    """Let the station upload to `location` for a while, if it is ours; None if it is not."""
+    token = token_in_location(station, location)
+    if token is None:
+        return None
+    expires_at = timezone.now() + timedelta(hours=settings.DIAGNOSTICS_UPLOAD_HOURS)
+    request, created = DiagnosticsRequest.objects.select_for_update().get_or_create(
+        token_hash=hash_token(token),
+        defaults={
+            "station": station,
+            "command": command,
+            "requested_by": requested_by,
+            "expires_at": expires_at,
+        },
+    )
+    if not created:
+        if request.station_id != station.pk:
+            raise UploadLocationTaken(token)
+        # The same location asked for again (a retry): it stays open from now on.
+        request.expires_at = expires_at
+        request.save(update_fields=["expires_at"])
+    return request
+
+
+def find_upload_request(token: str) -> DiagnosticsRequest | None:
+    """The request a token opened, with its station and organization, or None."""
+    return (
+        DiagnosticsRequest.objects.select_related("station__organization")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def may_upload(request: DiagnosticsRequest) -> bool:
+    """Whether the station may still upload for this request (not expired, not flooded)."""
+    return not request.expired and request.files.count() < MAX_FILES_PER_REQUEST
+
+
+def store_diagnostics_file(request: DiagnosticsRequest, content, name: str) -> DiagnosticsFile:
+    """Keep an uploaded file for the request's station and announce it."""
+    station = request.station
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    stored_name = get_valid_filename(name) if name.strip(" .") else "diagnostics"
+    received = timezone.now()
+    upload = DiagnosticsFile(
+        station=station,
+        request=request,
+        original_name=name or f"diagnostics-{received:%Y%m%d-%H%M%S}",
+        size=content.size,
+        received=received,
+    )
+    # The storage picks a free name; the station's id keeps the files of one station together.
+    upload.file.save(f"{station.pk}-{stored_name}", File(content), save=False)
+    with transaction.atomic():
+        upload.save()
+        emit(
+            STATION_DIAGNOSTICS_FILE_RECEIVED,
+            organization_id=station.organization_id,
+            station_id=station.pk,
+            file_id=upload.pk,
+        )
+    return upload
+
+
+def download_response(upload: DiagnosticsFile) -> FileResponse:
+    """The file as the station uploaded it, as an attachment; 404 when it left the storage."""
+    try:
+        handle = upload.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=upload.original_name or upload.file.name.rsplit("/", 1)[-1],
+        content_type="application/octet-stream",
+    )
+
+
+def station_firmware(station: ChargingStation, organization) -> dict:
+    """The station page's "Firmware & diagnostics" part: the last files the station uploaded."""
+    files = DiagnosticsFile.objects.for_org(organization).filter(station=station)
+    return {"diagnostics_files": list(files.order_by("-received", "-id")[:RECENT_FILES])}
