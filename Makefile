@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install pdf-libs chromium partner-venv run serve test lint format migrate seed clean
+.PHONY: install pdf-libs chromium axe partner-venv run serve test lint format migrate seed clean
 
 # `make run` is the demo on embedded defaults: development mode unless told otherwise.
 run seed migrate: export DEBUG ?= true
@@ -71,6 +71,24 @@ chromium:
 	  fi; \
 	}
 
+# The accessibility tests inject axe-core (npm registry, exact version in the lock file) into
+# each page; a missing axe-core fails them. Both CI passes run `make test` side by side: the
+# lock makes one install (npm from Debian, then `npm ci`) while the other waits.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+axe:
+	@flock tests/browser/.npm-install.lock sh -c '\
+	  [ -f $(AXE) ] && [ $(AXE) -nt tests/browser/package-lock.json ] && exit 0; \
+	  if ! command -v npm >/dev/null; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y --no-install-recommends npm || exit 1; \
+	    else \
+	      echo "The accessibility tests need npm: run sudo apt-get install npm, or sudo make axe." >&2; \
+	      exit 1; \
+	    fi; \
+	  fi; \
+	  npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $(AXE)'
+
 # The roaming tests run an independent OCPI implementation (extrawest-ocpi, from PyPI) as the
 # partner, in a virtual environment of its own: its pins clash with ours.
 PARTNER_VENV := .venv-partner
@@ -79,7 +97,7 @@ $(PARTNER_VENV)/.installed: tests/roaming/partner/requirements.txt tests/roaming
 
 partner-venv: $(PARTNER_VENV)/.installed
 
-test: install chromium partner-venv
+test: install chromium axe partner-venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

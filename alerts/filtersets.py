@@ -1,17 +1,51 @@
 """Query-string filters of the alerts API (and of the portal's alert inbox)."""
 
 import django_filters
+from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from alerts.choices import LIVE_STATES, AlertState, DeliveryStatus, RuleKind, Severity
 from alerts.models import Alert, AlertRule, WebhookDelivery, WebhookEndpoint
 from core.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
+from core.ordering import Ordering
 from organizations.models import Organization
 from stations.models import ChargingStation, Site
 
 # "live" is the inbox's default: open or acknowledged, the alerts whose condition still holds.
 LIVE = "live"
 STATE_CHOICES = [(LIVE, _("Open or acknowledged")), *AlertState.choices]
+
+
+def _rank(field: str, values) -> Case:
+    return Case(
+        *(When(**{field: value}, then=Value(rank)) for rank, value in enumerate(values)),
+        default=Value(len(values)),
+        output_field=IntegerField(),
+    )
+
+
+# `?ordering=` of the inbox and of the API's /alerts/ alike: `live` puts alerts whose condition
+# still holds first; severities sort by urgency, not by name.
+ALERT_ORDERING = Ordering(
+    {
+        "live": Case(
+            When(state__in=LIVE_STATES, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+        "kind": "kind",
+        "severity": _rank("severity", Severity.values),
+        "station": "station__ocpp_id",
+        "connector": "connector__connector_id",
+        "site": "site__name",
+        "opened_at": "opened_at",
+        "last_seen_at": "last_seen_at",
+        "resolved_at": "resolved_at",
+        "occurrences": "occurrences",
+        "state": "state",
+    },
+    default=("live", "-opened_at"),
+)
 
 
 class AlertFilterSet(django_filters.FilterSet):

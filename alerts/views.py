@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import CreateView, DeleteView, TemplateView, UpdateView
@@ -23,6 +23,7 @@ from alerts.api.views import (
 )
 from alerts.choices import DeliveryStatus, RuleKind
 from alerts.exceptions import AlertNotLive
+from alerts.filtersets import ALERT_ORDERING
 from alerts.forms import (
     KIND_FIELDS,
     AlertInboxFilterSet,
@@ -33,6 +34,8 @@ from alerts.forms import (
 )
 from alerts.models import AlertRule, NotificationPreference, WebhookEndpoint
 from alerts.services import acknowledge_alert, resolve_alert
+from core.lists import Nouns, summarize
+from core.ordering import PARAM as ORDERING
 from organizations.choices import Role
 from organizations.portal import OrganizationFormMixin, OrganizationMixin, OrganizationObjectMixin
 from stations.site_views import SiteTabMixin
@@ -41,6 +44,15 @@ PAGE_SIZE = 50
 DELIVERY_LOG_SIZE = 50
 # Where the secret of an endpoint just created or rotated waits for the one page that shows it.
 NEW_SECRET_SESSION_KEY = "alerts:new-webhook-secret"
+
+ALERT_NOUNS = Nouns(
+    matched=ngettext_lazy(
+        "%(count)s alert matches these filters.", "%(count)s alerts match these filters.", "count"
+    ),
+    total=ngettext_lazy("%(count)s alert.", "%(count)s alerts.", "count"),
+    none_matched=gettext_lazy("No alerts match these filters."),
+    none=gettext_lazy("No alerts: nothing has gone wrong yet."),
+)
 
 
 def is_filtered(request) -> bool:
@@ -73,13 +85,21 @@ class AlertListView(OrganizationMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         filterset = AlertInboxFilterSet(
             self.request.GET,
-            queryset=selectors.live_first(selectors.alert_rows(self.organization)),
+            queryset=selectors.alert_rows(self.organization),
             request=self.request,
             organization=self.organization,
         )
-        page = None
+        page = summary = None
+        sort = ALERT_ORDERING.parse(self.request.GET.get(ORDERING))
         if filterset.is_valid():
-            page = Paginator(filterset.qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+            rows = filterset.qs.order_by(*ALERT_ORDERING.order_by(sort))
+            page = Paginator(rows, PAGE_SIZE).get_page(self.request.GET.get("page"))
+            summary = summarize(
+                ALERT_NOUNS,
+                page.paginator.count,
+                self.request,
+                path=reverse("alerts:alert-list", kwargs={"org": self.organization.slug}),
+            )
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
@@ -89,6 +109,8 @@ class AlertListView(OrganizationMixin, TemplateView):
             page_obj=page,
             alerts=page.object_list if page else [],
             query=query.urlencode(),
+            sort=sort,
+            summary=summary,
         )
         return context
 
@@ -203,7 +225,12 @@ class SiteAlertsView(SiteTabMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         alerts = selectors.site_alerts(self.get_site(), self.organization)
         page = Paginator(alerts, PAGE_SIZE).get_page(self.request.GET.get("page"))
-        context.update(page_obj=page, alerts=page.object_list, hide_site=True)
+        context.update(
+            page_obj=page,
+            alerts=page.object_list,
+            hide_site=True,
+            summary=summarize(ALERT_NOUNS, page.paginator.count, self.request),
+        )
         return context
 
 

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from sessions_app.usage import register_uptime_source
 from stations.pages import register_station_panel
 
 
@@ -10,7 +11,9 @@ class AvailabilityConfig(AppConfig):
 
     def ready(self):
         # The views use models, so they load once the app registry is ready.
-        from availability import views  # noqa: PLC0415
+        from availability import station_uptime, views  # noqa: PLC0415
 
         # The station page shows its uptime of the last 30 days.
         register_station_panel(views.station_uptime_panel)
+        # The analytics' usage table shows the same uptime per station.
+        register_uptime_source(station_uptime.station_uptimes)

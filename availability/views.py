@@ -19,6 +19,8 @@ from availability.selectors import CSV_COLUMNS, availability_report, figures_row
 from availability.uptime import Bucket
 from core.api.csv import csv_response
 from core.charts import Series, render_chart
+from core.ordering import PARAM as ORDERING
+from core.ordering import Ordering
 from core.timezones import zone_of
 from organizations.choices import Role
 from organizations.portal import (
@@ -31,6 +33,53 @@ from stations.models import ChargingStation
 
 PAGE_SIZE = 50
 # The shares a chart shows; unknown and maintenance time are in the table.
+# `?ordering=` of the report's table and its CSV: siblings (sites, a site's stations, a
+# station's connectors) sort among themselves, so the table keeps its tree.
+REPORT_ORDERING = Ordering(
+    {
+        key: key
+        for key in (
+            "name",
+            "period_seconds",
+            "uptime",
+            "available_share",
+            "faulted_share",
+            "unavailable_share",
+            "offline_share",
+            "unknown_share",
+            "maintenance_share",
+            "sessions",
+            "failed_sessions",
+            "success_rate",
+        )
+    },
+    default="name",
+)
+
+
+def _line_key(line, key: str):
+    if key == "name":
+        names = {Group.SITE: line.site_name, Group.STATION: line.ocpp_id}
+        return names.get(line.level, line.connector_number)
+    return figures_row(line.total)[key]
+
+
+def sort_report(report, raw: str | None):
+    """The report's lines sorted by `?ordering=`, each level among its siblings."""
+    if not REPORT_ORDERING.parse(raw).requested:
+        return report  # the report's own order: by site name, then identity
+
+    def sort(lines):
+        return REPORT_ORDERING.sort_rows(lines, raw, _line_key)
+
+    report.sites = sort(report.sites)
+    for site in report.sites:
+        site.children = sort(site.children)
+        for station in site.children:
+            station.children = sort(station.children)
+    return report
+
+
 CHARTED = (Bucket.AVAILABLE, Bucket.FAULTED, Bucket.UNAVAILABLE, Bucket.OFFLINE)
 
 
@@ -63,6 +112,9 @@ class ReportMixin:
         return stations
 
     def report(self, form: ReportForm):
+        return sort_report(self.unsorted_report(form), self.request.GET.get(ORDERING))
+
+    def unsorted_report(self, form: ReportForm):
         return availability_report(
             self.selected_stations(form),
             period=form.cleaned_data["period"],
@@ -153,6 +205,7 @@ class AvailabilityView(ReportMixin, PortalView):
             export_query=query.urlencode(),
             groups=Group.choices,
             time_zone=zone_of(self.organization),
+            sort=REPORT_ORDERING.parse(request.GET.get(ORDERING)),
         )
         return self.render_to_response(context)
 

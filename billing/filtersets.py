@@ -7,11 +7,54 @@ from billing.choices import AssignmentScope, CdrKind, InvoiceStatus
 from billing.models import BillingPeriod, ChargeDetailRecord, Invoice, Tariff, TariffAssignment
 from cards.models import AccessGroup, IdToken
 from core.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
+from core.ordering import Ordering
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Site
 
 # Roaming sits above billing: its partner model is reached through the CDR's foreign key.
 RoamingPartner = ChargeDetailRecord._meta.get_field("roaming_partner").related_model
+
+
+# `?ordering=` of the billing pages (their column headers), their CSV and the API alike.
+TARIFF_ORDERING = Ordering(
+    {
+        "name": "name",
+        "type": "type",
+        "currency": "currency",
+        "tax_rate": "tax_rate",
+        "valid_from": "valid_from",
+        "valid_to": "valid_to",
+        "created": "created",
+    },
+    default="name",
+)
+CDR_ORDERING = Ordering(
+    {
+        "accounted_at": "accounted_at",
+        "kind": "kind",
+        "session": "session__start",
+        "station": "session__station__ocpp_id",
+        "energy_wh": "energy_wh",
+        "total_incl_tax": "total_incl_tax",
+        "created": "created",
+    },
+    default="-accounted_at",
+)
+INVOICE_ORDERING = Ordering(
+    {
+        "number": "number",
+        "sequence": "sequence",
+        "issued_at": "issued_at",
+        "period_start": "period_start",
+        "holder": "holder_name",
+        "status": "status",
+        "total_excl_tax": "total_excl_tax",
+        "tax_amount": "tax_amount",
+        "total_incl_tax": "total_incl_tax",
+    },
+    # Numbers follow the sequence, so ties on the day of issue keep their numbers' order.
+    default=("-issued_at", "-sequence"),
+)
 
 
 class TariffFilterSet(django_filters.FilterSet):

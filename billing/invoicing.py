@@ -185,6 +185,8 @@ def _line(invoice: Invoice, record: ChargeDetailRecord, zone: tzinfo) -> Invoice
         f"session at {session.station.ocpp_id} on "
         f"{session.start.astimezone(zone):%Y-%m-%d %H:%M}, {kwh:.3f} kWh"
     )
+    # Stored in English; billing.pdf.LINE_DESCRIPTION reads the parts back to show the line in
+    # the reader's language: change both together.
     if record.kind == CdrKind.CREDIT:
         description = f"Credit for charging {subject}"
     else:

@@ -12,5 +12,27 @@ urlpatterns = [
     path("billing/invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="invoice-detail"),
     path("billing/invoices/<int:pk>/pdf/", views.InvoicePdfView.as_view(), name="invoice-pdf"),
     path("billing/tariffs/", views.TariffListView.as_view(), name="tariff-list"),
+    path("billing/tariffs/add/", views.TariffCreateView.as_view(), name="tariff-add"),
+    path("billing/tariffs/preview/", views.TariffPreviewView.as_view(), name="tariff-preview"),
+    path("billing/tariffs/<int:pk>/", views.TariffEditView.as_view(), name="tariff-edit"),
+    path(
+        "billing/tariffs/<int:pk>/preview/",
+        views.TariffPreviewView.as_view(),
+        name="tariff-preview",
+    ),
+    path("billing/tariffs/<int:pk>/end/", views.TariffEndView.as_view(), name="tariff-end"),
+    path(
+        "billing/tariffs/<int:pk>/delete/", views.TariffDeleteView.as_view(), name="tariff-delete"
+    ),
+    path(
+        "billing/tariffs/<int:pk>/assignments/",
+        views.TariffAssignmentAddView.as_view(),
+        name="tariff-assign",
+    ),
+    path(
+        "billing/tariffs/<int:pk>/assignments/<int:assignment>/delete/",
+        views.TariffAssignmentDeleteView.as_view(),
+        name="tariff-unassign",
+    ),
     path("billing/cdrs/", views.CdrListView.as_view(), name="cdr-list"),
 ]

@@ -1,4 +1,4 @@
-"""Portal pages of billing: invoices (list, CSV, page, PDF), tariffs in words, and CDRs."""
+"""Portal pages of billing: invoices (list, CSV, page, PDF), tariffs (edited here), and CDRs."""
 
 import re
 from datetime import UTC, date, time, timedelta
@@ -6,27 +6,50 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, ProtectedError, Q
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views import View
-from django.views.generic import DetailView
+from django.views.generic import DetailView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from billing import engine
+from billing.api.serializers import TariffSerializer
+from billing.api.views import TARIFF_PUBLISHED
 from billing.choices import AssignmentScope, CdrKind
 from billing.engine import TariffError, parse_elements, round_money
-from billing.filtersets import ChargeDetailRecordFilterSet, InvoiceFilterSet
-from billing.models import BillingPeriod, ChargeDetailRecord, Invoice, Tariff
+from billing.filtersets import (
+    CDR_ORDERING,
+    INVOICE_ORDERING,
+    TARIFF_ORDERING,
+    ChargeDetailRecordFilterSet,
+    InvoiceFilterSet,
+)
+from billing.forms import (
+    SampleSessionForm,
+    TariffAssignmentForm,
+    TariffForm,
+    price_sample,
+    sample_usage,
+)
+from billing.models import BillingPeriod, ChargeDetailRecord, Invoice, Tariff, TariffAssignment
 from billing.pdf import document_context, last_day, prefetched_invoices, render_invoice_pdf
 from cards.models import IdToken
 from core import timezones
 from core.api.csv import CHUNK_ROWS, csv_response
+from core.lists import Nouns, summarize
+from core.ordering import PARAM as ORDERING
+from organizations.choices import Role
 from organizations.portal import OrganizationMixin, OrganizationObjectMixin, PortalView
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation, Site
@@ -34,6 +57,37 @@ from stations.models import ChargingStation, Site
 # Roaming sits above billing: its partner model is reached through the tariff's reverse relation.
 RoamingPartner = Tariff._meta.get_field("roaming_partners").related_model
 PAGE_SIZE = 50
+
+INVOICE_NOUNS = Nouns(
+    matched=ngettext_lazy(
+        "%(count)s invoice matches these filters.",
+        "%(count)s invoices match these filters.",
+        "count",
+    ),
+    total=ngettext_lazy("%(count)s invoice.", "%(count)s invoices.", "count"),
+    none_matched=gettext_lazy("No invoices match these filters."),
+    none=gettext_lazy("No invoices yet: they are issued when a billing period is closed."),
+)
+CDR_NOUNS = Nouns(
+    matched=ngettext_lazy(
+        "%(count)s charge detail record matches these filters.",
+        "%(count)s charge detail records match these filters.",
+        "count",
+    ),
+    total=ngettext_lazy(
+        "%(count)s charge detail record.", "%(count)s charge detail records.", "count"
+    ),
+    none_matched=gettext_lazy("No charge detail records match these filters."),
+    none=gettext_lazy("No charge detail records yet: sessions get one when they are priced."),
+)
+TARIFF_NOUNS = Nouns(
+    matched=ngettext_lazy(
+        "%(count)s tariff matches these filters.", "%(count)s tariffs match these filters.", "count"
+    ),
+    total=ngettext_lazy("%(count)s tariff.", "%(count)s tariffs.", "count"),
+    none_matched=gettext_lazy("No tariffs match these filters."),
+    none=gettext_lazy("No tariffs yet: sessions are not priced until a tariff applies to them."),
+)
 INVOICE_CSV_COLUMNS = [
     ("number", "number"),
     ("issued_at", "issued_at"),
@@ -245,13 +299,15 @@ class PeriodFilter(django_filters.ModelChoiceFilter):
 class PortalInvoiceFilterSet(InvoiceFilterSet):
     """The API's invoice filters over one organization, with search and the billing period."""
 
+    # `q`, as links to a search say; `search` stays for links made before.
+    q = django_filters.CharFilter(method="filter_search")
     search = django_filters.CharFilter(method="filter_search")
     period = PeriodFilter(field_name="billing_period", queryset=BillingPeriod.objects.none())
 
     class Meta(InvoiceFilterSet.Meta):
-        fields = [*InvoiceFilterSet.Meta.fields, "search", "period"]
+        fields = [*InvoiceFilterSet.Meta.fields, "q", "search", "period"]
 
-    SHOWN = ["search", "status", "period"]
+    SHOWN = ["q", "status", "period"]
 
     def __init__(self, data=None, queryset=None, *, request=None, organization):
         super().__init__(data, queryset, request=request)
@@ -262,7 +318,7 @@ class PortalInvoiceFilterSet(InvoiceFilterSet):
         period.label = _("Billing period")
         self.filters["status"].label = _("Status")
         self.filters["status"].extra["empty_label"] = _("Any")
-        self.filters["search"].label = _("Search (number, holder)")
+        self.filters["q"].label = _("Search (number, holder)")
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
@@ -287,11 +343,18 @@ def filter_query(request) -> str:
     return data.urlencode()
 
 
-def paged(request, filterset) -> tuple:
-    """The filterset's page (None when a filter is invalid) and its rows."""
+def sorted_rows(request, filterset, sorting):
+    """The filtered rows in the order `?ordering=` asks for (the list's default else)."""
+    return sorting.apply(filterset.qs, request.GET.get(ORDERING))
+
+
+def paged(request, filterset, sorting) -> tuple:
+    """The filterset's page (None when a filter is invalid) and its rows, sorted."""
     if not filterset.is_valid():
         return None, []
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(sorted_rows(request, filterset, sorting), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     page.object_list = list(page.object_list)
     return page, page.object_list
 
@@ -347,7 +410,7 @@ class InvoiceListView(BillingTabMixin, InvoiceFilterMixin, PortalView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.get_filterset()
-        page, invoices = paged(self.request, filterset)
+        page, invoices = paged(self.request, filterset, INVOICE_ORDERING)
         zone = timezones.zone_of(self.organization)
         for invoice in invoices:
             # Periods are half-open: March ends at April 1, 00:00, and reads "to March 31".
@@ -359,6 +422,10 @@ class InvoiceListView(BillingTabMixin, InvoiceFilterMixin, PortalView):
             invoices=invoices,
             filter_query=filter_query(self.request),
             time_zone=zone,
+            sort=INVOICE_ORDERING.parse(self.request.GET.get(ORDERING)),
+            summary=summarize(INVOICE_NOUNS, page.paginator.count, self.request)
+            if page is not None
+            else None,
         )
         return context
 
@@ -371,8 +438,9 @@ class InvoiceExportView(InvoiceFilterMixin, OrganizationMixin, View):
         if not filterset.is_valid():
             return bad_filters(filterset)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        # In the order the list shows (its `ordering` is in the link).
         return csv_response(
-            filterset.qs.iterator(chunk_size=CHUNK_ROWS),
+            sorted_rows(request, filterset, INVOICE_ORDERING).iterator(chunk_size=CHUNK_ROWS),
             INVOICE_CSV_COLUMNS,
             f"invoices-{stamp}.csv",
         )
@@ -438,6 +506,7 @@ class TariffListView(BillingTabMixin, PortalView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         org = self.organization
+        sort = TARIFF_ORDERING.parse(self.request.GET.get(ORDERING))
         tariffs = list(
             Tariff.objects.for_org(org)
             .prefetch_related(
@@ -449,7 +518,7 @@ class TariffListView(BillingTabMixin, PortalView):
                     queryset=RoamingPartner.objects.for_org(org).order_by("name"),
                 ),
             )
-            .order_by("name", "pk")
+            .order_by(*TARIFF_ORDERING.order_by(sort))
         )
         now = timezone.now()
         for tariff in tariffs:
@@ -468,8 +537,304 @@ class TariffListView(BillingTabMixin, PortalView):
             tariff.max_price_text = (
                 money(tariff.max_price, tariff.currency) if tariff.max_price is not None else ""
             )
-        context.update(tariffs=tariffs, time_zone=timezones.zone_of(org))
+        context.update(
+            tariffs=tariffs,
+            time_zone=timezones.zone_of(org),
+            sort=sort,
+            summary=summarize(TARIFF_NOUNS, len(tariffs), self.request),
+        )
         return context
+
+
+# --- editing tariffs -------------------------------------------------------------------------
+
+
+def refusal(partners: list[str]) -> str:
+    """Why a tariff is not deleted: the API's words (it is published to roaming partners)."""
+    return TARIFF_PUBLISHED % {"partners": ", ".join(partners)}
+
+
+def tariff_page(organization, tariff) -> str:
+    """The URL of a tariff's own page."""
+    return reverse("billing:tariff-edit", kwargs={"org": organization.slug, "pk": tariff.pk})
+
+
+def preview_context(tariff: Tariff | None, sample_form, organization, errors=()) -> dict:
+    """The sample session priced by the engine with `tariff`, as the preview shows it."""
+    context = {"preview_errors": list(errors), "sample_form": sample_form, "price": None}
+    if tariff is None:
+        return context
+    if sample_form.is_bound and not sample_form.is_valid():
+        context["preview_errors"] = [
+            f"{sample_form[name].label}: {' '.join(messages_)}"
+            for name, messages_ in sample_form.errors.items()
+        ]
+        return context
+    sample = sample_form.sample_or_default()
+    try:
+        price = price_sample(tariff, sample_usage(sample, organization.timezone))
+    except (ArithmeticError, ValueError) as error:  # TariffError is a ValueError
+        context["preview_errors"] = [str(error)]
+        return context
+    context["price"] = {
+        "currency": price.currency,
+        "energy_kwh": Decimal(price.energy_wh) / 1000,
+        "charging": duration_words(price.charging_seconds),
+        "parking": duration_words(price.parking_seconds),
+        "rows": [preview_row(line, price.currency) for line in price.lines],
+        "total_excl_tax": price.total_excl_tax,
+        "tax_amount": price.tax_amount,
+        "total_incl_tax": price.total_incl_tax,
+    }
+    return context
+
+
+def preview_row(line: engine.Line, currency: str) -> dict:
+    """One line of the engine's price: what, how much, at what price, VAT and amount."""
+    bound = line.dimension in (engine.MIN_PRICE, engine.MAX_PRICE)
+    return {
+        "label": COMPONENT_LABELS.get(line.dimension, line.dimension),
+        "element": line.element,
+        "quantity": quantity_words(line.as_json()),
+        "unit_price": "–" if bound else unit_price(line.unit_price, currency),
+        "tax_rate": _number(line.tax_rate),
+        "amount": money(line.amount, currency),
+    }
+
+
+def form_errors(form) -> list[str]:
+    """Every error of a form in one list, each named by its field's label."""
+    errors = [str(error) for error in form.non_field_errors()]
+    for name, field_errors in form.errors.items():
+        if name != forms.forms.NON_FIELD_ERRORS:
+            errors += [f"{form[name].label}: {error}" for error in field_errors]
+    return errors
+
+
+class TariffEditorMixin(BillingTabMixin, OrganizationMixin):
+    """A tariff's page or the new-tariff page: the form, a sample session and its price."""
+
+    tab = "tariffs"
+    template_name = "billing/tariff_form.html"
+    tariff = None
+
+    def get_tariff(self) -> Tariff | None:
+        return None
+
+    def tariff_form(self, data=None) -> TariffForm:
+        return TariffForm(data, organization=self.organization, instance=self.get_tariff())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tariff = self.get_tariff()
+        if self.can.administer:
+            context.setdefault("form", self.tariff_form())
+        context.update(tariff=tariff, time_zone=timezones.zone_of(self.organization))
+        if "sample_form" not in context:
+            context.update(preview_context(tariff, SampleSessionForm(), self.organization))
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not self.can.administer:
+            raise PermissionDenied
+        form = self.tariff_form(request.POST)
+        if form.is_valid():
+            created = self.get_tariff() is None
+            tariff = form.save()
+            text = _("Tariff %(name)s added.") if created else _("Tariff %(name)s saved.")
+            messages.success(request, text % {"name": tariff.name})
+            return redirect(reverse("billing:tariff-list", kwargs={"org": self.organization.slug}))
+        # The sample sits outside the form (the preview posts it): the page shows the defaults.
+        context = self.get_context_data(
+            form=form, **preview_context(None, SampleSessionForm(), self.organization)
+        )
+        return self.render_to_response(context, status=400)
+
+
+class TariffCreateView(TariffEditorMixin, TemplateView):
+    """A new tariff (admins): simple prices or OCPI elements, with a price preview."""
+
+    required_role = Role.ADMIN
+
+
+class TariffEditView(TariffEditorMixin, TemplateView):
+    """A tariff: admins change it here, everyone sees what a sample session would cost."""
+
+    def get_tariff(self) -> Tariff:
+        if self.tariff is None:
+            self.tariff = get_object_or_404(
+                Tariff.objects.for_org(self.organization), pk=self.kwargs["pk"]
+            )
+        return self.tariff
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tariff, org = self.get_tariff(), self.organization
+        tariff.words, tariff.errors = tariff_words(tariff)
+        tariff.validity = validity(tariff)
+        assignments = (
+            TariffAssignment.objects.for_org(org)
+            .filter(tariff=tariff)
+            .select_related("site", "station", "access_group")
+        )
+        context.update(
+            cdr_count=ChargeDetailRecord.objects.for_org(org).filter(tariff=tariff).count(),
+            assignments=sorted(
+                ((assignment_words(a), a) for a in assignments), key=lambda pair: pair[0]
+            ),
+            partners=list(
+                RoamingPartner.objects.for_org(org)
+                .filter(tariff=tariff)
+                .order_by("name")
+                .values_list("name", flat=True)
+            ),
+        )
+        if self.can.administer:
+            context.setdefault(
+                "assignment_form", TariffAssignmentForm(organization=org, tariff=tariff)
+            )
+        return context
+
+
+class TariffPreviewView(OrganizationMixin, View):
+    """The preview (htmx): the sample session priced with the tariff as it stands in the form."""
+
+    def post(self, request, *args, **kwargs):
+        stored = None
+        if "pk" in kwargs:
+            stored = get_object_or_404(Tariff.objects.for_org(self.organization), pk=kwargs["pk"])
+        tariff, errors = stored, []
+        if self.can.administer and "mode" in request.POST:
+            # Nothing is saved: the form only checks and describes the tariff.
+            form = TariffForm(request.POST, organization=self.organization, instance=stored)
+            tariff = form.tariff() if form.is_valid() else None
+            errors = [] if tariff else form_errors(form)
+        elif stored is None:
+            raise PermissionDenied
+        context = preview_context(
+            tariff, SampleSessionForm(request.POST), self.organization, errors
+        )
+        context.update(organization=self.organization, tariff=stored)
+        return render(request, "billing/_tariff_preview.html", context)
+
+
+class TariffObjectWriteMixin(OrganizationMixin):
+    """A write on one tariff of the organization (admins), answered by its page."""
+
+    required_role = Role.ADMIN
+    http_method_names = ["post"]
+
+    def get_tariff(self) -> Tariff:
+        return get_object_or_404(Tariff.objects.for_org(self.organization), pk=self.kwargs["pk"])
+
+
+class TariffEndView(TariffObjectWriteMixin, View):
+    """Stop a tariff from applying from now on (it stays, with its CDRs and assignments)."""
+
+    def post(self, request, *args, **kwargs):
+        tariff = self.get_tariff()
+        serializer = TariffSerializer(
+            instance=tariff, data={"valid_to": timezone.now()}, partial=True
+        )
+        if serializer.is_valid():
+            serializer.save()
+            messages.success(
+                request, _("Tariff %(name)s no longer applies from now on.") % {"name": tariff.name}
+            )
+        else:
+            for field_errors in serializer.errors.values():
+                for error in field_errors:
+                    messages.error(request, str(error))
+        return redirect(tariff_page(self.organization, tariff))
+
+
+class TariffDeleteView(BillingTabMixin, OrganizationMixin, TemplateView):
+    """Delete a tariff after a confirmation (admins); its CDRs keep their copy of it."""
+
+    required_role = Role.ADMIN
+    tab = "tariffs"
+    template_name = "billing/tariff_confirm_delete.html"
+
+    def get_tariff(self) -> Tariff:
+        return get_object_or_404(Tariff.objects.for_org(self.organization), pk=self.kwargs["pk"])
+
+    def partners(self, tariff) -> list[str]:
+        return list(tariff.roaming_partners.order_by("name").values_list("name", flat=True))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tariff = self.get_tariff()
+        partners = self.partners(tariff)
+        context.update(
+            tariff=tariff,
+            refusal=refusal(partners) if partners else "",
+            cdr_count=ChargeDetailRecord.objects.for_org(self.organization)
+            .filter(tariff=tariff)
+            .count(),
+            assignment_count=tariff.assignments.count(),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        # As the API's delete: CDRs keep their snapshot (SET_NULL); a partner's tariff stays.
+        tariff = self.get_tariff()
+        partners = self.partners(tariff)
+        if not partners:
+            try:
+                with transaction.atomic():
+                    tariff.delete()
+            except ProtectedError:
+                partners = self.partners(tariff)
+            else:
+                messages.success(request, _("Tariff %(name)s deleted.") % {"name": tariff.name})
+                return redirect("billing:tariff-list", org=self.organization.slug)
+        messages.error(request, refusal(partners))
+        return redirect(tariff_page(self.organization, tariff))
+
+
+class TariffAssignmentAddView(TariffEditView):
+    """Apply the tariff to the organization, a site, a station or an access group (admins)."""
+
+    required_role = Role.ADMIN
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        tariff = self.get_tariff()
+        form = TariffAssignmentForm(request.POST, organization=self.organization, tariff=tariff)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    assignment = form.save()
+            except IntegrityError:
+                # The serializer checked the target; only a concurrent request gets here.
+                form.add_error(None, _("This target got a tariff meanwhile; try again."))
+            else:
+                messages.success(
+                    request,
+                    _("Tariff %(name)s now applies to: %(place)s.")
+                    % {"name": tariff.name, "place": assignment_words(assignment)},
+                )
+                return redirect(tariff_page(self.organization, tariff))
+        return self.render_to_response(self.get_context_data(assignment_form=form), status=400)
+
+
+class TariffAssignmentDeleteView(TariffObjectWriteMixin, View):
+    """Stop applying the tariff to one place."""
+
+    def post(self, request, *args, **kwargs):
+        tariff = self.get_tariff()
+        assignment = get_object_or_404(
+            TariffAssignment.objects.for_org(self.organization).filter(tariff=tariff),
+            pk=kwargs["assignment"],
+        )
+        place = assignment_words(assignment)
+        assignment.delete()
+        messages.success(
+            request,
+            _("Tariff %(name)s no longer applies to: %(place)s.")
+            % {"name": tariff.name, "place": place},
+        )
+        return redirect(tariff_page(self.organization, tariff))
 
 
 # --- charge detail records -------------------------------------------------------------------
@@ -545,12 +910,16 @@ class CdrListView(BillingTabMixin, PortalView):
             request=self.request,
             organization=self.organization,
         )
-        page, cdrs = paged(self.request, filterset)
+        page, cdrs = paged(self.request, filterset, CDR_ORDERING)
         context.update(
             filterset=filterset,
             filter_fields=filterset.shown_fields(),
             page_obj=page,
             cdrs=cdrs,
+            sort=CDR_ORDERING.parse(self.request.GET.get(ORDERING)),
+            summary=summarize(CDR_NOUNS, page.paginator.count, self.request)
+            if page is not None
+            else None,
             time_zone=timezones.zone_of(self.organization),
         )
         return context

@@ -6,7 +6,27 @@ from django.db.models import Q
 from cards.choices import IdTokenStatus, IdTokenType
 from cards.models import AccessGroup, IdToken, normalize_uid
 from core.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
+from core.ordering import Ordering
 from stations.models import ChargingStation, Site
+
+# `?ordering=` of the card and group pages and of the API's lists. `last_used` and `cards` are
+# annotations of the pages (the API's rows do not carry them).
+CARD_ORDERING = Ordering(
+    {
+        "uid": "uid",
+        "label": "label",
+        "type": "type",
+        "status": "status",
+        "expires_at": "expires_at",
+        "last_used": "last_used",
+        "created": "created",
+    },
+    default="uid",
+)
+GROUP_ORDERING = Ordering(
+    {"name": "name", "description": "description", "cards": "card_count", "created": "created"},
+    default="name",
+)
 
 
 class AccessGroupFilterSet(django_filters.FilterSet):

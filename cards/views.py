@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, FormView, ListView, UpdateView
 
 from cards.api import csv_import
 from cards.api.serializers import GROUP_SEPARATOR, NAME_TAKEN, UID_TAKEN
 from cards.choices import IdTokenStatus
+from cards.filtersets import CARD_ORDERING, GROUP_ORDERING
 from cards.forms import (
     AccessGroupForm,
     CardFilterSet,
@@ -37,6 +39,7 @@ from cards.services import (
     unblock_id_token,
 )
 from cards.usage import card_usage
+from core.lists import Nouns, SortedListMixin
 from core.timezones import zone_of
 from organizations.choices import Role
 from organizations.portal import OrganizationFormMixin, OrganizationMixin, OrganizationObjectMixin
@@ -51,6 +54,25 @@ STANDING_BADGES = {
 PAGE_SIZE = 50
 # The cards shown on a group's page; the card list filtered by the group shows them all.
 GROUP_PAGE_CARDS = 50
+
+CARD_NOUNS = Nouns(
+    matched=ngettext_lazy(
+        "%(count)s card matches these filters.", "%(count)s cards match these filters.", "count"
+    ),
+    total=ngettext_lazy("%(count)s card.", "%(count)s cards.", "count"),
+    none_matched=gettext_lazy("No cards match these filters."),
+    none=gettext_lazy("No cards yet."),
+)
+GROUP_NOUNS = Nouns(
+    matched=ngettext_lazy(
+        "%(count)s access group matches these filters.",
+        "%(count)s access groups match these filters.",
+        "count",
+    ),
+    total=ngettext_lazy("%(count)s access group.", "%(count)s access groups.", "count"),
+    none_matched=gettext_lazy("No access groups match these filters."),
+    none=gettext_lazy("No access groups yet."),
+)
 
 
 def with_standing(cards, now=None):
@@ -109,13 +131,15 @@ class InvalidFormIs400:
 # --- RFID cards ------------------------------------------------------------------------------
 
 
-class CardListView(ZoneMixin, OrganizationMixin, ListView):
+class CardListView(SortedListMixin, ZoneMixin, OrganizationMixin, ListView):
     """Every card of the organization, searchable and filtered like the API's list."""
 
     section = "cards"
     template_name = "cards/card_list.html"
     context_object_name = "cards"
     paginate_by = PAGE_SIZE
+    sorting = CARD_ORDERING
+    nouns = CARD_NOUNS
 
     def get_queryset(self):
         cards = (
@@ -124,8 +148,8 @@ class CardListView(ZoneMixin, OrganizationMixin, ListView):
                 Prefetch("access_groups", queryset=AccessGroup.objects.only("id", "name"))
             )
             .annotate(last_used=card_usage.last_used())
-            .order_by("uid")
         )
+        cards = self.sort(cards)
         self.filterset = CardFilterSet(
             self.request.GET or None,
             queryset=cards,
@@ -344,16 +368,18 @@ def groups_with_places():
     ).annotate(card_count=Count("id_tokens", distinct=True))
 
 
-class GroupListView(OrganizationMixin, ListView):
+class GroupListView(SortedListMixin, OrganizationMixin, ListView):
     """Every access group with its number of cards and where it may charge."""
 
     section = "groups"
     template_name = "cards/group_list.html"
     context_object_name = "groups"
     paginate_by = PAGE_SIZE
+    sorting = GROUP_ORDERING
+    nouns = GROUP_NOUNS
 
     def get_queryset(self):
-        groups = groups_with_places().for_org(self.organization).order_by("name")
+        groups = self.sort(groups_with_places().for_org(self.organization))
         self.filterset = GroupFilterSet(
             self.request.GET or None,
             queryset=groups,

@@ -79,6 +79,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves static files (admin, portal assets) from the process itself: no CDN, no proxy needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, which answers static files (compressed at collectstatic) before it;
+    # above everything else that writes the body. Since Django 4.2 it pads each response with
+    # random bytes against BREACH; CSRF tokens are masked per response too.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,6 +94,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Inside CommonMiddleware (a missing slash still redirects) and the language middlewares:
+    # the portal's 403 and 404 pages, in DEBUG too, and one log line per refused request.
+    "portal.errors.ErrorPagesMiddleware",
     # Last, as axes asks: turns a locked-out login's answer into the 429 of portal.login_guard.
     "axes.middleware.AxesMiddleware",
 ]
@@ -349,10 +356,35 @@ SILENCED_SYSTEM_CHECKS = [
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files stations upload (diagnostics, logs): never served as static files, only through the
+# portal's permission-checked downloads. MEDIA_URL stays unset for the same reason.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", "") or BASE_DIR / "media")
+# How long a station may upload to a diagnostics location the portal handed out, and how large
+# one file may be.
+DIAGNOSTICS_UPLOAD_HOURS = env_int("DIAGNOSTICS_UPLOAD_HOURS", 24, minimum=1)
+DIAGNOSTICS_MAX_UPLOAD_BYTES = env_int(
+    "DIAGNOSTICS_MAX_UPLOAD_BYTES", 100 * 1024 * 1024, minimum=1024
+)
 # Serve the apps' static files without a collectstatic step: one thing less to forget when
 # deploying, at the cost of a scan at start-up.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # collectstatic (make run, make serve) names every file after its content's hash and writes
+    # gzip and brotli copies; WhiteNoise serves those, cached for a year as immutable. A file
+    # not collected keeps its plain name, served from the apps' folders (portal.staticfiles).
+    "staticfiles": {"BACKEND": "portal.staticfiles.HashedCompressedStaticFilesStorage"},
+}
+# The plain-named copies would only be compressed twice: the finders serve those names.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+# Source maps are read by developer tools only: compressing them doubled collectstatic's time.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    *("jpg", "jpeg", "png", "gif", "webp", "ico", "zip", "gz", "tgz", "bz2", "xz", "br"),
+    *("woff", "woff2", "mp4", "webm", "map"),
+]
+# The portal's own pages for a CSRF refusal (an expired form), like every other 403.
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 
 REST_FRAMEWORK = {
     # Token first: DRF takes the WWW-Authenticate header from the first class, and only with
@@ -449,6 +481,8 @@ if not PORTAL_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PORTAL_BASE_URL={PORTAL_BASE_URL!r} must start with http(s)://")
 # OCPI roaming. Partners read our versions from OCPI_BASE_URL/ocpi/<organization>/versions.
 OCPI_BASE_URL = (env_str("OCPI_BASE_URL", "") or PORTAL_BASE_URL).rstrip("/")
+# Where stations upload diagnostics and logs (the address they reach the CSMS's HTTP at).
+DIAGNOSTICS_BASE_URL = (env_str("DIAGNOSTICS_BASE_URL", "") or PORTAL_BASE_URL).rstrip("/")
 if not OCPI_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"OCPI_BASE_URL={OCPI_BASE_URL!r} must start with http(s)://")
 # Requests a partner may make per minute (a partner's own limit, set on it, wins); 0: no limit.

@@ -6,11 +6,19 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ocpp_gateway.remote.urls import urlpatterns as remote_control_patterns
 from organizations.urls import invitation_patterns
+from portal.errors import FaviconView
 from portal.urls import account_patterns
 from stations.urls import app_name as stations_namespace
 from stations.urls import urlpatterns as station_patterns
 
+# The portal's error pages (portal.errors.ErrorPagesMiddleware shows them in DEBUG too).
+handler400 = "portal.errors.bad_request"
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"
+
 urlpatterns = [
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cms.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -8,8 +8,16 @@ from alerts.events import ALERT_ACKNOWLEDGED, ALERT_ESCALATED, ALERT_OPENED, ALE
 from alerts.selectors import live_counts
 from core.events import Event, receiver
 from core.live import publish_many
+from ocpp_gateway.events import COMMAND_FINISHED
 from sessions_app.events import SESSION_STARTED, SESSION_STOPPED
-from stations.events import STATION_CONNECTED, STATION_DISCONNECTED, STATION_STATUS_CHANGED
+from stations.events import (
+    STATION_CONNECTED,
+    STATION_DIAGNOSTICS_FILE_RECEIVED,
+    STATION_DIAGNOSTICS_STATUS,
+    STATION_DISCONNECTED,
+    STATION_FIRMWARE_STATUS,
+    STATION_STATUS_CHANGED,
+)
 
 
 @receiver(STATION_STATUS_CHANGED)
@@ -95,5 +103,35 @@ def show_alerts(events: list[Event]) -> None:
             for event in events
             # A platform alert (an unknown identity knocking) has no organization to tell.
             if event["organization_id"] is not None
+        ]
+    )
+
+
+@receiver(COMMAND_FINISHED)
+def show_command_outcomes(events: list[Event]) -> None:
+    """A command's outcome is recorded: the station page's waiting panel and command log."""
+    publish_many(
+        [
+            (
+                event["organization_id"],
+                {
+                    "kind": "command",
+                    "station": event["station_id"],
+                    "log": event["command_log_id"],
+                    "status": event["status"],
+                },
+            )
+            for event in events
+        ]
+    )
+
+
+@receiver(STATION_FIRMWARE_STATUS, STATION_DIAGNOSTICS_STATUS, STATION_DIAGNOSTICS_FILE_RECEIVED)
+def show_firmware_progress(events: list[Event]) -> None:
+    """Firmware or diagnostics progress, or an uploaded file: the station page's section."""
+    publish_many(
+        [
+            (event["organization_id"], {"kind": "firmware", "station": event["station_id"]})
+            for event in events
         ]
     )

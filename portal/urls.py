@@ -10,6 +10,7 @@ app_name = "portal"
 organization_patterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("running-sessions/", views.RunningSessionsFragment.as_view(), name="running-sessions"),
+    path("key-figures/", views.KeyFiguresFragment.as_view(), name="key-figures"),
     path("station-figures/", views.StationFiguresFragment.as_view(), name="station-figures"),
 ]
 

@@ -18,9 +18,11 @@ from organizations.portal import PortalView
 from portal.forms import PreferenceForm
 from portal.language import remember_language
 from portal.models import UserPreference
+from sessions_app.choices import SessionState
 from sessions_app.models import ChargingSession
 from stations.choices import ConnectionState, ConnectorStatus
-from stations.models import ChargingStation, Connector
+from stations.models import ChargingStation
+from stations.selectors import connector_status_counts
 
 
 def home(request):
@@ -41,47 +43,82 @@ class DashboardView(PortalView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         org = self.organization
-        zone = zone_of(org)
-        now = timezone.now()
-        local_today = now.astimezone(zone).date()
-        today = day_start(local_today, zone)
-        month = day_start(local_today.replace(day=1), zone)
         sessions = ChargingSession.objects.for_org(org)
-        energy = sessions.aggregate(
-            today=Sum("energy_wh", filter=Q(start__gte=today)),
-            month=Sum("energy_wh", filter=Q(start__gte=month)),
-        )
+        faults = list(open_faults(org))
         context.update(
-            **station_figures(org),
+            **key_figures(org, fault_count=len(faults)),
+            **connector_figures(org),
             running=sessions.active().select_related("station", "connector", "id_token")[:20],
-            running_count=sessions.active().count(),
-            energy_today_wh=energy["today"] or 0,
-            energy_month_wh=energy["month"] or 0,
-            faults=list(open_faults(org)),
+            faults=faults,
         )
         return context
 
 
-def station_figures(org) -> dict:
-    """Stations online and offline, connectors by status: the dashboard's live figures."""
+# How often the key figures fetch themselves again while sessions run (their energy grows).
+KEY_FIGURES_POLL_SECONDS = 30
+
+
+def key_figures(org, *, fault_count: int | None = None) -> dict:
+    """The dashboard's key figures: stations, running sessions, energy and open faults."""
+    zone = zone_of(org)
+    local_today = timezone.now().astimezone(zone).date()
+    today = day_start(local_today, zone)
+    month = day_start(local_today.replace(day=1), zone)
+    sessions = ChargingSession.objects.for_org(org)
+    energy = sessions.aggregate(
+        today=Sum("energy_wh", filter=Q(start__gte=today)),
+        month=Sum("energy_wh", filter=Q(start__gte=month)),
+        running=Count("pk", filter=Q(state=SessionState.ACTIVE)),
+    )
+    return {
+        **station_counts(org),
+        "running_count": energy["running"],
+        "energy_today_wh": energy["today"] or 0,
+        "energy_month_wh": energy["month"] or 0,
+        "fault_count": open_faults(org).count() if fault_count is None else fault_count,
+        # While a session runs its energy grows with every meter value, which sends no live
+        # event: the figures then fetch themselves again now and then.
+        "poll_seconds": KEY_FIGURES_POLL_SECONDS if energy["running"] else None,
+    }
+
+
+def station_counts(org) -> dict:
+    """Stations in all, online and offline."""
     stations = ChargingStation.objects.for_org(org).aggregate(
         total=Count("pk"),
         online=Count("pk", filter=Q(connection_state=ConnectionState.ONLINE)),
-    )
-    by_status = dict(
-        Connector.objects.for_org(org)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
     )
     return {
         "stations_total": stations["total"],
         "stations_online": stations["online"],
         "stations_offline": stations["total"] - stations["online"],
+    }
+
+
+def connector_figures(org) -> dict:
+    """Connectors counted by shown status: an offline station's count as not available."""
+    by_status = connector_status_counts(org)
+    return {
         "connector_statuses": [
             (status, label, by_status.get(status, 0)) for status, label in ConnectorStatus.choices
         ],
     }
+
+
+def station_figures(org) -> dict:
+    """Stations online and offline, connectors by shown status: the dashboard's live figures."""
+    return {**station_counts(org), **connector_figures(org)}
+
+
+class KeyFiguresFragment(PortalView):
+    """The dashboard's key figures alone, fetched again when stations, sessions or alerts change."""
+
+    template_name = "portal/_key_figures.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(**key_figures(self.organization))
+        return context
 
 
 class StationFiguresFragment(PortalView):

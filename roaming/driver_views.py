@@ -13,10 +13,12 @@ from django.utils import timezone
 from django.views import View
 
 from core.api.csv import CHUNK_ROWS, csv_response
+from core.ordering import PARAM as ORDERING
 from organizations.choices import Role
 from organizations.portal import OrganizationMixin, PortalView
 from roaming.choices import ReconciliationState
 from roaming.driver_forms import AbroadFilterForm, InvoiceForm, LocationFilterForm
+from roaming.filtersets import PARTNER_CDR_ORDERING
 from roaming.models import PartnerCdr, PartnerLocation, PartnerSession
 from roaming.reconciliation import InvoiceError, month_bounds, reconcile_invoice
 
@@ -119,8 +121,9 @@ class ChargingAbroadView(AbroadFilterMixin, PortalView):
         else:
             cdrs = narrowed(PartnerCdr.objects, self.organization, cleaned)
             sessions = narrowed(PartnerSession.objects, self.organization, cleaned)
+        raw = self.request.GET.get(ORDERING)
         page = Paginator(
-            cdrs.select_related("partner", "id_token").order_by("-start", "-pk"), PAGE_SIZE
+            PARTNER_CDR_ORDERING.apply(cdrs.select_related("partner", "id_token"), raw), PAGE_SIZE
         ).get_page(self.request.GET.get("page"))
         context.update(
             form=self.filter_form(),
@@ -135,6 +138,7 @@ class ChargingAbroadView(AbroadFilterMixin, PortalView):
             ),
             session_count=sessions.count(),
             export_query=self.request.GET.urlencode(),
+            sort=PARTNER_CDR_ORDERING.parse(raw),
         )
         return context
 
@@ -150,10 +154,12 @@ class ChargingAbroadExportView(AbroadFilterMixin, OrganizationMixin, View):
             return HttpResponse(
                 "\n".join(lines), status=400, content_type="text/plain; charset=utf-8"
             )
-        cdrs = (
-            narrowed(PartnerCdr.objects, self.organization, cleaned)
-            .select_related("partner", "id_token")
-            .order_by("start", "pk")
+        # In the order the page shows (its `ordering` is in the link).
+        cdrs = PARTNER_CDR_ORDERING.apply(
+            narrowed(PartnerCdr.objects, self.organization, cleaned).select_related(
+                "partner", "id_token"
+            ),
+            request.GET.get(ORDERING),
         )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         return csv_response(

@@ -1,8 +1,10 @@
 """Query-string filters of the roaming API."""
 
 import django_filters
+from django.db.models.functions import Concat
 
 from core.api.filters import visible
+from core.ordering import Ordering
 from roaming.choices import PartnerRole, PartnerStatus
 from roaming.models import RoamingActivity, RoamingPartner
 from stations.models import Site
@@ -36,3 +38,36 @@ class RoamingActivityFilterSet(django_filters.FilterSet):
     class Meta:
         model = RoamingActivity
         fields = ["partner", "site", "date_after", "date_before"]
+
+
+# `?ordering=` of the partners page and of the API's /roaming-partners/ alike; `party` is
+# the "DE*ABC" the page shows, the push counts are selectors.with_health's annotations.
+PARTNER_ORDERING = Ordering(
+    {
+        "name": "name",
+        "party": Concat("country_code", "party_id"),
+        "country_code": "country_code",
+        "party_id": "party_id",
+        "role": "role",
+        "status": "status",
+        "version": "version",
+        "pushes_failed": "pushes_failed",
+        "created": "created",
+        "updated": "updated",
+    },
+    default="name",
+)
+# Our drivers' CDRs at partners: the "charging abroad" page, its CSV and /partner-cdrs/.
+PARTNER_CDR_ORDERING = Ordering(
+    {
+        "start": "start",
+        "partner": "partner__name",
+        "location": "location_name",
+        "card": "token_uid",
+        "kwh": "kwh",
+        "total_cost_incl_vat": "total_cost_incl_vat",
+        "reconciliation": "reconciliation",
+        "last_updated": "last_updated",
+    },
+    default="-start",
+)

@@ -16,12 +16,14 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from core.ordering import PARAM as ORDERING
 from core.timezones import zone_of
 from organizations.choices import Role
 from organizations.portal import OrganizationMixin, PortalView
 from roaming import partners as partner_actions
 from roaming import selectors
 from roaming.choices import OurRole, PartnerStatus
+from roaming.filtersets import PARTNER_ORDERING
 from roaming.forms import ConnectForm, RoamingPartnerForm, RoamingProfileForm
 from roaming.models import RoamingActivity, RoamingPartner, RoamingProfile
 from roaming.ocpi import registration
@@ -198,6 +200,8 @@ class PartnerListView(PartnerPageMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         profile = self.profile()
+        partners = selectors.partners_of(self.organization)
+        raw = self.request.GET.get(ORDERING)
         if self.can.administer:
             context.setdefault(
                 "profile_form",
@@ -208,7 +212,8 @@ class PartnerListView(PartnerPageMixin, TemplateView):
             )
         context.update(
             profile=profile,
-            partners=[_with_health(p) for p in selectors.partners_of(self.organization)],
+            partners=[_with_health(p) for p in PARTNER_ORDERING.apply(partners, raw)],
+            sort=PARTNER_ORDERING.parse(raw),
             our_versions_url=registration.versions_url(self.organization),
         )
         return context

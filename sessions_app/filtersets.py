@@ -1,15 +1,34 @@
 """Query-string filters of the sessions and reservations API."""
 
 import django_filters
+from django.db.models import DurationField, ExpressionWrapper, F
 
 from cards.models import IdToken
 from core import timezones
 from core.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
+from core.ordering import Ordering
 from organizations.models import Organization
 from sessions_app import selectors
 from sessions_app.choices import AuthMethod, ReservationStatus, SessionState
 from sessions_app.models import ChargingSession, Reservation
 from stations.models import ChargingStation, Site
+
+# `?ordering=` of the sessions list, its CSV and the API's /sessions/ alike. `cost` is the
+# annotation of selectors.with_cost, which every one of them reads.
+SESSION_ORDERING = Ordering(
+    {
+        "start": "start",
+        "stop": "stop",
+        "station": "station__ocpp_id",
+        "connector": "connector__connector_id",
+        "card": "id_tag",
+        "state": "state",
+        "energy_wh": "energy_wh",
+        "duration": ExpressionWrapper(F("stop") - F("start"), output_field=DurationField()),
+        "cost": "cost",
+    },
+    default="-start",
+)
 
 
 class ChargingSessionFilterSet(django_filters.FilterSet):

@@ -65,6 +65,11 @@ class PortalSessionFilterSet(ChargingSessionFilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, organization):
         self.organization = organization
         super().__init__(data, queryset, request=request)
+        for filter_ in self.filters.values():
+            # The filters are deep copies of the API filterset's, and a copy keeps a form field
+            # built before (the API schema builds them): the labels, empty choices and the
+            # organization's rows set below would then be ignored. Built again from them.
+            filter_.__dict__.pop("_field", None)
         for name, model in ORGANIZATION_ROWS.items():
             self.filters[name].queryset = model.objects.for_org(organization)
         for name, label in LABELS.items():

@@ -11,6 +11,11 @@ urlpatterns = [
     path("sessions/table/", views.SessionTableView.as_view(), name="session-table"),
     path("sessions/export.csv", views.SessionExportView.as_view(), name="session-export"),
     path("sessions/<int:pk>/", views.SessionDetailView.as_view(), name="session-detail"),
+    path(
+        "sessions/<int:pk>/progress/",
+        views.SessionProgressView.as_view(),
+        name="session-progress",
+    ),
     path("sessions/<int:pk>/review/", views.SessionReviewView.as_view(), name="session-review"),
     path("analytics/", views.AnalyticsView.as_view(), name="analytics"),
     path("sites/<int:site>/sessions/", views.SiteSessionsView.as_view(), name="site-sessions"),

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -19,19 +20,41 @@ from cards.models import AccessGroup
 from core import timezones
 from core.api.csv import CHUNK_ROWS, csv_response
 from core.charts import Series, render_chart
+from core.lists import Nouns, summarize
+from core.ordering import PARAM as ORDERING
 from organizations.choices import Role
 from organizations.portal import OrganizationMixin, OrganizationObjectMixin, PortalView
 from sessions_app import selectors, services
 from sessions_app.api.views import ChargingSessionViewSet
 from sessions_app.choices import SessionState
-from sessions_app.forms import CorrectReadingsForm, PeriodForm, PortalSessionFilterSet
+from sessions_app.filtersets import SESSION_ORDERING
+from sessions_app.forms import (
+    CorrectReadingsForm,
+    PeriodForm,
+    PortalSessionFilterSet,
+    started_by_authorized_card_or_roaming,
+)
 from sessions_app.models import ChargingSession, MeterValue
 from sessions_app.panels import add_panels
+from sessions_app.progress import session_progress
+from sessions_app.usage import has_uptime_source, station_usage
+from stations.models import ChargingStation
 from stations.site_views import SiteTabMixin
 
 PAGE_SIZE = 50
 # The API's export columns, so a file from the portal reads exactly like one from the API.
 CSV_COLUMNS = ChargingSessionViewSet.csv_columns
+
+SESSION_NOUNS = Nouns(
+    matched=ngettext_lazy(
+        "%(count)s session matches these filters.",
+        "%(count)s sessions match these filters.",
+        "count",
+    ),
+    total=ngettext_lazy("%(count)s session.", "%(count)s sessions.", "count"),
+    none_matched=gettext_lazy("No sessions match these filters."),
+    none=gettext_lazy("No sessions yet."),
+)
 
 
 def session_rows(organization) -> QuerySet:
@@ -49,6 +72,16 @@ class SessionFilterMixin:
     def forced_filters(self) -> dict:
         return {}
 
+    def narrow_filters(self, filterset: PortalSessionFilterSet) -> None:
+        """Narrow the filters' choices further than the organization (a site's tab)."""
+
+    def sort_state(self):
+        return SESSION_ORDERING.parse(self.request.GET.get(ORDERING))
+
+    def sorted_rows(self) -> QuerySet:
+        """The filtered sessions in the order the query string asks for (valid filters only)."""
+        return self.get_filterset().qs.order_by(*SESSION_ORDERING.order_by(self.sort_state()))
+
     def get_filterset(self) -> PortalSessionFilterSet:
         if not hasattr(self, "_filterset"):
             data = self.request.GET.copy()
@@ -60,6 +93,7 @@ class SessionFilterMixin:
                 request=self.request,
                 organization=self.organization,
             )
+            self.narrow_filters(self._filterset)
         return self._filterset
 
     def filter_query(self) -> str:
@@ -85,17 +119,31 @@ class SessionListMixin(SessionFilterMixin):
         context = super().get_context_data(**kwargs)
         filterset = self.get_filterset()
         if filterset.is_valid():
-            page = Paginator(filterset.qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+            page = Paginator(self.sorted_rows(), PAGE_SIZE).get_page(self.request.GET.get("page"))
+            # Forced filters (the site of a site's tab) are the page itself, not a filter.
+            summary = summarize(
+                SESSION_NOUNS,
+                page.paginator.count,
+                self.request,
+                path=self.list_path(),
+                ignore=self.forced_filters(),
+            )
         else:
-            page = None
+            page = summary = None
         context.update(
             filterset=filterset,
             page_obj=page,
             sessions=page.object_list if page else [],
+            summary=summary,
+            sort=self.sort_state(),
             filter_query=self.filter_query(),
             time_zone=timezones.zone_of(self.organization),
         )
         return context
+
+    def list_path(self) -> str:
+        """The page's own URL (the htmx fragment's clear link must point at the page)."""
+        return reverse("sessions:session-list", kwargs={"org": self.organization.slug})
 
 
 class SessionListView(SessionListMixin, PortalView):
@@ -127,8 +175,9 @@ class SessionExportView(SessionFilterMixin, OrganizationMixin, View):
                 "\n".join(lines), status=400, content_type="text/plain; charset=utf-8"
             )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        # The rows in the order the list shows them (its `ordering` is in the link).
         return csv_response(
-            filterset.qs.iterator(chunk_size=CHUNK_ROWS), CSV_COLUMNS, f"sessions-{stamp}.csv"
+            self.sorted_rows().iterator(chunk_size=CHUNK_ROWS), CSV_COLUMNS, f"sessions-{stamp}.csv"
         )
 
 
@@ -165,8 +214,28 @@ class SessionDetailView(OrganizationObjectMixin, DetailView):
             time_zone=timezones.zone_of(self.organization),
             cost=selectors.cost_of(self.object),
             correct_form=CorrectReadingsForm(initial=_registers(self.object)),
+            progress=session_progress(
+                self.object, timezones.zone_of(self.organization), timezone.now()
+            ),
         )
         add_panels(context, self.request, self.object)
+        return context
+
+
+class SessionProgressView(OrganizationObjectMixin, DetailView):
+    """The session page's progress panel alone, fetched again while the session runs."""
+
+    model = ChargingSession
+    template_name = "sessions_app/_session_progress.html"
+    context_object_name = "session"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("station__site", "connector__evse")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        zone = timezones.zone_of(self.organization)
+        context.update(time_zone=zone, progress=session_progress(self.object, zone, timezone.now()))
         return context
 
 
@@ -231,6 +300,17 @@ class SiteSessionsView(SessionListMixin, SiteTabMixin, TemplateView):
     def forced_filters(self) -> dict:
         # The product's rule: a card that is in no group authorized here is not listed.
         return {"site": str(self.get_site().pk), "authorized_or_roaming": "true"}
+
+    def narrow_filters(self, filterset: PortalSessionFilterSet) -> None:
+        # Only the site's own stations: another site's would always list nothing here.
+        station = filterset.filters["station"]
+        station.queryset = station.queryset.filter(site=self.get_site())
+
+    def list_path(self) -> str:
+        return reverse(
+            "sessions:site-sessions",
+            kwargs={"org": self.organization.slug, "site": self.get_site().pk},
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -350,11 +430,34 @@ def charts_of(rows: list[dict]) -> list:
     ]
 
 
+def usage_context(sessions: QuerySet, stations: QuerySet, days: int, zone: tzinfo) -> dict:
+    """Per-station usage over the period (sessions_app.usage), for the table under the charts."""
+    now = timezone.now()
+    start_after, start_before = period_range(days, zone, now)
+    last_day = now.astimezone(zone).date()
+    return {
+        "usage": station_usage(
+            sessions,
+            stations,
+            start_after=start_after,
+            start_before=start_before,
+            first_day=last_day - timedelta(days=days - 1),
+            last_day=last_day,
+            zone=zone,
+            now=now,
+        ),
+        "usage_has_uptime": has_uptime_source(),
+    }
+
+
 class AnalyticsMixin:
     """Charts of the completed sessions per local day over the last 7, 30 or 90 days."""
 
     def analytics_sessions(self) -> QuerySet:
         return ChargingSession.objects.for_org(self.organization)
+
+    def analytics_stations(self) -> QuerySet:
+        return ChargingStation.objects.for_org(self.organization)
 
     def get(self, request, *args, **kwargs):
         # Unbound without a period, so the selector shows the default as chosen.
@@ -363,9 +466,10 @@ class AnalyticsMixin:
         if form.is_bound and not form.is_valid():
             return self.render_to_response(context, status=400)
         days = form.cleaned_data["days"] if form.is_bound else PeriodForm.DEFAULT
-        context.update(
-            analytics_context(self.analytics_sessions(), days, timezones.zone_of(self.organization))
-        )
+        zone = timezones.zone_of(self.organization)
+        sessions = self.analytics_sessions()
+        context.update(analytics_context(sessions, days, zone))
+        context.update(usage_context(sessions, self.analytics_stations(), days, zone))
         return self.render_to_response(context)
 
 
@@ -383,4 +487,13 @@ class SiteAnalyticsView(AnalyticsMixin, SiteTabMixin, TemplateView):
     template_name = "sessions_app/site_analytics.html"
 
     def analytics_sessions(self) -> QuerySet:
-        return super().analytics_sessions().filter(station__site=self.get_site())
+        # The site's sessions tab's rule: a card in no access group authorized here is left out.
+        return (
+            super()
+            .analytics_sessions()
+            .filter(station__site=self.get_site())
+            .filter(started_by_authorized_card_or_roaming())
+        )
+
+    def analytics_stations(self) -> QuerySet:
+        return super().analytics_stations().filter(site=self.get_site())

@@ -24,6 +24,8 @@ from stations.models import (
     Connector,
     CustomerInformationPart,
     DeviceModelReport,
+    DiagnosticsFile,
+    DiagnosticsRequest,
     EVChargingNeeds,
     Evse,
     ExternalChargingLimit,
@@ -454,6 +456,29 @@ class ConnectionEventAdmin(ReadOnlyModelAdmin):
     list_filter = ("state", "station__organization", ("at", admin.DateFieldListFilter))
     search_fields = ("station__ocpp_id",)
     list_select_related = ("station",)
+
+
+@admin.register(DiagnosticsRequest)
+class DiagnosticsRequestAdmin(ReadOnlyModelAdmin):
+    """Upload locations handed to stations (GetDiagnostics, GetLog); the token is not kept."""
+
+    list_display = ("created", "station", "command", "requested_by", "expires_at")
+    list_filter = ("station__organization", ("created", admin.DateFieldListFilter))
+    search_fields = ("station__ocpp_id",)
+    list_select_related = ("station", "requested_by")
+    exclude = ("token_hash",)
+
+
+@admin.register(DiagnosticsFile)
+class DiagnosticsFileAdmin(ReadOnlyModelAdmin):
+    """Diagnostics and log files stations uploaded; members download them on the station page."""
+
+    list_display = ("received", "station", "original_name", "size")
+    list_filter = ("station__organization", ("received", admin.DateFieldListFilter))
+    search_fields = ("station__ocpp_id", "original_name")
+    list_select_related = ("station",)
+    # The stored file has no public URL (no MEDIA_URL): its name and size are shown instead.
+    fields = ("station", "request", "original_name", "size", "received")
 
 
 @admin.register(StationDataTransfer)

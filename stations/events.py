@@ -32,3 +32,6 @@ STATION_FIRMWARE_STATUS = "station.firmware_status"
 # A station reported the progress of a diagnostics or log upload: organization_id, station_id,
 # status.
 STATION_DIAGNOSTICS_STATUS = "station.diagnostics_status"
+# A station uploaded a diagnostics or log file (stations.diagnostics): organization_id,
+# station_id, file_id.
+STATION_DIAGNOSTICS_FILE_RECEIVED = "station.diagnostics_file_received"

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.api.filters import StrictBooleanFilter, visible
+from core.ordering import Ordering
 from stations.choices import (
     ChargingProfileKind,
     ChargingProfilePurpose,
@@ -26,6 +27,35 @@ from stations.models import (
     StationEvent,
     StationEventKind,
     access_group_model,
+)
+
+# `?ordering=` of the stations and sites pages and of the API's lists alike. The count
+# annotations are stations.services.with_station_summary's; `connector_count` is the page's.
+STATION_ORDERING = Ordering(
+    {
+        "ocpp_id": "ocpp_id",
+        "site": "site__name",
+        "connection_state": "connection_state",
+        "ocpp_version": "ocpp_version",
+        "vendor": "vendor",
+        "serial_number": "serial_number",
+        "last_seen": "last_seen",
+        "created": "created",
+    },
+    default="ocpp_id",
+)
+SITE_ORDERING = Ordering(
+    {
+        "name": "name",
+        "city": "city",
+        "country": "country",
+        "created": "created",
+        "station_count": "station_count",
+        "connected_station_count": "connected_station_count",
+        "connector_count": "connector_count",
+        "status": "status",
+    },
+    default="name",
 )
 
 

@@ -2,14 +2,15 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from organizations.portal import OrganizationModelForm
 from stations.api.serializers import OCPP_ID_CHARACTERS, OCPP_ID_PATTERN
 from stations.choices import ConnectionState, ConnectorStatus, Plan
 from stations.filtersets import ChargingStationFilterSet
-from stations.models import ChargingStation, Site
+from stations.models import ChargingStation, Connector, Site, access_group_model
+from stations.selectors import shown_status_q
 
 # --- The station list's filters ----------------------------------------------------------------
 
@@ -39,6 +40,11 @@ class StationFilterSet(ChargingStationFilterSet):
         super().__init__(data, queryset, **kwargs)
         # The API's choice is every site the user can see; a page shows one organization.
         self.filters["site"].queryset = Site.objects.for_org(organization)
+
+    def filter_connector_status(self, queryset, name, value):
+        # As the list shows them: an offline station's connectors are not available.
+        shown = Connector.objects.filter(shown_status_q(value), station=OuterRef("pk"))
+        return queryset.filter(Exists(shown))
 
     def filter_search(self, queryset, name, value):
         # Every word must match some field, so "ABB Terra" finds vendor ABB, model Terra AC.
@@ -94,6 +100,17 @@ class NewStationForm(OrganizationModelForm):
         required=False,
         help_text=_("Two-letter code (ISO 3166-1), e.g. DE."),
     )
+    # A new site in no access group refuses every card, so its groups are chosen with it.
+    new_site_access_groups = forms.ModelMultipleChoiceField(
+        queryset=access_group_model().objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Access groups of the new site"),
+        help_text=_(
+            "Cards in these groups may charge at the new site; a site in no access group "
+            "refuses every card."
+        ),
+    )
 
     class Meta:
         model = ChargingStation
@@ -114,9 +131,22 @@ class NewStationForm(OrganizationModelForm):
         "new_site_postal_code",
         "new_site_city",
         "new_site_country",
+        "new_site_access_groups",
         "plan",
         "security_profile",
     ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups = list(self.fields["new_site_access_groups"].queryset.order_by("name")[:2])
+        if len(groups) == 1:
+            # The organization's only group: what an operator means, and one click to undo.
+            self.fields["new_site_access_groups"].initial = [groups[0].pk]
+        elif not groups:
+            self.fields["new_site_access_groups"].help_text = _(
+                "The organization has no access groups yet: the new site refuses every card "
+                "until you create one (Access groups) and add it to the site."
+            )
 
     def clean_ocpp_id(self):
         ocpp_id = self.cleaned_data["ocpp_id"]

@@ -2,6 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -1133,3 +1134,82 @@ class FirmwarePublication(models.Model):
 
     def __str__(self):
         return f"{self.station} {self.checksum or self.request_id}"
+
+
+# --- diagnostics and log files stations upload (GetDiagnostics, GetLog) ------------------------
+
+
+class DiagnosticsRequestQuerySet(TenantQuerySet):
+    """Diagnostics upload requests narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class DiagnosticsRequest(models.Model):
+    """A place a station may upload diagnostics to: an unguessable token with an expiry."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="diagnostics_requests"
+    )
+    # SHA-256 of the token in the upload URL: the URL itself is never stored.
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    command = models.CharField(_("command"), max_length=48, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("requested at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("upload allowed until"))
+
+    objects = DiagnosticsRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "-created", "-id"]
+        verbose_name = _("diagnostics request")
+
+    def __str__(self):
+        return f"{self.station} {self.command} {self.created:%Y-%m-%d %H:%M}"
+
+    @property
+    def expired(self) -> bool:
+        """Whether the station may no longer upload for it."""
+        return self.expires_at <= timezone.now()
+
+
+class DiagnosticsFileQuerySet(TenantQuerySet):
+    """Uploaded diagnostics files narrowed by their station's organization."""
+
+    org_path = "station__organization"
+
+
+class DiagnosticsFile(models.Model):
+    """A diagnostics or log file a station uploaded, kept through Django's storage."""
+
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="diagnostics_files"
+    )
+    request = models.ForeignKey(
+        DiagnosticsRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="files",
+        verbose_name=_("request"),
+    )
+    file = models.FileField(_("file"), upload_to="diagnostics/%Y/%m/", max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    received = models.DateTimeField(_("received at"), default=timezone.now)
+
+    objects = DiagnosticsFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["station", "-received", "-id"]
+        verbose_name = _("diagnostics file")
+        indexes = [models.Index(fields=["station", "-received"], name="diagfile_station_time")]
+
+    def __str__(self):
+        return self.original_name or self.file.name

@@ -1,4 +1,4 @@
-"""What apps above stations add to the station page, registered in their AppConfig.ready()."""
+"""What apps above stations add to station and site pages, registered in AppConfig.ready()."""
 
 from collections.abc import Callable
 from typing import Any
@@ -10,8 +10,13 @@ PartContext = Callable[[Any, Any], dict]
 # page's view (stations.views.StationPageMixin). Model-free, so an AppConfig may import it.
 StationPanel = Callable[[Any], dict]
 
+# A site notice adds to the context of every tab of a site page: called with (site,
+# organization), such as the cards app's warning that no card can charge at the site.
+SiteNotice = Callable[[Any, Any], dict]
+
 station_parts: dict[str, tuple[str, PartContext]] = {}
 station_panels: list[StationPanel] = []
+site_notices: list[SiteNotice] = []
 
 
 def register_station_part(name: str, template_name: str, context: PartContext) -> None:
@@ -24,3 +29,10 @@ def register_station_panel(panel: StationPanel) -> StationPanel:
     if panel not in station_panels:
         station_panels.append(panel)
     return panel
+
+
+def register_site_notice(notice: SiteNotice) -> SiteNotice:
+    """Add `notice`'s context to every tab of every site page."""
+    if notice not in site_notices:
+        site_notices.append(notice)
+    return notice

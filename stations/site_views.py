@@ -8,11 +8,15 @@ from django.db import IntegrityError
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django.views.generic import ListView, TemplateView
 
+from core.lists import Nouns, SortedListMixin
 from organizations.portal import OrganizationMixin, OrganizationObjectMixin
 from stations.choices import ConnectorStatus, SiteStatus
+from stations.filtersets import SITE_ORDERING
 from stations.models import ChargingStation, Connector, Evse, Site
+from stations.pages import site_notices
 from stations.services import save_site, with_station_summary
 from stations.site_forms import SiteConfigurationForm, SiteDetailsForm, SiteListFilterSet
 
@@ -93,10 +97,23 @@ class SiteTabMixin(OrganizationMixin):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(site=self.get_site(), tab=self.tab)
+        # What apps above add to every tab (the cards app: can any card charge here?).
+        for notice in site_notices:
+            context.update(notice(self.get_site(), self.organization))
         return context
 
 
-class SiteListView(OrganizationObjectMixin, ListView):
+SITE_NOUNS = Nouns(
+    matched=ngettext_lazy(
+        "%(count)s site matches these filters.", "%(count)s sites match these filters.", "count"
+    ),
+    total=ngettext_lazy("%(count)s site.", "%(count)s sites.", "count"),
+    none_matched=_("No sites match these filters."),
+    none=_("No sites yet. A site is created together with its first charging station."),
+)
+
+
+class SiteListView(SortedListMixin, OrganizationObjectMixin, ListView):
     """My sites: every site of the organization with its address, counts and state."""
 
     model = Site
@@ -104,11 +121,13 @@ class SiteListView(OrganizationObjectMixin, ListView):
     template_name = "stations/site_list.html"
     context_object_name = "sites"
     paginate_by = 50
+    sorting = SITE_ORDERING
+    nouns = SITE_NOUNS
 
     def get_queryset(self):
         self.filterset = SiteListFilterSet(
             self.request.GET or None,
-            queryset=sites_with_summary(self.organization),
+            queryset=self.sort(sites_with_summary(self.organization)),
             organization=self.organization,
         )
         return self.filterset.qs
@@ -146,7 +165,7 @@ class SiteTabView(SiteTabMixin, TemplateView):
     def require_admin(self):
         """Writes need an admin, as the API's site writes do."""
         if not self.can.administer:
-            raise PermissionDenied
+            raise PermissionDenied(f"role {self.membership.role}, needs admin")
 
 
 class SiteOverviewView(SiteTabView):

@@ -6,7 +6,7 @@ same namespace: stations:station-command.
 
 from django.urls import path
 
-from stations import event_views, site_views, views
+from stations import diagnostics_views, event_views, site_views, views
 
 app_name = "stations"
 
@@ -24,6 +24,22 @@ urlpatterns = [
         "stations/<int:pk>/parts/<slug:part>/",
         views.StationPartView.as_view(),
         name="station-part",
+    ),
+    path(
+        "stations/<int:pk>/diagnostics/<int:file_pk>/",
+        diagnostics_views.DiagnosticsDownloadView.as_view(),
+        name="diagnostics-download",
+    ),
+    # Where the station uploads (the token in the URL, no login); a tail names the file.
+    path(
+        "stations/<int:pk>/diagnostics/upload/<str:token>/",
+        diagnostics_views.DiagnosticsUploadView.as_view(),
+        name="diagnostics-upload",
+    ),
+    path(
+        "stations/<int:pk>/diagnostics/upload/<str:token>/<path:filename>",
+        diagnostics_views.DiagnosticsUploadView.as_view(),
+        name="diagnostics-upload-file",
     ),
     path("sites/", site_views.SiteListView.as_view(), name="site-list"),
     path("sites/<int:pk>/", site_views.SiteOverviewView.as_view(), name="site-detail"),

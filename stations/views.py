@@ -6,14 +6,18 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.crypto import get_random_string
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, ListView, TemplateView
 
+from core.lists import Nouns, SortedListMixin
 from organizations.choices import Role
 from organizations.portal import OrganizationFormMixin, OrganizationMixin
 from stations import services
 from stations.api.serializers import BASIC_AUTH_PROFILES
 from stations.choices import OcppVersion, SecurityProfile
+from stations.diagnostics import station_firmware
+from stations.filtersets import STATION_ORDERING
 from stations.forms import DUPLICATE_IDENTITY, DUPLICATE_SITE, NewStationForm, StationFilterSet
 from stations.models import ChargingStation, Connector, Site, StatusEvent
 from stations.pages import station_panels, station_parts
@@ -26,6 +30,17 @@ STATION_PASSWORD_LENGTH = 20
 # Where the password of a station just added waits for the one page that shows it.
 NEW_PASSWORD_SESSION_KEY = "stations:new-station-password"
 TLS_PROFILES = (SecurityProfile.TLS_BASIC, SecurityProfile.TLS_CLIENT_CERT)
+
+STATION_NOUNS = Nouns(
+    matched=ngettext_lazy(
+        "%(count)s station matches these filters.",
+        "%(count)s stations match these filters.",
+        "count",
+    ),
+    total=ngettext_lazy("%(count)s station.", "%(count)s stations.", "count"),
+    none_matched=gettext_lazy("No stations match these filters."),
+    none=gettext_lazy("No charging stations yet."),
+)
 
 
 class StationMixin(OrganizationMixin):
@@ -50,13 +65,15 @@ class StationMixin(OrganizationMixin):
 # --- All stations ------------------------------------------------------------------------------
 
 
-class StationListView(OrganizationMixin, ListView):
+class StationListView(SortedListMixin, OrganizationMixin, ListView):
     """Every station of the organization with its connection and connector statuses."""
 
     section = "stations"
     template_name = "stations/station_list.html"
     context_object_name = "stations"
     paginate_by = 50
+    sorting = STATION_ORDERING
+    nouns = STATION_NOUNS
 
     def get_queryset(self):
         stations = (
@@ -65,8 +82,8 @@ class StationListView(OrganizationMixin, ListView):
             .prefetch_related(
                 Prefetch("connectors", queryset=Connector.objects.order_by("connector_id"))
             )
-            .order_by("ocpp_id")
         )
+        stations = self.sort(stations)
         self.filterset = StationFilterSet(
             self.request.GET or None,
             queryset=stations,
@@ -150,6 +167,7 @@ class StationDetailView(StationPageMixin, TemplateView):
 STATION_PARTS = {
     "sessions": ("stations/_station_sessions.html", station_sessions),
     "events": ("stations/_station_events.html", station_events),
+    "firmware": ("stations/_station_firmware.html", station_firmware),
 }
 
 
@@ -203,7 +221,9 @@ class StationAddView(OrganizationFormMixin, OrganizationMixin, FormView):
             # One transaction: a new site is not kept when the station cannot be saved.
             with transaction.atomic():
                 if site is not None:
-                    station.site = services.save_site(site)
+                    station.site = services.save_site(
+                        site, access_groups=form.cleaned_data["new_site_access_groups"]
+                    )
                 services.save_station(station, password)
         except IntegrityError:
             # Another request took the identity or the site's name since the form was checked.

@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 from django.utils import translation
 
 from alerts.webhooks import _ORGANIZATIONS_KEY as ORGANIZATIONS_WITH_WEBHOOKS
@@ -18,6 +19,13 @@ from tests.factories import (
 
 # The live ASGI server and the DB helper for async tests, for every test package.
 from tests.ocpp_gateway.conftest import db_call, ocpp_server  # noqa: F401
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory):
+    """Uploaded files (diagnostics) land in a temporary folder, never in the checkout's media/."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
 
 
 @pytest.fixture(autouse=True)

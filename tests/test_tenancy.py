@@ -52,6 +52,8 @@ from sessions_app.models import TransactionEvent
 from stations.models import (
     ChargingProfile,
     ConnectionEvent,
+    DiagnosticsFile,
+    DiagnosticsRequest,
     Evse,
     StationDataTransfer,
     StatusEvent,
@@ -139,6 +141,15 @@ BUILDERS = {
     ),
     "stations.ConnectionEvent": lambda org: ConnectionEvent.objects.create(
         station=ChargingStationFactory(organization=org), state="online", at=NOW
+    ),
+    "stations.DiagnosticsRequest": lambda org: DiagnosticsRequest.objects.create(
+        station=ChargingStationFactory(organization=org),
+        token_hash=uuid.uuid4().hex * 2,
+        command="get_diagnostics",
+        expires_at=NOW,
+    ),
+    "stations.DiagnosticsFile": lambda org: DiagnosticsFile.objects.create(
+        station=ChargingStationFactory(organization=org), file="diagnostics/a.log", size=3
     ),
     "stations.StationDataTransfer": lambda org: StationDataTransfer.objects.create(
         station=ChargingStationFactory(organization=org), direction="in", vendor_id="com.example"

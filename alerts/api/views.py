@@ -24,6 +24,7 @@ from alerts.api.serializers import (
 from alerts.choices import AlertState
 from alerts.exceptions import AlertNotLive
 from alerts.filtersets import (
+    ALERT_ORDERING,
     AlertFilterSet,
     AlertRuleFilterSet,
     WebhookDeliveryFilterSet,
@@ -107,7 +108,8 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     queryset = ALERT_ROWS
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
-    ordering_fields = ["opened_at", "last_seen_at", "resolved_at", "occurrences"]
+    sorting = ALERT_ORDERING
+    ordering_fields = sorting.keys
     ordering = ["-opened_at"]
     required_role = {
         "list": Role.VIEWER,

@@ -19,6 +19,9 @@ from billing.api.serializers import (
     TariffSerializer,
 )
 from billing.filtersets import (
+    CDR_ORDERING,
+    INVOICE_ORDERING,
+    TARIFF_ORDERING,
     BillingPeriodFilterSet,
     ChargeDetailRecordFilterSet,
     InvoiceFilterSet,
@@ -86,7 +89,8 @@ class TariffViewSet(
     queryset = Tariff.objects.prefetch_related("assignments")
     serializer_class = TariffSerializer
     filterset_class = TariffFilterSet
-    ordering_fields = ["name", "currency", "valid_from", "valid_to", "created"]
+    sorting = TARIFF_ORDERING
+    ordering_fields = sorting.keys
     ordering = ["name"]
     required_role = {
         **READ,
@@ -146,7 +150,8 @@ class ChargeDetailRecordViewSet(
     )
     serializer_class = ChargeDetailRecordSerializer
     filterset_class = ChargeDetailRecordFilterSet
-    ordering_fields = ["created", "accounted_at", "energy_wh", "total_incl_tax"]
+    sorting = CDR_ORDERING
+    ordering_fields = sorting.keys
     ordering = ["-created"]
     required_role = READ
     csv_columns = [
@@ -199,7 +204,8 @@ class InvoiceViewSet(
     )
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilterSet
-    ordering_fields = ["issued_at", "sequence", "period_start", "total_incl_tax"]
+    sorting = INVOICE_ORDERING
+    ordering_fields = sorting.keys
     ordering = ["-issued_at", "-sequence"]
     required_role = {**READ, "pdf": Role.VIEWER}
     # The portal's invoice export has the same columns with the same names.

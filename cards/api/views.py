@@ -18,7 +18,12 @@ from cards.api.serializers import (
     CardUidsSerializer,
     IdTokenSerializer,
 )
-from cards.filtersets import AccessGroupFilterSet, IdTokenFilterSet
+from cards.filtersets import (
+    CARD_ORDERING,
+    GROUP_ORDERING,
+    AccessGroupFilterSet,
+    IdTokenFilterSet,
+)
 from cards.models import AccessGroup, IdToken
 from cards.services import (
     UnknownCards,
@@ -99,7 +104,8 @@ class AccessGroupViewSet(
     )
     serializer_class = AccessGroupSerializer
     filterset_class = AccessGroupFilterSet
-    ordering_fields = ["name", "created"]
+    sorting = GROUP_ORDERING.subset("cards")
+    ordering_fields = sorting.keys
     ordering = ["name"]
     required_role = {
         "list": Role.VIEWER,
@@ -179,7 +185,8 @@ class IdTokenViewSet(
     )
     serializer_class = IdTokenSerializer
     filterset_class = IdTokenFilterSet
-    ordering_fields = ["uid", "label", "created"]
+    sorting = CARD_ORDERING.subset("last_used")
+    ordering_fields = sorting.keys
     ordering = ["uid"]
     csv_columns = ID_TOKEN_CSV_COLUMNS
     required_role = {

@@ -39,6 +39,24 @@ class StandardPagination(PageNumberPagination):
 class StableOrderingFilter(OrderingFilter):
     """`?ordering=` over the view's `ordering_fields`, always ending in the primary key."""
 
+    def filter_queryset(self, request, queryset, view):
+        # A view whose list the portal shows too declares `sorting` (a core.ordering.Ordering):
+        # its keys then mean exactly what the page's column headers mean. Without a valid key
+        # the API keeps its own default order.
+        sorting = getattr(view, "sorting", None)
+        raw = request.query_params.get(self.ordering_param)
+        if sorting is not None and raw:
+            state = sorting.parse(raw)
+            if state.requested:
+                return queryset.order_by(*sorting.order_by(state))
+        return super().filter_queryset(request, queryset, view)
+
+    def get_valid_fields(self, queryset, view, context=None):
+        sorting = getattr(view, "sorting", None)
+        if sorting is not None:
+            return [(key, key) for key in sorting.keys]
+        return super().get_valid_fields(queryset, view, context or {})
+
     def get_ordering(self, request, queryset, view):
         ordering = list(
             super().get_ordering(request, queryset, view) or queryset.model._meta.ordering

@@ -20,6 +20,7 @@ from ocpp_gateway.remote.configuration import (
 )
 from ocpp_gateway.remote.registry import (
     CommandContext,
+    CommandNotAllowed,
     CommandSpec,
     ConnectorField,
     only_in_201,
@@ -36,6 +37,7 @@ from stations.choices import (
     DataTransferDirection,
     LocalListUpdateType,
 )
+from stations.diagnostics import UploadLocationTaken, open_upload_location
 from stations.models import ChargingProfile, Connector, Evse
 from stations.services import record_data_transfer, record_local_list
 
@@ -418,8 +420,20 @@ def update_firmware(ctx: CommandContext) -> CommandLog:
     return send(ctx, "update_firmware", intent)
 
 
+def open_upload(ctx: CommandContext, name: str) -> None:
+    """Let the station upload to the location given, when it is one of the CSMS's own."""
+    # The portal offers a fresh upload URL of this station's; it opens only once sent.
+    try:
+        open_upload_location(
+            ctx.station, ctx.params["location"], command=name, requested_by=ctx.person
+        )
+    except UploadLocationTaken:
+        raise CommandNotAllowed(_("This upload location belongs to another station.")) from None
+
+
 def get_diagnostics(ctx: CommandContext) -> CommandLog:
     """GetDiagnostics; progress arrives as DiagnosticsStatusNotification."""
+    open_upload(ctx, "get_diagnostics")
     intent = intents.GetDiagnostics(
         location=ctx.params["location"],
         start=ctx.params.get("start_time"),

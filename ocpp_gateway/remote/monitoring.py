@@ -9,7 +9,7 @@ from ocpp_gateway import intents
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote.charging import send
-from ocpp_gateway.remote.maintenance import FileLocationField
+from ocpp_gateway.remote.maintenance import FileLocationField, open_upload
 from ocpp_gateway.remote.registry import CommandContext, CommandSpec, register, speaks_16
 from ocpp_gateway.v201.notifications import accepted_monitors, cleared_monitor_ids
 from organizations.choices import Role
@@ -263,6 +263,7 @@ def get_monitoring_report(ctx: CommandContext) -> CommandLog:
 def get_log(ctx: CommandContext) -> CommandLog:
     """GetLog (1.6: GetDiagnostics); upload progress is stored as the diagnostics status."""
     params = ctx.params
+    open_upload(ctx, "get_log")
     if speaks_16(ctx.station):
         # 1.6 uploads its diagnostics log only (the parameters refused a security log).
         intent = intents.GetDiagnostics(

@@ -4,13 +4,17 @@ import json
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from ocpp_gateway.choices import CommandStatus, RequestedVia
 from ocpp_gateway.models import CommandLog
+from ocpp_gateway.remote.background import start_command
 from ocpp_gateway.remote.forms import CommandForm
 from ocpp_gateway.remote.registry import (
     Actor,
@@ -20,9 +24,9 @@ from ocpp_gateway.remote.registry import (
     InvalidCommandParameters,
     available_commands,
     check_command,
-    execute_command,
     get_command,
 )
+from stations.diagnostics import new_upload_token, upload_url
 from stations.views import StationPageMixin
 
 # The "Control charging station" panel, in the order of the control panel's manual; every
@@ -37,7 +41,10 @@ PANEL_COMMANDS = (
     "restart_station",
 )
 RECENT_COMMANDS = 20
+# Commands that have the station upload a file: their location defaults to the CSMS's own.
+UPLOAD_COMMANDS = ("get_diagnostics", "get_log")
 PANEL_TEMPLATE = "stations/_station_actions.html"
+RESULT_TEMPLATE = "stations/_station_command_result.html"
 
 
 @dataclass
@@ -82,11 +89,20 @@ def station_commands(station, organization) -> dict:
         .select_related("requested_by", "api_key")
         .order_by("-created", "-id")[:RECENT_COMMANDS]
     )
+    now = timezone.now()
     for log in logs:
         spec = get_command(log.command)
         log.label = spec.label if spec is not None else log.command
         log.answer = answer_summary(log)
+        log.waited = waited_seconds(log, now)
     return {"command_logs": logs}
+
+
+def waited_seconds(log: CommandLog, now=None) -> int | None:
+    """Whole seconds a pending command has waited for the station; None once it is answered."""
+    if log.status != CommandStatus.PENDING:
+        return None
+    return max(0, int(((now or timezone.now()) - log.created).total_seconds()))
 
 
 def member_actor(page: StationPageMixin) -> Actor:
@@ -108,6 +124,8 @@ def command_buttons(page: StationPageMixin, bound: CommandForm | None = None):
             reason = _("Its parameters can only be given through the API.")
         if reason:
             form.disable()
+        elif spec.name in UPLOAD_COMMANDS:
+            offer_upload_location(form, station)
         button = CommandButton(spec, form, str(reason) if reason else None)
         if spec.name in PANEL_COMMANDS:
             panel[spec.name] = button
@@ -116,20 +134,57 @@ def command_buttons(page: StationPageMixin, bound: CommandForm | None = None):
     return [panel[name] for name in PANEL_COMMANDS if name in panel], more
 
 
-def panel_context(
-    page: StationPageMixin, *, spec=None, confirm=None, result=None, problem=None, invalid=None
-) -> dict:
-    """What the panel shows: a confirmation, or the commands with the last outcome."""
+def result_context(*, spec=None, result=None, pending=None, sent=False, problem=None) -> dict:
+    """What the panel's status line shows: an outcome, a command awaiting one, or a problem."""
+    log = result if result is not None else pending
     context = {
         "command_spec": spec,
-        "confirm": confirm,
+        "command_label": spec.label if spec is not None else getattr(log, "command", ""),
         "result": result,
         "problem": str(problem) if problem else "",
-        "panel_commands": [],
-        "more_commands": [],
+        "pending": pending,
+        # Sent, though its log row was not written in time to name it (a slow runner).
+        "sent": sent or pending is not None,
     }
     if result is not None:
         context.update(result_answer=answer_summary(result), result_class=result_class(result))
+    if pending is not None:
+        context["pending_waited"] = waited_seconds(pending)
+    return context
+
+
+def offer_upload_location(form: CommandForm, station) -> None:
+    """Fill the upload location with a fresh URL of the CSMS's own for this station."""
+    # A fresh token each time the form is shown; it opens for uploads only once the command is
+    # sent (ocpp_gateway.remote.maintenance.open_upload), so an unused one costs nothing.
+    field = form.fields.get("location")
+    if field is None or form.is_bound or station.organization_id is None:
+        return
+    field.initial = upload_url(station, new_upload_token())
+    field.help_text = _(
+        "Prefilled: the station uploads to this CSMS, and the file appears under "
+        "Firmware & diagnostics."
+    )
+
+
+def panel_context(
+    page: StationPageMixin,
+    *,
+    spec=None,
+    confirm=None,
+    result=None,
+    problem=None,
+    invalid=None,
+    pending=None,
+    sent=False,
+) -> dict:
+    """What the panel shows: a confirmation, or the commands with the last outcome."""
+    context = {
+        **result_context(spec=spec, result=result, pending=pending, sent=sent, problem=problem),
+        "confirm": confirm,
+        "panel_commands": [],
+        "more_commands": [],
+    }
     if confirm is None:
         panel, more = command_buttons(page, bound=invalid)
         context.update(
@@ -140,14 +195,18 @@ def panel_context(
     return context
 
 
-# Not atomic, and it must not become so (ATOMIC_REQUESTS included): the view waits for the
-# station's answer through the channel layer, and channels' database_sync_to_async, which
-# writes the CommandLog, closes a connection held in a transaction (see StationCommandViewSet).
+# Not atomic, and it must not become so (ATOMIC_REQUESTS included): the command's runner writes
+# its log row for others to read while the request still runs (see background.start_command),
+# and channels' database_sync_to_async, which writes it, closes a connection held in a
+# transaction (see StationCommandViewSet).
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class StationCommandView(StationPageMixin, TemplateView):
     """Run a command of the panel: a confirmation first, then the station's answer."""
 
     def get(self, request, *args, **kwargs):
+        if "log" in request.GET and request.htmx:
+            # A command that was waiting for the station: its outcome now, or still waiting.
+            return self.command_status(request.GET["log"])
         if "command" in request.GET:
             # A confirmation at most: a GET never runs a command.
             return self.handle(request.GET, confirmed=False)
@@ -181,19 +240,41 @@ class StationCommandView(StationPageMixin, TemplateView):
             if check.reason:
                 return self.respond(status=409, spec=spec, problem=check.reason)
             return self.respond(spec=spec, confirm=form)
-        try:
-            log = execute_command(station, spec.name, params, actor=actor)
-        except InvalidCommandParameters as error:
-            form.add_serializer_errors(error.errors)
-            return self.invalid(spec, form)
-        except CommandForbidden as error:
-            return self.respond(status=403, spec=spec, problem=error.reason)
-        except CommandNotAllowed as error:
-            return self.respond(status=409, spec=spec, problem=error.reason)
-        response = self.respond(spec=spec, result=log)
+        # The request waits a moment for the answer, not for as long as the station may take:
+        # a command still waiting then is shown as sent, and its outcome arrives live.
+        run = start_command(station, spec.name, params, actor=actor)
+        if run.done:
+            try:
+                log = run.outcome()
+            except InvalidCommandParameters as error:
+                form.add_serializer_errors(error.errors)
+                return self.invalid(spec, form)
+            except CommandForbidden as error:
+                return self.respond(status=403, spec=spec, problem=error.reason)
+            except CommandNotAllowed as error:
+                return self.respond(status=409, spec=spec, problem=error.reason)
+            response = self.respond(spec=spec, result=log)
+        else:
+            response = self.respond(spec=spec, pending=run.log, sent=True)
         # The page's command log fetches itself again (htmx), the new row included.
         response["HX-Trigger"] = json.dumps({"command-logged": {"station": station.pk}})
         return response
+
+    def command_status(self, log_id: str):
+        """The status line of one of the station's commands: its outcome, or still waiting."""
+        if not log_id.isdigit():
+            raise Http404
+        log = get_object_or_404(
+            CommandLog.objects.for_org(self.organization).filter(station=self.get_station()),
+            pk=log_id,
+        )
+        spec = get_command(log.command)
+        if log.status == CommandStatus.PENDING:
+            state = result_context(spec=spec, pending=log)
+        else:
+            state = result_context(spec=spec, result=log)
+        context = self.get_context_data(partial=True, **state)
+        return TemplateResponse(self.request, RESULT_TEMPLATE, context)
 
     def invalid(self, spec, form):
         """The panel again, the command's inputs with their errors (400)."""

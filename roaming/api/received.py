@@ -20,6 +20,7 @@ from core.api.filters import UtcDateTimeFilter, visible
 from organizations.api.viewsets import TenantViewSet
 from organizations.choices import Role
 from roaming.choices import ReconciliationState
+from roaming.filtersets import PARTNER_CDR_ORDERING
 from roaming.models import (
     PartnerCdr,
     PartnerLocation,
@@ -360,7 +361,8 @@ class PartnerCdrViewSet(CsvExportMixin, ReceivedViewSet):
     serializer_class = PartnerCdrSerializer
     detail_serializer_class = PartnerCdrDetailSerializer
     filterset_class = PartnerCdrFilterSet
-    ordering_fields = ["start", "last_updated", "kwh", "total_cost_incl_vat"]
+    sorting = PARTNER_CDR_ORDERING
+    ordering_fields = sorting.keys
     ordering = ["-start", "-id"]
     csv_columns = [
         ("id", "pk"),

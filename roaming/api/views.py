@@ -25,7 +25,11 @@ from roaming.api.serializers import (
     SyncResultSerializer,
     TokenASerializer,
 )
-from roaming.filtersets import RoamingActivityFilterSet, RoamingPartnerFilterSet
+from roaming.filtersets import (
+    PARTNER_ORDERING,
+    RoamingActivityFilterSet,
+    RoamingPartnerFilterSet,
+)
 from roaming.models import RoamingActivity, RoamingPartner, RoamingProfile
 from roaming.ocpi import registration
 
@@ -73,7 +77,8 @@ class RoamingPartnerViewSet(
     queryset = selectors.with_health(RoamingPartner.objects.all())
     serializer_class = RoamingPartnerSerializer
     filterset_class = RoamingPartnerFilterSet
-    ordering_fields = ["name", "country_code", "party_id", "status", "created", "updated"]
+    sorting = PARTNER_ORDERING
+    ordering_fields = sorting.keys
     ordering = ["name"]
     required_role = {
         **READ,

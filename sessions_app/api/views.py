@@ -28,7 +28,11 @@ from sessions_app.api.serializers import (
     MeterValueSerializer,
     ReservationSerializer,
 )
-from sessions_app.filtersets import ChargingSessionFilterSet, ReservationFilterSet
+from sessions_app.filtersets import (
+    SESSION_ORDERING,
+    ChargingSessionFilterSet,
+    ReservationFilterSet,
+)
 from sessions_app.models import ChargingSession, MeterValue, Reservation, TransactionEvent
 
 # The refusal body of the API's 409s: `detail`, with the command log entry when a command
@@ -54,7 +58,9 @@ class ChargingSessionViewSet(
         ChargingSession.objects.select_related("station__site", "connector__evse", "id_token")
     )
     filterset_class = ChargingSessionFilterSet
-    ordering_fields = ["start", "stop", "energy_wh"]
+    # The portal's column headers sort by the same keys (sessions_app.filtersets).
+    sorting = SESSION_ORDERING
+    ordering_fields = SESSION_ORDERING.keys
     ordering = ["-start"]
     required_role = {
         "list": Role.VIEWER,

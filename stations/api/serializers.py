@@ -24,6 +24,7 @@ from stations.models import (
     access_group_model,
     validate_schedule_periods,
 )
+from stations.selectors import effective_status
 
 # OCPP 2.0.1 identifierString without ':' (the identity is also the Basic-auth username, which
 # may not hold one, RFC 7617); no '/', '?', '%' or space either, as it ends the station's URL.
@@ -183,10 +184,24 @@ class SiteSerializer(OrganizationWriteMixin, serializers.ModelSerializer):
 # --- Connectors ----------------------------------------------------------------------------
 
 
-class StationConnectorSerializer(serializers.ModelSerializer):
+EFFECTIVE_STATUS_HELP = (
+    "The status as the portal shows it: `Unavailable` while the station is offline, whatever "
+    "it last reported (that stays in `status`); else `status`."
+)
+
+
+class EffectiveStatusMixin:
+    """`effective_status`: a connector's status, Unavailable while its station is offline."""
+
+    def get_effective_status(self, connector) -> str:
+        return effective_status(connector.status, connector.station.connection_state)
+
+
+class StationConnectorSerializer(EffectiveStatusMixin, serializers.ModelSerializer):
     """A connector as listed inside its station, with its live status."""
 
     evse_id = serializers.CharField(source="evse_identity", read_only=True)
+    effective_status = serializers.SerializerMethodField(help_text=EFFECTIVE_STATUS_HELP)
 
     class Meta:
         model = Connector
@@ -197,16 +212,18 @@ class StationConnectorSerializer(serializers.ModelSerializer):
             "connector_type",
             "max_power_kw",
             "status",
+            "effective_status",
             "error_code",
             "status_at",
         ]
         read_only_fields = fields
 
 
-class ConnectorSerializer(serializers.ModelSerializer):
+class ConnectorSerializer(EffectiveStatusMixin, serializers.ModelSerializer):
     """A connector: its plug and power are typed in, its status comes from the station."""
 
     ocpp_id = serializers.CharField(source="station.ocpp_id", read_only=True)
+    effective_status = serializers.SerializerMethodField(help_text=EFFECTIVE_STATUS_HELP)
     evse_id = serializers.CharField(
         source="evse_identity",
         max_length=Evse._meta.get_field("evse_id").max_length,
@@ -229,6 +246,7 @@ class ConnectorSerializer(serializers.ModelSerializer):
             "connector_type",
             "max_power_kw",
             "status",
+            "effective_status",
             "error_code",
             "info",
             "status_at",
@@ -299,6 +317,7 @@ class ChargingStationSerializer(OrganizationWriteMixin, serializers.ModelSeriali
         "characters), for security profiles 1 and 2. Stored hashed, never shown.",
     )
     password_set = serializers.SerializerMethodField()
+    effective_status = serializers.SerializerMethodField(help_text=EFFECTIVE_STATUS_HELP)
     connectors = StationConnectorSerializer(many=True, read_only=True)
     # Every station in one namespace: the identity alone tells the gateway who connects. The
     # message names no organization, so it tells nothing about whose station it is.
@@ -329,6 +348,7 @@ class ChargingStationSerializer(OrganizationWriteMixin, serializers.ModelSeriali
             "last_seen",
             "registration_status",
             "status",
+            "effective_status",
             "firmware_status",
             "firmware_status_at",
             "diagnostics_status",
@@ -364,6 +384,9 @@ class ChargingStationSerializer(OrganizationWriteMixin, serializers.ModelSeriali
 
     def get_password_set(self, station) -> bool:
         return bool(station.password_hash)
+
+    def get_effective_status(self, station) -> str:
+        return effective_status(station.status, station.connection_state)
 
     def validate_ocpp_id(self, ocpp_id):
         # A station registered with an identity we would refuse now keeps it.

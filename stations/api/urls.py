@@ -2,6 +2,7 @@
 
 from core.api.routers import OrganizationRouter, TenantRouter
 from stations.api.device_model import StationVariableViewSet
+from stations.api.diagnostics import StationDiagnosticsViewSet
 from stations.api.event_views import StationEventViewSet
 from stations.api.smart_charging import StationSmartChargingViewSet
 from stations.api.views import (
@@ -34,10 +35,15 @@ device_model_router.register("stations", StationVariableViewSet, basename="stati
 smart_charging_router = TenantRouter()
 smart_charging_router.register("stations", StationSmartChargingViewSet, basename="station")
 
+# /stations/{id}/diagnostics/ and .../diagnostics/{file id}/: uploaded files, a router of its own.
+diagnostics_router = TenantRouter()
+diagnostics_router.register("stations", StationDiagnosticsViewSet, basename="station")
+
 urlpatterns = (
     router.urls
     + org_router.urls
     + station_events_router.urls
     + device_model_router.urls
     + smart_charging_router.urls
+    + diagnostics_router.urls
 )

@@ -20,6 +20,8 @@ from stations.api.serializers import (
 )
 from stations.exceptions import DeletionRefused
 from stations.filtersets import (
+    SITE_ORDERING,
+    STATION_ORDERING,
     ChargingProfileFilterSet,
     ChargingStationFilterSet,
     ConnectorFilterSet,
@@ -69,7 +71,9 @@ class SiteViewSet(
     queryset = Site.objects.prefetch_related("access_groups")
     serializer_class = SiteSerializer
     filterset_class = SiteFilterSet
-    ordering_fields = ["name", "city", "country", "created", "station_count"]
+    # The sites page's keys, but its connector count (an annotation the API does not make).
+    sorting = SITE_ORDERING.subset("connector_count")
+    ordering_fields = sorting.keys
     ordering = ["name"]
     required_role = ADMIN_WRITES
 
@@ -108,7 +112,8 @@ class ChargingStationViewSet(
     )
     serializer_class = ChargingStationSerializer
     filterset_class = ChargingStationFilterSet
-    ordering_fields = ["ocpp_id", "last_seen"]
+    sorting = STATION_ORDERING
+    ordering_fields = sorting.keys
     ordering = ["ocpp_id"]
     required_role = {**ADMIN_WRITES, "add_connector": Role.ADMIN}
 

@@ -54,7 +54,14 @@ from roaming.models import (
 )
 from sessions_app.choices import SessionState
 from sessions_app.models import TransactionEvent
-from stations.models import ChargingProfile, ConnectionEvent, Evse, StatusEvent
+from stations.models import (
+    ChargingProfile,
+    ConnectionEvent,
+    DiagnosticsFile,
+    DiagnosticsRequest,
+    Evse,
+    StatusEvent,
+)
 from tests.admin.helpers import admin_url
 from tests.factories import (
     AccessGroupFactory,
@@ -147,6 +154,22 @@ def build_status_event(tag):
 def build_connection_event(tag):
     station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
     return ConnectionEvent.objects.create(station=station, state="offline", at=WHEN), f"CS-{tag}"
+
+
+def build_diagnostics_request(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    request = DiagnosticsRequest.objects.create(
+        station=station, token_hash=f"{tag:0>64}"[-64:], command="get_diagnostics", expires_at=WHEN
+    )
+    return request, f"CS-{tag}"
+
+
+def build_diagnostics_file(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    upload = DiagnosticsFile.objects.create(
+        station=station, file=f"diagnostics/{tag}.log", original_name=f"{tag}.log", size=3
+    )
+    return upload, f"CS-{tag}"
 
 
 def build_station_variable(tag):
@@ -604,6 +627,8 @@ BUILDERS = {
     "stations.externalcharginglimit": build_external_charging_limit,
     "stations.evchargingneeds": build_ev_charging_needs,
     "stations.firmwarepublication": build_firmware_publication,
+    "stations.diagnosticsrequest": build_diagnostics_request,
+    "stations.diagnosticsfile": build_diagnostics_file,
     "sessions_app.transactionevent": build_transaction_event,
     "sessions_app.chargingsession": build_session,
     "sessions_app.metervalue": build_meter_value,

@@ -155,10 +155,14 @@ class SimulatedStation(ChargePoint):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.resets: list[str] = []
+        # Seconds it takes to answer a Reset (a slow station: tests/browser/test_commands.py).
+        self.reset_delay = 0.0
 
     @on(Action.reset)
-    def on_reset(self, type, **_):
+    async def on_reset(self, type, **_):
         self.resets.append(type)
+        if self.reset_delay:
+            await asyncio.sleep(self.reset_delay)
         return call_result.Reset(status=ResetStatus.accepted)
 
 
@@ -196,6 +200,17 @@ class StationDriver:
                 connector_id=connector_id,
                 error_code=error_code,
                 status=status,
+                timestamp=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            )
+        )
+
+    def start_transaction(self, connector_id: int, id_tag: str, meter_start: int = 0):
+        """Send StartTransaction for a card on a connector; the CSMS's answer."""
+        return self._call(
+            call.StartTransaction(
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start=meter_start,
                 timestamp=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             )
         )

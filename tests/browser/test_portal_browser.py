@@ -100,15 +100,17 @@ def test_a_fault_shows_on_the_dashboard_and_goes_again_without_a_reload(
     expect(faults).to_have_text(str(before[0] + 1), timeout=10_000)
     expect(alerts).to_have_text(str(before[1] + 1), timeout=10_000)
     expect(page.locator("#open-faults")).to_contain_text("GroundFailure")
+    # Connected stations' faulted connectors only: the demo's offline station's fault counts
+    # as not available there (it is still an open fault).
     faulted_row = page.locator("#connector-statuses tr", has_text="Faulted")
-    expect(faulted_row.locator("td.num")).to_have_text(str(before[0] + 1), timeout=10_000)
+    expect(faulted_row.locator("td.num")).to_have_text("1", timeout=10_000)
     screenshot(page, "dashboard-fault")
 
     station.report_status(1, "Available")
 
     expect(faults).to_have_text(str(before[0]), timeout=10_000)
     expect(alerts).to_have_text(str(before[1]), timeout=10_000)
-    expect(faulted_row.locator("td.num")).to_have_text(str(before[0]), timeout=10_000)
+    expect(faulted_row).to_have_count(0, timeout=10_000)
     assert page.evaluate("window.__marker") == 1
     assert page.script_errors == []
 
@@ -141,8 +143,11 @@ def test_the_language_switch_turns_the_portal_german(page, demo):
     login(page, DEMO_USERNAME, DEMO_PASSWORD)
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
+    # Choosing alone changes nothing (arrow keys walk the list); the button applies it.
+    page.locator("#language-switch").select_option("de")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     with page.expect_navigation():
-        page.locator("#language-switch").select_option("de")
+        page.locator(".language-switcher").get_by_role("button").click()
 
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.locator("nav.main").get_by_role("link", name="Alle Stationen")).to_be_visible()

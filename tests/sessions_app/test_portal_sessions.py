@@ -414,7 +414,8 @@ def test_site_tab_reads_a_page_in_a_fixed_number_of_queries(
             start=MAR_2 + timedelta(days=1, hours=n),
         )
     # Session, user, membership, the site (twice: the tab, the forced filter), the count, the
-    # page, the station choices and the header's organization switcher: none per row.
-    with django_assert_max_num_queries(9):
+    # page, the station choices, the header's organization switcher and whether any card can
+    # charge at the site: none per row.
+    with django_assert_max_num_queries(10):
         response = viewer.get(site_url(org, site_setup["site"]))
     assert len(listed(response)) == 32

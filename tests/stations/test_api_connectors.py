@@ -71,6 +71,8 @@ def test_a_connector_is_shown_with_its_station_evse_and_live_status(viewer, stat
         "connector_type": "IEC_62196_T2",
         "max_power_kw": "22.00",
         "status": "Faulted",
+        # Its station is offline: shown as not available, whatever it last reported.
+        "effective_status": "Unavailable",
         "error_code": "GroundFailure",
         "info": "RCD tripped",
         "status_at": "2026-01-01T12:00:00Z",

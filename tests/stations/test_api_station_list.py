@@ -60,6 +60,7 @@ def test_a_station_is_shown_with_its_site_organization_and_connectors(viewer, or
         "last_seen",
         "registration_status",
         "status",
+        "effective_status",
         "plan",
         "security_profile",
         "password_set",
@@ -82,6 +83,8 @@ def test_a_station_is_shown_with_its_site_organization_and_connectors(viewer, or
         "connector_type": "IEC_62196_T2_COMBO",
         "max_power_kw": "150.00",
         "status": "Faulted",
+        # The station is offline: shown as not available, whatever it last reported.
+        "effective_status": "Unavailable",
         "error_code": "GroundFailure",
         "status_at": "2026-01-01T12:00:00Z",
     }
@@ -155,10 +158,10 @@ def test_stations_order_by_last_seen_either_way(viewer, org):
 
 
 def test_stations_cannot_be_ordered_by_a_field_not_offered(viewer, org):
-    ChargingStationFactory(organization=org, ocpp_id="CS-A", serial_number="2")
-    ChargingStationFactory(organization=org, ocpp_id="CS-B", serial_number="1")
+    ChargingStationFactory(organization=org, ocpp_id="CS-A", firmware_version="2")
+    ChargingStationFactory(organization=org, ocpp_id="CS-B", firmware_version="1")
     # An ordering outside `ordering_fields` is ignored: the default (ocpp_id) applies.
-    assert ocpp_ids(viewer.get(LIST, {"ordering": "serial_number"})) == ["CS-A", "CS-B"]
+    assert ocpp_ids(viewer.get(LIST, {"ordering": "firmware_version"})) == ["CS-A", "CS-B"]
 
 
 def test_pages_of_stations_that_tie_on_the_ordering_neither_overlap_nor_skip(viewer, org):

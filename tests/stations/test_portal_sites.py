@@ -378,8 +378,8 @@ def test_sheet_stays_within_its_query_budget(org, django_assert_max_num_queries)
         connected_station(site)
     client = portal_client(org)
     # Session, user, membership, the header's memberships, site, stations, connectors with
-    # their EVSEs: none per station or per connector.
-    with django_assert_max_num_queries(7):
+    # their EVSEs, and whether any card can charge there: none per station or per connector.
+    with django_assert_max_num_queries(8):
         response = client.get(site_url(site, "sheet/"))
     assert response.content.decode().count("data-live-connector=") == 10
 

@@ -98,7 +98,10 @@ def test_station_list_filters_by_connection_state(org, station):
 
 
 def test_station_list_filters_by_connector_status(org, station):
-    charging = ChargingStationFactory(organization=org, ocpp_id="CS-CHARGING")
+    # Online: an offline station's connectors show (and filter) as not available.
+    charging = ChargingStationFactory(
+        organization=org, ocpp_id="CS-CHARGING", connection_state="online"
+    )
     Connector.objects.filter(station=charging, connector_id=2).update(
         status=ConnectorStatus.CHARGING
     )
@@ -133,7 +136,8 @@ def test_station_list_queries_do_not_grow_with_the_stations(org, django_assert_m
     # Session, user, membership, the switcher's memberships, count, stations, their
     # connectors, the site filter's choices.
     with django_assert_max_num_queries(8):
-        response = client.get(org_url(org, "stations/"), {"status": "Unknown"})
+        # Offline stations: their connectors show as not available.
+        response = client.get(org_url(org, "stations/"), {"status": "Unavailable"})
     assert len(listed_ids(response)) == 12
 
 

@@ -1,7 +1,9 @@
 """Matrix rows of the stations API: sites, stations, connectors and charging profiles."""
 
+from django.core.files.base import ContentFile
+
 from organizations.choices import Role
-from stations.models import ChargingProfile
+from stations.models import ChargingProfile, DiagnosticsFile
 from tests.api.matrix import Endpoint
 from tests.factories import ChargingStationFactory, SiteFactory
 
@@ -61,6 +63,12 @@ def unused_connector_url(w):
 
 def profile_url(w):
     return f"/api/v1/charging-profiles/{w.charging_profile.pk}/"
+
+
+def diagnostics_file_url(w):
+    upload = DiagnosticsFile(station=w.station, original_name="diag.log", size=3)
+    upload.file.save("diag.log", ContentFile(b"log"), save=True)
+    return f"/api/v1/stations/{w.station.pk}/diagnostics/{upload.pk}/"
 
 
 def org_url(prefix):
@@ -139,6 +147,8 @@ ENDPOINTS = [
         ok=(201,),
     ),
     Endpoint("station-commands", "get", station_url("commands/"), Role.VIEWER),
+    Endpoint("station-diagnostics", "get", station_url("diagnostics/"), Role.VIEWER),
+    Endpoint("station-diagnostics-download", "get", diagnostics_file_url, Role.OPERATOR),
     Endpoint(
         "station-commands",
         "post",
