@@ -54,9 +54,15 @@ async def open_page(base_url, slug, cookie):
 
 async def next_alert_message(page, state: str) -> dict:
     """The next "alerts" event the page hears with this state (status events pass by)."""
+    heard = []
     while True:
-        message = json.loads(await asyncio.wait_for(page.recv(), 15))
+        try:
+            message = json.loads(await asyncio.wait_for(page.recv(), 15))
+        except TimeoutError:
+            # What the page did hear, so a rare failure under load says what went missing.
+            raise AssertionError(f"no {state!r} alert within 15 s; heard {heard}") from None
         for event in message["events"]:
+            heard.append(event)
             if event["kind"] == "alerts" and event["state"] == state:
                 return event
 
@@ -145,7 +151,7 @@ async def test_a_fault_opens_an_alert_heard_live_that_resolves_when_the_station_
         opened = await next_alert_message(page, "open")
 
         alerts = (await api_get(api, "/api/v1/alerts/", {"state": "live"}))["results"]
-        assert len(alerts) == 1
+        assert len(alerts) == 1, alerts
         alert = alerts[0]
         assert (alert["kind"], alert["severity"], alert["state"]) == (
             "connector_faulted",
@@ -158,7 +164,7 @@ async def test_a_fault_opens_an_alert_heard_live_that_resolves_when_the_station_
             1,
         )
         assert alert["resolved_at"] is None
-        assert opened["alert"] == alert["id"]
+        assert opened["alert"] == alert["id"], (opened, alerts)
         assert (opened["open"], opened["faults"], opened["station"]) == (
             1,
             1,

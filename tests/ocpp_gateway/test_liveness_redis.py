@@ -62,7 +62,12 @@ async def test_a_handshake_while_redis_is_unreachable_is_answered_503_with_one_l
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="ocpp_gateway.consumers"):
         assert await status_of_handshake(ocpp_server, "CS-NO-REDIS") == 503
-    ours = [r for r in caplog.records if r.name == "ocpp_gateway.consumers"]
+    # The first connection's own closing may still log its INFO line here under load.
+    ours = [
+        r
+        for r in caplog.records
+        if r.name == "ocpp_gateway.consumers" and r.levelno >= logging.WARNING
+    ]
     assert [r.levelname for r in ours] == ["WARNING"]
     assert "503" in ours[0].getMessage()
     station = await db_call(ChargingStation.objects.get, pk=station.pk)

@@ -199,6 +199,9 @@ class UploadingStation(Station):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.uploads: list[int] = []
+        # Set by the test once the portal's request has answered: SQLite's shared cache refuses
+        # (rather than waits for) the request's reads while the gateway writes the status.
+        self.go = asyncio.Event()
 
     @on(Action.get_diagnostics)
     def on_get_diagnostics(self, location, **_):
@@ -206,6 +209,7 @@ class UploadingStation(Station):
         return call_result.GetDiagnostics(file_name="CS-DEMO-1-diag.bin")
 
     async def upload(self, location):
+        await self.go.wait()
         await self.call(call.DiagnosticsStatusNotification(status=DiagnosticsStatus.uploading))
         request = urllib.request.Request(
             location + "CS-DEMO-1-diag.bin", data=DIAGNOSTICS, method="PUT"
@@ -249,6 +253,7 @@ async def test_a_16_station_uploads_its_diagnostics_and_an_operator_downloads_th
         )
         assert response.status_code == 200
         assert "Accepted" in status_line(response)
+        cp.go.set()
         async with asyncio.timeout(PATIENCE):
             while not cp.uploads:
                 await asyncio.sleep(0.05)

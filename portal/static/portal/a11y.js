@@ -151,11 +151,14 @@
     const active = document.activeElement;
     if (active && active !== document.body && active.isConnected) return;
     let next = replacement(region, was);
-    if (!next) {
+    if (next) next.focus({ preventScroll: true });
+    // No control to take it, or one that cannot (disabled while its command waits): the
+    // region itself keeps the focus, so the next Tab continues from here, not from the top.
+    if (!next || document.activeElement !== next) {
       region.setAttribute("tabindex", "-1");
       next = region;
+      next.focus({ preventScroll: true });
     }
-    next.focus({ preventScroll: true });
     next.scrollIntoView({ block: "nearest", inline: "nearest" });
   });
 
