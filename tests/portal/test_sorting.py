@@ -196,9 +196,11 @@ def test_an_unknown_ordering_falls_back_to_the_default(org, a_list, bad):
     assert shown(viewer.get(url, {"ordering": bad}), a_list["rows_key"]) == default
 
 
+# Access groups sort on their card count, which the API's groups do not carry: not compared.
+@pytest.mark.parametrize(
+    "a_list", [name for name, spec in LISTS.items() if spec[-1] is not None], indirect=True
+)
 def test_the_api_orders_the_same_rows_the_same_way(org, a_list):
-    if a_list["api"] is None:
-        pytest.skip("the page's count of cards is not a field of the API's groups")
     viewer = portal_client(org, Role.VIEWER)
     api = client_as(org, Role.VIEWER)
     for key in (a_list["key"], f"-{a_list['key']}"):
