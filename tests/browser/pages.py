@@ -120,3 +120,19 @@ def resize(page, viewport: dict) -> None:
     """Change the window's size and let the page lay itself out (and its resize observers run)."""
     page.set_viewport_size(viewport)
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def check_every_page(page, pages, language: str, check, failures: list[str]) -> None:
+    """Run check(page, name, language, failures) on the login page, then signed in on each page."""
+    problem = open_page(page, LOGIN, language)
+    if problem:
+        failures.append(f"login ({language}) {problem}")
+    else:
+        check(page, "login", language, failures)
+    sign_in(page)
+    for target in pages:
+        problem = open_page(page, target.url, language)
+        if problem:
+            failures.append(f"{target.name} ({target.url}, {language}) {problem}")
+            continue
+        check(page, target.name, language, failures)

@@ -7,7 +7,12 @@ from playwright.sync_api import expect
 
 from stations.models import ChargingStation
 from tests.browser.conftest import DESKTOP, PHONE, SIMULATED, SIMULATED_PASSWORD
-from tests.browser.pages import LOGIN, main_pages, open_page, portal_tab, resize, sign_in
+from tests.browser.pages import (
+    check_every_page,
+    main_pages,
+    portal_tab,
+    resize,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -183,18 +188,7 @@ def test_no_main_page_violates_wcag_22_aa(browser, portal_server, demo, simulate
                 # The checker itself works: a page with a known defect fails it.
                 page.set_content("<html lang='en'><title>t</title><main><img src='x.png'></main>")
                 assert "image-alt" in {v["id"] for v in axe_violations(page)}
-            problem = open_page(page, LOGIN, language)
-            if problem:
-                failures.append(f"login ({language}) {problem}")
-            else:
-                check(page, "login", language, failures)
-            sign_in(page)
-            for target in pages:
-                problem = open_page(page, target.url, language)
-                if problem:
-                    failures.append(f"{target.name} ({target.url}, {language}) {problem}")
-                    continue
-                check(page, target.name, language, failures)
+            check_every_page(page, pages, language, check, failures)
             if language == "en":
                 failures.extend(keyboard_and_screen_reader_checks(page, demo, simulated_station))
             if page.script_errors:

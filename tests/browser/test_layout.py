@@ -8,7 +8,12 @@ The same run keeps a screenshot of every page at both widths in docs/screenshots
 import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE, screenshot
-from tests.browser.pages import LOGIN, main_pages, open_page, portal_tab, resize, sign_in
+from tests.browser.pages import (
+    check_every_page,
+    main_pages,
+    portal_tab,
+    resize,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -113,18 +118,7 @@ def test_every_main_page_fits_a_phone_and_keeps_words_whole(browser, portal_serv
     pages = main_pages(demo)
     for language in ("en", "de"):
         with portal_tab(browser, portal_server, language) as page:
-            problem = open_page(page, LOGIN, language)
-            if problem:
-                failures.append(f"login ({language}) {problem}")
-            else:
-                check(page, "login", language, failures)
-            sign_in(page)
-            for target in pages:
-                problem = open_page(page, target.url, language)
-                if problem:
-                    failures.append(f"{target.name} ({target.url}, {language}) {problem}")
-                    continue
-                check(page, target.name, language, failures)
+            check_every_page(page, pages, language, check, failures)
             if page.script_errors:
                 failures.append(f"script errors ({language}): {page.script_errors}")
     checked = ", ".join(["login"] + [p.name for p in pages])
