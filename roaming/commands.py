@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from roaming.choices import CommandResultType, Direction, Module, PartnerStatus
@@ -121,43 +121,57 @@ def _attempts_key(command_id: int) -> str:
     return f"roaming:command-result:{command_id}"
 
 
+def _sending_lock(command_id: int) -> str:
+    return f"roaming:command-result-sending:{command_id}"
+
+
 def send_result(command_id: int) -> bool:
     """Post a completed command's result to the partner's response_url; whether it got there."""
-    with transaction.atomic():
-        command = (
-            RoamingCommand.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("partner__organization")
-            .filter(
-                pk=command_id,
-                direction=Direction.INCOMING,
-                result_sent=False,
-                completed__isnull=False,
-            )
-            .first()
+    # A lease, not a row lock, keeps two workers from posting the same result: no database
+    # transaction is held across the partner's answer (up to OCPI_TIMEOUT), which on SQLite
+    # would lock out every writer, the partner's own callback included when it is hosted here.
+    lease = settings.OCPI_TIMEOUT * 2 + 30
+    if not cache.add(_sending_lock(command_id), 1, timeout=lease):
+        return False
+    try:
+        return _post_result(command_id)
+    finally:
+        cache.delete(_sending_lock(command_id))
+
+
+def _post_result(command_id: int) -> bool:
+    command = (
+        RoamingCommand.objects.select_related("partner__organization")
+        .filter(
+            pk=command_id,
+            direction=Direction.INCOMING,
+            result_sent=False,
+            completed__isnull=False,
         )
-        if command is None:
-            return False
-        partner = command.partner
-        if partner.status != PartnerStatus.ACTIVE:
-            return False
-        profile = RoamingProfile.objects.filter(organization_id=partner.organization_id).first()
-        our_party = (profile.country_code, profile.party_id) if profile is not None else None
-        try:
-            OcpiClient(partner, our_party=our_party).request(
-                "POST", command.response_url, module=Module.COMMANDS, body=command_result(command)
-            )
-        except PartnerError as failure:
-            attempts, _ = cache.get(_attempts_key(command_id)) or (0, None)
-            pause = RESULT_BACKOFF[min(attempts, len(RESULT_BACKOFF) - 1)]
-            cache.set(
-                _attempts_key(command_id),
-                (attempts + 1, timezone.now() + pause),
-                timeout=RESULT_WINDOW.total_seconds() * 2,
-            )
-            logger.warning("CommandResult %s to %s not delivered: %s", command_id, partner, failure)
-            return False
-        command.result_sent = True
-        command.save(update_fields=["result_sent"])
+        .first()
+    )
+    if command is None:
+        return False
+    partner = command.partner
+    if partner.status != PartnerStatus.ACTIVE:
+        return False
+    profile = RoamingProfile.objects.filter(organization_id=partner.organization_id).first()
+    our_party = (profile.country_code, profile.party_id) if profile is not None else None
+    try:
+        OcpiClient(partner, our_party=our_party).request(
+            "POST", command.response_url, module=Module.COMMANDS, body=command_result(command)
+        )
+    except PartnerError as failure:
+        attempts, _ = cache.get(_attempts_key(command_id)) or (0, None)
+        pause = RESULT_BACKOFF[min(attempts, len(RESULT_BACKOFF) - 1)]
+        cache.set(
+            _attempts_key(command_id),
+            (attempts + 1, timezone.now() + pause),
+            timeout=RESULT_WINDOW.total_seconds() * 2,
+        )
+        logger.warning("CommandResult %s to %s not delivered: %s", command_id, partner, failure)
+        return False
+    RoamingCommand.objects.filter(pk=command_id).update(result_sent=True)
     cache.delete(_attempts_key(command_id))
     return True
 

@@ -175,12 +175,9 @@ def accept_registration(partner: RoamingPartner, credentials, *, update: bool) -
     """A partner's credentials (POST or PUT): read its endpoints, answer with our new token."""
     profile = profile_of(partner.organization)
     _check_credentials(partner, credentials)
-    if update and partner.status != PartnerStatus.ACTIVE:
-        raise OcpiError(
-            CLIENT_ERROR, "Not registered: POST your credentials first.", http_status=405
-        )
-    if not update and partner.status == PartnerStatus.ACTIVE:
-        raise OcpiError(CLIENT_ERROR, "Already registered: PUT to update.", http_status=405)
+    _check_registered(partner, update=update)
+    # Read outside any transaction: the partner may take OCPI_TIMEOUT to answer, and while a
+    # transaction waits no writer gets through on SQLite (a partner hosted here included).
     try:
         version, endpoints = discover(partner, credentials["url"], credentials["token"])
     except PartnerError as failure:
@@ -189,13 +186,28 @@ def accept_registration(partner: RoamingPartner, credentials, *, update: bool) -
             UNSUPPORTED_VERSION if "version" in failure.message else 3001,
             f"Could not read your versions: {failure.message}",
         ) from None
-    token_c = _give_token(partner)
-    partner.credentials_token = credentials["token"]
-    partner.versions_url = credentials["url"]
-    partner.version, partner.endpoints = version, endpoints
-    _take_roles(partner, credentials["roles"])
-    partner.save()
+    with transaction.atomic():
+        # Checked again under the row's lock: a second POST may have registered meanwhile.
+        partner.status = (
+            RoamingPartner.objects.select_for_update().values_list("status", flat=True)
+        ).get(pk=partner.pk)
+        _check_registered(partner, update=update)
+        token_c = _give_token(partner)
+        partner.credentials_token = credentials["token"]
+        partner.versions_url = credentials["url"]
+        partner.version, partner.endpoints = version, endpoints
+        _take_roles(partner, credentials["roles"])
+        partner.save()
     return our_credentials(profile, token_c)
+
+
+def _check_registered(partner: RoamingPartner, *, update: bool) -> None:
+    if update and partner.status != PartnerStatus.ACTIVE:
+        raise OcpiError(
+            CLIENT_ERROR, "Not registered: POST your credentials first.", http_status=405
+        )
+    if not update and partner.status == PartnerStatus.ACTIVE:
+        raise OcpiError(CLIENT_ERROR, "Already registered: PUT to update.", http_status=405)
 
 
 def partner_unregistered(partner: RoamingPartner) -> None:

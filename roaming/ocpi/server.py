@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -53,6 +54,22 @@ class Answer:
     headers: dict = field(default_factory=dict)
 
 
+class OcpiResponse(JsonResponse):
+    """An OCPI answer whose exchange is logged once it has been sent, not before."""
+
+    # The log write may wait for a database lock (on SQLite, any writer's, e.g. the gateway's
+    # batch that is asking us this very question over HTTP); the partner's answer must not.
+    exchange = None
+
+    def close(self):
+        try:
+            if self.exchange is not None:
+                record, self.exchange = self.exchange, None
+                record()
+        finally:
+            super().close()
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class OcpiView(View):
     """An OCPI endpoint of one organization, called by a registered partner."""
@@ -80,13 +97,14 @@ class OcpiView(View):
             logger.exception("OCPI %s %s failed", request.method, request.path)
             answer = Answer(None, SERVER_ERROR, "Internal error.", 500)
         body = envelope(answer.data, answer.status_code, answer.message)
-        response = JsonResponse(body, encoder=OcpiJSONEncoder, status=answer.http_status)
+        response = OcpiResponse(body, encoder=OcpiJSONEncoder, status=answer.http_status)
         for name, value in answer.headers.items():
             response[name] = value
         for name in ("X-Request-ID", "X-Correlation-ID"):
             if request.headers.get(name):
                 response[name] = request.headers[name][:36]
-        logbook.record(
+        response.exchange = partial(
+            logbook.record,
             organization=self.organization,
             partner=self.partner,
             direction=Direction.INCOMING,

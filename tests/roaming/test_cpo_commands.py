@@ -306,6 +306,21 @@ def test_a_result_the_partner_did_not_take_is_sent_again_after_a_pause(cpo, fake
     assert commands.due_results(now=later) == []
 
 
+def test_a_result_another_worker_is_posting_is_not_posted_twice(cpo, fake_emsp, runner):
+    route = ("POST", RESULTS.format(command="UNLOCK_CONNECTOR", n=1))
+    fake_emsp.routes[route] = Reply(503, {"status_code": 3000})
+    command = stored_command(cpo, fake_emsp)
+    commands.run_command(command.pk)
+    fake_emsp.routes[route] = ocpi_reply()
+    # Another worker holds the sending lease (it is waiting for the partner's answer).
+    cache.add(commands._sending_lock(command.pk), 1)
+    assert commands.send_result(command.pk) is False
+    assert len(posted_results(fake_emsp, "UNLOCK_CONNECTOR")) == 1
+    cache.delete(commands._sending_lock(command.pk))
+    assert commands.send_result(command.pk) is True
+    assert len(posted_results(fake_emsp, "UNLOCK_CONNECTOR")) == 2
+
+
 def test_a_command_no_task_ran_in_its_time_is_failed_and_said_so(cpo, fake_emsp, runner):
     command = stored_command(cpo, fake_emsp)
     RoamingCommand.objects.filter(pk=command.pk).update(

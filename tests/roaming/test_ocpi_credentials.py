@@ -1,9 +1,11 @@
 """OCPI 2.2.1 versions and credentials between two instances of our roaming module, over HTTP."""
 
 import base64
+import json as jsonlib
 
 import pytest
 import requests
+from django.urls import resolve
 
 from roaming.choices import Direction, Module, PartnerStatus
 from roaming.models import OcpiExchange
@@ -16,6 +18,10 @@ def call(url, token, *, method="GET", encode=True, json=None):
     return requests.request(
         method, url, headers={"Authorization": f"Token {value}"}, json=json, timeout=10
     )
+
+
+def response_status(response) -> int:
+    return jsonlib.loads(response.content)["status_code"]
 
 
 def test_registration_exchanges_tokens_and_endpoints_both_ways(ocpi_pair):
@@ -169,3 +175,19 @@ def test_an_unknown_version_answers_3002(ocpi_pair, live_server, version):
     answer = call(f"{live_server.url}/ocpi/stadtwerke-cpo/{version}/", token)
     assert answer.status_code == 404
     assert answer.json()["status_code"] == 3002
+
+
+def test_an_exchange_is_logged_once_its_answer_has_gone_out(ocpi_pair, rf):
+    """The log write may wait for a lock; the partner's answer is complete before it."""
+    token = ocpi_pair.cpo_at_emsp.credentials_token
+    request = rf.get("/ocpi/stadtwerke-cpo/versions", HTTP_AUTHORIZATION=f"Token {token}")
+    match = resolve(request.path)
+    before = OcpiExchange.objects.count()
+    response = match.func(request, *match.args, **match.kwargs)
+    assert response.status_code == 200
+    assert response_status(response) == 1000
+    assert OcpiExchange.objects.count() == before
+    response.close()  # what the server does once the body is sent
+    assert OcpiExchange.objects.count() == before + 1
+    response.close()
+    assert OcpiExchange.objects.count() == before + 1

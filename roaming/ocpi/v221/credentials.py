@@ -1,7 +1,5 @@
 """OCPI 2.2.1 versions, version details and credentials: how partners register with us."""
 
-from django.db import transaction
-
 from roaming.choices import Module, PartnerStatus
 from roaming.ocpi import registration, v221
 from roaming.ocpi.server import OcpiView
@@ -75,8 +73,7 @@ class CredentialsView(OcpiView):
             registration.profile_of(self.organization)
         except registration.RegistrationError as missing:
             raise OcpiError(CLIENT_ERROR, missing.message, http_status=404) from None
-        with transaction.atomic():
-            return registration.accept_registration(self.partner, self.body, update=update)
+        return registration.accept_registration(self.partner, self.body, update=update)
 
     def _registered(self) -> None:
         if self.partner.status != PartnerStatus.ACTIVE:
