@@ -181,7 +181,7 @@ def test_a_command_button_leads_to_a_confirmation_that_runs_nothing(org, station
     assert response.status_code == 200
     body = response.content.decode()
     assert "Really Restart station on CS-DEMO-1?" in body
-    assert re.search(r'<button type="submit" name="confirm" value="yes">', body)
+    assert re.search(r'<button type="submit" name="confirm" value="yes"[^>]*>', body)
     assert re.search(r'<input type="hidden" name="type" value="Hard"', body)
     assert not CommandLog.objects.exists()
 

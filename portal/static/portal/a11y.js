@@ -104,6 +104,8 @@
       name: active.getAttribute("name"),
       value: active.getAttribute("value"),
       href: active.getAttribute("href"),
+      // A control that leaves with its swap (Confirm) names where focus goes back to.
+      returnTo: active.getAttribute("data-focus-return"),
     };
   }
   document.addEventListener("htmx:configRequest", remember);
@@ -114,6 +116,10 @@
     const marked = region.querySelector("[data-focus], [autofocus]");
     const chosen = marked && (marked.matches(FOCUSABLE) ? marked : firstFocusable(marked));
     if (chosen && visible(chosen)) return chosen;
+    if (was.returnTo) {
+      const back = region.querySelector(was.returnTo);
+      if (back && back.matches(FOCUSABLE) && visible(back)) return back;
+    }
     if (was.id) {
       const same = document.getElementById(was.id);
       if (same && region.contains(same) && visible(same)) return same;
