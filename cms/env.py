@@ -134,6 +134,15 @@ def postgres_options(
     return options
 
 
+# SQLite as `make run` uses it: writers queue (busy timeout, write lock taken at BEGIN) instead of
+# failing, and in WAL mode the portal's reads never wait for, or refuse, the gateway's writes.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
 def database_config(
     url: str | None, base_dir, conn_max_age: int, postgres: dict | None = None
 ) -> dict:
@@ -142,8 +151,7 @@ def database_config(
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(base_dir / "db.sqlite3"),
-            # Channels runs DB work on one thread; a short timeout keeps SQLite writers queued.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            "OPTIONS": SQLITE_OPTIONS,
         }
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in {"postgres", "postgresql", "sqlite"}:
@@ -156,7 +164,7 @@ def database_config(
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid URL: {exc}") from None
     if scheme == "sqlite":
         config["CONN_MAX_AGE"] = 0
-        config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        config["OPTIONS"] = SQLITE_OPTIONS
     elif postgres:
         # An option given in the URL's query string wins over the one from its variable.
         config["OPTIONS"] = {**postgres, **config.get("OPTIONS", {})}

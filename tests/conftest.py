@@ -1,15 +1,21 @@
 """Shared fixtures: an organization with an admin, an outsider organization, a station."""
 
+import shutil
+import tempfile
+from pathlib import Path
+from unittest import mock
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.test import override_settings
+from django.test import TransactionTestCase, override_settings
 from django.utils import translation
 
 from alerts.webhooks import _ORGANIZATIONS_KEY as ORGANIZATIONS_WITH_WEBHOOKS
 from ocpp_gateway.throttle import auth_throttle
 from organizations.choices import Role
 from roaming.publishing import CPO_ORGANIZATIONS_KEY
+from tests import cleanup
 from tests.factories import (
     ChargingStationFactory,
     MembershipFactory,
@@ -19,6 +25,34 @@ from tests.factories import (
 
 # The live ASGI server and the DB helper for async tests, for every test package.
 from tests.ocpp_gateway.conftest import db_call, ocpp_server  # noqa: F401
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite the test database is a file in WAL mode, as `make run` uses it, not memory."""
+    # Django's in-memory test database shares one cache between threads, and that cache refuses
+    # (never waits for) a read of a table another thread is writing: the real-socket tests, where
+    # the gateway writes while the test reads, failed at random with "database table is locked".
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        yield
+        return
+    ram = Path("/dev/shm")
+    folder = Path(
+        tempfile.mkdtemp(prefix="cms-test-db-", dir=ram)
+        if ram.is_dir()
+        else tmp_path_factory.mktemp("db")
+    )
+    database["TEST"] = {**database.get("TEST", {}), "NAME": str(folder / "test.sqlite3")}
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_transactional_cleanup():
+    """Transactional tests end with DELETE rather than a flush (tests/cleanup.py)."""
+    with mock.patch.object(TransactionTestCase, "_fixture_teardown", cleanup.fixture_teardown):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

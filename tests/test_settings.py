@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db.utils import ConnectionHandler
 
 from cms.env import (
     database_config,
@@ -253,8 +254,37 @@ def test_an_option_in_the_database_url_wins_over_its_variable():
     assert config["OPTIONS"] == {"connect_timeout": 9, "keepalives": 1}
 
 
+def test_on_sqlite_reads_and_a_write_under_way_do_not_block_each_other(tmp_path, django_db_blocker):
+    """The portal reads while the gateway's thread writes, as SQLite is configured (WAL)."""
+    config = database_config(f"sqlite:///{tmp_path / 'wal.sqlite3'}", BASE_DIR, conn_max_age=0)
+    writer = ConnectionHandler({"default": config})["default"]
+    reader = ConnectionHandler({"default": dict(config)})["default"]
+    try:
+        with django_db_blocker.unblock(), writer.cursor() as w, reader.cursor() as r:
+            w.execute("CREATE TABLE station (status TEXT)")
+            w.execute("INSERT INTO station VALUES ('Available')")
+            w.execute("BEGIN IMMEDIATE")
+            w.execute("UPDATE station SET status = 'Charging'")
+            # A write under way: the read answers at once with what was committed.
+            r.execute("BEGIN")
+            r.execute("SELECT status FROM station")
+            assert r.fetchone() == ("Available",)
+            # A read under way: the write commits without waiting for it to end.
+            w.execute("COMMIT")
+            r.execute("COMMIT")
+            r.execute("SELECT status FROM station")
+            assert r.fetchone() == ("Charging",)
+    finally:
+        writer.close()
+        reader.close()
+
+
 def test_sqlite_takes_no_postgres_options():
-    assert database_options() == {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    assert database_options() == {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,6 @@ async def until(check, db_call):
 
 async def online(station, db_call, state: str = "online"):
     """Wait until the gateway has written the station's connection down."""
-    # SQLite's shared cache refuses, rather than waits for, a read of a table being written.
     await until(
         lambda: ChargingStation.objects.filter(pk=station.pk, connection_state=state).exists(),
         db_call,
@@ -199,8 +198,7 @@ class UploadingStation(Station):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.uploads: list[int] = []
-        # Set by the test once the portal's request has answered: SQLite's shared cache refuses
-        # (rather than waits for) the request's reads while the gateway writes the status.
+        # Set by the test once the portal's request has answered, so the upload follows it.
         self.go = asyncio.Event()
 
     @on(Action.get_diagnostics)
