@@ -1,5 +1,6 @@
 """Shared fixtures: an organization with an admin, an outsider organization, a station."""
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -40,7 +41,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     ram = Path("/dev/shm")
     folder = Path(
         tempfile.mkdtemp(prefix="cms-test-db-", dir=ram)
-        if ram.is_dir()
+        if ram.is_dir() and os.access(ram, os.W_OK)
         else tmp_path_factory.mktemp("db")
     )
     database["TEST"] = {**database.get("TEST", {}), "NAME": str(folder / "test.sqlite3")}
