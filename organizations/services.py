@@ -1,8 +1,6 @@
 """Business rules of organizations: who holds which role, invitations, API keys."""
 
-import hashlib
 import logging
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.events import emit
+from core.tokens import new_token, token_hash
 from organizations.choices import InvitationStatus, Role
 from organizations.events import ORGANIZATION_CREATED
 from organizations.models import (
@@ -165,7 +164,7 @@ NOT_OPEN_MESSAGES = {
 
 def invitation_token_hash(token: str) -> str:
     """The stored form of an invitation's secret: its SHA-256 (the secret is 256 random bits)."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return token_hash(token)
 
 
 def find_invitation(token: str) -> Invitation | None:
@@ -202,7 +201,7 @@ def invite_member(
     # account (or a member) has this address, so inviting cannot tell who exists.
     check_grantable(role, inviter_role)
     email = normalize_email(email)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     now = timezone.now()
     fields = {
         "role": role,

@@ -1,23 +1,25 @@
 """Diagnostics and log files stations upload: upload locations (tokens) and received files."""
 
-import hashlib
-import secrets
+import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.db import transaction
+from django.db.models.signals import post_delete
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from core.events import emit
+from core.tokens import is_token, token_hash
 from stations.events import STATION_DIAGNOSTICS_FILE_RECEIVED
 from stations.models import ChargingStation, DiagnosticsFile, DiagnosticsRequest
 
-# 32 random bytes: the token alone authorizes an upload, so it must be unguessable.
-TOKEN_BYTES = 32
+logger = logging.getLogger(__name__)
+
 # A station that retries (GetDiagnostics' retries) may upload again; beyond this it is abuse.
 MAX_FILES_PER_REQUEST = 10
 RECENT_FILES = 20
@@ -25,16 +27,6 @@ RECENT_FILES = 20
 
 class UploadLocationTaken(Exception):
     """The upload location names another station's request."""
-
-
-def new_upload_token() -> str:
-    """A fresh unguessable token for one upload location."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def hash_token(token: str) -> str:
-    """What is stored of a token: its SHA-256, so the database never holds a usable URL."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def upload_url(station: ChargingStation, token: str) -> str:
@@ -54,7 +46,8 @@ def token_in_location(station: ChargingStation, location: str) -> str | None:
     if not location.startswith(prefix):
         return None
     token = location[len(prefix) :].split("/", 1)[0]
-    return token or None
+    # Only a token we made opens a location: an edited URL (".../upload/a/") would be guessable.
+    return token if is_token(token) else None
 
 
 @transaction.atomic
@@ -67,7 +60,7 @@ def open_upload_location(
         return None
     expires_at = timezone.now() + timedelta(hours=settings.DIAGNOSTICS_UPLOAD_HOURS)
     request, created = DiagnosticsRequest.objects.select_for_update().get_or_create(
-        token_hash=hash_token(token),
+        token_hash=token_hash(token),
         defaults={
             "station": station,
             "command": command,
@@ -88,21 +81,25 @@ def find_upload_request(token: str) -> DiagnosticsRequest | None:
     """The request a token opened, with its station and organization, or None."""
     return (
         DiagnosticsRequest.objects.select_related("station__organization")
-        .filter(token_hash=hash_token(token))
+        .filter(token_hash=token_hash(token))
         .first()
     )
 
 
-def may_upload(request: DiagnosticsRequest) -> bool:
-    """Whether the station may still upload for this request (not expired, not flooded)."""
-    return not request.expired and request.files.count() < MAX_FILES_PER_REQUEST
+def may_upload(request: DiagnosticsRequest, files: int = 1) -> bool:
+    """Whether the station may still upload these files for this request (open, not flooded)."""
+    return not request.expired and request.files.count() + files <= MAX_FILES_PER_REQUEST
 
 
 def store_diagnostics_file(request: DiagnosticsRequest, content, name: str) -> DiagnosticsFile:
     """Keep an uploaded file for the request's station and announce it."""
     station = request.station
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
-    stored_name = get_valid_filename(name) if name.strip(" .") else "diagnostics"
+    try:
+        stored_name = get_valid_filename(name)
+    except SuspiciousFileOperation:
+        # Nothing usable in it ("###", ".."): the station's file is kept all the same.
+        stored_name = "diagnostics"
     received = timezone.now()
     upload = DiagnosticsFile(
         station=station,
@@ -113,15 +110,30 @@ def store_diagnostics_file(request: DiagnosticsRequest, content, name: str) -> D
     )
     # The storage picks a free name; the station's id keeps the files of one station together.
     upload.file.save(f"{station.pk}-{stored_name}", File(content), save=False)
-    with transaction.atomic():
-        upload.save()
-        emit(
-            STATION_DIAGNOSTICS_FILE_RECEIVED,
-            organization_id=station.organization_id,
-            station_id=station.pk,
-            file_id=upload.pk,
-        )
+    try:
+        with transaction.atomic():
+            upload.save()
+            emit(
+                STATION_DIAGNOSTICS_FILE_RECEIVED,
+                organization_id=station.organization_id,
+                station_id=station.pk,
+                file_id=upload.pk,
+            )
+    except BaseException:
+        # No row: the stored file would be an orphan nobody can list or delete.
+        upload.file.delete(save=False)
+        raise
     return upload
+
+
+def _delete_stored_file(sender, instance: DiagnosticsFile, **kwargs) -> None:
+    """A deleted row (or station) takes its file along, once the deletion is committed."""
+    if instance.file:
+        storage, name = instance.file.storage, instance.file.name
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+post_delete.connect(_delete_stored_file, sender=DiagnosticsFile, dispatch_uid="diagnostics-file")
 
 
 def download_response(upload: DiagnosticsFile) -> FileResponse:
@@ -133,7 +145,7 @@ def download_response(upload: DiagnosticsFile) -> FileResponse:
     return FileResponse(
         handle,
         as_attachment=True,
-        filename=upload.original_name or upload.file.name.rsplit("/", 1)[-1],
+        filename=upload.original_name,
         content_type="application/octet-stream",
     )
 

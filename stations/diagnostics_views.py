@@ -98,6 +98,8 @@ class DiagnosticsUploadView(View):
             files = list(request.FILES.values())
             if not files:
                 return HttpResponse("No file in the form.\n", status=400)
+            if not may_upload(self.upload, len(files)):
+                return HttpResponse("Too many files for this upload location.\n", status=403)
             for uploaded in files:
                 if uploaded.size > settings.DIAGNOSTICS_MAX_UPLOAD_BYTES:
                     return HttpResponse("The file is too large.\n", status=413)

@@ -12,6 +12,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from core.tokens import new_token
 from ocpp_gateway.choices import CommandStatus, RequestedVia
 from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote.background import start_command
@@ -26,7 +27,7 @@ from ocpp_gateway.remote.registry import (
     check_command,
     get_command,
 )
-from stations.diagnostics import new_upload_token, upload_url
+from stations.diagnostics import upload_url
 from stations.views import StationPageMixin
 
 # The "Control charging station" panel, in the order of the control panel's manual; every
@@ -160,7 +161,7 @@ def offer_upload_location(form: CommandForm, station) -> None:
     field = form.fields.get("location")
     if field is None or form.is_bound or station.organization_id is None:
         return
-    field.initial = upload_url(station, new_upload_token())
+    field.initial = upload_url(station, new_token())
     field.help_text = _(
         "Prefilled: the station uploads to this CSMS, and the file appears under "
         "Firmware & diagnostics."

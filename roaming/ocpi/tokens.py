@@ -2,21 +2,11 @@
 
 import base64
 import binascii
-import hashlib
-import secrets
 
-# OCPI's CiString(64): printable ASCII; URL-safe random characters fit it.
-TOKEN_BYTES = 32
+# OCPI's CiString(64): printable ASCII; the URL-safe random characters of core's tokens fit it.
+from core.tokens import new_token, token_hash
 
-
-def new_token() -> str:
-    """A fresh random credentials token."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def token_hash(token: str) -> str:
-    """The stored form of a token a partner calls us with."""
-    return hashlib.sha256(token.encode()).hexdigest()
+__all__ = ["candidates", "encode", "new_token", "token_hash"]
 
 
 def encode(token: str) -> str:

@@ -1,12 +1,14 @@
 """Diagnostics files: stations upload by token (PUT or POST), operators download them."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from core.tokens import new_token, token_hash
 from ocpp_gateway.remote.forms import CommandForm
 from ocpp_gateway.remote.registry import Actor, execute_command, get_command
 from ocpp_gateway.remote.views import offer_upload_location
@@ -14,8 +16,6 @@ from organizations.choices import Role
 from stations.diagnostics import (
     MAX_FILES_PER_REQUEST,
     UploadLocationTaken,
-    hash_token,
-    new_upload_token,
     open_upload_location,
     token_in_location,
     upload_url,
@@ -38,7 +38,7 @@ def media(settings, tmp_path):
 
 def opened(station, **kwargs):
     """A fresh upload location of the station, opened as the command would open it."""
-    location = upload_url(station, new_upload_token())
+    location = upload_url(station, new_token())
     request = open_upload_location(station, location, command="get_diagnostics", **kwargs)
     return location, request
 
@@ -111,7 +111,7 @@ def test_an_expired_location_is_refused_and_stores_nothing(station):
 
 def test_a_token_the_portal_offered_but_never_sent_is_unknown(station):
     # A token only opens once the command goes out: the form alone opens nothing.
-    location = upload_url(station, new_upload_token())
+    location = upload_url(station, new_token())
     response = Client().put(path_of(location), BYTES, content_type="application/octet-stream")
     assert response.status_code == 404
     assert not DiagnosticsFile.objects.exists()
@@ -157,10 +157,59 @@ def test_one_location_takes_a_bounded_number_of_files(station):
     assert answers == [201] * MAX_FILES_PER_REQUEST + [403]
 
 
+def test_one_multipart_post_cannot_carry_more_files_than_the_location_takes(station):
+    location, _request = opened(station)
+    files = {
+        f"file{n}": SimpleUploadedFile(f"part{n}.log", b"x")
+        for n in range(MAX_FILES_PER_REQUEST + 1)
+    }
+    assert Client().post(path_of(location), files).status_code == 403
+    assert not DiagnosticsFile.objects.exists()
+
+
+def test_an_edited_location_with_a_guessable_token_opens_nothing(station):
+    location = upload_url(station, "a")
+    assert token_in_location(station, location) is None
+    assert open_upload_location(station, location) is None
+    assert not DiagnosticsRequest.objects.exists()
+
+
+def test_a_name_with_nothing_usable_in_it_is_stored_all_the_same(station):
+    location, _request = opened(station)
+    response = Client().put(path_of(location) + "..", BYTES, content_type="text/plain")
+    assert response.status_code == 201
+    assert stored_bytes(DiagnosticsFile.objects.get()) == BYTES
+
+
+def test_a_file_whose_row_cannot_be_written_leaves_nothing_in_the_storage(
+    station, monkeypatch, settings
+):
+    location, _request = opened(station)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("stations.diagnostics.emit", refuse)
+    with pytest.raises(RuntimeError):
+        Client().put(path_of(location), BYTES, content_type="text/plain")
+    assert not DiagnosticsFile.objects.exists()
+    assert not any(p.is_file() for p in settings.MEDIA_ROOT.rglob("*"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_station_deletes_its_stored_files(station, settings):
+    location, _request = opened(station)
+    Client().put(path_of(location), BYTES, content_type="text/plain")
+    stored = DiagnosticsFile.objects.get().file.path
+    assert settings.MEDIA_ROOT in Path(stored).parents
+    station.delete()
+    assert not Path(stored).exists()
+
+
 def test_the_token_itself_is_not_stored(station):
     location, request = opened(station)
     token = token_in_location(station, location)
-    assert request.token_hash == hash_token(token)
+    assert request.token_hash == token_hash(token)
     assert token not in request.token_hash
 
 
@@ -316,11 +365,11 @@ def test_sending_get_diagnostics_or_get_log_opens_the_upload_location(
     monkeypatch.setattr(
         f"ocpp_gateway.remote.{module}.send", lambda ctx, name, intent: sent.append(intent)
     )
-    location = upload_url(station, new_upload_token())
+    location = upload_url(station, new_token())
     execute_command(station, command, {"location": location}, actor=Actor(role=Role.ADMIN))
     request = DiagnosticsRequest.objects.get()
     assert (request.station, request.command) == (station, command)
-    assert request.token_hash == hash_token(token_in_location(station, location))
+    assert request.token_hash == token_hash(token_in_location(station, location))
     assert sent[0].location == location
 
 
