@@ -1,9 +1,11 @@
 """The command service: send a CSMS-to-station call through the channel layer, await the answer."""
 
 import asyncio
+import contextvars
 import logging
 import uuid
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -133,6 +135,13 @@ async def request_call(station_id: int, action: str, payload: dict, timeout: flo
     )
 
 
+# Told of the log row as soon as it is written (committed), before the station answers: the
+# portal's background runner (remote/background.py) shows the command as waiting with it.
+command_logged: contextvars.ContextVar[Callable[[CommandLog], None] | None] = (
+    contextvars.ContextVar("command_logged", default=None)
+)
+
+
 async def asend_call(
     station: ChargingStation,
     action: str,
@@ -157,6 +166,8 @@ async def asend_call(
         api_key=api_key,
         requested_via=via,
     )
+    if (logged := command_logged.get()) is not None:
+        logged(log)
     online = await database_sync_to_async(
         ChargingStation.objects.filter(pk=station.pk, connection_state="online").exists
     )()

@@ -1,7 +1,6 @@
 """Run a command for the portal without holding its request until the station answers."""
 
 import asyncio
-import contextvars
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -9,8 +8,8 @@ from dataclasses import dataclass, field
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.db import connections
-from django.db.models.signals import post_save
 
+from ocpp_gateway.commands import command_logged
 from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote.registry import (
     Actor,
@@ -27,10 +26,6 @@ ANSWER_GRACE = 1.5
 # A runner may write other rows before it sends (a remote start, a reservation): time for that.
 SEND_GRACE = 5.0
 
-# The run of this context, told of the first command log row written within it.
-_current_run: contextvars.ContextVar["CommandRun | None"] = contextvars.ContextVar(
-    "portal_command_run", default=None
-)
 # Running tasks are referenced here: the loop holds only weak references to its tasks.
 _tasks: set[asyncio.Task] = set()
 # A command waits in a thread for up to twice OCPP_CALL_TIMEOUT: threads of their own, so many
@@ -61,29 +56,27 @@ class CommandRun:
 
     def run(self, station, name: str, params: dict, actor: Actor) -> None:
         """Execute the command in this thread, recording its log row and outcome here."""
-        token = _current_run.set(self)
+        token = command_logged.set(self._logged)
         try:
             self.result = execute_command(station, name, params, actor=actor)
         except (CommandNotAllowed, InvalidCommandParameters) as refusal:
+            # Said in the log too: the request may have stopped waiting before the refusal.
+            logger.info("%s on %s refused: %s", name, station.ocpp_id, refusal)
             self.error = refusal
         except Exception as error:
             # The request may have stopped waiting: the failure must not vanish with it.
             logger.exception("%s on %s failed", name, station.ocpp_id)
             self.error = error
         finally:
-            _current_run.reset(token)
+            command_logged.reset(token)
             self.finished.set()
             self.sent.set()
 
-
-def _note_log(sender, instance: CommandLog, created: bool, **kwargs) -> None:
-    run = _current_run.get()
-    if created and run is not None and run.log is None:
-        run.log = instance
-        run.sent.set()
-
-
-post_save.connect(_note_log, sender=CommandLog, dispatch_uid="portal-command-run")
+    def _logged(self, log: CommandLog) -> None:
+        """The first log row the command wrote: it is on its way to the station."""
+        if self.log is None:
+            self.log = log
+            self.sent.set()
 
 
 async def _serving_loop() -> asyncio.AbstractEventLoop:
@@ -112,7 +105,9 @@ def _in_background(run: CommandRun, *args) -> bool:
         _tasks.add(task)
         task.add_done_callback(_finished)
 
-    asyncio.run_coroutine_threadsafe(start(), loop).result(SEND_GRACE)
+    # Not bounded: start() only creates the task, and giving up on it here while the loop may
+    # still run it would let the user send the command a second time.
+    asyncio.run_coroutine_threadsafe(start(), loop).result()
     return True
 
 

@@ -154,6 +154,11 @@ def result_context(*, spec=None, result=None, pending=None, sent=False, problem=
     return context
 
 
+def log_state(log: CommandLog) -> dict:
+    """result_context's arguments for a command's log row: its outcome, or still waiting."""
+    return {"pending": log} if log.status == CommandStatus.PENDING else {"result": log}
+
+
 def offer_upload_location(form: CommandForm, station) -> None:
     """Fill the upload location with a fresh URL of the CSMS's own for this station."""
     # A fresh token each time the form is shown; it opens for uploads only once the command is
@@ -255,8 +260,14 @@ class StationCommandView(StationPageMixin, TemplateView):
             except CommandNotAllowed as error:
                 return self.respond(status=409, spec=spec, problem=error.reason)
             response = self.respond(spec=spec, result=log)
+        elif run.log is not None:
+            # Read again: the runner's thread is still filling in the instance it was given,
+            # and a command may have finished (its answer, or no station call at all) by now.
+            log = CommandLog.objects.filter(pk=run.log.pk).first()
+            state = log_state(log) if log is not None else {"sent": True}
+            response = self.respond(spec=spec, **state)
         else:
-            response = self.respond(spec=spec, pending=run.log, sent=True)
+            response = self.respond(spec=spec, sent=True)
         # The page's command log fetches itself again (htmx), the new row included.
         response["HX-Trigger"] = json.dumps({"command-logged": {"station": station.pk}})
         return response
@@ -269,11 +280,7 @@ class StationCommandView(StationPageMixin, TemplateView):
             CommandLog.objects.for_org(self.organization).filter(station=self.get_station()),
             pk=log_id,
         )
-        spec = get_command(log.command)
-        if log.status == CommandStatus.PENDING:
-            state = result_context(spec=spec, pending=log)
-        else:
-            state = result_context(spec=spec, result=log)
+        state = result_context(spec=get_command(log.command), **log_state(log))
         context = self.get_context_data(partial=True, **state)
         return TemplateResponse(self.request, RESULT_TEMPLATE, context)
 
