@@ -34,7 +34,7 @@ from alerts.forms import (
 )
 from alerts.models import AlertRule, NotificationPreference, WebhookEndpoint
 from alerts.services import acknowledge_alert, resolve_alert
-from core.lists import Nouns, summarize
+from core.lists import Nouns, is_filtered, summarize
 from core.ordering import PARAM as ORDERING
 from organizations.choices import Role
 from organizations.portal import OrganizationFormMixin, OrganizationMixin, OrganizationObjectMixin
@@ -53,11 +53,6 @@ ALERT_NOUNS = Nouns(
     none_matched=gettext_lazy("No alerts match these filters."),
     none=gettext_lazy("No alerts: nothing has gone wrong yet."),
 )
-
-
-def is_filtered(request) -> bool:
-    """Whether the list is narrowed by a filter (an empty field or the page number is not)."""
-    return any(value for name, value in request.GET.items() if name != "page")
 
 
 # --- The inbox ------------------------------------------------------------------------------
@@ -105,7 +100,7 @@ class AlertListView(OrganizationMixin, TemplateView):
         context.update(
             filterset=filterset,
             filter_fields=filterset.shown_fields(),
-            filtered=is_filtered(self.request),
+            filtered=is_filtered(self.request.GET),
             page_obj=page,
             alerts=page.object_list if page else [],
             query=query.urlencode(),

@@ -39,7 +39,7 @@ from cards.services import (
     unblock_id_token,
 )
 from cards.usage import card_usage
-from core.lists import Nouns, SortedListMixin
+from core.lists import Nouns, SortedListMixin, is_filtered
 from core.timezones import zone_of
 from organizations.choices import Role
 from organizations.portal import OrganizationFormMixin, OrganizationMixin, OrganizationObjectMixin
@@ -83,11 +83,6 @@ def with_standing(cards, now=None):
         card.standing_label = IdTokenStatus(card.standing).label
         card.standing_badge = STANDING_BADGES[card.standing]
     return cards
-
-
-def is_filtered(request) -> bool:
-    """Whether the list is narrowed by a filter (an empty field or the page number is not)."""
-    return any(value for name, value in request.GET.items() if name != "page")
 
 
 class ZoneMixin:
@@ -164,7 +159,7 @@ class CardListView(SortedListMixin, ZoneMixin, OrganizationMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         with_standing(context["cards"])
-        context.update(filter=self.filterset, filtered=is_filtered(self.request))
+        context.update(filter=self.filterset, filtered=is_filtered(self.request.GET))
         return context
 
 
@@ -392,7 +387,7 @@ class GroupListView(SortedListMixin, OrganizationMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(filter=self.filterset, filtered=is_filtered(self.request))
+        context.update(filter=self.filterset, filtered=is_filtered(self.request.GET))
         return context
 
 

@@ -12,6 +12,15 @@ PARAM = "ordering"
 TIEBREAKERS = {"pk", "-pk", "id", "-id"}
 
 
+def with_tiebreak(terms: list, *, descending: bool) -> list:
+    """`terms` ending on the primary key unless they name it already."""
+    # Rows that tie on every key (two sessions of one start, stations never seen) would
+    # otherwise land on two pages or none: the database may return ties in any order.
+    if not TIEBREAKERS & {term for term in terms if isinstance(term, str)}:
+        terms.append("-pk" if descending else "pk")
+    return terms
+
+
 @dataclass(frozen=True)
 class SortState:
     """The parsed `?ordering=` of one request: its terms and the column sorted first."""
@@ -81,11 +90,7 @@ class Ordering:
                 expressions.append(f"-{target}" if descending else target)
             else:
                 expressions.append(target.desc() if descending else target.asc())
-        if not TIEBREAKERS & {term for term in expressions if isinstance(term, str)}:
-            # Rows that tie on every key (two sessions of one start) would otherwise land on
-            # two pages or none: the database may return ties in any order.
-            expressions.append("-pk" if state.terms[-1].startswith("-") else "pk")
-        return expressions
+        return with_tiebreak(expressions, descending=state.terms[-1].startswith("-"))
 
     def apply(self, queryset: QuerySet, raw: str | None) -> QuerySet:
         """`queryset` in the order `raw` asks for (or the default)."""

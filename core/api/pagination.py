@@ -5,6 +5,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 
+from core.ordering import with_tiebreak
+
 
 class StandardPagination(PageNumberPagination):
     """50 rows a page; clients may ask for up to 200 with `?page_size=`."""
@@ -63,9 +65,4 @@ class StableOrderingFilter(OrderingFilter):
         )
         if not ordering:
             return ["-pk"]
-        # Rows that tie on every requested field (many stations never seen: last_seen is
-        # null) would otherwise land on two pages or none: the database may order ties anyhow.
-        if not {"pk", "-pk", "id", "-id"} & {str(term) for term in ordering}:
-            first = str(ordering[0])
-            ordering.append("-pk" if first.startswith("-") else "pk")
-        return ordering
+        return with_tiebreak(ordering, descending=str(ordering[0]).startswith("-"))

@@ -68,8 +68,11 @@ def ordering_input(context):
 @register.simple_tag(takes_context=True)
 def sort_link(context, key: str, label: str, first: str = "asc"):
     """A "sort by" link for a list that is not a table (cards of tariffs): like sortable_th."""
-    sort = context["sort"]
+    sort = context.get("sort")
     request = context["request"]
+    if sort is None:
+        # A view that sorts nothing: the label, not a link that would do nothing.
+        return label
     if sort.key == key:
         direction = "descending" if sort.descending else "ascending"
         hint = _("sorted descending") if sort.descending else _("sorted ascending")

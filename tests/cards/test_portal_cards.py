@@ -147,6 +147,12 @@ def test_card_list_filters_by_status(org, card):
     assert list(cards) == [blocked]
 
 
+def test_sorting_the_card_list_is_no_filter(org, card):
+    client = portal_client(org)
+    assert client.get(org_url(org, "cards/"), {"ordering": "-uid"}).context["filtered"] is False
+    assert client.get(org_url(org, "cards/"), {"status": "Blocked"}).context["filtered"] is True
+
+
 def test_card_list_filters_by_access_group(org, card):
     group = AccessGroupFactory(organization=org)
     member = IdTokenFactory(organization=org, access_groups=[group])
