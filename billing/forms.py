@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -234,7 +233,6 @@ class TariffForm(forms.Form):
         serializer = TariffSerializer(instance=self.instance, data=data)
         if serializer.is_valid():
             self.serializer = serializer
-            cleaned["elements_json"] = elements
         else:
             self._add_serializer_errors(serializer.errors, sources)
         return cleaned
@@ -355,14 +353,4 @@ def sample_usage(sample: dict, time_zone: str) -> engine.Usage:
         meter_stop_wh=energy_wh,
         readings=readings,
         time_zone=time_zone,
-    )
-
-
-def price_sample(tariff: Tariff, usage: engine.Usage) -> engine.Price:
-    """The engine's price of a sample, read as this deployment rates sessions (settings)."""
-    return engine.price_session(
-        tariff.definition(),
-        usage,
-        step_size_reading=settings.BILLING_STEP_SIZE_READING,
-        parking_tolerance_wh=settings.BILLING_PARKING_TOLERANCE_WH,
     )

@@ -196,13 +196,13 @@ def preview_price(session: ChargingSession, until=None) -> Decimal | None:
         return None
     try:
         usage = _usage(session, stop=session.stop or until or timezone.now())
-        return _price(tariff.definition(), usage).total_incl_tax
+        return price_with_settings(tariff.definition(), usage).total_incl_tax
     except (ArithmeticError, ValueError, TypeError) as error:  # TariffError is a ValueError
         logger.warning("Session %s could not be priced ahead of rating: %s", session.pk, error)
         return None
 
 
-def _price(definition: TariffDefinition, usage: Usage) -> engine.Price:
+def price_with_settings(definition: TariffDefinition, usage: Usage) -> engine.Price:
     """The engine's price under this deployment's OCPI readings (settings)."""
     return price_session(
         definition,
@@ -237,7 +237,7 @@ def _priced_record(session: ChargingSession) -> ChargeDetailRecord:
         definition = TariffDefinition(currency=currency, tax_rate=Decimal(0), elements=())
     else:
         definition = tariff.definition()
-    price = _price(definition, _usage(session))
+    price = price_with_settings(definition, _usage(session))
     cdr = ChargeDetailRecord(
         organization_id=session.organization_id,
         session=session,

@@ -39,11 +39,11 @@ from billing.forms import (
     SampleSessionForm,
     TariffAssignmentForm,
     TariffForm,
-    price_sample,
     sample_usage,
 )
 from billing.models import BillingPeriod, ChargeDetailRecord, Invoice, Tariff, TariffAssignment
 from billing.pdf import document_context, last_day, prefetched_invoices, render_invoice_pdf
+from billing.services import price_with_settings
 from cards.models import IdToken
 from core import timezones
 from core.api.csv import CHUNK_ROWS, csv_response
@@ -572,7 +572,9 @@ def preview_context(tariff: Tariff | None, sample_form, organization, errors=())
         return context
     sample = sample_form.sample_or_default()
     try:
-        price = price_sample(tariff, sample_usage(sample, organization.timezone))
+        price = price_with_settings(
+            tariff.definition(), sample_usage(sample, organization.timezone)
+        )
     except (ArithmeticError, ValueError) as error:  # TariffError is a ValueError
         context["preview_errors"] = [str(error)]
         return context

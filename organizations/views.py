@@ -9,8 +9,10 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from core.ordering import PARAM as ORDERING
@@ -229,6 +231,9 @@ def api_keys_page(organization) -> str:
     return reverse("organizations:api-key-list", kwargs={"org": organization.slug})
 
 
+# The page that shows a new key's secret once must never come back from a cache or the back
+# button (a reload re-posts and makes a second key: the browser asks first).
+@method_decorator(never_cache, name="dispatch")
 class APIKeyListView(OrganizationMixin, TemplateView):
     """The organization's API keys (admins): list, create (the secret shown once), revoke."""
 

@@ -9,7 +9,7 @@ above this app); without it the column is left out.
 """
 
 from collections.abc import Callable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from django.db.models import (
     Count,
@@ -62,6 +62,8 @@ def station_usage(
         - Greatest(F("start"), Value(start_after, output_field=DateTimeField())),
         output_field=DurationField(),
     )
+    # A station whose clock put the stop before the start occupied nothing, not less than zero.
+    clipped = Greatest(clipped, Value(timedelta(0), output_field=DurationField()))
     # One query for every station: what ran in the period, and what started in it.
     figures = {
         row["station_id"]: row

@@ -77,6 +77,15 @@ def test_utilization_is_the_share_of_the_period_sessions_occupied(org, one_conne
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_session_stopped_before_it_started_occupies_nothing(org, one_connector, viewer):
+    completed(one_connector, local(5, 10), hours=2)
+    # A station whose clock jumped back: its stop lies three hours before its start.
+    completed(one_connector, local(6, 10), hours=-3)
+    row = usage(viewer, org)[one_connector.pk]
+    assert row["utilization"] == pytest.approx(2 / PERIOD_HOURS)
+
+
+@time_machine.travel(NOW, tick=False)
 def test_utilization_shares_the_time_among_the_stations_connectors(org, viewer):
     two = ChargingStationFactory(organization=org, connectors=2)
     completed(two, local(5, 10), hours=4)
