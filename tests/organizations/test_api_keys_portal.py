@@ -77,6 +77,8 @@ def test_an_admin_creates_a_key_and_sees_the_working_secret_once(org):
     page = response.content.decode()
     assert secret in page
     assert "shown this once" in page
+    # Never from a cache or the back button: the secret leaves with this one answer.
+    assert "no-store" in response["Cache-Control"]
     api_key = OrganizationAPIKey.objects.get(organization=org)
     assert (api_key.name, api_key.role) == ("Fleet dashboard", Role.OPERATOR)
     # The secret works against the API, and the list never shows it again.
