@@ -71,7 +71,10 @@ INSTALLED_APPS = [
     "roaming",
     "availability",
     "alerts",
+    "firmware",
+    "baselines",
     "ocpp_gateway",
+    "fleet",
     "demo",
 ]
 
@@ -297,6 +300,21 @@ CELERY_BEAT_SCHEDULE = {
     "roll-up-roaming-activity": {
         "task": "roaming.tasks.roll_up_activity",
         "schedule": crontab(minute=10),
+    },
+    # Firmware campaigns: start the next wave in each site's window, watch failures, time out.
+    "advance-firmware-campaigns": {
+        "task": "fleet.tasks.advance_campaigns",
+        "schedule": 60.0,
+    },
+    # Planned maintenance windows: connectors Inoperative at the start, Operative at the end.
+    "apply-maintenance-windows": {
+        "task": "ocpp_gateway.tasks.apply_maintenance_windows",
+        "schedule": 60.0,
+    },
+    # Diagnostics and log files older than their organization's retention.
+    "purge-old-diagnostics": {
+        "task": "stations.tasks.purge_old_diagnostics",
+        "schedule": 3600.0,
     },
     "send-alert-digests": {
         "task": "alerts.tasks.send_alert_digests",

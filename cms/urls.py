@@ -43,5 +43,8 @@ urlpatterns = [
     path("o/<slug:org>/", include("billing.urls")),
     path("o/<slug:org>/", include("availability.urls")),
     path("o/<slug:org>/", include("alerts.urls")),
+    path("o/<slug:org>/", include("firmware.urls")),
+    path("o/<slug:org>/", include("baselines.urls")),
+    path("o/<slug:org>/", include("fleet.urls")),
     path("", include("portal.urls")),
 ]

@@ -20,7 +20,10 @@ APP_URLCONFS = [
     "availability.api.urls",
     "roaming.api.urls",
     "alerts.api.urls",
+    "firmware.api.urls",
+    "baselines.api.urls",
     "ocpp_gateway.api.urls",
+    "fleet.api.urls",
 ]
 
 

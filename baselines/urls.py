@@ -1,0 +1,5 @@
+"""Portal routes of baselines, under /o/<org>/."""
+
+app_name = "baselines"
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""Portal routes of firmware, under /o/<org>/."""
+
+app_name = "firmware"
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""Portal routes of fleet, under /o/<org>/."""
+
+app_name = "fleet"
+
+urlpatterns = []
