@@ -2,11 +2,14 @@
 
 # The command modules register their commands on import; the registry knows none of them.
 from ocpp_gateway.remote import (  # noqa: F401
+    baselines,
+    bulk,
     certificates,
     charging,
     device_model,
     display,
     maintenance,
+    maintenance_windows,
     monitoring,
     raw,
     smart_charging,

@@ -1,0 +1,1 @@
+"""Placeholder: filled by issue 21's work."""
