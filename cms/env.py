@@ -99,6 +99,58 @@ def env_rate(name: str, default: str, environ: Mapping[str, str] | None = None) 
     return value
 
 
+def firmware_storage(
+    kind: str,
+    *,
+    bucket: str = "",
+    endpoint_url: str = "",
+    region: str = "",
+    access_key_id: str = "",
+    secret_access_key: str = "",
+    prefix: str = "",
+    addressing_style: str = "auto",
+) -> dict:
+    """STORAGES["firmware"]: files under MEDIA_ROOT/firmware, or an S3-compatible bucket."""
+    if kind == "local":
+        # Its own class so the folder follows MEDIA_ROOT (tests move it) rather than a path
+        # fixed when the settings were read.
+        return {"BACKEND": "firmware.storage.LocalFirmwareStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"FIRMWARE_STORAGE={kind!r} must be one of local, s3")
+    if not bucket:
+        raise ImproperlyConfigured("FIRMWARE_STORAGE=s3 needs FIRMWARE_S3_BUCKET")
+    if endpoint_url and not endpoint_url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            f"FIRMWARE_S3_ENDPOINT_URL={endpoint_url!r} must start with http(s)://"
+        )
+    if bool(access_key_id) != bool(secret_access_key):
+        # One without the other would fall back to boto3's own credential chain in silence.
+        raise ImproperlyConfigured(
+            "Set both FIRMWARE_S3_ACCESS_KEY_ID and FIRMWARE_S3_SECRET_ACCESS_KEY, or neither "
+            "(then boto3's usual credentials apply: AWS_* variables, instance role)"
+        )
+    options = {
+        "bucket_name": bucket,
+        "location": prefix.strip("/"),
+        # Stations never reach the bucket: the platform streams every download itself.
+        "querystring_auth": False,
+        "default_acl": None,
+        "file_overwrite": False,
+        # A download is spooled to a temporary file past this size, not held in memory whole.
+        "max_memory_size": 8 * 1024 * 1024,
+    }
+    if addressing_style != "auto":
+        options["addressing_style"] = addressing_style
+    if endpoint_url:
+        options["endpoint_url"] = endpoint_url
+    if region:
+        options["region_name"] = region
+    if access_key_id:
+        options["access_key"] = access_key_id
+        options["secret_key"] = secret_access_key
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 def postgres_options(
     *,
     connect_timeout: int,
