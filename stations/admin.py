@@ -124,6 +124,7 @@ class SiteAdmin(CmsModelAdmin):
                     "scan2pay_enabled",
                     "access_groups",
                     "grid_capacity_kw",
+                    "time_zone",
                 )
             },
         ),

@@ -1,6 +1,8 @@
 """Sites, stations, their EVSEs and connectors, status history, data transfers, profiles."""
 
+import zoneinfo
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, make_password
@@ -26,6 +28,21 @@ from stations.choices import (
     RegistrationStatus,
     SecurityProfile,
 )
+
+
+@cache
+def _known_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(name: str) -> None:
+    """An IANA time zone name this server knows (blank passes: the organization's zone)."""
+    if name and name not in _known_time_zones():
+        raise ValidationError(
+            _("Unknown time zone %(name)s: use an IANA name such as Europe/Stockholm."),
+            params={"name": name},
+            code="invalid",
+        )
 
 
 class SiteQuerySet(TenantQuerySet):
@@ -66,6 +83,15 @@ class Site(models.Model):
     # this app never imports it (access_group_model() below reaches it through this field).
     access_groups = models.ManyToManyField(
         "cards.AccessGroup", related_name="sites", blank=True, verbose_name=_("access groups")
+    )
+    # Blank: the organization's. Wall-clock rules about the site (firmware campaign windows)
+    # are read in this zone, so a fleet across time zones updates at each site's night.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("IANA name, e.g. Europe/Stockholm; blank: the organization's time zone."),
     )
     grid_capacity_kw = models.DecimalField(
         _("grid capacity (kW)"),

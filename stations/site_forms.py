@@ -118,13 +118,20 @@ class SiteConfigurationForm(OrganizationModelForm):
 
     class Meta:
         model = Site
-        fields = ["access_groups", "roaming_enabled", "scan2pay_enabled", "grid_capacity_kw"]
+        fields = [
+            "access_groups",
+            "roaming_enabled",
+            "scan2pay_enabled",
+            "grid_capacity_kw",
+            "time_zone",
+        ]
         widgets = {"access_groups": forms.CheckboxSelectMultiple}
         labels = {
             "access_groups": _("Access groups that may charge here"),
             "roaming_enabled": _("Charging through roaming"),
             "scan2pay_enabled": _("Charging with Scan2Pay"),
             "grid_capacity_kw": _("Grid capacity (kW)"),
+            "time_zone": _("Time zone"),
         }
         help_texts = {
             "access_groups": _("Cards of these groups may charge at every station of the site."),

@@ -146,6 +146,7 @@ class SiteSerializer(OrganizationWriteMixin, serializers.ModelSerializer):
             "scan2pay_enabled",
             "access_groups",
             "grid_capacity_kw",
+            "time_zone",
             "station_count",
             "connected_station_count",
             "status",

@@ -86,6 +86,7 @@ def test_a_site_is_shown_with_its_address_access_groups_and_station_counts(viewe
         "scan2pay_enabled": False,
         "access_groups": [group.pk],
         "grid_capacity_kw": None,
+        "time_zone": "",
         "station_count": 2,
         "connected_station_count": 1,
         "status": "Available",
