@@ -19,6 +19,7 @@ class RuleKind(models.TextChoices):
     SECURITY_EVENT = "security_event", _("Security or station event")
     METER_SILENT = "meter_silent", _("Energy meter silent")
     SITE_OVER_CAPACITY = "site_over_capacity", _("Site over grid capacity")
+    CONFIGURATION_DRIFT = "configuration_drift", _("Configuration drift")
 
 
 class Severity(models.TextChoices):

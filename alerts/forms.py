@@ -99,6 +99,7 @@ KIND_FIELDS = {
     RuleKind.SECURITY_EVENT: [],
     RuleKind.METER_SILENT: ["delay_minutes"],
     RuleKind.SITE_OVER_CAPACITY: ["delay_minutes"],
+    RuleKind.CONFIGURATION_DRIFT: [],
 }
 # What "after (minutes)" means for the conditions that have it.
 DELAY_HELP = {

@@ -596,6 +596,42 @@ def evaluate_diagnostics_statuses(events: list[Event]) -> None:
     )
 
 
+# --- configuration_drift ---------------------------------------------------------------------
+
+
+def _drift_subject(event: Event) -> str:
+    return f"station:{event['station_id']}:baseline:{event['baseline_id']}"
+
+
+def evaluate_drift_found(events: list[Event]) -> None:
+    """A station differs from a configuration baseline: configuration_drift opens (or counts)."""
+    latest = _latest_by_subject(
+        ((e["organization_id"], _drift_subject(e)), e)
+        for e in events
+        if e.get("organization_id") is not None
+    )
+    found = [
+        _Occurrence(
+            org,
+            event["station_id"],
+            subject,
+            details={"baseline_id": event["baseline_id"], "keys": list(event.get("keys") or ())},
+        )
+        for (org, subject), event in latest.items()
+    ]
+    if found:
+        _raise(_conditions(RuleKind.CONFIGURATION_DRIFT, found))
+
+
+def clear_drift(events: list[Event]) -> None:
+    """The station matches the baseline again (or the baseline is gone): the alert resolves."""
+    _clear(
+        (RuleKind.CONFIGURATION_DRIFT, e["organization_id"], _drift_subject(e))
+        for e in events
+        if e.get("organization_id") is not None
+    )
+
+
 # --- security_event ------------------------------------------------------------------------
 
 

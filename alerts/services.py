@@ -293,6 +293,7 @@ DEFAULT_RULES = (
     (RuleKind.SECURITY_EVENT, Severity.HIGH, {}),
     (RuleKind.METER_SILENT, Severity.MEDIUM, {"delay_minutes": 15}),
     (RuleKind.SITE_OVER_CAPACITY, Severity.CRITICAL, {"delay_minutes": 0}),
+    (RuleKind.CONFIGURATION_DRIFT, Severity.LOW, {}),
 )
 
 

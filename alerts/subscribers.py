@@ -9,6 +9,7 @@ import queue
 import threading
 
 from alerts import rules, tasks
+from baselines.events import BASELINE_DRIFT_CLEARED, BASELINE_DRIFT_FOUND
 from core.enqueue import enqueue_now
 from core.events import Event, receiver
 from organizations.events import ORGANIZATION_CREATED
@@ -126,6 +127,18 @@ def watch_firmware(events: list[Event]) -> None:
 def watch_diagnostics(events: list[Event]) -> None:
     """A diagnostics upload failed, or one succeeded."""
     rules.evaluate_diagnostics_statuses(events)
+
+
+@receiver(BASELINE_DRIFT_FOUND)
+def watch_drift(events: list[Event]) -> None:
+    """A station drifted from a configuration baseline."""
+    rules.evaluate_drift_found(events)
+
+
+@receiver(BASELINE_DRIFT_CLEARED)
+def watch_drift_cleared(events: list[Event]) -> None:
+    """A station matches its configuration baseline again."""
+    rules.clear_drift(events)
 
 
 @receiver(STATION_EVENT_REPORTED)

@@ -13,6 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
+from core.events import emit
+from stations.events import STATION_VARIABLES_STORED
 from stations.models import (
     AttributeType,
     ChargingStation,
@@ -150,6 +152,16 @@ def _upsert(rows: list[StationVariable], update_fields: list[str]) -> int:
     return len(rows)
 
 
+def _announce(station: ChargingStation, source: str) -> None:
+    """Tell subscribers (configuration baselines' drift check) that values were stored."""
+    emit(
+        STATION_VARIABLES_STORED,
+        organization_id=station.organization_id,
+        station_id=station.pk,
+        source=source,
+    )
+
+
 def _row(station: ChargingStation, address: VariableAddress, **values) -> StationVariable:
     return StationVariable(
         station=station,
@@ -219,6 +231,8 @@ def record_report_part(station: ChargingStation, part: ReportPart) -> int:
     if not part.more_follow:
         report.refresh_from_db()
         _drop_what_a_full_inventory_left_out(report)
+        # Once per report, at its last part: the values are then complete.
+        _announce(station, VariableSource.REPORT)
     return stored
 
 
@@ -255,6 +269,12 @@ def _drop_what_a_full_inventory_left_out(report: DeviceModelReport) -> None:
 
 def record_read_values(station: ChargingStation, values: list[ReadValue], source: str) -> int:
     """Store values the station answered with, keeping what a report said about them."""
+    stored = _store_read_values(station, values, source)
+    _announce(station, source)
+    return stored
+
+
+def _store_read_values(station: ChargingStation, values: list[ReadValue], source: str) -> int:
     now = timezone.now()
     plain = [v for v in values if v.mutability is None]
     with_mutability = [v for v in values if v.mutability is not None]
@@ -307,6 +327,7 @@ def record_set_results(station: ChargingStation, results: list[SetResult], sourc
     # Rejected, RebootRequired, Unknown…: the station keeps (or does not have) its old value.
     # A variable first heard of here is stored with no value (reported_at stays empty).
     stored += _upsert([row(r, source=source) for r in others], list(SET_RESULT_FIELDS))
+    _announce(station, source)
     return stored
 
 
@@ -314,12 +335,13 @@ def record_configuration(
     station: ChargingStation, values: list[ReadValue], *, complete: bool
 ) -> int:
     """Store a 1.6 station's configuration keys; a complete list drops the keys it left out."""
-    stored = record_read_values(station, values, VariableSource.CONFIGURATION)
+    stored = _store_read_values(station, values, VariableSource.CONFIGURATION)
     if complete:
         keys = [v.address.variable for v in values]
         StationVariable.objects.filter(station=station, component="").exclude(
             variable__in=keys
         ).delete()
+    _announce(station, VariableSource.CONFIGURATION)
     return stored
 
 

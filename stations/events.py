@@ -35,3 +35,7 @@ STATION_DIAGNOSTICS_STATUS = "station.diagnostics_status"
 # A station uploaded a diagnostics or log file (stations.diagnostics): organization_id,
 # station_id, file_id.
 STATION_DIAGNOSTICS_FILE_RECEIVED = "station.diagnostics_file_received"
+# Reported settings of a station were stored (a complete NotifyReport, GetVariables and
+# SetVariables answers, a 1.6 GetConfiguration or ChangeConfiguration answer): organization_id
+# (None while unassigned), station_id, source (stations.models.VariableSource).
+STATION_VARIABLES_STORED = "station.variables_stored"

@@ -14,6 +14,7 @@ from organizations.services import create_organization
 from tests.factories import OrganizationFactory, UserFactory
 
 migration = import_module("alerts.migrations.0002_default_rules")
+drift_migration = import_module("alerts.migrations.0003_configuration_drift")
 
 FIELDS = (
     "kind", "severity", "enabled", "site_id", "station_id", "delay_minutes", "max_session_hours",
@@ -90,11 +91,27 @@ def test_the_migration_gives_existing_organizations_what_a_new_one_gets(org, oth
     customised = OrganizationFactory(name="Customised")
     make_rule(customised, RuleKind.STATION_OFFLINE, delay_minutes=90)
     migration.install_default_rules(apps, None)
+    drift_migration.install_drift_rule(apps, None)
     reference = OrganizationFactory(name="Reference")
     install_default_rules([reference.pk])
     assert rules_of(org) == rules_of(other_org) == rules_of(reference)
     assert len(rules_of(org)) == len(DEFAULT_RULES)
-    assert [(r[0], r[5]) for r in rules_of(customised)] == [(RuleKind.STATION_OFFLINE, 90)]
+    # A rule of the kind added later (configuration drift) comes with it: never offered before.
+    assert [(r[0], r[5]) for r in rules_of(customised)] == [
+        (RuleKind.CONFIGURATION_DRIFT, 0),
+        (RuleKind.STATION_OFFLINE, 90),
+    ]
+
+
+def test_the_drift_migration_leaves_organizations_without_rules_alone(org, make_rule):
+    bare = OrganizationFactory(name="Bare")
+    make_rule(org, RuleKind.STATION_OFFLINE)
+    drift_migration.install_drift_rule(apps, None)
+    assert [rule[0] for rule in rules_of(org)] == [
+        RuleKind.CONFIGURATION_DRIFT,
+        RuleKind.STATION_OFFLINE,
+    ]
+    assert rules_of(bare) == []
 
 
 @pytest.mark.django_db

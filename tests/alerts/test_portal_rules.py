@@ -52,7 +52,7 @@ def test_the_rule_list_shows_the_default_rules_with_scope_and_state(admin, org):
     assert "Connector faulted" in body
     assert "Whole organization" in body
     assert "after 60 min to Owner" in body
-    assert body.count('name="action" value="disable"') == 12
+    assert body.count('name="action" value="disable"') == 13
 
 
 def test_the_rule_list_shows_none_of_another_organizations_rules(org, other_org, rule):
