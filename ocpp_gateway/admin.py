@@ -14,6 +14,8 @@ from django.utils.translation import ngettext
 
 from ocpp_gateway.choices import RequestedVia
 from ocpp_gateway.models import (
+    BulkCommand,
+    BulkCommandResult,
     CertificateRequest,
     CommandLog,
     DisplayMessage,
@@ -23,7 +25,7 @@ from ocpp_gateway.models import (
 )
 from ocpp_gateway.remote.admin_actions import run_command_for_each
 from ocpp_gateway.remote.charging import stop_session_billing
-from organizations.admin import ReadOnlyModelAdmin
+from organizations.admin import ReadOnlyModelAdmin, ReadOnlyTabularInline
 from sessions_app.admin import ChargingSessionAdmin
 from sessions_app.choices import SessionState
 from sessions_app.models import ChargingSession
@@ -324,3 +326,63 @@ admin.site.unregister(ChargingStation)
 admin.site.register(ChargingStation, ChargingStationCommandAdmin)
 admin.site.unregister(ChargingSession)
 admin.site.register(ChargingSession, ChargingSessionCommandAdmin)
+
+
+# --- bulk commands ------------------------------------------------------------------------------
+
+
+class BulkCommandResultInline(ReadOnlyTabularInline):
+    """The result of a bulk command on each station."""
+
+    model = BulkCommandResult
+    fields = ("station", "status", "reason", "command_log", "finished_at")
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("station", "command_log")
+
+
+@admin.register(BulkCommand)
+class BulkCommandAdmin(ReadOnlyModelAdmin):
+    """Commands sent to a selection of stations, with the result per station."""
+
+    list_display = (
+        "created",
+        "organization",
+        "command",
+        "site",
+        "requested_by",
+        "requested_via",
+        "finished_at",
+    )
+    list_filter = ("command", "requested_via", "organization")
+    date_hierarchy = "created"
+    search_fields = ("command", "organization__name", "requested_by__username")
+    list_select_related = ("organization", "site", "requested_by")
+    fields = (
+        "organization",
+        "command",
+        "params",
+        "own_upload_location",
+        "site",
+        "requested_by",
+        "api_key",
+        "requested_via",
+        "created",
+        "finished_at",
+    )
+    readonly_fields = fields
+    inlines = (BulkCommandResultInline,)
+
+
+@admin.register(BulkCommandResult)
+class BulkCommandResultAdmin(ReadOnlyModelAdmin):
+    """What became of a bulk command on each station."""
+
+    list_display = ("bulk", "station", "status", "reason", "finished_at")
+    list_filter = ("status", "bulk__organization")
+    search_fields = ("station__ocpp_id", "bulk__command", "reason")
+    list_select_related = ("bulk__organization", "station")
+    fields = ("bulk", "station", "status", "reason", "command_log", "finished_at")
+    readonly_fields = fields

@@ -433,3 +433,130 @@ class CertificateRequest(models.Model):
 
     def __str__(self):
         return f"{self.station} {self.certificate_type or 'CSR'} ({self.status})"
+
+
+# --- bulk commands --------------------------------------------------------------------------------
+
+
+class BulkResultStatus(models.TextChoices):
+    """What became of a bulk command on one station."""
+
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent, waiting for the answer")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class BulkCommandQuerySet(TenantQuerySet):
+    """Bulk commands of an organization."""
+
+    def with_counts(self):
+        """Annotated with `station_count` and `<status>_count` of their results."""
+        counts = {
+            f"{status}_count": models.Count("results", filter=models.Q(results__status=status))
+            for status in BulkResultStatus.values
+        }
+        return self.annotate(station_count=models.Count("results"), **counts)
+
+
+class BulkCommand(models.Model):
+    """One remote command sent to a selection of an organization's stations."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="bulk_commands"
+    )
+    command = models.CharField(_("command"), max_length=48)
+    # As given (before each station's own validation); a fresh upload location per station is
+    # added at run time when `own_upload_location` is set, so no token is ever stored.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    own_upload_location = models.BooleanField(
+        _("upload to this CSMS"),
+        default=False,
+        help_text=_("Each station got its own upload URL of this CSMS."),
+    )
+    site = models.ForeignKey(
+        "stations.Site",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+        help_text=_("Set when every station of a site was asked."),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        "organizations.OrganizationAPIKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API key"),
+    )
+    requested_via = models.CharField(
+        _("requested via"), max_length=10, choices=RequestedVia.choices, default=RequestedVia.USER
+    )
+    created = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = BulkCommandQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("bulk command")
+        indexes = [models.Index(fields=["organization", "-created"], name="bulkcommand_org_time")]
+
+    def __str__(self):
+        return f"{self.command} × {self.organization} ({self.created:%Y-%m-%d %H:%M})"
+
+
+class BulkCommandResultQuerySet(TenantQuerySet):
+    """Per-station results narrowed by their bulk command's organization."""
+
+    org_path = "bulk__organization"
+
+
+class BulkCommandResult(models.Model):
+    """What became of a bulk command on one station."""
+
+    bulk = models.ForeignKey(BulkCommand, on_delete=models.CASCADE, related_name="results")
+    station = models.ForeignKey(
+        ChargingStation, on_delete=models.CASCADE, related_name="bulk_command_results"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=BulkResultStatus.choices,
+        default=BulkResultStatus.PENDING,
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    command_log = models.ForeignKey(
+        CommandLog,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("command log"),
+    )
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = BulkCommandResultQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["bulk", "station__ocpp_id", "id"]
+        verbose_name = _("bulk command result")
+        constraints = [
+            models.UniqueConstraint(fields=["bulk", "station"], name="bulkresult_once_per_station")
+        ]
+        indexes = [models.Index(fields=["status", "bulk"], name="bulkresult_status")]
+
+    def __str__(self):
+        return f"{self.bulk_id} {self.station} ({self.status})"
+
+    @property
+    def done(self) -> bool:
+        """Whether the station's outcome is final."""
+        return self.status not in (BulkResultStatus.PENDING, BulkResultStatus.SENT)

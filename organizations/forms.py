@@ -148,6 +148,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             "currency",
             "billing_period",
             "invoice_prefix",
+            "diagnostics_retention_days",
         ]
         widgets = {"billing_address": forms.Textarea(attrs={"rows": 4})}
 

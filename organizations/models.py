@@ -1,7 +1,7 @@
 """Organizations (tenants), their members, invitations and API keys."""
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -59,6 +59,17 @@ class Organization(models.Model):
         validators=[
             RegexValidator(r"^[A-Za-z0-9/_-]*$", _("Letters, digits, '/', '_' and '-' only."))
         ],
+    )
+    # Empty: the platform's DIAGNOSTICS_RETENTION_DAYS.
+    diagnostics_retention_days = models.PositiveIntegerField(
+        _("keep diagnostics files (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Diagnostics and log files stations uploaded are deleted after this many days. "
+            "Empty: the platform's default."
+        ),
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

@@ -8,7 +8,7 @@ from alerts.events import ALERT_ACKNOWLEDGED, ALERT_ESCALATED, ALERT_OPENED, ALE
 from alerts.selectors import live_counts
 from core.events import Event, receiver
 from core.live import publish_many
-from ocpp_gateway.events import COMMAND_FINISHED
+from ocpp_gateway.events import BULK_RESULT, COMMAND_FINISHED
 from sessions_app.events import SESSION_STARTED, SESSION_STOPPED
 from stations.events import (
     STATION_CONNECTED,
@@ -119,6 +119,27 @@ def show_command_outcomes(events: list[Event]) -> None:
                     "station": event["station_id"],
                     "log": event["command_log_id"],
                     "status": event["status"],
+                },
+            )
+            for event in events
+        ]
+    )
+
+
+@receiver(BULK_RESULT)
+def show_bulk_results(events: list[Event]) -> None:
+    """A station's result of a bulk command changed: the bulk command's result table."""
+    publish_many(
+        [
+            (
+                event["organization_id"],
+                {
+                    "kind": "bulk",
+                    "bulk": event["bulk_id"],
+                    "result": event["result_id"],
+                    "station": event["station_id"],
+                    "status": event["status"],
+                    "finished": event["finished"],
                 },
             )
             for event in events

@@ -15,6 +15,7 @@ from django.utils.text import get_valid_filename
 
 from core.events import emit
 from core.tokens import is_token, token_hash
+from organizations.models import Organization
 from stations.events import STATION_DIAGNOSTICS_FILE_RECEIVED
 from stations.models import ChargingStation, DiagnosticsFile, DiagnosticsRequest
 
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 # A station that retries (GetDiagnostics' retries) may upload again; beyond this it is abuse.
 MAX_FILES_PER_REQUEST = 10
 RECENT_FILES = 20
+# Rows deleted per transaction by the retention purge: short locks, bounded memory.
+PURGE_BATCH = 500
 
 
 class UploadLocationTaken(Exception):
@@ -154,3 +157,40 @@ def station_firmware(station: ChargingStation, organization) -> dict:
     """The station page's "Firmware & diagnostics" part: the last files the station uploaded."""
     files = DiagnosticsFile.objects.for_org(organization).filter(station=station)
     return {"diagnostics_files": list(files.order_by("-received", "-id")[:RECENT_FILES])}
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+def retention_days(organization: Organization | None) -> int:
+    """Days the organization keeps uploaded files: its own setting, else the platform's."""
+    own = organization.diagnostics_retention_days if organization is not None else None
+    return own or settings.DIAGNOSTICS_RETENTION_DAYS
+
+
+def _delete_in_batches(queryset) -> int:
+    """Delete the rows in batches of PURGE_BATCH, each batch in its own transaction."""
+    deleted = 0
+    while ids := list(queryset.order_by("pk").values_list("pk", flat=True)[:PURGE_BATCH]):
+        with transaction.atomic():
+            # Through the model's delete: post_delete removes each stored file after commit.
+            queryset.model.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    return deleted
+
+
+def purge_old_diagnostics(now=None) -> int:
+    """Delete files older than their organization's retention, and requests expired as long."""
+    now = now or timezone.now()
+    deleted = 0
+    scopes = [(org, {"station__organization": org}) for org in Organization.objects.order_by("pk")]
+    # Stations nobody has assigned yet keep theirs for the platform's default.
+    scopes.append((None, {"station__organization__isnull": True}))
+    for organization, scope in scopes:
+        cutoff = now - timedelta(days=retention_days(organization))
+        deleted += _delete_in_batches(DiagnosticsFile.objects.filter(received__lt=cutoff, **scope))
+        # Expired before the cutoff: every file it let in was received before it, and is gone.
+        deleted += _delete_in_batches(
+            DiagnosticsRequest.objects.filter(expires_at__lt=cutoff, **scope)
+        )
+    return deleted

@@ -3,8 +3,10 @@
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.db import connections
@@ -28,9 +30,64 @@ SEND_GRACE = 5.0
 
 # Running tasks are referenced here: the loop holds only weak references to its tasks.
 _tasks: set[asyncio.Task] = set()
-# A command waits in a thread for up to twice OCPP_CALL_TIMEOUT: threads of their own, so many
-# slow stations never starve the loop's default executor (asyncio.to_thread elsewhere).
-_workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="portal-command")
+
+
+async def _current_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
+
+
+def serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop that serves this process's sockets, when this thread was started from it."""
+    # Under ASGI a sync view's async_to_sync runs on the server's loop, which keeps running; the
+    # stations' sockets and the in-memory channel layer live there, so commands must run there
+    # too. A WSGI request, a worker or a test client gets a loop closed as soon as this returns.
+    try:
+        loop = async_to_sync(_current_loop)()
+    except RuntimeError:
+        # Called on the loop's own thread (async_to_sync refuses): nothing may block it here.
+        return None
+    return None if loop.is_closed() or not loop.is_running() else loop
+
+
+class WorkerPool:
+    """Threads of their own for work that waits for stations, started from the serving loop."""
+
+    # A command waits in a thread for up to twice OCPP_CALL_TIMEOUT: pools of their own, so many
+    # slow stations never starve the loop's default executor (asyncio.to_thread elsewhere).
+
+    def __init__(self, name: str, size: int):
+        self.name = name
+        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix=name)
+
+    def start(self, loop: asyncio.AbstractEventLoop, jobs: list[Callable[[], None]]) -> None:
+        """Start each job in a thread of the pool, from `loop`; returns once all are started."""
+
+        def work(job):
+            try:
+                job()
+            finally:
+                # A worker thread's own connection: nobody else would ever close it.
+                connections.close_all()
+
+        async def start():
+            running = asyncio.get_running_loop()
+            for job in jobs:
+                waiting = sync_to_async(work, thread_sensitive=False, executor=self._executor)
+                task = running.create_task(waiting(job))
+                _tasks.add(task)
+                task.add_done_callback(self._finished)
+
+        # Not bounded: start() only creates the tasks, and giving up on it here while the loop
+        # may still run them would let the caller start the work a second time.
+        asyncio.run_coroutine_threadsafe(start(), loop).result()
+
+    def _finished(self, task: asyncio.Task) -> None:
+        _tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("%s: a job failed", self.name, exc_info=task.exception())
+
+
+_commands = WorkerPool("portal-command", 32)
 
 
 @dataclass
@@ -79,42 +136,13 @@ class CommandRun:
             self.sent.set()
 
 
-async def _serving_loop() -> asyncio.AbstractEventLoop:
-    return asyncio.get_running_loop()
-
-
 def _in_background(run: CommandRun, *args) -> bool:
     """Start `run` on the loop that serves this request's process; False when there is none."""
-    # Under ASGI a sync view's async_to_sync runs on the server's loop, which keeps running; the
-    # station's socket and the in-memory channel layer live there, so the command must too. A
-    # WSGI request or a test client gets a loop that is closed as soon as this returns.
-    loop = async_to_sync(_serving_loop)()
-    if loop.is_closed() or not loop.is_running():
+    loop = serving_loop()
+    if loop is None:
         return False
-
-    def work():
-        try:
-            run.run(*args)
-        finally:
-            # A worker thread's own connection: nobody else would ever close it.
-            connections.close_all()
-
-    async def start():
-        waiting = sync_to_async(work, thread_sensitive=False, executor=_workers)
-        task = asyncio.get_running_loop().create_task(waiting())
-        _tasks.add(task)
-        task.add_done_callback(_finished)
-
-    # Not bounded: start() only creates the task, and giving up on it here while the loop may
-    # still run it would let the user send the command a second time.
-    asyncio.run_coroutine_threadsafe(start(), loop).result()
+    _commands.start(loop, [partial(run.run, *args)])
     return True
-
-
-def _finished(task: asyncio.Task) -> None:
-    _tasks.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("a portal command failed", exc_info=task.exception())
 
 
 def start_command(station, name: str, params: dict, *, actor: Actor) -> CommandRun:

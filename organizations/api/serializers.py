@@ -51,6 +51,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "vat_id",
             "billing_period",
             "invoice_prefix",
+            "diagnostics_retention_days",
             "role",
             "created",
             "updated",

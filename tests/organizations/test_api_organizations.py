@@ -49,6 +49,7 @@ def test_an_organization_is_shown_with_its_fields_and_the_callers_role(org):
         "vat_id": "",
         "billing_period": "monthly",
         "invoice_prefix": "INV-",
+        "diagnostics_retention_days": None,
         "role": "operator",
         "created": data["created"],
         "updated": data["updated"],
