@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from availability import uptime
 from availability.choices import Group, Period
-from availability.models import MaintenanceWindow
-from core.timezones import day_start
+from availability.models import MaintenanceRecord, MaintenanceWindow
+from core.timezones import day_start, zone_of
 from sessions_app.choices import AuthorizationStatus, RemoteStartStatus, SessionState
 from sessions_app.models import ChargingSession, RemoteStart
 from sessions_app.services import REMOTE_START_WINDOW
@@ -530,3 +530,108 @@ def report_rows(report: Report, group: str) -> Iterator[dict]:
                 "connectors": line.connectors,
                 **figures_row(figures),
             }
+
+
+# --- maintenance due ---------------------------------------------------------------------------
+
+# Planned windows the overview shows per station, soonest first.
+UPCOMING_WINDOWS = 3
+
+
+@dataclass
+class DueLine:
+    """One station in the overview of what is due: its last maintenance, next due, windows."""
+
+    station: ChargingStation
+    last: MaintenanceRecord | None = None
+    next_due: date | None = None
+    due_record: MaintenanceRecord | None = None
+    today: date | None = None
+    windows: list = field(default_factory=list)
+
+    @property
+    def overdue(self) -> bool:
+        """Whether the next maintenance was due before today (the organization's local day)."""
+        return self.next_due is not None and self.next_due < self.today
+
+    @property
+    def days_left(self) -> int | None:
+        """Days until the next maintenance is due (negative: overdue), None when nothing is due."""
+        return None if self.next_due is None else (self.next_due - self.today).days
+
+    @property
+    def due_label(self) -> str:
+        """The due state in words (the page never says it by colour alone)."""
+        days = self.days_left
+        if days is None:
+            return _("Nothing due")
+        if days < 0:
+            return _("Overdue by %(days)d days") % {"days": -days}
+        if days == 0:
+            return _("Due today")
+        return _("Due in %(days)d days") % {"days": days}
+
+    def sort_key(self):
+        # Overdue first (the earliest due date), then the rest by due date, then never due.
+        return (self.next_due is None, self.next_due or LATEST, self.station.ocpp_id)
+
+
+def latest_records_per_kind(stations: QuerySet) -> QuerySet:
+    """Each station's latest record of each kind: the one whose next_due counts."""
+    latest = (
+        MaintenanceRecord.objects.filter(station=OuterRef("station"), kind=OuterRef("kind"))
+        .order_by("-performed_at", "-id")
+        .values("pk")[:1]
+    )
+    return (
+        MaintenanceRecord.objects.filter(station__in=stations)
+        .annotate(latest_of_kind=Subquery(latest))
+        .filter(pk=F("latest_of_kind"))
+        .select_related("performed_by")
+    )
+
+
+def maintenance_due(stations: QuerySet, now: datetime | None = None) -> list[DueLine]:
+    """What is due per station (already narrowed to the caller), overdue first: three queries."""
+    now = now or timezone.now()
+    rows = list(stations.select_related("site", "organization").order_by("ocpp_id"))
+    lines = {}
+    for station in rows:
+        today = now.astimezone(zone_of(station.organization)).date()
+        lines[station.pk] = DueLine(station=station, today=today)
+    if not lines:
+        return []
+    for record in latest_records_per_kind(stations):
+        line = lines[record.station_id]
+        if line.last is None or (record.performed_at, record.pk) > (
+            line.last.performed_at,
+            line.last.pk,
+        ):
+            line.last = record
+        if record.next_due is not None and (
+            line.next_due is None or record.next_due < line.next_due
+        ):
+            line.next_due, line.due_record = record.next_due, record
+    windows = MaintenanceWindow.objects.filter(
+        organization__in={station.organization_id for station in rows}, ends_at__gt=now
+    ).order_by("starts_at", "pk")
+    for window in windows:
+        for line in lines.values():
+            if len(line.windows) < UPCOMING_WINDOWS and window.covers(line.station):
+                line.windows.append(window)
+    return sorted(lines.values(), key=DueLine.sort_key)
+
+
+DUE_CSV_COLUMNS = [
+    ("station", lambda line: line.station.pk),
+    ("ocpp_id", lambda line: line.station.ocpp_id),
+    ("site", lambda line: line.station.site.name if line.station.site_id else ""),
+    ("last_kind", lambda line: line.last.kind if line.last else ""),
+    ("last_performed_at", lambda line: line.last.performed_at if line.last else None),
+    ("last_performed_by", lambda line: line.last.performer if line.last else ""),
+    ("next_due", lambda line: line.next_due),
+    ("next_due_kind", lambda line: line.due_record.kind if line.due_record else ""),
+    ("overdue", lambda line: line.overdue),
+    ("next_window_starts_at", lambda line: line.windows[0].starts_at if line.windows else None),
+    ("next_window_ends_at", lambda line: line.windows[0].ends_at if line.windows else None),
+]

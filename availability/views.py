@@ -1,21 +1,38 @@
-"""Portal pages of availability: the report, its CSV, and the maintenance windows."""
+"""Portal pages of availability: the report, its CSV, maintenance windows and the log."""
 
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import CreateView, DeleteView, ListView, UpdateView
+from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
-from availability.choices import Group, Period
-from availability.forms import MaintenanceWindowForm, ReportForm
-from availability.models import MaintenanceWindow
-from availability.selectors import CSV_COLUMNS, availability_report, figures_row, report_rows
+from availability.choices import Group, MaintenanceKind, Period
+from availability.forms import MaintenanceRecordForm, MaintenanceWindowForm, ReportForm
+from availability.models import (
+    MaintenanceAttachment,
+    MaintenanceRecord,
+    MaintenanceWindow,
+    MaintenanceWindowStation,
+)
+from availability.selectors import (
+    CSV_COLUMNS,
+    DUE_CSV_COLUMNS,
+    availability_report,
+    figures_row,
+    maintenance_due,
+    report_rows,
+)
+from availability.services import add_attachments, download_response, save_record
 from availability.uptime import Bucket
 from core.api.csv import csv_response
 from core.charts import Series, render_chart
@@ -29,7 +46,7 @@ from organizations.portal import (
     OrganizationObjectMixin,
     PortalView,
 )
-from stations.models import ChargingStation
+from stations.models import ChargingStation, Site
 
 PAGE_SIZE = 50
 # The shares a chart shows; unknown and maintenance time are in the table.
@@ -342,3 +359,309 @@ class MaintenanceDeleteView(OrganizationObjectMixin, DeleteView):
 
     def get_success_url(self):
         return maintenance_list_url(self.organization)
+
+
+class MaintenanceWindowDetailView(OrganizationObjectMixin, DetailView):
+    """A maintenance window and what it did to each station it covers."""
+
+    section = "availability"
+    model = MaintenanceWindow
+    template_name = "availability/maintenance_detail.html"
+    context_object_name = "window"
+
+    def get_queryset(self):
+        outcomes = MaintenanceWindowStation.objects.select_related("station").order_by(
+            "station__ocpp_id", "pk"
+        )
+        return (
+            super()
+            .get_queryset()
+            .select_related("site", "station", "created_by")
+            .prefetch_related(Prefetch("station_outcomes", queryset=outcomes))
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(time_zone=zone_of(self.organization), now=timezone.now())
+        return context
+
+
+# --- maintenance log ---------------------------------------------------------------------------
+
+# Records the station page shows.
+STATION_PANEL_RECORDS = 5
+
+
+def record_url(record) -> str:
+    return reverse(
+        "availability:maintenance-record-detail",
+        kwargs={"org": record.organization.slug, "pk": record.pk},
+    )
+
+
+def records_with_attachments(queryset: QuerySet) -> QuerySet:
+    """Records with what every list of them shows, in a fixed number of queries."""
+    return queryset.select_related("station", "performed_by").prefetch_related(
+        Prefetch("attachments", queryset=MaintenanceAttachment.objects.order_by("pk"))
+    )
+
+
+def maintenance_panel(page) -> dict:
+    """The station page's maintenance log: recent records, what is due, links (a panel)."""
+    organization, station = page.organization, page.get_station()
+    stations = ChargingStation.objects.for_org(organization).filter(pk=station.pk)
+    records = records_with_attachments(
+        MaintenanceRecord.objects.for_org(organization).filter(station=station)
+    )
+    due = maintenance_due(stations)
+    slug = organization.slug
+    return {
+        "maintenance_panel": True,
+        "maintenance_records": list(
+            records.order_by("-performed_at", "-id")[:STATION_PANEL_RECORDS]
+        ),
+        "maintenance_due": due[0] if due else None,
+        "maintenance_add_url": reverse("availability:maintenance-record-add", kwargs={"org": slug})
+        + f"?station={station.pk}",
+        "maintenance_records_url": reverse(
+            "availability:maintenance-record-list", kwargs={"org": slug}
+        )
+        + f"?station={station.pk}",
+    }
+
+
+class MaintenanceFilterForm(forms.Form):
+    """Filters of the maintenance pages: a site, a station, a kind."""
+
+    site = forms.ModelChoiceField(
+        label=_("Site"), queryset=Site.objects.none(), required=False, empty_label=_("All sites")
+    )
+    station = forms.ModelChoiceField(
+        label=_("Station"),
+        queryset=ChargingStation.objects.none(),
+        required=False,
+        empty_label=_("All stations"),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("All kinds")), *MaintenanceKind.choices], required=False
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.for_org(organization).order_by("name")
+        self.fields["station"].queryset = ChargingStation.objects.for_org(organization).order_by(
+            "ocpp_id"
+        )
+
+    def filter_stations(self, stations: QuerySet) -> QuerySet:
+        """The stations the valid filters select (invalid filters select nothing)."""
+        if not self.is_valid():
+            return stations.none()
+        if self.cleaned_data.get("site") is not None:
+            stations = stations.filter(site=self.cleaned_data["site"])
+        if self.cleaned_data.get("station") is not None:
+            stations = stations.filter(pk=self.cleaned_data["station"].pk)
+        return stations
+
+    def filter_records(self, records: QuerySet) -> QuerySet:
+        """The records the valid filters select (invalid filters select nothing)."""
+        if not self.is_valid():
+            return records.none()
+        if self.cleaned_data.get("site") is not None:
+            records = records.filter(station__site=self.cleaned_data["site"])
+        if self.cleaned_data.get("station") is not None:
+            records = records.filter(station=self.cleaned_data["station"])
+        if self.cleaned_data.get("kind"):
+            records = records.filter(kind=self.cleaned_data["kind"])
+        return records
+
+
+class DueMixin:
+    """The overview's lines: the organization's stations narrowed by the filters."""
+
+    def due_lines(self):
+        self.filters = MaintenanceFilterForm(self.request.GET, organization=self.organization)
+        stations = self.filters.filter_stations(ChargingStation.objects.for_org(self.organization))
+        return maintenance_due(stations)
+
+
+class MaintenanceDueView(DueMixin, PortalView):
+    """What is due: per station its last maintenance, next due (overdue first), windows."""
+
+    section = "availability"
+    template_name = "availability/maintenance_due.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = Paginator(self.due_lines(), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filters=self.filters,
+            lines=page.object_list,
+            page_obj=page,
+            export_query=query.urlencode(),
+            time_zone=zone_of(self.organization),
+        )
+        return context
+
+
+class MaintenanceDueExportView(DueMixin, OrganizationMixin, View):
+    """The overview of what is due as CSV, with the page's filters."""
+
+    def get(self, request, *args, **kwargs):
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        return csv_response(self.due_lines(), DUE_CSV_COLUMNS, f"maintenance-due-{stamp}.csv")
+
+
+class MaintenanceRecordListView(OrganizationMixin, ListView):
+    """The maintenance log, latest first, by site, station and kind."""
+
+    section = "availability"
+    template_name = "availability/maintenance_record_list.html"
+    context_object_name = "records"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        self.filters = MaintenanceFilterForm(self.request.GET, organization=self.organization)
+        records = MaintenanceRecord.objects.for_org(self.organization).order_by(
+            "-performed_at", "-id"
+        )
+        return records_with_attachments(self.filters.filter_records(records))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(filters=self.filters, time_zone=zone_of(self.organization))
+        return context
+
+
+class MaintenanceRecordDetailView(OrganizationObjectMixin, DetailView):
+    """One maintenance record with its photos and documents."""
+
+    section = "availability"
+    model = MaintenanceRecord
+    template_name = "availability/maintenance_record_detail.html"
+    context_object_name = "record"
+
+    def get_queryset(self):
+        return records_with_attachments(super().get_queryset()).select_related("created_by")
+
+
+class RecordFormMixin(InvalidFormIs400, OrganizationFormMixin):
+    """Saving a record and its new files in one transaction, as the person logged in."""
+
+    section = "availability"
+    required_role = Role.OPERATOR
+    form_class = MaintenanceRecordForm
+    template_name = "availability/maintenance_record_form.html"
+    success_message = ""
+
+    def form_valid(self, form):
+        record = form.save(commit=False)
+        if record.pk is None:
+            record.organization = self.organization
+        try:
+            save_record(record, form.cleaned_data["attachments"], user=self.request.user)
+        except ValidationError as error:
+            # The form checked the files already; a race with the limits still says why.
+            form.add_error("attachments", error)
+            return self.form_invalid(form)
+        self.object = record
+        messages.success(self.request, self.success_message)
+        return redirect(record_url(record))
+
+
+class MaintenanceRecordCreateView(RecordFormMixin, OrganizationMixin, CreateView):
+    """Record maintenance done to a station (operators)."""
+
+    success_message = _("Maintenance recorded.")
+
+    def get_initial(self):
+        initial = super().get_initial()
+        initial["performed_at"] = timezone.now()
+        initial["performed_by"] = self.request.user.pk
+        station = self.request.GET.get("station")
+        if station and station.isdigit():
+            initial["station"] = (
+                ChargingStation.objects.for_org(self.organization).filter(pk=station).first()
+            )
+        return initial
+
+
+class MaintenanceRecordEditView(RecordFormMixin, OrganizationObjectMixin, UpdateView):
+    """Change a maintenance record and add files to it (operators)."""
+
+    model = MaintenanceRecord
+    context_object_name = "record"
+    success_message = _("Maintenance record saved.")
+
+
+class MaintenanceRecordDeleteView(OrganizationObjectMixin, DeleteView):
+    """Delete a maintenance record and its files after a confirmation (admins)."""
+
+    section = "availability"
+    required_role = Role.ADMIN
+    model = MaintenanceRecord
+    template_name = "availability/maintenance_record_confirm_delete.html"
+    context_object_name = "record"
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Maintenance record deleted."))
+        return super().form_valid(form)
+
+    def get_success_url(self):
+        return reverse(
+            "availability:maintenance-record-list", kwargs={"org": self.organization.slug}
+        )
+
+
+class AttachmentMixin(OrganizationMixin):
+    """One attachment of one of the organization's records; anything else is a 404."""
+
+    def get_attachment(self) -> MaintenanceAttachment:
+        return get_object_or_404(
+            MaintenanceAttachment.objects.for_org(self.organization).select_related(
+                "record__organization"
+            ),
+            record_id=self.kwargs["pk"],
+            pk=self.kwargs["attachment_pk"],
+        )
+
+
+class MaintenanceAttachmentView(AttachmentMixin, View):
+    """The file of an attachment, for members of the organization only."""
+
+    def get(self, request, *args, **kwargs):
+        return download_response(self.get_attachment())
+
+
+class MaintenanceAttachmentDeleteView(AttachmentMixin, View):
+    """Remove one file from a record (operators, who add them)."""
+
+    required_role = Role.OPERATOR
+
+    def post(self, request, *args, **kwargs):
+        attachment = self.get_attachment()
+        record = attachment.record
+        attachment.delete()
+        messages.success(request, _("Attachment removed."))
+        return redirect(record_url(record))
+
+
+class MaintenanceAttachmentAddView(OrganizationMixin, View):
+    """Add files to an existing record (operators)."""
+
+    required_role = Role.OPERATOR
+
+    def post(self, request, *args, **kwargs):
+        record = get_object_or_404(
+            MaintenanceRecord.objects.for_org(self.organization), pk=self.kwargs["pk"]
+        )
+        try:
+            add_attachments(record, request.FILES.getlist("attachments"), user=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Files added."))
+        return redirect(record_url(record))

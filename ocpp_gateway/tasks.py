@@ -4,6 +4,7 @@ from celery import shared_task
 
 from ocpp_gateway import commands, leases
 from ocpp_gateway.messagelog import purge_old_messages
+from ocpp_gateway.remote import maintenance_windows
 from ocpp_gateway.v201 import security
 
 
@@ -29,3 +30,9 @@ def reconcile_station_liveness() -> int:
 def resume_certificate_requests() -> int:
     """Sign and send accepted certificate requests a stopped process left (idempotent)."""
     return security.resume_certificate_requests()
+
+
+@shared_task
+def apply_maintenance_windows() -> int:
+    """Set stations Inoperative for running maintenance windows, Operative after (idempotent)."""
+    return maintenance_windows.apply_maintenance_windows()

@@ -1,13 +1,22 @@
-"""Serializers of the availability API: the report's parameters and rows, maintenance windows."""
+"""Serializers of the availability API: the report, maintenance windows, the maintenance log."""
 
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from availability.choices import Group, Period
-from availability.forms import BOTH_SCOPES, ENDS_BEFORE_START
-from availability.models import MaintenanceWindow
+from availability.choices import Group, MaintenanceKind, Period
+from availability.forms import BOTH_SCOPES, DUE_BEFORE_PERFORMED, ENDS_BEFORE_START
+from availability.models import (
+    MaintenanceAttachment,
+    MaintenanceRecord,
+    MaintenanceWindow,
+    MaintenanceWindowStation,
+)
 from availability.selectors import parse_day_or_month
+from core.timezones import zone_of
 from organizations.api.fields import TenantRelatedField
 from organizations.models import Organization
 from sessions_app.api.serializers import VisibleRelatedField
@@ -138,6 +147,28 @@ class ReportSerializer(serializers.Serializer):
     results = ReportRowSerializer(many=True)
 
 
+class MaintenanceWindowStationSerializer(serializers.ModelSerializer):
+    """What a window's ChangeAvailability did to one station (read-only)."""
+
+    ocpp_id = serializers.CharField(source="station.ocpp_id", read_only=True)
+
+    class Meta:
+        model = MaintenanceWindowStation
+        fields = [
+            "station",
+            "ocpp_id",
+            "state",
+            "last_outcome",
+            "detail",
+            "attempts",
+            "inoperative_sent_at",
+            "inoperative_at",
+            "operative_sent_at",
+            "released_at",
+        ]
+        read_only_fields = fields
+
+
 class MaintenanceWindowSerializer(serializers.ModelSerializer):
     """Announced maintenance of the organization (no site or station), a site or a station."""
 
@@ -153,6 +184,12 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text=_("The station it covers (then no site)."),
     )
+    stations = MaintenanceWindowStationSerializer(
+        source="station_outcomes",
+        many=True,
+        read_only=True,
+        help_text=_("Per covered station: Inoperative sent and accepted, Operative again."),
+    )
 
     class Meta:
         model = MaintenanceWindow
@@ -164,6 +201,8 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
             "starts_at",
             "ends_at",
             "reason",
+            "set_inoperative",
+            "stations",
             "created_by",
             "created",
         ]
@@ -184,3 +223,123 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
     def _value(self, attrs, name):
         """The value after this write: the body's, else the stored one (PATCH)."""
         return attrs[name] if name in attrs else getattr(self.instance, name, None)
+
+
+class MaintenanceAttachmentSerializer(serializers.ModelSerializer):
+    """A photo or PDF of a maintenance record; its content at `download_url` (members only)."""
+
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MaintenanceAttachment
+        fields = ["id", "original_name", "size", "content_type", "created", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, attachment) -> str:
+        return reverse(
+            "api:maintenancerecord-attachment-download",
+            kwargs={"pk": attachment.record_id, "attachment_id": attachment.pk},
+        )
+
+
+class MemberField(serializers.PrimaryKeyRelatedField):
+    """A user who is a member of the organization being written to."""
+
+    default_error_messages = {
+        "does_not_exist": _('No member "{pk_value}" in this organization.'),
+    }
+
+    def get_queryset(self):
+        organization = self.context.get("organization_id")
+        users = get_user_model().objects.all()
+        if organization is None:
+            return users.none()
+        return users.filter(memberships__organization=organization)
+
+
+class MaintenanceRecordSerializer(serializers.ModelSerializer):
+    """Maintenance done to a station; attachments are uploaded to its attachments/ route."""
+
+    station = TenantRelatedField(queryset=ChargingStation.objects.all())
+    kind = serializers.ChoiceField(choices=MaintenanceKind.choices)
+    performed_at = serializers.DateTimeField(default=timezone.now)
+    performed_by = MemberField(
+        required=False,
+        allow_null=True,
+        help_text=_("A member of the organization; an external contractor goes in technician."),
+    )
+    attachments = MaintenanceAttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = MaintenanceRecord
+        fields = [
+            "id",
+            "organization",
+            "station",
+            "kind",
+            "performed_at",
+            "performed_by",
+            "technician",
+            "part_replaced",
+            "notes",
+            "next_due",
+            "attachments",
+            "created_by",
+            "created",
+            "updated",
+        ]
+        read_only_fields = ["id", "organization", "created_by", "created", "updated"]
+
+    def validate(self, attrs):
+        performed_at = attrs.get("performed_at", getattr(self.instance, "performed_at", None))
+        next_due = attrs.get("next_due", getattr(self.instance, "next_due", None))
+        station = attrs.get("station", getattr(self.instance, "station", None))
+        if performed_at and next_due and station is not None:
+            performed_on = performed_at.astimezone(zone_of(station.organization)).date()
+            if next_due < performed_on:
+                raise serializers.ValidationError({"next_due": [DUE_BEFORE_PERFORMED]})
+        return attrs
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    """Multipart: one or more `file` parts (JPEG, PNG, GIF, WebP or PDF)."""
+
+    file = serializers.ListField(child=serializers.FileField())
+
+
+class DueRecordSerializer(serializers.ModelSerializer):
+    """The record a line of the overview refers to."""
+
+    class Meta:
+        model = MaintenanceRecord
+        fields = ["id", "kind", "performed_at", "performed_by", "technician", "next_due"]
+        read_only_fields = fields
+
+
+class DueWindowSerializer(serializers.ModelSerializer):
+    """A planned window covering the station."""
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["id", "starts_at", "ends_at", "reason", "set_inoperative"]
+        read_only_fields = fields
+
+
+class MaintenanceDueSerializer(serializers.Serializer):
+    """One station in the overview of what is due, overdue first."""
+
+    station = serializers.IntegerField(source="station.pk")
+    ocpp_id = serializers.CharField(source="station.ocpp_id")
+    organization = serializers.IntegerField(source="station.organization_id")
+    site = serializers.IntegerField(source="station.site_id", allow_null=True)
+    last = DueRecordSerializer(allow_null=True, help_text="The latest record of any kind.")
+    next_due = serializers.DateField(
+        allow_null=True,
+        help_text="The earliest next_due of the station's latest record of each kind.",
+    )
+    next_due_record = DueRecordSerializer(source="due_record", allow_null=True)
+    overdue = serializers.BooleanField(help_text="next_due is before the organization's today.")
+    days_left = serializers.IntegerField(allow_null=True, help_text="Negative when overdue.")
+    windows = DueWindowSerializer(
+        many=True, help_text="Planned windows not over yet, soonest first."
+    )
