@@ -15,6 +15,7 @@ from cms.env import (
     env_list,
     env_rate,
     env_str,
+    firmware_storage,
     postgres_options,
     redis_db_index,
     redis_url,
@@ -320,6 +321,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.send_alert_digests",
         "schedule": crontab(minute=0),
     },
+    # Baseline runs nobody took (a lost enqueue) are sent again; those a dead process left close.
+    "resume-baseline-runs": {
+        "task": "ocpp_gateway.remote.baselines.resume_baseline_runs",
+        "schedule": 300.0,
+    },
+    # Bulk command results a stopped process left open are failed and their commands finished.
+    "close-stale-bulk-results": {
+        "task": "ocpp_gateway.remote.bulk.close_stale_bulk_results",
+        "schedule": 600.0,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -383,6 +394,14 @@ DIAGNOSTICS_UPLOAD_HOURS = env_int("DIAGNOSTICS_UPLOAD_HOURS", 24, minimum=1)
 DIAGNOSTICS_MAX_UPLOAD_BYTES = env_int(
     "DIAGNOSTICS_MAX_UPLOAD_BYTES", 100 * 1024 * 1024, minimum=1024
 )
+# The largest photo or PDF attached to a maintenance record.
+MAINTENANCE_MAX_ATTACHMENT_BYTES = env_int(
+    "MAINTENANCE_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024, minimum=1024
+)
+# How long uploaded diagnostics files are kept where an organization set no retention of its own.
+DIAGNOSTICS_RETENTION_DAYS = env_int("DIAGNOSTICS_RETENTION_DAYS", 90, minimum=1)
+# Firmware campaigns: a station sent UpdateFirmware that reports nothing for this long fails.
+FLEET_STATION_TIMEOUT_HOURS = env_int("FLEET_STATION_TIMEOUT_HOURS", 24, minimum=1)
 # Serve the apps' static files without a collectstatic step: one thing less to forget when
 # deploying, at the cost of a scan at start-up.
 WHITENOISE_USE_FINDERS = True
@@ -394,6 +413,24 @@ STORAGES = {
     # not collected keeps its plain name, served from the apps' folders (portal.staticfiles).
     "staticfiles": {"BACKEND": "portal.staticfiles.HashedCompressedStaticFilesStorage"},
 }
+# Firmware images (firmware app): files under MEDIA_ROOT/firmware, or an S3-compatible bucket
+# (AWS, MinIO, Ceph...). Either way stations download through the platform's signed URLs.
+STORAGES["firmware"] = firmware_storage(
+    env_choice("FIRMWARE_STORAGE", "local", ("local", "s3")),
+    bucket=env_str("FIRMWARE_S3_BUCKET", ""),
+    endpoint_url=env_str("FIRMWARE_S3_ENDPOINT_URL", ""),
+    region=env_str("FIRMWARE_S3_REGION", ""),
+    access_key_id=env_str("FIRMWARE_S3_ACCESS_KEY_ID", ""),
+    secret_access_key=env_str("FIRMWARE_S3_SECRET_ACCESS_KEY", ""),
+    prefix=env_str("FIRMWARE_S3_PREFIX", "firmware"),
+    addressing_style=env_choice(
+        "FIRMWARE_S3_ADDRESSING_STYLE", "auto", ("auto", "path", "virtual")
+    ),
+)
+# The largest firmware image an admin may upload, and how long a signed download URL lasts
+# (long enough for a campaign's window; a station retrying a day later still gets the file).
+FIRMWARE_MAX_UPLOAD_BYTES = env_int("FIRMWARE_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1024)
+FIRMWARE_URL_HOURS = env_int("FIRMWARE_URL_HOURS", 48, minimum=1, maximum=24 * 90)
 # The plain-named copies would only be compressed twice: the finders serve those names.
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 # Source maps are read by developer tools only: compressing them doubled collectstatic's time.
@@ -464,6 +501,7 @@ SPECTACULAR_SETTINGS = {
         "AlertActionEnum": "alerts.choices.AlertAction",
         "SeverityEnum": "alerts.choices.Severity",
         "DeliveryStatusEnum": "alerts.choices.DeliveryStatus",
+        "MaintenanceKindEnum": "availability.choices.MaintenanceKind",
     },
 }
 
@@ -501,6 +539,12 @@ if not PORTAL_BASE_URL.startswith(("http://", "https://")):
 OCPI_BASE_URL = (env_str("OCPI_BASE_URL", "") or PORTAL_BASE_URL).rstrip("/")
 # Where stations upload diagnostics and logs (the address they reach the CSMS's HTTP at).
 DIAGNOSTICS_BASE_URL = (env_str("DIAGNOSTICS_BASE_URL", "") or PORTAL_BASE_URL).rstrip("/")
+# Where stations download firmware images from (empty: DIAGNOSTICS_BASE_URL).
+FIRMWARE_BASE_URL = (env_str("FIRMWARE_BASE_URL", "") or DIAGNOSTICS_BASE_URL).rstrip("/")
+if not FIRMWARE_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"FIRMWARE_BASE_URL={FIRMWARE_BASE_URL!r} must start with http(s)://"
+    )
 if not OCPI_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"OCPI_BASE_URL={OCPI_BASE_URL!r} must start with http(s)://")
 # Requests a partner may make per minute (a partner's own limit, set on it, wins); 0: no limit.

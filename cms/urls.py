@@ -40,11 +40,14 @@ urlpatterns = [
     path("o/<slug:org>/", include("roaming.urls")),
     # OCPI partners (by their token, not a login): versions, credentials and the modules.
     path("ocpi/<slug:org>/", include("roaming.ocpi_urls")),
+    # Stations download firmware images by signed URL (no login, no organization in the path).
+    path("firmware/", include("firmware.download_urls")),
     path("o/<slug:org>/", include("billing.urls")),
     path("o/<slug:org>/", include("availability.urls")),
     path("o/<slug:org>/", include("alerts.urls")),
     path("o/<slug:org>/", include("firmware.urls")),
     path("o/<slug:org>/", include("baselines.urls")),
+    path("o/<slug:org>/", include("ocpp_gateway.baseline_urls")),
     path("o/<slug:org>/", include("fleet.urls")),
     path("", include("portal.urls")),
 ]

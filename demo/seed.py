@@ -7,10 +7,16 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from alerts.services import install_default_rules
+from availability.choices import MaintenanceKind
+from availability.models import MaintenanceRecord
+from baselines.models import ConfigurationBaseline
+from baselines.notation import parse_settings
+from baselines.services import save_baseline
 from billing.choices import AssignmentScope, CdrKind
 from billing.invoicing import close_due_periods
 from billing.models import ChargeDetailRecord, Invoice, Tariff, TariffAssignment
@@ -18,6 +24,10 @@ from billing.services import rate_session
 from cards.choices import IdTokenStatus, IdTokenType
 from cards.models import AccessGroup, IdToken
 from core.timezones import zone_of
+from firmware.models import FirmwareImage
+from firmware.services import create_image
+from fleet.models import Campaign
+from fleet.services import create_campaign
 from organizations.choices import Role
 from organizations.models import Membership, Organization
 from roaming import activity as roaming_activity
@@ -40,6 +50,7 @@ DEMO_SUPPORT_PASSWORD = "demo-support-2026"
 DEMO_EMAIL_DOMAIN = "demo-charging.example"
 DEMO_TARIFF_NAME = "Standard"
 DEMO_ROAMING_TARIFF_NAME = "Roaming"
+DEMO_FIRMWARE_VERSION = "2.1.0"
 # OCPI 2.2.1 tariff elements, prices excl. tax; the first element that applies prices each
 # stretch of a session. Night energy 22:00–06:00 is cheaper; the session fee comes from the
 # day element (it applies at any time); once a session is 4 hours old, every minute the car
@@ -276,6 +287,7 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict:
         roaming_sites,
     )
     billing = _seed_billing(org)
+    _seed_fleet(org, user, [station for _, station in stations])
     _seed_partner_cdrs(org, partner, [card for _, card in cards])
     # The roaming activity comes from the sessions and CDRs above, as in production.
     roaming_activity.roll_up_every_day(org)
@@ -566,6 +578,49 @@ def _history_readings(session: ChargingSession, plan: _SessionPlan) -> list[Mete
         )
         moment += METER_INTERVAL
     return rows
+
+
+def _seed_fleet(org: Organization, user, stations: list[ChargingStation]) -> None:
+    """A firmware image, a draft campaign, a baseline and a maintenance record, once."""
+    first = stations[0]
+    image = FirmwareImage.objects.for_org(org).filter(version=DEMO_FIRMWARE_VERSION).first()
+    if image is None:
+        image = create_image(
+            organization=org,
+            vendor=first.vendor,
+            model=first.model,
+            version=DEMO_FIRMWARE_VERSION,
+            file=ContentFile(b"demo firmware image\n", name="demo-firmware.bin"),
+            release_notes="Demo image: fixes the display's brightness at night.",
+            uploaded_by=user,
+        )
+    if not Campaign.objects.for_org(org).exists():
+        create_campaign(
+            org,
+            created_by=user,
+            name=f"{first.model} {DEMO_FIRMWARE_VERSION}",
+            image=image,
+            target_vendor=first.vendor,
+            target_model=first.model,
+            window_start=time(1, 0),
+            window_end=time(5, 0),
+        )
+    if not ConfigurationBaseline.objects.for_org(org).exists():
+        save_baseline(
+            ConfigurationBaseline(organization=org, name="Heartbeat", vendor=first.vendor),
+            parse_settings("HeartbeatInterval = 300"),
+            user=user,
+        )
+    if not MaintenanceRecord.objects.for_org(org).exists():
+        MaintenanceRecord.objects.create(
+            organization=org,
+            station=first,
+            kind=MaintenanceKind.INSPECTION,
+            performed_by=user,
+            notes="Yearly inspection: cables and housing fine.",
+            next_due=timezone.localdate() + timedelta(days=30),
+            created_by=user,
+        )
 
 
 def _seed_billing(org: Organization) -> dict:

@@ -16,7 +16,20 @@ from alerts.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from availability.models import MaintenanceWindow
+from availability.models import (
+    MaintenanceAttachment,
+    MaintenanceRecord,
+    MaintenanceWindow,
+    MaintenanceWindowStation,
+)
+from baselines.models import (
+    BaselineResult,
+    BaselineRun,
+    BaselineSetting,
+    ConfigurationBaseline,
+    FirstBoot,
+    StationDrift,
+)
 from billing.models import (
     BillingPeriod,
     ChargeDetailRecord,
@@ -25,6 +38,8 @@ from billing.models import (
     TariffAssignment,
 )
 from ocpp_gateway.models import (
+    BulkCommand,
+    BulkCommandResult,
     CertificateRequest,
     CommandLog,
     DisplayMessage,
@@ -73,6 +88,8 @@ from tests.factories import (
     make_api_key,
     make_invitation,
 )
+from tests.firmware.factories_catalogue import make_image
+from tests.fleet import factories_campaigns as fleet_factories
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -121,6 +138,41 @@ def make_alert(org):
 
 def make_endpoint(org):
     return WebhookEndpoint.objects.create(organization=org, url="https://hooks.example.com/a")
+
+
+def make_campaign(org, stations=()):
+    return fleet_factories.make_campaign(org, fleet_factories.make_image(org), stations=stations)
+
+
+def make_campaign_station(org):
+    station = fleet_factories.make_station(org)
+    return make_campaign(org, stations=[station]).targets.create(station=station, wave=0)
+
+
+def make_bulk_command(org):
+    return BulkCommand.objects.create(organization=org, command="restart_station")
+
+
+def make_configuration_baseline(org):
+    return ConfigurationBaseline.objects.create(
+        organization=org, name=f"Baseline {ConfigurationBaseline.objects.count()}", vendor="ABB"
+    )
+
+
+def make_baseline_run(org):
+    return BaselineRun.objects.create(
+        baseline=make_configuration_baseline(org),
+        station=ChargingStationFactory(organization=org),
+    )
+
+
+def make_maintenance_record(org, kind="inspection"):
+    return MaintenanceRecord.objects.create(
+        organization=org,
+        station=ChargingStationFactory(organization=org),
+        kind=kind,
+        performed_at=NOW,
+    )
 
 
 BUILDERS = {
@@ -217,6 +269,37 @@ BUILDERS = {
     "availability.MaintenanceWindow": lambda org: MaintenanceWindow.objects.create(
         organization=org, starts_at=NOW, ends_at=NOW.replace(hour=14)
     ),
+    "availability.MaintenanceWindowStation": lambda org: MaintenanceWindowStation.objects.create(
+        window=MaintenanceWindow.objects.create(
+            organization=org, starts_at=NOW, ends_at=NOW.replace(hour=14)
+        ),
+        station=ChargingStationFactory(organization=org),
+    ),
+    "availability.MaintenanceRecord": make_maintenance_record,
+    "availability.MaintenanceAttachment": lambda org: MaintenanceAttachment.objects.create(
+        record=make_maintenance_record(org, kind="repair"),
+        file="maintenance/2026/01/photo.png",
+        original_name="photo.png",
+        content_type="image/png",
+    ),
+    "firmware.FirmwareImage": make_image,
+    "fleet.Campaign": make_campaign,
+    "fleet.CampaignStation": make_campaign_station,
+    "baselines.ConfigurationBaseline": make_configuration_baseline,
+    "baselines.BaselineSetting": lambda org: BaselineSetting.objects.create(
+        baseline=make_configuration_baseline(org), variable="HeartbeatInterval", value="300"
+    ),
+    "baselines.StationDrift": lambda org: StationDrift.objects.create(
+        baseline=make_configuration_baseline(org),
+        station=ChargingStationFactory(organization=org),
+    ),
+    "baselines.BaselineRun": make_baseline_run,
+    "baselines.BaselineResult": lambda org: BaselineResult.objects.create(
+        run=make_baseline_run(org), variable="HeartbeatInterval", value="300", status="Accepted"
+    ),
+    "baselines.FirstBoot": lambda org: FirstBoot.objects.create(
+        station=ChargingStationFactory(organization=org), organization=org
+    ),
     "billing.TariffAssignment": lambda org: TariffAssignment.objects.create(
         organization=org, tariff=TariffFactory(organization=org), scope="organization"
     ),
@@ -304,6 +387,10 @@ BUILDERS = {
         csr="-----BEGIN CERTIFICATE REQUEST-----",
         status="rejected",
         provider="ocpp_gateway.certificates.NoCertificateAuthority",
+    ),
+    "ocpp_gateway.BulkCommand": make_bulk_command,
+    "ocpp_gateway.BulkCommandResult": lambda org: BulkCommandResult.objects.create(
+        bulk=make_bulk_command(org), station=ChargingStationFactory(organization=org)
     ),
     "alerts.AlertRule": lambda org: AlertRule.objects.create(
         organization=org, name="Offline", kind="station_offline"

@@ -21,7 +21,20 @@ from alerts.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from availability.models import MaintenanceWindow
+from availability.models import (
+    MaintenanceAttachment,
+    MaintenanceRecord,
+    MaintenanceWindow,
+    MaintenanceWindowStation,
+)
+from baselines.models import (
+    BaselineResult,
+    BaselineRun,
+    BaselineSetting,
+    ConfigurationBaseline,
+    FirstBoot,
+    StationDrift,
+)
 from billing.models import (
     BillingPeriod,
     ChargeDetailRecord,
@@ -30,6 +43,8 @@ from billing.models import (
     TariffAssignment,
 )
 from ocpp_gateway.models import (
+    BulkCommand,
+    BulkCommandResult,
     CertificateRequest,
     CommandLog,
     DisplayMessage,
@@ -79,6 +94,8 @@ from tests.factories import (
     make_api_key,
     make_invitation,
 )
+from tests.firmware.factories_catalogue import make_image
+from tests.fleet import factories_campaigns as fleet_factories
 
 DOMAIN_APPS = (
     "organizations",
@@ -91,6 +108,9 @@ DOMAIN_APPS = (
     "portal",
     "availability",
     "alerts",
+    "firmware",
+    "fleet",
+    "baselines",
 )
 WHEN = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -540,6 +560,115 @@ def build_maintenance_window(tag):
     return window, f"Window {tag}"
 
 
+def build_maintenance_window_station(tag):
+    window, _ = build_maintenance_window(tag)
+    station = ChargingStationFactory(
+        organization=window.organization, ocpp_id=f"CS-{tag}", connectors=0
+    )
+    return MaintenanceWindowStation.objects.create(window=window, station=station), f"CS-{tag}"
+
+
+def build_maintenance_record(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    record = MaintenanceRecord.objects.create(
+        organization=station.organization, station=station, kind="inspection", performed_at=WHEN
+    )
+    return record, f"CS-{tag}"
+
+
+def build_maintenance_attachment(tag):
+    record, _ = build_maintenance_record(tag)
+    attachment = MaintenanceAttachment.objects.create(
+        record=record,
+        file=f"maintenance/{tag}.png",
+        original_name=f"photo-{tag}.png",
+        content_type="image/png",
+    )
+    return attachment, f"photo-{tag}"
+
+
+def build_bulk_command(tag):
+    username = f"bulk-{tag.lower()}"
+    bulk = BulkCommand.objects.create(
+        organization=OrganizationFactory(),
+        command="restart_station",
+        requested_by=UserFactory(username=username),
+    )
+    return bulk, username
+
+
+def build_bulk_command_result(tag):
+    bulk, _ = build_bulk_command(tag)
+    station = ChargingStationFactory(
+        organization=bulk.organization, ocpp_id=f"CS-{tag}", connectors=0
+    )
+    return BulkCommandResult.objects.create(bulk=bulk, station=station), f"CS-{tag}"
+
+
+def build_firmware_image(tag):
+    return make_image(OrganizationFactory(), version=tag), tag
+
+
+def make_campaign(tag, stations=()):
+    organization = stations[0].organization if stations else OrganizationFactory()
+    image = fleet_factories.make_image(organization)
+    return fleet_factories.make_campaign(
+        organization, image, stations=stations, name=f"Campaign {tag}"
+    )
+
+
+def build_campaign(tag):
+    return make_campaign(tag), f"Campaign {tag}"
+
+
+def build_campaign_station(tag):
+    station = fleet_factories.make_station(OrganizationFactory(), ocpp_id=f"CS-{tag}")
+    campaign = make_campaign(tag, stations=[station])
+    return campaign.targets.create(station=station, wave=0), f"CS-{tag}"
+
+
+def build_configuration_baseline(tag):
+    baseline = ConfigurationBaseline.objects.create(
+        organization=OrganizationFactory(), name=f"Baseline {tag}", vendor="ABB"
+    )
+    return baseline, f"Baseline {tag}"
+
+
+def build_baseline_setting(tag):
+    baseline, _ = build_configuration_baseline(tag)
+    setting = BaselineSetting.objects.create(baseline=baseline, variable=f"Key{tag}", value="1")
+    return setting, f"Key{tag}"
+
+
+def build_baseline_run(tag):
+    baseline, _ = build_configuration_baseline(tag)
+    station = ChargingStationFactory(
+        organization=baseline.organization, ocpp_id=f"CS-{tag}", connectors=0
+    )
+    return BaselineRun.objects.create(baseline=baseline, station=station), f"CS-{tag}"
+
+
+def build_baseline_result(tag):
+    run, _ = build_baseline_run(tag)
+    result = BaselineResult.objects.create(
+        run=run, variable=f"Key{tag}", value="1", status="Accepted"
+    )
+    return result, f"Key{tag}"
+
+
+def build_station_drift(tag):
+    baseline, _ = build_configuration_baseline(tag)
+    station = ChargingStationFactory(
+        organization=baseline.organization, ocpp_id=f"CS-{tag}", connectors=0
+    )
+    return StationDrift.objects.create(baseline=baseline, station=station), f"CS-{tag}"
+
+
+def build_first_boot(tag):
+    station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
+    return FirstBoot.objects.create(station=station, organization=station.organization), f"CS-{tag}"
+
+
 def make_alert(tag):
     station = ChargingStationFactory(ocpp_id=f"CS-{tag}", connectors=0)
     return Alert.objects.create(
@@ -658,8 +787,22 @@ BUILDERS = {
     "ocpp_gateway.displaymessage": build_display_message,
     "ocpp_gateway.stationcertificate": build_station_certificate,
     "ocpp_gateway.certificaterequest": build_certificate_request,
+    "ocpp_gateway.bulkcommand": build_bulk_command,
+    "ocpp_gateway.bulkcommandresult": build_bulk_command_result,
     "portal.userpreference": build_user_preference,
     "availability.maintenancewindow": build_maintenance_window,
+    "availability.maintenancewindowstation": build_maintenance_window_station,
+    "availability.maintenancerecord": build_maintenance_record,
+    "availability.maintenanceattachment": build_maintenance_attachment,
+    "firmware.firmwareimage": build_firmware_image,
+    "fleet.campaign": build_campaign,
+    "fleet.campaignstation": build_campaign_station,
+    "baselines.configurationbaseline": build_configuration_baseline,
+    "baselines.baselinesetting": build_baseline_setting,
+    "baselines.baselinerun": build_baseline_run,
+    "baselines.baselineresult": build_baseline_result,
+    "baselines.stationdrift": build_station_drift,
+    "baselines.firstboot": build_first_boot,
     "alerts.alert": build_alert,
     "alerts.alerthistory": build_alert_history,
     "alerts.alertrule": build_alert_rule,
@@ -686,6 +829,8 @@ ADDABLE = {
     "roaming.roamingprofile",
     "portal.userpreference",
     "availability.maintenancewindow",
+    "availability.maintenancerecord",
+    "baselines.configurationbaseline",
     "alerts.alertrule",
     "alerts.notificationpreference",
 }
@@ -693,6 +838,10 @@ CHANGEABLE = ADDABLE | {
     "sessions_app.chargingsession",
     "billing.invoice",
     "alerts.webhookendpoint",
+    # Release notes only: the file and its checksums are what stations were sent.
+    "firmware.firmwareimage",
+    # The name only: targets and waves are what the campaign was launched with.
+    "fleet.campaign",
 }
 NEVER_DELETED = {
     "billing.chargedetailrecord",

@@ -22,10 +22,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from baselines.models import BaselineRun
 from organizations.choices import Role
 from tests.api.matrix import build_world
 from tests.api.matrix.alerts import rows as alert_rows
-from tests.api.matrix.availability import window_of
+from tests.api.matrix.availability import record_of, window_of
+from tests.api.matrix.baselines import baseline_of
+from tests.api.matrix.bulk_commands import bulk_of
+from tests.api.matrix.firmware import image_of
+from tests.api.matrix.fleet import campaign_of, campaign_station_of
 from tests.api.matrix.roaming import rows as roaming_rows
 
 # Bounded so both CI passes stay fast; raise FUZZ_EXAMPLES locally for a deeper run.
@@ -42,7 +47,7 @@ CHECKS = [
 # Operations that reach the command service: channels' database_sync_to_async closes a
 # connection it finds inside the test's transaction, so they commit for real (marked in
 # tests/api/conftest.py, since schemathesis makes the items).
-TRANSACTIONAL = ("/commands/", "/ocpp-calls/", "/stop/", "/cancel/")
+TRANSACTIONAL = ("/commands/", "/ocpp-calls/", "/stop/", "/cancel/", "/bulk-commands/", "/apply/")
 
 APP = get_wsgi_application()
 BASE_URL = "http://testserver"
@@ -84,10 +89,19 @@ def real_ids(world) -> dict[str, object]:
         "partner-locations": roaming_rows(world).location.pk,
         "partner-tariffs": roaming_rows(world).tariff.pk,
         "maintenance-windows": window_of(world).pk,
+        "maintenance-records": record_of(world).pk,
         "alerts": alert_rows(world).alert.pk,
         "alert-rules": alert_rows(world).rule.pk,
         "webhook-endpoints": alert_rows(world).endpoint.pk,
         "webhook-deliveries": alert_rows(world).delivery.pk,
+        "firmware-images": image_of(world).pk,
+        "configuration-baselines": baseline_of(world).pk,
+        "baseline-runs": BaselineRun.objects.get_or_create(
+            baseline=baseline_of(world), station=world.station
+        )[0].pk,
+        "bulk-commands": bulk_of(world).pk,
+        "campaigns": campaign_of(world).pk,
+        "campaign-stations": campaign_station_of(world).pk,
     }
 
 

@@ -338,6 +338,8 @@ def test_the_api_root_links_every_resource(client_for, viewer_user):
         "billing-periods",
         "availability",
         "maintenance-windows",
+        "maintenance-records",
+        "maintenance-due",
         "roaming-partners",
         "roaming-activity",
         "roaming-profiles",
@@ -349,6 +351,12 @@ def test_the_api_root_links_every_resource(client_for, viewer_user):
         "alert-rules",
         "webhook-endpoints",
         "webhook-deliveries",
+        "firmware-images",
+        "configuration-baselines",
+        "baseline-runs",
         "command-logs",
+        "bulk-commands",
+        "campaigns",
+        "campaign-stations",
     ]
     assert response.data == {name: f"http://testserver/api/v1/{name}/" for name in resources}

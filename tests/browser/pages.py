@@ -3,9 +3,11 @@
 import contextlib
 from dataclasses import dataclass
 
+from baselines.models import ConfigurationBaseline
 from billing.models import Invoice, Tariff
 from cards.models import IdToken
 from demo.seed import DEMO_PASSWORD, DEMO_USERNAME
+from fleet.models import Campaign
 from sessions_app.choices import SessionState
 from sessions_app.models import ChargingSession
 from tests.browser.conftest import DESKTOP
@@ -35,6 +37,8 @@ def main_pages(demo) -> list[MainPage]:
     invoice = Invoice.objects.for_org(org).order_by("-pk").first()
     tariff = Tariff.objects.for_org(org).order_by("pk").first()
     running = ChargingSession.objects.for_org(org).filter(state=SessionState.ACTIVE).first()
+    campaign = Campaign.objects.for_org(org).order_by("pk").first()
+    baseline = ConfigurationBaseline.objects.for_org(org).order_by("pk").first()
     pages = [
         ("dashboard", ""),
         ("station-list", "stations/"),
@@ -66,6 +70,12 @@ def main_pages(demo) -> list[MainPage]:
         ("cdrs", "billing/cdrs/"),
         ("alerts", "alerts/"),
         ("alert-rules", "alerts/rules/"),
+        ("campaigns", "campaigns/"),
+        ("campaign", f"campaigns/{campaign.pk}/"),
+        ("firmware", "firmware/"),
+        ("baseline", f"baselines/{baseline.pk}/"),
+        ("bulk-commands", "bulk-commands/"),
+        ("maintenance-due", "availability/maintenance/due/"),
     ]
     return [MainPage(name, demo.url(path)) for name, path in pages] + [
         MainPage("preferences", "/settings/"),
