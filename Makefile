@@ -46,9 +46,9 @@ seed: migrate
 run: seed
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	@$(BIN)/python manage.py print_urls --host $(HOST) --port $(PORT)
-	@# Beside the server, the beat schedule's sweeps and time-based alert rules (no Celery here).
-	$(BIN)/python manage.py run_periodic & trap 'kill $$!' EXIT INT TERM; \
-	  $(BIN)/daphne -b $(HOST) -p $(PORT) cms.asgi:application
+	@# The beat schedule's sweeps, rules and fleet ticks run on the server's own loop (no Celery
+	@# and no Redis here): their commands reach the stations only from the process holding them.
+	PERIODIC_IN_SERVER=true $(BIN)/daphne -b $(HOST) -p $(PORT) cms.asgi:application
 
 # Production: uvicorn, chosen by measurement (docs/benchmarks.md); configure through the
 # environment (.env.example), with DEBUG off and a real SECRET_KEY.

@@ -208,6 +208,10 @@ else:
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
+# Without Celery beat and Redis (`make run`): the server runs the schedule below on its own loop,
+# where the stations' sockets are (demo/periodic.py); run_periodic alone cannot reach them.
+PERIODIC_IN_SERVER = env_bool("PERIODIC_IN_SERVER", False)
+PERIODIC_TICK_SECONDS = env_float("PERIODIC_TICK_SECONDS", 5.0)
 CELERY_BEAT_SCHEDULE = {
     "purge-ocpp-message-log": {
         "task": "ocpp_gateway.tasks.purge_message_log",

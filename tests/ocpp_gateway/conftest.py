@@ -24,11 +24,9 @@ from tests.factories import STATION_PASSWORD
 logging.getLogger("ocpp").setLevel(logging.WARNING)
 
 
-@pytest_asyncio.fixture
-async def ocpp_server(transactional_db):
-    """The project's ASGI application served on a free loopback port for one test."""
-    from cms.asgi import application
-
+@contextlib.asynccontextmanager
+async def served(application):
+    """`application` served on a free loopback port; its ws:// base URL."""
     config = uvicorn.Config(
         application,
         host="127.0.0.1",
@@ -54,6 +52,15 @@ async def ocpp_server(transactional_db):
     await asyncio.to_thread(db_worker.stop)
     await asyncio.to_thread(background_db.stop)
     await sync_to_async(connections.close_all)()
+
+
+@pytest_asyncio.fixture
+async def ocpp_server(transactional_db):
+    """The project's ASGI application served on a free loopback port for one test."""
+    from cms.asgi import application
+
+    async with served(application) as base_url:
+        yield base_url
 
 
 def basic_auth(username: str, password: str) -> dict:
