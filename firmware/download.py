@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from firmware.services import CHUNK_BYTES, image_for_download
+from firmware.storage import open_range
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -38,11 +39,9 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
     return first, last
 
 
-def file_chunks(handle, first: int, length: int):
-    """`length` bytes of the open file from `first`, a chunk at a time; closes the file."""
+def file_chunks(handle, length: int):
+    """`length` bytes of the open file from where it stands, a chunk at a time; closes it."""
     try:
-        if first:
-            handle.seek(first)
         remaining = length
         while remaining > 0:
             chunk = handle.read(min(CHUNK_BYTES, remaining))
@@ -54,14 +53,12 @@ def file_chunks(handle, first: int, length: int):
         handle.close()
 
 
-async def file_chunks_async(handle, first: int, length: int):
+async def file_chunks_async(handle, length: int):
     """As `file_chunks`, for the ASGI server: each read in a worker thread."""
     # Under ASGI Django would read a synchronous iterator whole into memory before sending
     # it (HttpResponse.__aiter__); a firmware image can be hundreds of megabytes. The reads
     # touch no database, so they need not queue on the one thread-sensitive worker.
     try:
-        if first:
-            await sync_to_async(handle.seek, thread_sensitive=False)(first)
         remaining = length
         while remaining > 0:
             chunk = await sync_to_async(handle.read, thread_sensitive=False)(
@@ -105,9 +102,9 @@ class FirmwareDownloadView(View):
             # The stored size answers a HEAD: the storage (a bucket) is not asked at all.
             response = HttpResponse(status=status)
         else:
-            handle = image.file.storage.open(image.file.name, "rb")
+            handle = open_range(image.file, first, last)
             chunks = file_chunks_async if isinstance(request, ASGIRequest) else file_chunks
-            response = StreamingHttpResponse(chunks(handle, first, length), status=status)
+            response = StreamingHttpResponse(chunks(handle, length), status=status)
         response["Content-Type"] = "application/octet-stream"
         response["Content-Length"] = str(length)
         response["Content-Disposition"] = content_disposition_header(True, image.file_name)

@@ -96,3 +96,19 @@ def test_an_upload_lands_in_the_bucket_and_its_signed_url_streams_the_same_bytes
         delete_image(image)
     listed = s3_storage.list_objects_v2(Bucket=BUCKET, Prefix=key)
     assert listed.get("KeyCount", 0) == 0
+
+
+def test_a_download_from_the_bucket_reads_only_the_range_asked_for(
+    client, org, s3_storage, monkeypatch
+):
+    image = make_image(org)
+
+    def whole_object_copy(self, name, mode="rb"):
+        raise AssertionError("S3File copies the whole object to a temporary file first")
+
+    # storage.open would go through S3File; the download must ask the bucket for the range.
+    monkeypatch.setattr(type(storages["firmware"]), "_open", whole_object_copy)
+    path = download_url(image).split("://", 1)[1].split("/", 1)[1]
+    partial = client.get(f"/{path}", HTTP_RANGE="bytes=100-")
+    assert partial.status_code == 206
+    assert b"".join(partial.streaming_content) == PAYLOAD[100:]
