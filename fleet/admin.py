@@ -29,6 +29,15 @@ class CampaignStationInline(ReadOnlyTabularInline):
     readonly_fields = fields
     show_change_link = False
 
+    def get_queryset(self, request):
+        # Each row shows its station and command and is named by its campaign: fetched with
+        # it, not one query per row.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("campaign", "station", "command_log__station")
+        )
+
 
 @admin.register(Campaign)
 class CampaignAdmin(CmsModelAdmin):

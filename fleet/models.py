@@ -113,6 +113,11 @@ class Campaign(models.Model):
     current_wave = models.PositiveIntegerField(_("current wave"), default=0)
     # The wave whose failures the operator accepted by resuming: it does not pause again.
     threshold_waived_wave = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # How many of that wave's stations had failed at the resume: only later failures count.
+    threshold_waived_failures = models.PositiveIntegerField(default=0, editable=False)
+    # When the current wave started (or the campaign was last resumed or retried): stations
+    # still waiting FLEET_STATION_TIMEOUT_HOURS later fail.
+    wave_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     pause_reason = models.CharField(_("pause reason"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -209,7 +214,13 @@ class CampaignStation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "station"], name="fleet_one_row_per_campaign_station"
-            )
+            ),
+            # One update on its way per station, whichever campaign sent it.
+            models.UniqueConstraint(
+                fields=["station"],
+                condition=Q(state__in=IN_FLIGHT),
+                name="fleet_one_update_in_flight_per_station",
+            ),
         ]
         indexes = [models.Index(fields=["station", "state"], name="fleet_station_state_idx")]
 

@@ -4,11 +4,11 @@ import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -207,6 +207,8 @@ def _refresh(campaign: Campaign, fresh: Campaign) -> None:
     for name in ("state", "current_wave", "pause_reason", "launched_at", "finished_at"):
         setattr(campaign, name, getattr(fresh, name))
     campaign.threshold_waived_wave = fresh.threshold_waived_wave
+    campaign.threshold_waived_failures = fresh.threshold_waived_failures
+    campaign.wave_started_at = fresh.wave_started_at
 
 
 def _event(campaign: Campaign, **data) -> dict:
@@ -253,9 +255,16 @@ def launch_campaign(campaign: Campaign, *, user=None) -> LaunchResult:
             rows.append(row)
         CampaignStation.objects.bulk_create(rows)
         fresh.state, fresh.launched_at, fresh.current_wave = CampaignState.RUNNING, now, 0
-        fresh.pause_reason = ""
+        fresh.pause_reason, fresh.wave_started_at = "", now
         fresh.save(
-            update_fields=["state", "launched_at", "current_wave", "pause_reason", "updated"]
+            update_fields=[
+                "state",
+                "launched_at",
+                "current_wave",
+                "pause_reason",
+                "wave_started_at",
+                "updated",
+            ]
         )
         emit(CAMPAIGN_LAUNCHED, **_event(fresh, count=len(rows)))
         _evaluate_locked(fresh)
@@ -295,7 +304,21 @@ def resume_campaign(campaign: Campaign, *, user=None) -> None:
             raise CampaignRefused(_("Only a paused campaign can be resumed."))
         fresh.state, fresh.pause_reason = CampaignState.RUNNING, ""
         fresh.threshold_waived_wave = fresh.current_wave
-        fresh.save(update_fields=["state", "pause_reason", "threshold_waived_wave", "updated"])
+        fresh.threshold_waived_failures = CampaignStation.objects.filter(
+            campaign=fresh, wave=fresh.current_wave, state=State.FAILED
+        ).count()
+        # The time spent paused does not count against the waiting stations.
+        fresh.wave_started_at = timezone.now()
+        fresh.save(
+            update_fields=[
+                "state",
+                "pause_reason",
+                "threshold_waived_wave",
+                "threshold_waived_failures",
+                "wave_started_at",
+                "updated",
+            ]
+        )
         emit(CAMPAIGN_RESUMED, **_event(fresh))
         _evaluate_locked(fresh)
     _refresh(campaign, fresh)
@@ -338,12 +361,19 @@ def retry_failed(campaign: Campaign, *, user=None) -> int:
         )
         if not failed:
             raise CampaignRefused(_("No station of this campaign has failed."))
+        now = timezone.now()
         CampaignStation.objects.filter(pk__in=[pk for pk, _station in failed]).update(
-            state=State.PENDING, error="", finished_at=None, updated=timezone.now()
+            state=State.PENDING, error="", finished_at=None, updated=now
         )
-        if fresh.state == CampaignState.COMPLETED:
+        # The retried stations get a fresh clock, and no failure is waived any more.
+        fresh.wave_started_at, fresh.threshold_waived_failures = now, 0
+        fields = ["wave_started_at", "threshold_waived_failures", "updated"]
+        reopened = fresh.state == CampaignState.COMPLETED
+        if reopened:
             fresh.state, fresh.finished_at = CampaignState.RUNNING, None
-            fresh.save(update_fields=["state", "finished_at", "updated"])
+            fields += ["state", "finished_at"]
+        fresh.save(update_fields=fields)
+        if reopened:
             emit(CAMPAIGN_RESUMED, **_event(fresh))
         _emit_rows(fresh, [(pk, station, State.PENDING, "") for pk, station in failed])
     _refresh(campaign, fresh)
@@ -372,22 +402,25 @@ def site_zone(station: ChargingStation):
 def in_window(campaign: Campaign, station: ChargingStation, now: datetime) -> bool:
     """Whether `now` is inside the campaign's daily window at the station's site."""
     local = now.astimezone(site_zone(station))
-    if campaign.start_date is not None and local.date() < campaign.start_date:
-        return False
-    start, end = campaign.window_start, campaign.window_end
-    if start is None or end is None or start == end:
-        return True
     moment = local.time().replace(tzinfo=None)
+    start, end = campaign.window_start, campaign.window_end
+    windowed = start is not None and end is not None and start != end
+    overnight = windowed and end < start
+    # The small hours of an overnight window (22:00–05:00) belong to the night that began the
+    # evening before: on the first day they are before the campaign's first night.
+    day = local.date() - timedelta(days=1) if overnight and moment < end else local.date()
+    if campaign.start_date is not None and day < campaign.start_date:
+        return False
+    if not windowed:
+        return True
     if start < end:
         return start <= moment < end
-    # Overnight: 22:00–05:00.
     return moment >= start or moment < end
 
 
 def advance_campaigns(now: datetime | None = None) -> None:
     """The periodic tick: time out silent stations, then move every running campaign on."""
-    now = now or timezone.now()
-    expire_silent_stations(now)
+    expire_silent_stations(now or timezone.now())
     for campaign_id in Campaign.objects.filter(state=CampaignState.RUNNING).values_list(
         "pk", flat=True
     ):
@@ -400,7 +433,7 @@ def advance_campaigns(now: datetime | None = None) -> None:
 
 def advance_campaign(campaign_id: int, now: datetime | None = None) -> None:
     """Send the current wave's due stations, then move the wave on, pause or complete."""
-    now = now or timezone.now()
+    # `now` stays None unless a caller fixes it: each send then reads the clock itself.
     # Bounded: a wave whose stations all finish at once (already on the version) moves on.
     for _round in range(1000):
         campaign = (
@@ -417,11 +450,46 @@ def advance_campaign(campaign_id: int, now: datetime | None = None) -> None:
             return
 
 
-def send_due_stations(campaign: Campaign, now: datetime) -> int:
+def cancel_departed_stations(campaign: Campaign) -> int:
+    """Cancel the unfinished rows whose station moved to another organization; how many."""
+    departed = list(
+        CampaignStation.objects.filter(campaign=campaign)
+        .exclude(state__in=FINISHED)
+        .exclude(station__organization_id=campaign.organization_id)
+    )
+    reason = _("The station moved to another organization.")
+    return sum(
+        _set_state(campaign, row, State.CANCELLED, from_states=(*WAITING, *IN_FLIGHT), error=reason)
+        for row in departed
+    )
+
+
+def _waited_too_long(campaign: Campaign, row: CampaignStation, now: datetime) -> bool:
+    """Whether the row has waited FLEET_STATION_TIMEOUT_HOURS since its wave started."""
+    since = campaign.wave_started_at or campaign.launched_at
+    if since is None:
+        return False
+    if campaign.start_date is not None:
+        # Nothing could be sent before the first day: the clock starts then.
+        first_day = datetime.combine(campaign.start_date, time.min, site_zone(row.station))
+        since = max(since, first_day)
+    return now - since >= timedelta(hours=settings.FLEET_STATION_TIMEOUT_HOURS)
+
+
+def _fail_waiting(campaign: Campaign, row: CampaignStation, message: str) -> None:
+    reason = message % {"hours": settings.FLEET_STATION_TIMEOUT_HOURS}
+    _set_state(campaign, row, State.FAILED, from_states=WAITING, error=reason)
+
+
+def send_due_stations(campaign: Campaign, now: datetime | None = None) -> int:
     """UpdateFirmware to each waiting station of the waves so far that may get it now."""
+    cancel_departed_stations(campaign)
     rows = list(
         CampaignStation.objects.filter(
-            campaign=campaign, wave__lte=campaign.current_wave, state__in=WAITING
+            campaign=campaign,
+            wave__lte=campaign.current_wave,
+            state__in=WAITING,
+            station__organization_id=F("campaign__organization_id"),
         ).select_related("station__site", "station__organization")
     )
     if not rows:
@@ -440,30 +508,53 @@ def send_due_stations(campaign: Campaign, now: datetime) -> int:
         .values_list("station_id", flat=True)
     )
     sent = 0
+    tick_time = now or timezone.now()
     for row in rows:
         station = row.station
         # Shown as waiting while it charges, whether or not its window is open.
         if station.pk in busy and not campaign.force:
             _set_state(campaign, row, State.WAITING_BUSY, from_states=(State.PENDING,))
+            if _waited_too_long(campaign, row, tick_time):
+                # A wave must not wait forever; retry the station once it is free.
+                _fail_waiting(campaign, row, _("Still charging after %(hours)d hours."))
             continue
         if row.state == State.WAITING_BUSY:
             _set_state(campaign, row, State.PENDING, from_states=(State.WAITING_BUSY,))
-        if station.connection_state != ConnectionState.ONLINE or station.pk in elsewhere:
+        if station.connection_state != ConnectionState.ONLINE:
+            if _waited_too_long(campaign, row, tick_time):
+                _fail_waiting(campaign, row, _("Not reachable for %(hours)d hours."))
             continue
-        if not in_window(campaign, station, now):
+        # Only offline and charging stations time out: one merely outside its window (or
+        # being updated by another campaign) is sent when that passes.
+        if station.pk in elsewhere:
+            continue
+        # The clock is read at each send: the stations before may have taken long to answer.
+        if not in_window(campaign, station, now or timezone.now()):
             continue
         sent += send_update(campaign, row, now)
+        if row.state == State.FAILED:
+            # A failure may cross the threshold: the rest of the wave waits for the operator.
+            evaluate_campaign(campaign.pk)
+        if row.state != State.SENT and not _running(campaign):
+            break
     return sent
 
 
-def _set_state(campaign, row, state, *, from_states, error: str = "", **values) -> bool:
+def _running(campaign: Campaign) -> bool:
+    return Campaign.objects.filter(pk=campaign.pk, state=CampaignState.RUNNING).exists()
+
+
+def _set_state(
+    campaign, row, state, *, from_states, error: str = "", only_if: Q | None = None, **values
+) -> bool:
     """Move the row to `state` if it is still in one of `from_states`; whether it moved."""
     now = timezone.now()
     if state in FINISHED:
         values.setdefault("finished_at", now)
-    moved = CampaignStation.objects.filter(pk=row.pk, state__in=from_states).update(
-        state=state, error=error[:255], updated=now, **values
-    )
+    rows = CampaignStation.objects.filter(pk=row.pk, state__in=from_states)
+    if only_if is not None:
+        rows = rows.filter(only_if)
+    moved = rows.update(state=state, error=error[:255], updated=now, **values)
     if moved:
         row.state = state
         _emit_rows(campaign, [(row.pk, row.station_id, state, error)])
@@ -480,19 +571,37 @@ def update_parameters(campaign: Campaign, station: ChargingStation) -> dict:
     return params
 
 
-def send_update(campaign: Campaign, row: CampaignStation, now: datetime) -> int:
+def send_update(campaign: Campaign, row: CampaignStation, now: datetime | None = None) -> int:
     """Claim the row, send UpdateFirmware and record how the station answered; 1 if sent."""
-    # The claim is one conditional UPDATE: two ticks at once never send twice. No transaction
-    # is held while the station answers.
-    claimed = CampaignStation.objects.filter(pk=row.pk, state__in=WAITING).update(
-        state=State.SENT,
-        sent_at=now,
-        attempts=F("attempts") + 1,
-        error="",
-        firmware_status="",
-        firmware_status_at=None,
-        updated=timezone.now(),
-    )
+    # The claim is one conditional UPDATE: two ticks at once never send twice, a campaign
+    # paused meanwhile sends no more, and a station another campaign's update is on its way to
+    # waits. The partial unique constraint settles a race of two campaigns: "not now".
+    # No transaction is held while the station answers.
+    elsewhere = CampaignStation.objects.filter(
+        station_id=OuterRef("station_id"), state__in=IN_FLIGHT
+    ).exclude(pk=OuterRef("pk"))
+    try:
+        with transaction.atomic():
+            claimed = (
+                CampaignStation.objects.filter(
+                    pk=row.pk,
+                    state__in=WAITING,
+                    campaign__state=CampaignState.RUNNING,
+                    station__organization_id=F("campaign__organization_id"),
+                )
+                .filter(~Exists(elsewhere))
+                .update(
+                    state=State.SENT,
+                    sent_at=now or timezone.now(),
+                    attempts=F("attempts") + 1,
+                    error="",
+                    firmware_status="",
+                    firmware_status_at=None,
+                    updated=timezone.now(),
+                )
+            )
+    except IntegrityError:
+        claimed = 0
     if not claimed:
         return 0
     row.state = State.SENT
@@ -536,8 +645,15 @@ def send_update(campaign: Campaign, row: CampaignStation, now: datetime) -> int:
         reason = _("The station rejected the update (%(status)s).") % {
             "status": (log.response or {}).get("status", "Rejected")
         }
-    elif log.status == CommandStatus.TIMEOUT:
-        reason = _("The station did not answer UpdateFirmware.")
+    elif log.status in (CommandStatus.TIMEOUT, CommandStatus.PENDING):
+        # No answer is no refusal: the station may well be downloading. Its reports or its
+        # boot move the row on; FLEET_STATION_TIMEOUT_HOURS fails it if neither comes.
+        note = _("The station did not answer UpdateFirmware.")
+        if CampaignStation.objects.filter(pk=row.pk, state=State.SENT).update(
+            error=note, updated=timezone.now()
+        ):
+            _emit_rows(campaign, [(row.pk, row.station_id, State.SENT, note)])
+        return 1
     else:
         reason = _("UpdateFirmware failed: %(error)s") % {
             "error": f"{log.error_code} {log.error_description}".strip() or log.status
@@ -583,17 +699,18 @@ def _evaluate_locked(campaign: Campaign) -> None:
         .aggregate(total=Count("pk"), failed=Count("pk", filter=Q(state=State.FAILED)))
     )
     total, failed = tally["total"], tally["failed"]
-    if (
-        total
-        and campaign.threshold_waived_wave != wave
-        and failed * 100 > campaign.failure_threshold * total
-    ):
+    # Resuming accepted the failures so far: they leave the tally, which then counts the
+    # failures since over the stations that had not failed by then.
+    waived = campaign.threshold_waived_failures if campaign.threshold_waived_wave == wave else 0
+    waived = min(waived, failed)
+    judged, new_failures = total - waived, failed - waived
+    if judged and new_failures * 100 > campaign.failure_threshold * judged:
         reason = _(
             "Paused automatically: %(failed)d of %(total)d stations of the %(wave)s failed "
             "(more than %(threshold)d%%)."
         ) % {
-            "failed": failed,
-            "total": total,
+            "failed": new_failures,
+            "total": judged,
             "wave": wave_label(wave),
             "threshold": campaign.failure_threshold,
         }
@@ -603,8 +720,8 @@ def _evaluate_locked(campaign: Campaign) -> None:
         return
     following = rows.filter(wave__gt=wave).order_by("wave").values_list("wave", flat=True).first()
     if following is not None:
-        campaign.current_wave = following
-        campaign.save(update_fields=["current_wave", "updated"])
+        campaign.current_wave, campaign.wave_started_at = following, timezone.now()
+        campaign.save(update_fields=["current_wave", "wave_started_at", "updated"])
         emit(CAMPAIGN_WAVE_STARTED, **_event(campaign, wave=following))
         return
     counts = rows.aggregate(
@@ -620,20 +737,19 @@ def expire_silent_stations(now: datetime | None = None) -> int:
     """Fail the stations sent an update that reported nothing for too long; how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(hours=settings.FLEET_STATION_TIMEOUT_HOURS)
-    silent = list(
-        CampaignStation.objects.in_flight()
-        .filter(
-            Q(firmware_status_at__lt=cutoff)
-            | Q(firmware_status_at__isnull=True, sent_at__lt=cutoff)
-        )
-        .select_related("campaign")
+    quiet = Q(firmware_status_at__lt=cutoff) | Q(
+        firmware_status_at__isnull=True, sent_at__lt=cutoff
     )
+    silent = list(CampaignStation.objects.in_flight().filter(quiet).select_related("campaign"))
     reason = _("No progress reported for %(hours)d hours.") % {
         "hours": settings.FLEET_STATION_TIMEOUT_HOURS
     }
     expired = 0
     for row in silent:
-        expired += _set_state(row.campaign, row, State.FAILED, from_states=IN_FLIGHT, error=reason)
+        # The condition again in the UPDATE: a report that came in meanwhile keeps the row.
+        expired += _set_state(
+            row.campaign, row, State.FAILED, from_states=IN_FLIGHT, error=reason, only_if=quiet
+        )
     for campaign_id in {row.campaign_id for row in silent}:
         evaluate_campaign(campaign_id)
     return expired
@@ -646,7 +762,9 @@ def record_firmware_progress(station_id: int, status: str, at: datetime | None =
     """A station's FirmwareStatusNotification moves its campaign row on (or fails it)."""
     at = at or timezone.now()
     rows = list(
-        CampaignStation.objects.in_flight().filter(station_id=station_id).select_related("campaign")
+        CampaignStation.objects.in_flight()
+        .filter(station_id=station_id, station__organization_id=F("campaign__organization_id"))
+        .select_related("campaign")
     )
     state = FIRMWARE_STATUS_STATES.get(status)
     touched = set()
@@ -680,7 +798,10 @@ def record_station_boots(station_ids: Iterable[int]) -> None:
     """A boot decides a sent update: the version it reports is the image's, or it failed."""
     rows = list(
         CampaignStation.objects.in_flight()
-        .filter(station_id__in=list(station_ids))
+        .filter(
+            station_id__in=list(station_ids),
+            station__organization_id=F("campaign__organization_id"),
+        )
         .select_related("campaign__image", "station")
     )
     for row in rows:

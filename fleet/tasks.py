@@ -1,15 +1,26 @@
 """Celery tasks of fleet rollouts."""
 
 from celery import shared_task
+from django.core.cache import cache
 
 from core.enqueue import enqueue_after_commit
 from fleet import services
+
+# A tick waits for each station's answer and may outlast the beat's interval: the next one
+# skips instead of sending alongside it. The lease ends a crashed tick's hold.
+TICK_LOCK = "fleet:advance-campaigns"
+TICK_LEASE_SECONDS = 30 * 60
 
 
 @shared_task
 def advance_campaigns() -> None:
     """The periodic tick: time out silent stations, send due waves, pause or complete."""
-    services.advance_campaigns()
+    if not cache.add(TICK_LOCK, 1, timeout=TICK_LEASE_SECONDS):
+        return
+    try:
+        services.advance_campaigns()
+    finally:
+        cache.delete(TICK_LOCK)
 
 
 @shared_task

@@ -37,11 +37,20 @@ def test_the_download_url_is_absolute_on_the_platform_and_names_the_file(image, 
     assert url.endswith("/terra-ac.bin")
 
 
-def test_two_download_urls_of_one_image_differ_from_any_guess(image):
-    token = urlsplit(download_url(image)).path.split("/")[3]
-    # The image's id alone (or with a made-up signature) opens nothing.
-    assert token != str(image.pk)
-    assert "~" in token
+def test_two_download_urls_of_one_image_differ_from_any_guess(client, image):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        first = path_of(download_url(image))
+        clock.shift(timedelta(seconds=5))
+        second = path_of(download_url(image))
+    # Signed at different times: two different URLs, and both open the image.
+    assert first != second
+    assert client.get(first).status_code == 200
+    assert client.get(second).status_code == 200
+    # Guesses open nothing: the image's id alone, or with a made-up signature.
+    prefix, token, name = first.rsplit("/", 2)
+    value = token.rsplit("~", 1)[0]
+    for guess in (str(image.pk), f"{image.pk}.48", value, f"{value}~AAAAAAAAAAAAAAAAAAAAAAAAAAA"):
+        assert client.get(f"{prefix}/{guess}/{name}").status_code == 404
 
 
 def test_a_station_downloads_the_exact_bytes_without_logging_in(client, image):
