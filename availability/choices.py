@@ -50,3 +50,8 @@ class CommandOutcome(models.TextChoices):
     OFFLINE = "offline", _("Offline")
     # Not sent: another window had already set the station Inoperative, or still covers it.
     SHARED = "shared", _("Covered by another window")
+    # Not sent: an operator had set the station Inoperative before; left so at the end too.
+    ALREADY_INOPERATIVE = (
+        "already_inoperative",
+        _("Already set Inoperative by an operator: left Inoperative"),
+    )

@@ -17,6 +17,7 @@ from django.db.models import Count, DateField, F, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from availability import uptime
 from availability.choices import Group, Period
@@ -566,10 +567,12 @@ class DueLine:
         if days is None:
             return _("Nothing due")
         if days < 0:
-            return _("Overdue by %(days)d days") % {"days": -days}
+            return ngettext("Overdue by %(days)d day", "Overdue by %(days)d days", -days) % {
+                "days": -days
+            }
         if days == 0:
             return _("Due today")
-        return _("Due in %(days)d days") % {"days": days}
+        return ngettext("Due in %(days)d day", "Due in %(days)d days", days) % {"days": days}
 
     def sort_key(self):
         # Overdue first (the earliest due date), then the rest by due date, then never due.

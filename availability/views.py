@@ -657,8 +657,13 @@ class MaintenanceAttachmentAddView(OrganizationMixin, View):
         record = get_object_or_404(
             MaintenanceRecord.objects.for_org(self.organization), pk=self.kwargs["pk"]
         )
+        uploads = request.FILES.getlist("attachments")
+        if not uploads:
+            # Shown like the files' own errors, beside the form: nothing was added.
+            messages.error(request, _("Choose at least one file to upload."))
+            return redirect(record_url(record))
         try:
-            add_attachments(record, request.FILES.getlist("attachments"), user=request.user)
+            add_attachments(record, uploads, user=request.user)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)

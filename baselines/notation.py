@@ -13,6 +13,10 @@ from baselines.models import MAX_VALUE_LENGTH, address_label
 from stations.models import AttributeType
 
 NAME_LENGTH = 50
+# What an EVSE or connector number column holds (PositiveIntegerField, as the API bounds it).
+MAX_NUMBER = 2_147_483_647
+# OCPP 1.6 ChangeConfiguration carries values of up to 500 characters.
+MAX_KEY_VALUE_LENGTH = 500
 _ADDRESS = re.compile(
     r"^(?:(?P<component>[^/\[\]@:=]+?)(?:\[(?P<component_instance>[^\]]*)\])?"
     r"(?:@(?P<evse_number>\d+)(?:\.(?P<connector_number>\d+))?)?/)?"
@@ -71,6 +75,11 @@ def validate_address(address: dict) -> None:
                 _("“%(text)s” is longer than %(n)d characters.")
                 % {"text": address[name], "n": NAME_LENGTH}
             )
+    for name in ("evse_number", "connector_number"):
+        if address[name] > MAX_NUMBER:
+            raise ValueError(
+                _("EVSE and connector numbers go up to %(max)d.") % {"max": MAX_NUMBER}
+            )
     if address["attribute_type"] not in AttributeType.values:
         raise ValueError(
             _("Unknown attribute type “%(type)s” (%(types)s).")
@@ -105,10 +114,12 @@ def parse_settings(text: str) -> list[ParsedSetting]:
             errors.append(_("Line %(n)d: %(error)s") % {"n": number, "error": error})
             continue
         value = value.strip()
-        if len(value) > MAX_VALUE_LENGTH:
+        # A 1.6 key's value travels in ChangeConfiguration: its limit, as the API applies it.
+        limit = MAX_VALUE_LENGTH if address["component"] else MAX_KEY_VALUE_LENGTH
+        if len(value) > limit:
             errors.append(
                 _("Line %(n)d: the value is longer than %(max)d characters.")
-                % {"n": number, "max": MAX_VALUE_LENGTH}
+                % {"n": number, "max": limit}
             )
             continue
         key = tuple(address.values())

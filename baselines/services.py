@@ -1,5 +1,6 @@
 """Baselines: which apply to a station, how far it drifts from them, and their applications."""
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,8 @@ from baselines.models import (
 from baselines.notation import ParsedSetting
 from core.events import emit, emit_many
 from stations.models import ChargingStation, Mutability, StationVariable
+
+logger = logging.getLogger(__name__)
 
 # Stations whose drift is checked per round of queries (a baseline saved for a large fleet).
 CHUNK = 500
@@ -317,8 +320,10 @@ def delete_baseline(baseline: ConfigurationBaseline) -> None:
 
 
 def drifting_stations(baseline: ConfigurationBaseline) -> QuerySet[ChargingStation]:
-    """The stations that currently differ from the baseline."""
-    return ChargingStation.objects.filter(baseline_drifts__baseline=baseline)
+    """The stations the baseline matches (organization, vendor, model) that differ from it."""
+    # A drift row alone is not enough: its station may have moved to another organization or
+    # been re-registered as another model since it was checked.
+    return matching_stations(baseline).filter(baseline_drifts__baseline=baseline)
 
 
 def create_runs(
@@ -368,17 +373,35 @@ def overall_status(statuses: list[str]) -> str:
 
 
 def finish_run(
-    run: BaselineRun, results: list[BaselineResult], message: str = "", status: str = ""
+    run: BaselineRun,
+    results: list[BaselineResult],
+    message: str = "",
+    status: str = "",
+    *,
+    from_status: str = RunStatus.RUNNING,
 ) -> BaselineRun:
-    """Store a run's per-setting results and its outcome (or `status`); announce it."""
+    """Store a run's per-setting results and its outcome (or `status`); announce it, once."""
+    new_status = status or overall_status([r.status for r in results])
+    finished = timezone.now()
     with transaction.atomic():
+        # Conditional: the sweep may have closed the run already (or the sender may finish it
+        # while the sweep does): the first one wins, the other is dropped, never announced twice.
+        taken = BaselineRun.objects.filter(pk=run.pk, status=from_status).update(
+            status=new_status, message=message[:255], finished=finished
+        )
+        if not taken:
+            logger.warning(
+                "baseline run %s was no longer %s: its late outcome %s is dropped",
+                run.pk,
+                from_status,
+                new_status,
+            )
+            run.refresh_from_db(fields=["status", "message", "finished"])
+            return run
         for result in results:
             result.run = run
         BaselineResult.objects.bulk_create(results)
-        run.status = status or overall_status([r.status for r in results])
-        run.message = message[:255]
-        run.finished = timezone.now()
-        run.save(update_fields=["status", "message", "finished"])
+        run.status, run.message, run.finished = new_status, message[:255], finished
         emit(
             BASELINE_RUN_FINISHED,
             organization_id=run.baseline.organization_id,

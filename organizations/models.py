@@ -1,7 +1,7 @@
 """Organizations (tenants), their members, invitations and API keys."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -65,7 +65,8 @@ class Organization(models.Model):
         _("keep diagnostics files (days)"),
         null=True,
         blank=True,
-        validators=[MinValueValidator(1)],
+        # 100 years: more would overflow the purge's date arithmetic.
+        validators=[MinValueValidator(1), MaxValueValidator(36500)],
         help_text=_(
             "Diagnostics and log files stations uploaded are deleted after this many days. "
             "Empty: the platform's default."

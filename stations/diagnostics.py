@@ -187,10 +187,18 @@ def purge_old_diagnostics(now=None) -> int:
     # Stations nobody has assigned yet keep theirs for the platform's default.
     scopes.append((None, {"station__organization__isnull": True}))
     for organization, scope in scopes:
-        cutoff = now - timedelta(days=retention_days(organization))
-        deleted += _delete_in_batches(DiagnosticsFile.objects.filter(received__lt=cutoff, **scope))
-        # Expired before the cutoff: every file it let in was received before it, and is gone.
-        deleted += _delete_in_batches(
-            DiagnosticsRequest.objects.filter(expires_at__lt=cutoff, **scope)
-        )
+        try:
+            deleted += _purge_scope(now - timedelta(days=retention_days(organization)), scope)
+        except Exception:
+            # One organization's bad setting (or storage) must not keep the others' files forever.
+            logger.exception("diagnostics purge failed for organization %s", organization)
     return deleted
+
+
+def _purge_scope(cutoff, scope: dict) -> int:
+    """Delete one scope's files received before `cutoff` and requests expired before it."""
+    deleted = _delete_in_batches(DiagnosticsFile.objects.filter(received__lt=cutoff, **scope))
+    # Expired before the cutoff: every file it let in was received before it, and is gone.
+    return deleted + _delete_in_batches(
+        DiagnosticsRequest.objects.filter(expires_at__lt=cutoff, **scope)
+    )

@@ -14,11 +14,8 @@ from baselines.models import (
     ConfigurationBaseline,
     address_label,
 )
-from baselines.notation import ParsedSetting, validate_address
+from baselines.notation import MAX_KEY_VALUE_LENGTH, ParsedSetting, validate_address
 from stations.models import AttributeType
-
-# OCPP 1.6 ChangeConfiguration carries values of up to 500 characters.
-MAX_KEY_VALUE_LENGTH = 500
 
 
 class BaselineSettingSerializer(serializers.ModelSerializer):

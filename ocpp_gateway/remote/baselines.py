@@ -13,7 +13,9 @@ from datetime import timedelta
 from functools import partial
 
 from celery import shared_task
+from django.conf import settings as django_settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +31,7 @@ from baselines.models import (
 from core.enqueue import enqueue_now
 from core.events import receiver
 from ocpp_gateway.choices import CommandStatus, RequestedVia
+from ocpp_gateway.commands import DELIVERY_TIMEOUT
 from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote.background import WorkerPool, serving_loop
 from ocpp_gateway.remote.registry import (
@@ -56,8 +59,10 @@ ANSWERS = {
 }
 # A pending run not taken by anyone for this long was lost (a broker outage): sent again.
 LOST_AFTER_SECONDS = 300
-# A run still running after this long was left by a process that stopped.
-ABANDONED_AFTER_SECONDS = 3600
+# A pending run nothing could send for this long (no worker, no serving loop) is failed.
+NOT_SENT_AFTER_SECONDS = 3600
+# Beyond the time its calls may take, before a running run counts as left by a stopped process.
+ABANDON_MARGIN_SECONDS = 600
 # Runs sent at once by one process without a Celery worker.
 _pool = WorkerPool("baseline-run", 8)
 
@@ -263,6 +268,13 @@ def apply_baseline_run(run_id: int) -> str:
     return run.status if run is not None else "taken"
 
 
+def abandoned_after(setting_count: int) -> timedelta:
+    """How long a run of this many settings may run before it counts as left by a dead process."""
+    # Each setting may cost a call and a read-back, each waiting for delivery and the answer.
+    per_call = django_settings.OCPP_CALL_TIMEOUT + DELIVERY_TIMEOUT
+    return timedelta(seconds=max(setting_count, 1) * 2 * per_call + ABANDON_MARGIN_SECONDS)
+
+
 @shared_task
 def resume_baseline_runs() -> int:
     """Send again pending runs nobody took (a lost enqueue); close runs a dead process left."""
@@ -272,16 +284,32 @@ def resume_baseline_runs() -> int:
             status=RunStatus.PENDING, created__lt=now - timedelta(seconds=LOST_AFTER_SECONDS)
         ).values_list("pk", flat=True)[:1000]
     )
-    start_runs(ids)
-    # A run is over in minutes (each call waits OCPP_CALL_TIMEOUT at most): one still running
-    # after this long was being sent by a process that stopped.
-    for run in BaselineRun.objects.select_related("baseline").filter(
-        status=RunStatus.RUNNING, started__lt=now - timedelta(seconds=ABANDONED_AFTER_SECONDS)
-    )[:1000]:
-        services.finish_run(
-            run, [], _("The process sending it stopped; apply it again."), RunStatus.FAILED
-        )
+    if start_runs(ids) == "later":
+        _fail_unsent(now)
+    # One still running well past the time its calls may take was sent by a process that
+    # stopped; finish_run is conditional, so a sender finishing meanwhile is not overwritten.
+    running = (
+        BaselineRun.objects.select_related("baseline")
+        .filter(status=RunStatus.RUNNING, started__lt=now - abandoned_after(0))
+        .annotate(setting_count=Count("baseline__settings"))
+    )
+    for run in running[:1000]:
+        if run.started < now - abandoned_after(run.setting_count):
+            services.finish_run(
+                run, [], _("The process sending it stopped; apply it again."), RunStatus.FAILED
+            )
     return len(ids)
+
+
+def _fail_unsent(now) -> None:
+    """Fail pending runs nothing here can send (no worker, no serving loop) after a while."""
+    stale = BaselineRun.objects.select_related("baseline").filter(
+        status=RunStatus.PENDING, created__lt=now - timedelta(seconds=NOT_SENT_AFTER_SECONDS)
+    )
+    for run in stale[:1000]:
+        services.finish_run(
+            run, [], _("Not sent; apply again."), RunStatus.FAILED, from_status=RunStatus.PENDING
+        )
 
 
 def _hand_to_loop(loop: asyncio.AbstractEventLoop, run_ids: list[int]) -> None:

@@ -12,6 +12,7 @@ from availability.choices import CommandOutcome, WindowStationState
 from availability.models import MaintenanceWindow, MaintenanceWindowStation
 from ocpp_gateway.choices import CommandStatus, RequestedVia
 from ocpp_gateway.commands import DELIVERY_TIMEOUT
+from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote.registry import (
     Actor,
     CommandNotAllowed,
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 # The platform acts, not a person: the operator who announced the window may have left since.
 SYSTEM = Actor(user=None, role=Role.ADMIN, via=RequestedVia.SYSTEM)
+# The station's latest accepted ChangeAvailability commands looked at for one set by hand.
+LOOK_BACK = 20
 # Outcomes after which the station may have changed its availability: it must be set back.
 MAYBE_APPLIED = frozenset({CommandOutcome.ACCEPTED, CommandOutcome.TIMEOUT, CommandOutcome.ERROR})
 _OUTCOMES = {
@@ -98,18 +101,36 @@ def _active_windows(now: datetime) -> list[MaintenanceWindow]:
     )
 
 
+def set_inoperative_by_hand(station: ChargingStation) -> bool:
+    """Whether the last whole-station ChangeAvailability a person had accepted was Inoperative."""
+    # What the platform sent is certain; a status of Unavailable is not (stations also report it
+    # at their own discretion, and 2.0.1 has no status of the whole station).
+    accepted = CommandLog.objects.filter(
+        station=station, command="change_availability", status=CommandStatus.ACCEPTED
+    ).order_by("-created", "-pk")
+    for log in accepted[:LOOK_BACK]:
+        payload = log.payload or {}
+        if payload.get("connectorId", 0) or payload.get("evse"):
+            continue  # one connector or EVSE: says nothing about the whole station
+        if log.requested_via == RequestedVia.SYSTEM:
+            return False  # the platform's own (a window's): the windows keep track of those
+        return (payload.get("type") or payload.get("operationalStatus")) == "Inoperative"
+    return False
+
+
 def _set_inoperative(window: MaintenanceWindow, now: datetime) -> int:
     """Send Inoperative to each covered station the window has not set yet; how many sends."""
     sent = 0
     stations = list(window.covered_stations().order_by("ocpp_id"))
     rows = {row.station_id: row for row in window.station_outcomes.all()}
-    # Stations another window already holds Inoperative need no second command.
-    held = set(
+    # Stations another window already holds Inoperative need no second command; those an
+    # operator had set Inoperative before stay theirs in this window too.
+    held = dict(
         MaintenanceWindowStation.objects.filter(
             state=WindowStationState.INOPERATIVE, station__in=stations
         )
         .exclude(window=window)
-        .values_list("station_id", flat=True)
+        .values_list("station_id", "last_outcome")
     )
     for station in stations:
         row = rows.get(station.pk)
@@ -117,15 +138,33 @@ def _set_inoperative(window: MaintenanceWindow, now: datetime) -> int:
             row, _created = MaintenanceWindowStation.objects.get_or_create(
                 window=window, station=station
             )
+        if row.state == WindowStationState.RELEASED:
+            # Released while the window did not hold it (moved, narrowed, switched off): the
+            # window holds it again now, so it starts afresh.
+            _reopen(row)
         if row.state != WindowStationState.PENDING:
             continue
-        if row.last_outcome == CommandOutcome.REJECTED:
-            continue  # the station refused: shown on the window's page, not repeated each minute
         if station.pk in held:
+            # Before the refusal check: a station that refused this window but accepted another's
+            # Inoperative is now held by this one too, which then sets it Operative at its end.
+            by_hand = held[station.pk] == CommandOutcome.ALREADY_INOPERATIVE
             _save(
                 row,
                 state=WindowStationState.INOPERATIVE,
-                last_outcome=CommandOutcome.SHARED,
+                last_outcome=CommandOutcome.ALREADY_INOPERATIVE
+                if by_hand
+                else CommandOutcome.SHARED,
+                inoperative_at=now,
+            )
+            continue
+        if row.last_outcome == CommandOutcome.REJECTED:
+            continue  # the station refused: shown on the window's page, not repeated each minute
+        if not row.attempts and set_inoperative_by_hand(station):
+            # Out of service on purpose already: nothing to send now, nor to undo at the end.
+            _save(
+                row,
+                state=WindowStationState.INOPERATIVE,
+                last_outcome=CommandOutcome.ALREADY_INOPERATIVE,
                 inoperative_at=now,
             )
             continue
@@ -150,13 +189,35 @@ def _set_inoperative(window: MaintenanceWindow, now: datetime) -> int:
     return sent
 
 
+def _reopen(row: MaintenanceWindowStation) -> None:
+    """Forget a released row's sends: the next steps treat it as a station never set yet."""
+    _save(
+        row,
+        state=WindowStationState.PENDING,
+        last_outcome="",
+        detail="",
+        attempts=0,
+        inoperative_sent_at=None,
+        inoperative_at=None,
+        operative_sent_at=None,
+        released_at=None,
+    )
+
+
 def _still_covered(row: MaintenanceWindowStation, active: list[MaintenanceWindow]) -> bool:
-    """Whether a running window other than the row's own covers its station."""
-    return any(w.pk != row.window_id and w.covers(row.station) for w in active)
+    """Whether another running window that covers the station holds it Inoperative itself."""
+    # Covering is not enough: that window's own Inoperative may have been refused or never
+    # sent, and then nobody would ever set the station Operative again.
+    others = [w.pk for w in active if w.pk != row.window_id and w.covers(row.station)]
+    return bool(others) and (
+        MaintenanceWindowStation.objects.filter(
+            window__in=others, station_id=row.station_id, state=WindowStationState.INOPERATIVE
+        ).exists()
+    )
 
 
 def _release(row: MaintenanceWindowStation, active: list[MaintenanceWindow], now) -> int:
-    """Set the station Operative again, unless another window still covers it; sends made."""
+    """Set the station Operative again, unless another window still holds it; sends made."""
     if _still_covered(row, active):
         # The other window keeps it Inoperative and will set it Operative when it ends.
         _save(
@@ -165,6 +226,10 @@ def _release(row: MaintenanceWindowStation, active: list[MaintenanceWindow], now
             last_outcome=CommandOutcome.SHARED,
             released_at=now,
         )
+        return 0
+    if row.last_outcome == CommandOutcome.ALREADY_INOPERATIVE:
+        # An operator took it out of service before the window: theirs to set Operative.
+        _save(row, state=WindowStationState.RELEASED, released_at=now)
         return 0
     if row.state == WindowStationState.PENDING:
         if row.inoperative_sent_at is None or row.last_outcome not in MAYBE_APPLIED:

@@ -14,7 +14,7 @@ from availability.models import (
     MaintenanceWindow,
     MaintenanceWindowStation,
 )
-from availability.selectors import maintenance_due
+from availability.selectors import DueLine, maintenance_due
 from availability.services import add_attachments, validate_attachment
 from organizations.choices import Role
 from stations.models import ChargingStation
@@ -466,3 +466,34 @@ def test_files_are_added_to_an_existing_record_from_its_page(org, station):
 
     assert response.status_code == 302
     assert rec.attachments.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("due", "words"),
+    [
+        (date(2026, 6, 9), "Overdue by 1 day"),
+        (date(2026, 6, 7), "Overdue by 3 days"),
+        (date(2026, 6, 11), "Due in 1 day"),
+        (date(2026, 6, 14), "Due in 4 days"),
+    ],
+)
+def test_the_days_left_are_said_in_singular_or_plural(station, due, words):
+    line = DueLine(station=station, next_due=due, today=date(2026, 6, 10))
+
+    assert line.due_label == words
+
+
+def test_uploading_without_a_file_says_so_and_adds_nothing(org, other_org, station):
+    rec = record(station)
+    url = org_url(org, f"availability/maintenance/records/{rec.pk}/attachments/")
+
+    response = portal_client(org, Role.OPERATOR).post(url, {}, follow=True)
+
+    page = response.content.decode()
+    assert "Choose at least one file to upload." in page
+    assert "Files added." not in page
+    assert not MaintenanceAttachment.objects.exists()
+    # An outsider posting a file to our record finds nothing.
+    outsider = portal_client(other_org, Role.OWNER)
+    assert outsider.post(url, {"attachments": png()}).status_code == 404
+    assert not MaintenanceAttachment.objects.exists()

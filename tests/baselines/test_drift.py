@@ -11,6 +11,8 @@ from baselines.services import (
     check_drift,
     delete_baseline,
     drift_of,
+    drifting_stations,
+    refresh_baseline,
     save_baseline,
     values_match,
 )
@@ -207,3 +209,35 @@ def test_checking_many_stations_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10):
         check_drift([s.pk for s in stations])
     assert StationDrift.objects.count() == 20
+
+
+def test_only_the_baselines_own_matching_stations_count_as_drifting(
+    org, other_org, station, committed
+):
+    baseline = make_baseline(org, "HeartbeatInterval = 300")
+    moved = ChargingStationFactory(organization=org, vendor="ABB", ocpp_id="CS-MOVED")
+    with committed():
+        report_keys(station, HeartbeatInterval="900")
+        report_keys(moved, HeartbeatInterval="900")
+    assert StationDrift.objects.count() == 2
+    # Moved to another organization since it was checked: its drift row is still there.
+    type(moved).objects.filter(pk=moved.pk).update(organization=other_org)
+
+    assert list(drifting_stations(baseline)) == [station]
+
+
+def test_a_station_that_left_the_organization_loses_its_drift_when_rechecked(
+    org, other_org, station, committed, announced
+):
+    baseline = make_baseline(org, "HeartbeatInterval = 300")
+    with committed():
+        report_keys(station, HeartbeatInterval="900")
+    type(station).objects.filter(pk=station.pk).update(organization=other_org)
+    with committed():
+        refresh_baseline(baseline)
+
+    assert not StationDrift.objects.exists()
+    assert announced[-1] == (
+        BASELINE_DRIFT_CLEARED,
+        {"organization_id": org.pk, "station_id": station.pk, "baseline_id": baseline.pk},
+    )

@@ -44,6 +44,10 @@ def test_comments_and_blank_lines_are_skipped():
         ("A = 1\nA = 2", "Line 2: A is already set on line 1"),
         ("/Var = 1", "Line 1"),
         ("X" * 51 + " = 1", "longer than 50"),
+        ("Comp@99999999999999999999/Var = 1", "EVSE and connector numbers go up to"),
+        ("Comp@1.99999999999999999999/Var = 1", "EVSE and connector numbers go up to"),
+        # A 1.6 value travels in ChangeConfiguration (500 characters, as the API refuses too).
+        ("HeartbeatInterval = " + "9" * 501, "longer than 500"),
     ],
 )
 def test_wrong_lines_are_refused_with_their_line_number(text, fragment):
@@ -59,3 +63,8 @@ def test_labels_are_written_back_as_parsed():
         "Connector@1.1/Enabled:Target",
     ]
     assert address_label(parse_settings("Ctrlr@3/V = 1")[0].address) == "Ctrlr@3/V"
+
+
+def test_a_201_value_may_be_longer_than_a_16_keys():
+    [setting] = parse_settings("Ctrlr/Var = " + "x" * 501)
+    assert len(setting.value) == 501

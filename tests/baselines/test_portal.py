@@ -53,6 +53,15 @@ def test_wrong_lines_come_back_as_field_errors(org):
     assert not ConfigurationBaseline.objects.exists()
 
 
+def test_an_evse_number_beyond_what_is_stored_is_a_field_error_not_a_crash(org):
+    response = client_of(org, Role.ADMIN).post(
+        url(org, "baseline-create"), {**FORM, "settings": "Comp@99999999999999999999/Var = 1"}
+    )
+    assert response.status_code == 400
+    assert "EVSE and connector numbers" in str(response.context["form"].errors["settings"])
+    assert not ConfigurationBaseline.objects.exists()
+
+
 def test_an_operator_may_not_add_or_edit_baselines(org):
     baseline = make_baseline(org)
     operator = client_of(org, Role.OPERATOR)

@@ -8,7 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from baselines.choices import ResultStatus, RunStatus, RunTrigger
+from baselines.events import BASELINE_RUN_FINISHED
 from baselines.models import BaselineRun, FirstBoot
+from core import events
 from core.events import Event
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
@@ -246,3 +248,60 @@ def test_the_sweep_closes_runs_a_stopped_process_left_running(org, abb):
     recent.refresh_from_db()
     assert (left.status, recent.status) == (RunStatus.FAILED, RunStatus.RUNNING)
     assert "stopped" in left.message
+
+
+def test_a_run_the_sweep_closed_while_it_was_sending_keeps_the_sweeps_outcome(
+    org, abb, monkeypatch, django_capture_on_commit_callbacks
+):
+    abb.connection_state = "online"
+    abb.save()
+    baseline = make_baseline(org, "A = 1")
+    finished = []
+    events.subscribe(BASELINE_RUN_FINISHED, finished.extend)
+
+    def slow_station(station, name, params, *, actor):
+        # While the station takes its time, the sweep believes the sender died.
+        BaselineRun.objects.update(started=timezone.now() - timedelta(hours=2))
+        gateway.resume_baseline_runs()
+        return CommandLog(status=CommandStatus.ACCEPTED, response={"status": "Accepted"})
+
+    monkeypatch.setattr(gateway, "execute_command", slow_station)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = gateway.apply_baseline(baseline, abb, OPERATOR)
+    finally:
+        events.unsubscribe(BASELINE_RUN_FINISHED, finished.extend)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "stopped" in run.message
+    assert not run.results.exists()
+    assert [event["status"] for event in finished] == [RunStatus.FAILED]
+
+
+def test_the_sweep_waits_longer_for_a_run_of_many_settings(org, abb):
+    baseline = make_baseline(org, "\n".join(f"Key{n} = {n}" for n in range(200)))
+    run = BaselineRun.objects.create(
+        baseline=baseline,
+        station=abb,
+        status=RunStatus.RUNNING,
+        started=timezone.now() - timedelta(hours=2),
+    )
+    gateway.resume_baseline_runs()
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING
+
+
+def test_the_sweep_fails_old_pending_runs_it_has_no_way_to_send(org, abb):
+    baseline = make_baseline(org)
+    old = BaselineRun.objects.create(baseline=baseline, station=abb)
+    lost = BaselineRun.objects.create(baseline=baseline, station=abb)
+    BaselineRun.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(hours=2))
+    BaselineRun.objects.filter(pk=lost.pk).update(created=timezone.now() - timedelta(minutes=10))
+
+    assert gateway.start_runs([old.pk]) == "later"
+    gateway.resume_baseline_runs()
+
+    old.refresh_from_db()
+    lost.refresh_from_db()
+    assert (old.status, old.message) == (RunStatus.FAILED, "Not sent; apply again.")
+    assert lost.status == RunStatus.PENDING

@@ -7,6 +7,8 @@ import pytest
 from availability.choices import CommandOutcome, WindowStationState
 from availability.models import MaintenanceWindow, MaintenanceWindowStation
 from ocpp_gateway import tasks
+from ocpp_gateway.choices import CommandStatus, RequestedVia
+from ocpp_gateway.models import CommandLog
 from ocpp_gateway.remote import maintenance_windows
 from ocpp_gateway.remote.maintenance_windows import Answer, apply_maintenance_windows
 from stations.models import ChargingStation
@@ -231,3 +233,115 @@ def test_the_beat_task_applies_the_windows_running_now(org, stations):
 
     assert tasks.apply_maintenance_windows.delay().get() == 1
     assert stations.sent == [("CS-1", "Inoperative")]
+
+
+def test_a_station_that_refused_a_window_is_set_operative_after_an_inner_window_held_it(
+    org, stations
+):
+    site = SiteFactory(organization=org)
+    station = online(org, "CS-1", site=site)
+    outer = window(org, site=site, end=T0 + 4 * HOUR)
+    stations.answers["CS-1"] = CommandOutcome.REJECTED
+    apply_maintenance_windows(T0)
+    assert outcome(outer, station).last_outcome == CommandOutcome.REJECTED
+
+    # A station window inside the site window: this time the station accepts Inoperative.
+    stations.answers["CS-1"] = CommandOutcome.ACCEPTED
+    inner = window(org, station=station, start=T0 + HOUR, end=T0 + 2 * HOUR)
+    for hours in (1, 2, 3, 4):
+        apply_maintenance_windows(T0 + hours * HOUR)
+
+    assert stations.sent == [
+        ("CS-1", "Inoperative"),
+        ("CS-1", "Inoperative"),
+        ("CS-1", "Operative"),
+    ]
+    assert outcome(inner, station).state == WindowStationState.RELEASED
+    assert outcome(outer, station).state == WindowStationState.RELEASED
+    assert outcome(outer, station).last_outcome == CommandOutcome.ACCEPTED
+
+
+def test_a_running_window_moved_later_sets_its_station_inoperative_again_at_the_new_start(
+    org, stations
+):
+    station = online(org, "CS-1")
+    win = window(org, station=station)
+    apply_maintenance_windows(T0)
+
+    win.starts_at, win.ends_at = T0 + 3 * HOUR, T0 + 5 * HOUR
+    win.save()
+    apply_maintenance_windows(T0 + HOUR)
+    assert outcome(win, station).state == WindowStationState.RELEASED
+    apply_maintenance_windows(T0 + 3 * HOUR)
+    apply_maintenance_windows(T0 + 5 * HOUR)
+
+    assert stations.sent == [
+        ("CS-1", "Inoperative"),
+        ("CS-1", "Operative"),
+        ("CS-1", "Inoperative"),
+        ("CS-1", "Operative"),
+    ]
+    assert outcome(win, station).state == WindowStationState.RELEASED
+
+
+def test_a_window_switched_off_and_on_again_sets_its_station_inoperative_again(org, stations):
+    station = online(org, "CS-1")
+    win = window(org, station=station)
+    apply_maintenance_windows(T0)
+
+    MaintenanceWindow.objects.filter(pk=win.pk).update(set_inoperative=False)
+    apply_maintenance_windows(T0 + HOUR / 4)
+    MaintenanceWindow.objects.filter(pk=win.pk).update(set_inoperative=True)
+    apply_maintenance_windows(T0 + HOUR / 2)
+
+    assert stations.sent[-1] == ("CS-1", "Inoperative")
+    assert outcome(win, station).state == WindowStationState.INOPERATIVE
+
+
+def by_hand(station, payload, via=RequestedVia.USER):
+    return CommandLog.objects.create(
+        station=station,
+        command="change_availability",
+        payload=payload,
+        requested_via=via,
+        status=CommandStatus.ACCEPTED,
+    )
+
+
+def test_a_station_an_operator_had_set_inoperative_is_left_so_after_the_window(org, stations):
+    station = online(org, "CS-1")
+    by_hand(station, {"connectorId": 0, "type": "Inoperative"})
+    win = window(org, station=station)
+
+    apply_maintenance_windows(T0)
+    apply_maintenance_windows(T0 + 2 * HOUR)
+
+    assert stations.sent == []
+    row = outcome(win, station)
+    assert (row.state, row.last_outcome) == ("released", "already_inoperative")
+
+
+def test_one_connector_set_inoperative_by_hand_does_not_count_for_the_station(org, stations):
+    station = online(org, "CS-1")
+    by_hand(station, {"connectorId": 0, "type": "Operative"})
+    by_hand(station, {"connectorId": 1, "type": "Inoperative"})
+    window(org, station=station)
+
+    apply_maintenance_windows(T0)
+    apply_maintenance_windows(T0 + 2 * HOUR)
+
+    assert stations.sent == [("CS-1", "Inoperative"), ("CS-1", "Operative")]
+
+
+def test_an_overlapping_window_leaves_a_station_set_inoperative_by_hand_so_too(org, stations):
+    station = online(org, "CS-1")
+    by_hand(station, {"connectorId": 0, "type": "Inoperative"})
+    first = window(org, station=station, end=T0 + 2 * HOUR)
+    second = window(org, start=T0 + HOUR, end=T0 + 4 * HOUR)
+
+    for hours in (0, 1, 2, 3, 4):
+        apply_maintenance_windows(T0 + hours * HOUR)
+
+    assert stations.sent == []
+    assert outcome(second, station).last_outcome == CommandOutcome.ALREADY_INOPERATIVE
+    assert outcome(first, station).state == WindowStationState.RELEASED

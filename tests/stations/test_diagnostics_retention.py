@@ -112,12 +112,30 @@ def test_the_purge_deletes_in_batches(org, station, monkeypatch):
     assert remaining(station) == {"recent.bin"}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_purged_files_stored_copy_is_deleted_too(org, station):
+def test_a_purged_files_stored_copy_is_deleted_too(
+    org, station, django_capture_on_commit_callbacks
+):
     path = Path(received(station, 100).file.path)
     assert path.exists()
-    purge_old_diagnostics()
+    # The stored file goes once the deletion commits: run those callbacks as a commit would.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        purge_old_diagnostics()
+    assert callbacks
     assert not path.exists()
+
+
+def test_one_organizations_huge_retention_does_not_stop_the_others_purge(org, other_org, station):
+    theirs = ChargingStationFactory(organization=other_org, ocpp_id="CS-THEIRS")
+    # Stored before the limit existed: now - 800000 days is before year 1 (OverflowError).
+    set_retention(org, 800_000)
+    set_retention(other_org, 5)
+    received(station, 20, "ours.bin")
+    received(theirs, 20, "theirs.bin")
+
+    assert purge_old_diagnostics() == 1
+
+    assert remaining(station) == {"ours.bin"}
+    assert remaining(theirs) == set()
 
 
 def test_an_unassigned_stations_files_follow_the_platform_default(settings):
@@ -182,9 +200,10 @@ def test_an_owner_sets_the_retention_through_the_api(org):
     response = client.patch(url, {"diagnostics_retention_days": 14}, format="json")
     assert response.status_code == 200
     assert response.json()["diagnostics_retention_days"] == 14
-    refused = client.patch(url, {"diagnostics_retention_days": 0}, format="json")
-    assert refused.status_code == 400
-    assert "diagnostics_retention_days" in refused.json()
+    for days in (0, 36501):
+        refused = client.patch(url, {"diagnostics_retention_days": days}, format="json")
+        assert refused.status_code == 400
+        assert "diagnostics_retention_days" in refused.json()
     assert Organization.objects.get(pk=org.pk).diagnostics_retention_days == 14
 
 
