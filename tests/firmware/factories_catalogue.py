@@ -20,8 +20,8 @@ def upload(content: bytes = PAYLOAD, name: str = "terra-ac-1.2.0.bin") -> Simple
 
 
 @cache
-def signing_pair() -> tuple[str, str]:
-    """A Base64 ECDSA signature of PAYLOAD and the PEM certificate of its key."""
+def signing_pair(payload: bytes = PAYLOAD) -> tuple[str, str]:
+    """A Base64 ECDSA signature of `payload` and the PEM certificate of its key."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Firmware Signing Test")])
     now = datetime.now(UTC)
@@ -35,7 +35,7 @@ def signing_pair() -> tuple[str, str]:
         .not_valid_after(now + timedelta(days=365))
         .sign(key, hashes.SHA256())
     )
-    signature = base64.b64encode(key.sign(PAYLOAD, ec.ECDSA(hashes.SHA256()))).decode()
+    signature = base64.b64encode(key.sign(payload, ec.ECDSA(hashes.SHA256()))).decode()
     return signature, certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 

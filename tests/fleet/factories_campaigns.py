@@ -1,51 +1,25 @@
 """Firmware images, stations and campaigns for the fleet tests."""
 
-import base64
-from datetime import UTC, datetime, timedelta
-from functools import cache
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from firmware.services import create_image
 from fleet import services
+from fleet.models import Campaign, CampaignStation
 from ocpp_gateway.choices import CommandStatus
 from ocpp_gateway.models import CommandLog
 from stations.choices import ConnectionState, OcppVersion
 from tests.factories import ChargingStationFactory, SiteFactory
+from tests.firmware.factories_catalogue import signing_pair
 
 PAYLOAD = b"\x7fELF wallbox firmware " + bytes(range(256)) * 4
 VENDOR, MODEL, OLD, NEW = "ACME", "Wallbox X", "1.0.0", "2.0.0"
-
-
-@cache
-def signing_pair() -> tuple[str, str]:
-    """A Base64 ECDSA signature of PAYLOAD and the PEM certificate of its key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Fleet Signing Test")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    signature = base64.b64encode(key.sign(PAYLOAD, ec.ECDSA(hashes.SHA256()))).decode()
-    return signature, certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def make_image(organization, *, signed=False, **fields):
     """A stored image of `organization` for ACME Wallbox X, version 2.0.0 unless told."""
     fields = {"vendor": VENDOR, "model": MODEL, "version": NEW, **fields}
     if signed:
-        fields["signature"], fields["signing_certificate"] = signing_pair()
+        fields["signature"], fields["signing_certificate"] = signing_pair(PAYLOAD)
     upload = SimpleUploadedFile("wallbox.bin", PAYLOAD, content_type="application/octet-stream")
     return create_image(organization=organization, file=upload, **fields)
 
@@ -106,3 +80,21 @@ class FakeRunner:
     @property
     def sent_to(self) -> list[str]:
         return [ocpp_id for ocpp_id, _name, _params in self.calls]
+
+
+def rows(campaign) -> dict[str, CampaignStation]:
+    """The campaign's per-station rows by OCPP identity."""
+    return {
+        row.station.ocpp_id: row
+        for row in CampaignStation.objects.filter(campaign=campaign).select_related("station")
+    }
+
+
+def states(campaign) -> dict[str, str]:
+    """Each station's state in the campaign, by OCPP identity."""
+    return {ocpp_id: row.state for ocpp_id, row in rows(campaign).items()}
+
+
+def fresh(campaign) -> Campaign:
+    """The campaign as stored now."""
+    return Campaign.objects.get(pk=campaign.pk)

@@ -13,11 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def image(org):
-    return make_image(org)
-
-
-@pytest.fixture
 def launched(org, image):
     """A running campaign of `org` over two stations (none sent yet)."""
     make_station(org, ocpp_id="CS-A", online=False)

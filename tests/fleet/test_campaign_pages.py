@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def image(org):
-    return make_image(org)
-
-
-@pytest.fixture
 def launched(org, image):
     make_station(org, ocpp_id="CS-A", online=False)
     campaign = make_campaign(org, image)

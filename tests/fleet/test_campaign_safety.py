@@ -17,43 +17,18 @@ from stations.models import ChargingStation
 from tests.factories import ChargingSessionFactory
 from tests.fleet.factories_campaigns import (
     FakeRunner,
+    fresh,
     make_campaign,
-    make_image,
     make_site,
     make_station,
+    rows,
+    states,
 )
 
 pytestmark = pytest.mark.django_db
 
 State = CampaignStationState
 NIGHT_IN_EUROPE = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def runner(monkeypatch):
-    fake = FakeRunner()
-    monkeypatch.setattr(services, "execute_command", fake)
-    return fake
-
-
-@pytest.fixture
-def image(org):
-    return make_image(org)
-
-
-def rows(campaign) -> dict[str, CampaignStation]:
-    return {
-        row.station.ocpp_id: row
-        for row in CampaignStation.objects.filter(campaign=campaign).select_related("station")
-    }
-
-
-def states(campaign) -> dict[str, str]:
-    return {ocpp_id: row.state for ocpp_id, row in rows(campaign).items()}
-
-
-def fresh(campaign) -> Campaign:
-    return Campaign.objects.get(pk=campaign.pk)
 
 
 def move(station, organization):

@@ -6,7 +6,6 @@ import pytest
 
 from fleet import services
 from fleet.choices import CampaignState, CampaignStationState
-from fleet.models import Campaign, CampaignStation
 from ocpp_gateway.choices import CommandStatus
 from sessions_app.choices import SessionState
 from stations.choices import OcppVersion
@@ -14,44 +13,18 @@ from stations.services import record_boot, record_firmware_status
 from tests.factories import ChargingSessionFactory
 from tests.fleet.factories_campaigns import (
     NEW,
-    FakeRunner,
+    fresh,
     make_campaign,
     make_image,
     make_site,
     make_station,
+    rows,
+    states,
 )
 
 State = CampaignStationState
 # 02:00 UTC: 03:00 in Stockholm, 21:00 the evening before in New York.
 NIGHT_IN_EUROPE = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def runner(monkeypatch):
-    """UpdateFirmware is answered here: these tests are about the campaign, not the socket."""
-    fake = FakeRunner()
-    monkeypatch.setattr(services, "execute_command", fake)
-    return fake
-
-
-@pytest.fixture
-def image(org):
-    return make_image(org)
-
-
-def rows(campaign) -> dict[str, CampaignStation]:
-    return {
-        row.station.ocpp_id: row
-        for row in CampaignStation.objects.filter(campaign=campaign).select_related("station")
-    }
-
-
-def states(campaign) -> dict[str, str]:
-    return {ocpp_id: row.state for ocpp_id, row in rows(campaign).items()}
-
-
-def fresh(campaign) -> Campaign:
-    return Campaign.objects.get(pk=campaign.pk)
 
 
 def report(station, *statuses):
