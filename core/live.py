@@ -26,6 +26,12 @@ def bind_serving_loop(loop: asyncio.AbstractEventLoop) -> None:
     _serving_loop = loop
 
 
+def bound_serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop bound to serve this process's WebSockets, while it runs; else None."""
+    loop = _serving_loop
+    return loop if loop is not None and loop.is_running() else None
+
+
 def publish(organization_id: int | None, kind: str, **data) -> None:
     """Send one event to the organization's open pages once the current transaction commits."""
     publish_many([(organization_id, {"kind": kind, **data})])

@@ -30,6 +30,7 @@ from baselines.models import (
 )
 from core.enqueue import enqueue_now
 from core.events import receiver
+from core.live import bound_serving_loop
 from ocpp_gateway.choices import CommandStatus, RequestedVia
 from ocpp_gateway.commands import DELIVERY_TIMEOUT
 from ocpp_gateway.models import CommandLog
@@ -328,7 +329,7 @@ def _enqueue(run_ids: list[int]) -> None:
         enqueue_now(apply_baseline_run, run_id)
 
 
-def start_runs(run_ids: list[int], *, inline: bool = False) -> str:
+def start_runs(run_ids: list[int], *, inline: bool = False, loop=None) -> str:
     """Send runs in the background; how: "celery", "loop", "inline" or "later" (the sweep)."""
     if not run_ids:
         return "none"
@@ -337,7 +338,7 @@ def start_runs(run_ids: list[int], *, inline: bool = False) -> str:
         # After commit: a worker must find the runs (a failed enqueue is left to the sweep).
         transaction.on_commit(partial(_enqueue, run_ids))
         return "celery"
-    loop = serving_loop()
+    loop = serving_loop() or loop
     if loop is not None:
         transaction.on_commit(partial(_hand_to_loop, loop, run_ids))
         return "loop"
@@ -358,5 +359,6 @@ def apply_at_first_boot(events) -> None:
         return
     runs = services.first_boot_runs(first)
     # Never inline: this runs on the gateway's database thread, which the station's boot answer
-    # and the commands' own writes wait for.
-    start_runs([run.pk for run in runs])
+    # and the commands' own writes wait for. That thread was started by no loop: the runs go to
+    # the loop the stations' sockets are bound to.
+    start_runs([run.pk for run in runs], loop=bound_serving_loop())

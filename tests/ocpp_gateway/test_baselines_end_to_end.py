@@ -167,7 +167,7 @@ async def apply_to_drifting(org, baseline, db_call):
 
 
 async def test_a_16_station_drifts_is_corrected_and_a_new_station_gets_the_first_boot_baseline(
-    ocpp_server, org, db_call
+    ocpp_server, org, db_call, eager_celery
 ):
     await db_call(ChargingStationFactory, organization=org, ocpp_id="CS-BL-16", connectors=0)
     await db_call(ChargingStationFactory, organization=org, ocpp_id="CS-BL-NEW", connectors=0)
@@ -222,7 +222,7 @@ async def test_a_16_station_drifts_is_corrected_and_a_new_station_gets_the_first
 
 
 async def test_a_201_station_drifts_in_its_report_and_set_variables_corrects_it(
-    ocpp_server, org, db_call
+    ocpp_server, org, db_call, eager_celery
 ):
     await db_call(ChargingStationFactory, organization=org, ocpp_id="CS-BL-201", connectors=0)
     baseline = await db_call(
