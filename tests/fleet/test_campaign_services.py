@@ -100,15 +100,15 @@ def test_stations_the_image_is_not_for_are_left_out_and_counted(org, image, runn
 
 
 def test_a_station_already_on_the_version_is_confirmed_at_launch(org, image, runner):
-    make_station(org, ocpp_id="DONE", firmware_version=NEW)
-    make_station(org, ocpp_id="TODO")
+    make_station(org, ocpp_id="CS-UP-TO-DATE", firmware_version=NEW)
+    make_station(org, ocpp_id="CS-OUTDATED")
     campaign = make_campaign(org, image, canary_percent=100)
 
     services.launch_campaign(campaign)
     services.advance_campaign(campaign.pk, NIGHT_IN_EUROPE)
 
-    assert states(campaign) == {"DONE": State.CONFIRMED, "TODO": State.SENT}
-    assert runner.sent_to == ["TODO"]
+    assert states(campaign) == {"CS-UP-TO-DATE": State.CONFIRMED, "CS-OUTDATED": State.SENT}
+    assert runner.sent_to == ["CS-OUTDATED"]
 
 
 def test_launch_without_any_matching_station_is_refused_and_stays_a_draft(org, image):
