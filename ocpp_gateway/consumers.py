@@ -203,7 +203,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_add(self.group, self.channel_name)
         except Exception as error:
             # Commands could not reach it: offline again before the station hears the refusal.
-            await self._release(1011)
+            # It never connected, so the refusal is its one log line, whichever step failed.
+            await self._release(1011, log=False)
             await self._refuse_unavailable(error)
             return
         await self.accept(subprotocol=self.version)
@@ -221,7 +222,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         await self._release(code)
 
-    async def _release(self, code) -> None:
+    async def _release(self, code, log: bool = True) -> None:
         """The disconnect bookkeeping: run once, whichever way the connection ended."""
         if self.released:
             return
@@ -246,7 +247,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self._abandon_calls()
         except Exception:
             logger.warning("%s: could not answer its pending commands", self.station.ocpp_id)
-        logger.info("%s disconnected (code %s)", self.station.ocpp_id, code)
+        if log:
+            logger.info("%s disconnected (code %s)", self.station.ocpp_id, code)
 
     async def station_replaced(self, event):
         """A newer connection of this station took over: close this one."""

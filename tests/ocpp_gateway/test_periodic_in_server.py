@@ -65,6 +65,15 @@ async def test_a_window_running_now_reaches_its_station_without_celery_or_redis(
             if Recording.received:
                 break
             await asyncio.sleep(0.05)
+        # The station's answer is written after it is sent: wait for the row, not the frame.
+        state = None
+        for _ in range(200):
+            row = await db_call(
+                lambda: MaintenanceWindowStation.objects.filter(window=window).first()
+            )
+            state = row.state if row else None
+            if state == WindowStationState.INOPERATIVE:
+                break
+            await asyncio.sleep(0.05)
     assert Recording.received == [(0, "Inoperative")]
-    row = await db_call(lambda: MaintenanceWindowStation.objects.get(window=window))
-    assert row.state == WindowStationState.INOPERATIVE
+    assert state == WindowStationState.INOPERATIVE
