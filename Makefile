@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install pdf-libs chromium axe partner-venv run serve test lint format migrate seed clean
+.PHONY: install pdf-libs chromium axe partner-venv localstripe-venv run serve test lint format migrate seed clean
 
 # `make run` is the demo on embedded defaults: development mode unless told otherwise.
 run seed migrate: export DEBUG ?= true
@@ -97,7 +97,15 @@ $(PARTNER_VENV)/.installed: tests/roaming/partner/requirements.txt tests/roaming
 
 partner-venv: $(PARTNER_VENV)/.installed
 
-test: install chromium axe partner-venv
+# The payment tests run localstripe (PyPI), a stateful fake of Stripe's API, as a separate
+# process in a virtual environment of its own, with the official stripe library pointed at it.
+STRIPE_FAKE_VENV := .venv-localstripe
+$(STRIPE_FAKE_VENV)/.installed: tests/billing/localstripe/requirements.txt tests/billing/localstripe/setup.sh
+	PYTHON=$(PYTHON) sh tests/billing/localstripe/setup.sh $(STRIPE_FAKE_VENV)
+
+localstripe-venv: $(STRIPE_FAKE_VENV)/.installed
+
+test: install chromium axe partner-venv localstripe-venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -114,4 +122,4 @@ lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) $(PARTNER_VENV) .pytest_cache db.sqlite3
+	rm -rf $(VENV) $(PARTNER_VENV) $(STRIPE_FAKE_VENV) .pytest_cache db.sqlite3

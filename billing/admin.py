@@ -1,4 +1,4 @@
-"""Django admin for support staff: tariffs and their assignments, CDRs, periods, invoices."""
+"""Django admin for support staff: tariffs, assignments, CDRs, periods, invoices, payments."""
 
 import json
 
@@ -14,6 +14,10 @@ from billing.models import (
     ChargeDetailRecord,
     Invoice,
     InvoiceLine,
+    Payment,
+    PaymentAccount,
+    PaymentEvent,
+    PaymentRefund,
     Tariff,
     TariffAssignment,
 )
@@ -395,3 +399,111 @@ class InvoiceLineAdmin(ImmutableModelAdmin):
     list_filter = ("invoice__status", "invoice__organization")
     search_fields = ("description", "invoice__number")
     list_select_related = ("invoice", "cdr")
+
+
+@admin.register(PaymentAccount)
+class PaymentAccountAdmin(CmsModelAdmin):
+    """An organization's account with its payment provider; the platform's keys stay in the env."""
+
+    list_display = ("organization", "provider", "account_id", "currency", "enabled", "updated")
+    list_filter = ("provider", "enabled", "currency")
+    search_fields = ("organization__name", "account_id")
+    autocomplete_fields = ("organization",)
+    list_select_related = ("organization",)
+    readonly_fields = ("created", "updated")
+
+
+class PaymentRefundInline(ReadOnlyTabularInline):
+    """What was paid back of a payment."""
+
+    model = PaymentRefund
+    fields = ("created", "amount", "reason", "status", "failure", "created_by", "reference")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+
+class PaymentEventInline(ReadOnlyTabularInline):
+    """The provider's events about a payment."""
+
+    model = PaymentEvent
+    fields = ("received_at", "type", "event_id")
+    readonly_fields = fields
+
+
+@admin.register(Payment)
+class PaymentAdmin(ImmutableModelAdmin):
+    """Payments, written by the payment services and the provider's webhooks only."""
+
+    list_display = (
+        "__str__",
+        "organization",
+        "status",
+        "purpose",
+        "amount_authorized",
+        "amount_captured",
+        "amount_refunded",
+        "currency",
+        "created",
+    )
+    list_filter = ("status", "purpose", "provider", ("created", admin.DateFieldListFilter))
+    date_hierarchy = "created"
+    search_fields = ("=id", "=reference", "email", "organization__name")
+    list_select_related = ("organization",)
+    inlines = (PaymentRefundInline, PaymentEventInline)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "organization",
+                    "provider",
+                    "reference",
+                    "idempotency_key",
+                    "purpose",
+                    "status",
+                    "failure",
+                )
+            },
+        ),
+        (
+            _("Amounts"),
+            {"fields": ("currency", "amount_authorized", "amount_captured", "amount_refunded")},
+        ),
+        (_("Paid for"), {"fields": ("session", "cdr", "email")}),
+        (
+            _("History"),
+            {"fields": ("created", "updated", "authorized_at", "captured_at", "canceled_at")},
+        ),
+    )
+
+
+@admin.register(PaymentRefund)
+class PaymentRefundAdmin(ImmutableModelAdmin):
+    """Refunds, asked for in the portal or the API; a failed one made its amount refundable."""
+
+    list_display = ("__str__", "payment", "organization", "status", "reason", "created")
+    list_filter = ("status", ("created", admin.DateFieldListFilter))
+    date_hierarchy = "created"
+    search_fields = ("=id", "=reference", "=payment__reference", "reason")
+    list_select_related = ("payment__organization", "created_by")
+
+    @admin.display(description=_("organization"), ordering="payment__organization__name")
+    def organization(self, obj):
+        return obj.payment.organization
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(ImmutableModelAdmin):
+    """Provider events as they arrived; an event matching no payment has none."""
+
+    list_display = ("event_id", "type", "provider", "payment", "organization", "received_at")
+    list_filter = ("provider", "type", ("received_at", admin.DateFieldListFilter))
+    date_hierarchy = "received_at"
+    search_fields = ("=event_id", "type", "=payment__reference")
+    list_select_related = ("payment__organization",)
+
+    @admin.display(description=_("organization"), ordering="payment__organization__name")
+    def organization(self, obj):
+        return obj.payment.organization if obj.payment else None

@@ -37,3 +37,36 @@ class TariffType(models.TextChoices):
     PROFILE_CHEAP = "PROFILE_CHEAP", _("Charging preference: cheap")
     PROFILE_FAST = "PROFILE_FAST", _("Charging preference: fast")
     PROFILE_GREEN = "PROFILE_GREEN", _("Charging preference: green")
+
+
+class PaymentProvider(models.TextChoices):
+    """Payment service providers the platform has an adapter for."""
+
+    STRIPE = "stripe", _("Stripe")
+
+
+class PaymentPurpose(models.TextChoices):
+    """What a payment pays for."""
+
+    AD_HOC = "ad_hoc", _("Ad hoc charging (Scan2Pay)")
+    SESSION = "session", _("Session of a card holder")
+    INVOICE = "invoice", _("Invoice")
+    SUBSCRIPTION = "subscription", _("Subscription")
+
+
+class PaymentStatus(models.TextChoices):
+    """Where a payment is: authorized money is held, captured money is collected."""
+
+    PENDING = "pending", _("Waiting for the payer")
+    AUTHORIZED = "authorized", _("Authorized (amount held)")
+    CAPTURED = "captured", _("Captured")
+    CANCELED = "canceled", _("Canceled (nothing collected)")
+    FAILED = "failed", _("Failed")
+
+
+class RefundStatus(models.TextChoices):
+    """Whether the provider paid a refund back."""
+
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")

@@ -3,8 +3,23 @@
 import django_filters
 from django.db.models import Q
 
-from billing.choices import AssignmentScope, CdrKind, InvoiceStatus
-from billing.models import BillingPeriod, ChargeDetailRecord, Invoice, Tariff, TariffAssignment
+from billing.choices import (
+    AssignmentScope,
+    CdrKind,
+    InvoiceStatus,
+    PaymentPurpose,
+    PaymentStatus,
+    RefundStatus,
+)
+from billing.models import (
+    BillingPeriod,
+    ChargeDetailRecord,
+    Invoice,
+    Payment,
+    PaymentRefund,
+    Tariff,
+    TariffAssignment,
+)
 from cards.models import AccessGroup, IdToken
 from core.api.filters import StrictBooleanFilter, UtcDateTimeFilter, visible
 from core.ordering import Ordering
@@ -54,6 +69,21 @@ INVOICE_ORDERING = Ordering(
     },
     # Numbers follow the sequence, so ties on the day of issue keep their numbers' order.
     default=("-issued_at", "-sequence"),
+)
+PAYMENT_ORDERING = Ordering(
+    {
+        "created": "created",
+        "status": "status",
+        "purpose": "purpose",
+        "amount_authorized": "amount_authorized",
+        "amount_captured": "amount_captured",
+        "amount_refunded": "amount_refunded",
+        "captured_at": "captured_at",
+    },
+    default="-created",
+)
+PAYMENT_REFUND_ORDERING = Ordering(
+    {"created": "created", "amount": "amount", "status": "status"}, default="-created"
 )
 
 
@@ -195,3 +225,35 @@ class BillingPeriodFilterSet(django_filters.FilterSet):
     class Meta:
         model = BillingPeriod
         fields = ["start_after", "start_before"]
+
+
+class PaymentFilterSet(django_filters.FilterSet):
+    """Payments by status, purpose, session, provider reference and when they were made."""
+
+    status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
+    purpose = django_filters.ChoiceFilter(choices=PaymentPurpose.choices)
+    session = django_filters.ModelChoiceFilter(queryset=visible(ChargingSession))
+    reference = django_filters.CharFilter()
+    created_after = UtcDateTimeFilter(
+        field_name="created", lookup_expr="gte", label="Made at or after"
+    )
+    created_before = UtcDateTimeFilter(field_name="created", lookup_expr="lt", label="Made before")
+
+    class Meta:
+        model = Payment
+        fields = ["status", "purpose", "session", "reference", "created_after", "created_before"]
+
+
+class PaymentRefundFilterSet(django_filters.FilterSet):
+    """Refunds by payment, status and when they were asked for."""
+
+    payment = django_filters.ModelChoiceFilter(queryset=visible(Payment))
+    status = django_filters.ChoiceFilter(choices=RefundStatus.choices)
+    created_after = UtcDateTimeFilter(
+        field_name="created", lookup_expr="gte", label="Asked at or after"
+    )
+    created_before = UtcDateTimeFilter(field_name="created", lookup_expr="lt", label="Asked before")
+
+    class Meta:
+        model = PaymentRefund
+        fields = ["payment", "status", "created_after", "created_before"]

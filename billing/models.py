@@ -10,7 +10,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.choices import AssignmentScope, CdrKind, InvoiceStatus, TariffType
+from billing.choices import (
+    AssignmentScope,
+    CdrKind,
+    InvoiceStatus,
+    PaymentProvider,
+    PaymentPurpose,
+    PaymentStatus,
+    RefundStatus,
+    TariffType,
+)
 from billing.engine import TariffDefinition, TariffError, parse_elements
 from cards.models import AccessGroup, IdToken
 from organizations.models import Organization
@@ -459,3 +468,197 @@ class InvoiceLine(models.Model):
 
     def __str__(self):
         return self.description
+
+
+class PaymentAccountQuerySet(TenantQuerySet):
+    """Payment accounts narrowed by organization."""
+
+
+class PaymentAccount(models.Model):
+    """An organization's account with a payment provider; the platform's keys stay in the env."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="payment_account"
+    )
+    provider = models.CharField(
+        _("provider"),
+        max_length=16,
+        choices=PaymentProvider.choices,
+        default=PaymentProvider.STRIPE,
+    )
+    # Stripe Connect: the organization's own connected account, paid out to the organization.
+    # Empty: payments are made on the platform's own account.
+    account_id = models.CharField(
+        _("connected account"),
+        max_length=64,
+        blank=True,
+        validators=[RegexValidator(r"^acct_[A-Za-z0-9]+$", _("A Stripe account id: acct_…"))],
+        help_text=_("Stripe Connect account id (acct_…); empty for the platform's own account."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR", validators=[CURRENCY])
+    enabled = models.BooleanField(_("payments enabled"), default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = PaymentAccountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payment account")
+
+    def __str__(self):
+        return f"{self.organization} ({self.get_provider_display()})"
+
+
+class PaymentQuerySet(TenantQuerySet):
+    """Payments narrowed by organization."""
+
+
+class Payment(models.Model):
+    """Money asked of a payer through a provider: authorized, then captured or released."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="payments"
+    )
+    provider = models.CharField(_("provider"), max_length=16, choices=PaymentProvider.choices)
+    # The provider's id of the payment (a Stripe PaymentIntent), unknown until it answered.
+    reference = models.CharField(_("provider reference"), max_length=255, blank=True)
+    # Sent with every call that creates or moves money, so a retried call does it once.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=PaymentPurpose.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    currency = models.CharField(_("currency"), max_length=3, validators=[CURRENCY])
+    amount_authorized = money_field(_("authorized"))
+    amount_captured = money_field(_("captured"))
+    amount_refunded = money_field(_("refunded"))
+    session = models.ForeignKey(
+        ChargingSession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
+    cdr = models.ForeignKey(
+        ChargeDetailRecord,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
+    email = models.EmailField(_("receipt email"), blank=True)
+    failure = models.CharField(_("failure"), max_length=255, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    authorized_at = models.DateTimeField(_("authorized at"), null=True, blank=True)
+    captured_at = models.DateTimeField(_("captured at"), null=True, blank=True)
+    canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("payment")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "reference"],
+                condition=~Q(reference=""),
+                name="one_payment_per_provider_reference",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_captured__lte=models.F("amount_authorized")),
+                name="payment_captures_at_most_the_authorized_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=models.F("amount_captured")),
+                name="payment_refunds_at_most_the_captured_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_authorized__gte=0)
+                & Q(amount_captured__gte=0)
+                & Q(amount_refunded__gte=0),
+                name="payment_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} {self.amount_authorized} {self.currency}"
+
+    @property
+    def refundable(self) -> Decimal:
+        """What can still be paid back."""
+        return self.amount_captured - self.amount_refunded
+
+
+class PaymentRefundQuerySet(TenantQuerySet):
+    """Refunds narrowed by their payment's organization."""
+
+    org_path = "payment__organization"
+
+
+class PaymentRefund(models.Model):
+    """Money paid back on a captured payment, with why and by whom."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    reference = models.CharField(_("provider reference"), max_length=255, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
+    amount = money_field(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
+    reason = models.CharField(_("reason"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    failure = models.CharField(_("failure"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refunded by"),
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = PaymentRefundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("refund")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.payment.currency}"
+
+
+class PaymentEventQuerySet(TenantQuerySet):
+    """Provider events narrowed by their payment's organization (an unmatched one has none)."""
+
+    org_path = "payment__organization"
+
+
+class PaymentEvent(models.Model):
+    """A provider's event, kept once: a replayed delivery finds its id and changes nothing."""
+
+    provider = models.CharField(_("provider"), max_length=16, choices=PaymentProvider.choices)
+    event_id = models.CharField(_("event id"), max_length=255)
+    type = models.CharField(_("type"), max_length=64)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    payload = models.JSONField(_("payload"), default=dict)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    objects = PaymentEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("payment event")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="one_payment_event_per_provider_id"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

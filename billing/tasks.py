@@ -4,12 +4,14 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from billing import invoicing, services
-from billing.choices import CdrKind
-from billing.models import ChargeDetailRecord
+from billing import invoicing, payments, services
+from billing.choices import CdrKind, PaymentStatus
+from billing.models import ChargeDetailRecord, Payment
+from billing.providers import PaymentsNotConfigured, ProviderError
 from sessions_app.choices import SessionState
 from sessions_app.models import ChargingSession
 
@@ -65,3 +67,43 @@ def unrated_session_ids(closed_before):
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+# A payment the provider should have reported on by now (a webhook lost or not configured).
+PAYMENT_QUIET = timedelta(minutes=10)
+PAYMENT_BATCH = 200
+
+
+@shared_task(acks_late=True)
+def reconcile_payments() -> int:
+    """Read back open payments nothing was heard of; release holds whose payer walked away."""
+    # Webhooks are the fast path; this is the net under them. A pending payment (the payer
+    # never confirmed) past its deadline is canceled, so no amount stays held for nobody.
+    now = timezone.now()
+    abandoned_before = now - timedelta(minutes=settings.PAYMENT_PENDING_MINUTES)
+    open_payments = (
+        Payment.objects.filter(
+            status__in=[PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.FAILED],
+            updated__lt=now - PAYMENT_QUIET,
+        )
+        .exclude(reference="")
+        .order_by("updated")
+        .values_list("pk", "status", "created")[:PAYMENT_BATCH]
+    )
+    changed = 0
+    for payment_id, status, created in open_payments:
+        try:
+            payment = payments.sync_payment(payment_id)
+            if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED) and (
+                created < abandoned_before
+            ):
+                payment = payments.cancel_payment(payment_id)
+        except (ProviderError, PaymentsNotConfigured) as error:
+            logger.warning("reconcile_payments: payment %s: %s", payment_id, error)
+            continue
+        if payment.status != status:
+            changed += 1
+        else:
+            # Touched, so the next run reads the oldest other payments first.
+            Payment.objects.filter(pk=payment_id).update(updated=now)
+    return changed

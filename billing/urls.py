@@ -1,8 +1,8 @@
-"""Portal routes of the billing app (invoices, tariffs, CDRs), under /o/<org slug>/."""
+"""Portal routes of the billing app (invoices, tariffs, CDRs, payments), under /o/<org slug>/."""
 
 from django.urls import path
 
-from billing import views
+from billing import payment_portal, views
 
 app_name = "billing"
 
@@ -35,4 +35,25 @@ urlpatterns = [
         name="tariff-unassign",
     ),
     path("billing/cdrs/", views.CdrListView.as_view(), name="cdr-list"),
+    path("billing/payments/", payment_portal.PaymentListView.as_view(), name="payment-list"),
+    path(
+        "billing/payments/export.csv",
+        payment_portal.PaymentExportView.as_view(),
+        name="payment-export",
+    ),
+    path(
+        "billing/payments/<int:pk>/",
+        payment_portal.PaymentDetailView.as_view(),
+        name="payment-detail",
+    ),
+    path(
+        "billing/payments/<int:pk>/refund/",
+        payment_portal.PaymentRefundView.as_view(),
+        name="payment-refund",
+    ),
+    path(
+        "billing/payment-account/",
+        payment_portal.PaymentAccountView.as_view(),
+        name="payment-account",
+    ),
 ]

@@ -237,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.rate_unrated_sessions",
         "schedule": 300.0,
     },
+    # Payments nothing was heard of (a lost webhook), and holds whose payer walked away.
+    "reconcile-payments": {
+        "task": "billing.tasks.reconcile_payments",
+        "schedule": 300.0,
+    },
     "expire-pending-commands": {
         "task": "ocpp_gateway.tasks.expire_pending_commands",
         "schedule": 60.0,
@@ -435,6 +440,17 @@ STORAGES["firmware"] = firmware_storage(
 # (long enough for a campaign's window; a station retrying a day later still gets the file).
 FIRMWARE_MAX_UPLOAD_BYTES = env_int("FIRMWARE_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1024)
 FIRMWARE_URL_HOURS = env_int("FIRMWARE_URL_HOURS", 48, minimum=1, maximum=24 * 90)
+# Payments (billing.providers): the platform's Stripe keys. Organizations pick their own
+# connected account and currency (PaymentAccount); no key set means payments are off.
+# STRIPE_API_BASE points the library elsewhere (a local fake such as localstripe; tests only).
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "").rstrip("/")
+# Minutes a payment may wait for its payer (the hosted page left open) before it is canceled.
+PAYMENT_PENDING_MINUTES = env_int("PAYMENT_PENDING_MINUTES", 30, minimum=5, maximum=24 * 60)
+if STRIPE_API_BASE and not STRIPE_API_BASE.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"STRIPE_API_BASE={STRIPE_API_BASE!r} must start with http(s)://")
 # The plain-named copies would only be compressed twice: the finders serve those names.
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 # Source maps are read by developer tools only: compressing them doubled collectstatic's time.

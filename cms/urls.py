@@ -42,6 +42,7 @@ urlpatterns = [
     path("ocpi/<slug:org>/", include("roaming.ocpi_urls")),
     # Stations download firmware images by signed URL (no login, no organization in the path).
     path("firmware/", include("firmware.download_urls")),
+    path("payments/", include("billing.payment_urls")),
     path("o/<slug:org>/", include("billing.urls")),
     path("o/<slug:org>/", include("availability.urls")),
     path("o/<slug:org>/", include("alerts.urls")),

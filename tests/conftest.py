@@ -26,6 +26,7 @@ from tests.factories import (
 
 # The live ASGI server and the DB helper for async tests, for every test package.
 from tests.ocpp_gateway.conftest import db_call, ocpp_server  # noqa: F401
+from tests.stripefake import localstripe_server, stripe_fake  # noqa: F401
 
 
 @pytest.fixture(scope="session")

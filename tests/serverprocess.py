@@ -25,7 +25,7 @@ def start_listening(command: list[str], port: int, env: dict, **popen) -> subpro
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return server
         except OSError:
-            assert server.poll() is None, server.stderr.read().decode()
+            assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
             time.sleep(0.1)
     server.kill()
     raise AssertionError(f"{command[:3]} did not start listening on port {port}")

@@ -35,6 +35,10 @@ from billing.models import (
     ChargeDetailRecord,
     Invoice,
     InvoiceLine,
+    Payment,
+    PaymentAccount,
+    PaymentEvent,
+    PaymentRefund,
     TariffAssignment,
 )
 from ocpp_gateway.models import (
@@ -121,6 +125,19 @@ def make_invoice(org):
         period_start=NOW,
         period_end=NOW,
         currency="EUR",
+    )
+
+
+def make_payment(org):
+    return Payment.objects.create(
+        organization=org,
+        provider="stripe",
+        idempotency_key=uuid.uuid4().hex,
+        purpose="ad_hoc",
+        status="captured",
+        currency="EUR",
+        amount_authorized=10,
+        amount_captured=10,
     )
 
 
@@ -315,6 +332,14 @@ BUILDERS = {
     "billing.Invoice": make_invoice,
     "billing.InvoiceLine": lambda org: InvoiceLine.objects.create(
         invoice=make_invoice(org), description="Charging"
+    ),
+    "billing.PaymentAccount": lambda org: PaymentAccount.objects.create(organization=org),
+    "billing.Payment": make_payment,
+    "billing.PaymentRefund": lambda org: PaymentRefund.objects.create(
+        payment=make_payment(org), idempotency_key=uuid.uuid4().hex, amount=1, reason="Broken"
+    ),
+    "billing.PaymentEvent": lambda org: PaymentEvent.objects.create(
+        provider="stripe", event_id=uuid.uuid4().hex, type="x", payment=make_payment(org)
     ),
     "roaming.RoamingPartner": make_partner,
     "roaming.RoamingActivity": lambda org: RoamingActivity.objects.create(

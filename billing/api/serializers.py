@@ -1,5 +1,7 @@
 """Serializers of the billing API."""
 
+from decimal import Decimal
+
 from django.core.validators import RegexValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +16,9 @@ from billing.models import (
     ChargeDetailRecord,
     Invoice,
     InvoiceLine,
+    Payment,
+    PaymentAccount,
+    PaymentRefund,
     Tariff,
     TariffAssignment,
 )
@@ -515,3 +520,90 @@ class BillingPeriodSerializer(serializers.ModelSerializer):
         model = BillingPeriod
         fields = ["id", "organization", "start", "end", "closed_at", "invoice_count"]
         read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    """A payment: what was held, collected and paid back, and what is still refundable."""
+
+    refundable = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True)
+
+    class Meta:
+        model = Payment
+        # Not the idempotency key: it is the platform's, for retried provider calls only.
+        fields = [
+            "id",
+            "organization",
+            "provider",
+            "reference",
+            "purpose",
+            "status",
+            "currency",
+            "amount_authorized",
+            "amount_captured",
+            "amount_refunded",
+            "refundable",
+            "session",
+            "cdr",
+            "email",
+            "failure",
+            "created",
+            "updated",
+            "authorized_at",
+            "captured_at",
+            "canceled_at",
+        ]
+        read_only_fields = fields
+
+
+class PaymentRefundSerializer(serializers.ModelSerializer):
+    """A refund of a payment: how much, why, by whom, and whether the provider paid it."""
+
+    organization = serializers.IntegerField(source="payment.organization_id", read_only=True)
+    currency = serializers.CharField(source="payment.currency", read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = PaymentRefund
+        fields = [
+            "id",
+            "organization",
+            "payment",
+            "reference",
+            "amount",
+            "currency",
+            "reason",
+            "status",
+            "failure",
+            "created_by",
+            "created",
+        ]
+        read_only_fields = fields
+
+
+class RefundRequestSerializer(serializers.Serializer):
+    """What an operator asks to pay back: an amount in the payment's currency, and why."""
+
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label=_("Amount")
+    )
+    reason = serializers.CharField(max_length=255, label=_("Reason"))
+
+
+class PaymentAccountSerializer(serializers.ModelSerializer):
+    """The organization's account with its payment provider (one per organization)."""
+
+    class Meta:
+        model = PaymentAccount
+        fields = [
+            "organization",
+            "provider",
+            "account_id",
+            "currency",
+            "enabled",
+            "created",
+            "updated",
+        ]
+        # The organization is the URL's; Stripe is the only provider there is an adapter for.
+        read_only_fields = ["organization", "provider", "created", "updated"]

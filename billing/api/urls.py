@@ -1,9 +1,14 @@
 """Routes of the billing API (included under /api/v1/)."""
 
+from django.urls import path
+
 from billing.api.views import (
     BillingPeriodViewSet,
     ChargeDetailRecordViewSet,
     InvoiceViewSet,
+    PaymentAccountViewSet,
+    PaymentRefundViewSet,
+    PaymentViewSet,
     TariffAssignmentViewSet,
     TariffViewSet,
 )
@@ -15,8 +20,21 @@ router.register("tariff-assignments", TariffAssignmentViewSet, basename="tariffa
 router.register("charge-detail-records", ChargeDetailRecordViewSet, basename="chargedetailrecord")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("billing-periods", BillingPeriodViewSet, basename="billingperiod")
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("payment-refunds", PaymentRefundViewSet, basename="paymentrefund")
 org_router = OrganizationRouter()
 org_router.register("tariffs", TariffViewSet, basename="tariff")
 org_router.register("tariff-assignments", TariffAssignmentViewSet, basename="tariffassignment")
 
-urlpatterns = router.urls + org_router.urls
+# One account per organization, not a collection: so no router.
+payment_account = PaymentAccountViewSet.as_view({"get": "retrieve", "put": "update"})
+
+urlpatterns = [
+    *router.urls,
+    *org_router.urls,
+    path(
+        "organizations/<int:organization_pk>/payment-account/",
+        payment_account,
+        name="organization-payment-account",
+    ),
+]

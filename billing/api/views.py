@@ -6,25 +6,35 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins
+from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 
+from billing import payments
 from billing.api.serializers import (
     BillingPeriodSerializer,
     ChargeDetailRecordSerializer,
     InvoiceSerializer,
+    PaymentAccountSerializer,
+    PaymentRefundSerializer,
+    PaymentSerializer,
+    RefundRequestSerializer,
     TariffAssignmentSerializer,
     TariffSerializer,
 )
 from billing.filtersets import (
     CDR_ORDERING,
     INVOICE_ORDERING,
+    PAYMENT_ORDERING,
+    PAYMENT_REFUND_ORDERING,
     TARIFF_ORDERING,
     BillingPeriodFilterSet,
     ChargeDetailRecordFilterSet,
     InvoiceFilterSet,
+    PaymentFilterSet,
+    PaymentRefundFilterSet,
     TariffAssignmentFilterSet,
     TariffFilterSet,
 )
@@ -33,13 +43,18 @@ from billing.models import (
     ChargeDetailRecord,
     Invoice,
     InvoiceLine,
+    Payment,
+    PaymentAccount,
+    PaymentRefund,
     Tariff,
     TariffAssignment,
 )
 from billing.pdf import prefetched_invoices, render_invoice_pdf
+from billing.providers import PaymentsNotConfigured, ProviderError
 from core.api.csv import CsvExportMixin
 from core.api.exceptions import Conflict
-from core.api.schema import DETAIL
+from core.api.schema import DETAIL, FIELD_ERRORS
+from organizations.api.authentication import api_key_of
 from organizations.api.viewsets import TenantCreateModelMixin, TenantViewSet
 from organizations.choices import Role
 
@@ -48,6 +63,7 @@ TARIFF_PUBLISHED = _(
     "The tariff is published to roaming partner(s) %(partners)s; choose another tariff for "
     "them first."
 )
+PAYMENTS_OFF = _("Payments are not configured on this platform; nothing was paid back.")
 
 
 class PdfRenderer(BaseRenderer):
@@ -283,3 +299,128 @@ class BillingPeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
     ordering_fields = ["start", "end", "closed_at"]
     ordering = ["-start"]
     required_role = READ
+
+
+class ProviderFailed(APIException):
+    """502: the payment provider refused or failed the call; nothing was paid back."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = _("The payment provider failed the request; nothing was paid back.")
+    default_code = "provider_error"
+
+
+def refund_as(payment: Payment, amount, reason: str, user) -> PaymentRefund:
+    """Pay back part of a payment for a page or the API, naming the person who did it."""
+    # An API key acts for the organization: no person to name as the one who refunded.
+    person = None if api_key_of(user) is not None else user
+    return payments.refund_payment(payment.pk, amount, reason, person)
+
+
+@extend_schema_view(
+    refund=extend_schema(
+        request=RefundRequestSerializer,
+        responses={
+            201: PaymentRefundSerializer,
+            400: OpenApiResponse(response=FIELD_ERRORS, description="Invalid amount or reason."),
+            409: OpenApiResponse(
+                response=DETAIL,
+                description="The payment cannot be refunded so (not captured, more than is "
+                "left to pay back), or payments are not configured; nothing was paid back.",
+            ),
+            502: OpenApiResponse(
+                response=DETAIL,
+                description="The payment provider failed the refund; nothing was paid back.",
+            ),
+        },
+        description="Pay back part or all of what a captured payment collected (admins). The "
+        "refund's `status` says whether the provider paid it.",
+    ),
+)
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Payments of the user's organizations (read-only); admins refund captured ones."""
+
+    # Payments are made by the payment services (Scan2Pay, sessions, invoices), never here.
+    queryset = Payment.objects.all()
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilterSet
+    sorting = PAYMENT_ORDERING
+    ordering_fields = sorting.keys
+    ordering = ["-created"]
+    required_role = {**READ, "refund": Role.ADMIN}
+
+    def get_serializer_class(self):
+        if self.action == "refund":
+            return RefundRequestSerializer
+        return super().get_serializer_class()
+
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def refund(self, request, pk=None):
+        """Pay back part or all of a captured payment."""
+        payment = self.get_object()
+        serializer = RefundRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            refund = refund_as(payment, data["amount"], data["reason"], request.user)
+        except PaymentsNotConfigured:
+            raise Conflict(PAYMENTS_OFF) from None
+        except payments.PaymentRefused as refused:
+            raise Conflict(str(refused)) from None
+        except ProviderError as error:
+            raise ProviderFailed(
+                _("The payment provider refused the refund: %(reason)s") % {"reason": error.message}
+            ) from None
+        return Response(PaymentRefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentRefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Refunds of the user's organizations' payments (read-only: refund through the payment)."""
+
+    queryset = PaymentRefund.objects.select_related("payment", "created_by")
+    serializer_class = PaymentRefundSerializer
+    filterset_class = PaymentRefundFilterSet
+    sorting = PAYMENT_REFUND_ORDERING
+    ordering_fields = sorting.keys
+    ordering = ["-created"]
+    required_role = READ
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        description="The organization's payment account (operators); until one is saved, "
+        "the defaults: payments disabled."
+    ),
+    update=extend_schema(description="Set the organization's payment account (admins)."),
+)
+class PaymentAccountViewSet(TenantViewSet):
+    """The one payment account of the organization in the URL: operators read, admins set it."""
+
+    queryset = PaymentAccount.objects.all()
+    serializer_class = PaymentAccountSerializer
+    required_role = {"retrieve": Role.OPERATOR, "update": Role.ADMIN}
+
+    def get_object(self):
+        organization = self.get_organization()
+        account = PaymentAccount.objects.for_org(organization).first()
+        if account is None:
+            account = PaymentAccount(organization=organization)
+        self.check_object_permissions(self.request, account)
+        return account
+
+    def retrieve(self, request, *args, **kwargs):
+        """The organization's payment account."""
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def update(self, request, *args, **kwargs):
+        """Replace the organization's payment account."""
+        serializer = self.get_serializer(self.get_object(), data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                serializer.save()
+        except IntegrityError:
+            # A second request created the account meanwhile: change that one.
+            serializer = self.get_serializer(self.get_object(), data=request.data)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+        return Response(serializer.data)

@@ -40,6 +40,10 @@ from billing.models import (
     ChargeDetailRecord,
     Invoice,
     InvoiceLine,
+    Payment,
+    PaymentAccount,
+    PaymentEvent,
+    PaymentRefund,
     TariffAssignment,
 )
 from ocpp_gateway.models import (
@@ -355,6 +359,50 @@ def build_invoice(tag):
 def build_invoice_line(tag):
     line = InvoiceLine.objects.create(invoice=make_invoice(tag), description=f"Charging {tag}")
     return line, f"Charging {tag}"
+
+
+def build_payment_account(tag):
+    organization = OrganizationFactory(name=f"Org {tag}", slug=f"org-{tag.lower()}")
+    return PaymentAccount.objects.create(organization=organization), f"Org {tag}"
+
+
+def make_payment(tag):
+    return Payment.objects.create(
+        organization=OrganizationFactory(),
+        provider="stripe",
+        reference=f"pi_{tag}",
+        idempotency_key=uuid.uuid4().hex,
+        purpose="ad_hoc",
+        status="captured",
+        currency="EUR",
+        amount_authorized="10.00",
+        amount_captured="10.00",
+    )
+
+
+def build_payment(tag):
+    return make_payment(tag), f"pi_{tag}"
+
+
+def build_payment_refund(tag):
+    refund = PaymentRefund.objects.create(
+        payment=make_payment(tag),
+        reference=f"re_{tag}",
+        idempotency_key=uuid.uuid4().hex,
+        amount="2.50",
+        reason="Cable fault",
+    )
+    return refund, f"re_{tag}"
+
+
+def build_payment_event(tag):
+    event = PaymentEvent.objects.create(
+        provider="stripe",
+        event_id=f"evt_{tag}",
+        type="payment_intent.succeeded",
+        payment=make_payment(tag),
+    )
+    return event, f"evt_{tag}"
 
 
 def make_partner(tag):
@@ -769,6 +817,10 @@ BUILDERS = {
     "billing.billingperiod": build_billing_period,
     "billing.invoice": build_invoice,
     "billing.invoiceline": build_invoice_line,
+    "billing.paymentaccount": build_payment_account,
+    "billing.payment": build_payment,
+    "billing.paymentrefund": build_payment_refund,
+    "billing.paymentevent": build_payment_event,
     "roaming.roamingpartner": build_roaming_partner,
     "roaming.roamingactivity": build_roaming_activity,
     "roaming.roamingprofile": build_roaming_profile,
@@ -825,6 +877,7 @@ ADDABLE = {
     "stations.chargingprofile",
     "billing.tariff",
     "billing.tariffassignment",
+    "billing.paymentaccount",
     "roaming.roamingpartner",
     "roaming.roamingprofile",
     "portal.userpreference",
@@ -848,6 +901,9 @@ NEVER_DELETED = {
     "billing.billingperiod",
     "billing.invoice",
     "billing.invoiceline",
+    "billing.payment",
+    "billing.paymentrefund",
+    "billing.paymentevent",
 }
 
 REGISTERED = sorted(

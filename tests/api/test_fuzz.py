@@ -28,6 +28,7 @@ from tests.api.matrix import build_world
 from tests.api.matrix.alerts import rows as alert_rows
 from tests.api.matrix.availability import record_of, window_of
 from tests.api.matrix.baselines import baseline_of
+from tests.api.matrix.billing import payment_rows
 from tests.api.matrix.bulk_commands import bulk_of
 from tests.api.matrix.firmware import image_of
 from tests.api.matrix.fleet import campaign_of, campaign_station_of
@@ -81,6 +82,8 @@ def real_ids(world) -> dict[str, object]:
         "charge-detail-records": world.cdr.pk,
         "invoices": world.invoice.pk,
         "billing-periods": world.billing_period.pk,
+        "payments": payment_rows(world).payment.pk,
+        "payment-refunds": payment_rows(world).refund.pk,
         "roaming-partners": world.roaming_partner.pk,
         "roaming-activity": world.roaming_activity.pk,
         "roaming-profiles": roaming_rows(world).profile.pk,

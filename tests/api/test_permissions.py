@@ -336,6 +336,8 @@ def test_the_api_root_links_every_resource(client_for, viewer_user):
         "charge-detail-records",
         "invoices",
         "billing-periods",
+        "payments",
+        "payment-refunds",
         "availability",
         "maintenance-windows",
         "maintenance-records",

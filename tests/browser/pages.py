@@ -76,6 +76,8 @@ def main_pages(demo) -> list[MainPage]:
         ("baseline", f"baselines/{baseline.pk}/"),
         ("bulk-commands", "bulk-commands/"),
         ("maintenance-due", "availability/maintenance/due/"),
+        ("payments", "billing/payments/"),
+        ("payment-account", "billing/payment-account/"),
     ]
     return [MainPage(name, demo.url(path)) for name, path in pages] + [
         MainPage("preferences", "/settings/"),

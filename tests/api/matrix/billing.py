@@ -1,5 +1,8 @@
-"""Matrix rows of the billing API: tariffs, assignments, CDRs, invoices, billing periods."""
+"""Matrix rows of the billing API: tariffs, assignments, CDRs, invoices, billing periods,
+payments, their refunds and the payment account."""
 
+import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,12 +11,15 @@ from billing.models import (
     ChargeDetailRecord,
     Invoice,
     InvoiceLine,
+    Payment,
+    PaymentAccount,
+    PaymentRefund,
     TariffAssignment,
 )
 from organizations.choices import Role
 from roaming.models import RoamingPartner
 from sessions_app.choices import SessionState
-from tests.api.matrix import WHEN, Endpoint
+from tests.api.matrix import WHEN, WORLD_BUILDERS, Endpoint
 from tests.factories import (
     ChargingSessionFactory,
     ChargingStationFactory,
@@ -112,6 +118,82 @@ def more_invoices(world, n):
         )
 
 
+@dataclass
+class PaymentRows:
+    """A captured payment of the world's organization with one refund, and its account."""
+
+    account: PaymentAccount
+    payment: Payment
+    refund: PaymentRefund
+
+
+def make_payment(world, **fields) -> Payment:
+    fields.setdefault("session", world.session)
+    return Payment.objects.create(
+        organization=world.org,
+        provider="stripe",
+        reference=f"pi_{uuid.uuid4().hex}",
+        idempotency_key=uuid.uuid4().hex,
+        purpose="session",
+        status="captured",
+        currency="EUR",
+        amount_authorized=Decimal("20.00"),
+        amount_captured=Decimal("12.00"),
+        amount_refunded=Decimal("2.00"),
+        **fields,
+    )
+
+
+def make_refund(payment, **fields) -> PaymentRefund:
+    return PaymentRefund.objects.create(
+        payment=payment,
+        reference=f"re_{uuid.uuid4().hex}",
+        idempotency_key=uuid.uuid4().hex,
+        amount=Decimal("2.00"),
+        reason="Cable fault",
+        status="succeeded",
+        **fields,
+    )
+
+
+def build_payment_rows(world) -> PaymentRows:
+    """The world's payment rows: its account, a captured payment and a refund of it."""
+    payment = make_payment(world)
+    return PaymentRows(
+        account=PaymentAccount.objects.create(organization=world.org, enabled=True),
+        payment=payment,
+        refund=make_refund(payment, created_by=world.users[Role.ADMIN]),
+    )
+
+
+WORLD_BUILDERS["payment_rows"] = build_payment_rows
+
+
+def payment_rows(world) -> PaymentRows:
+    """The world's payment rows (made now if the world was built before they were known)."""
+    if getattr(world, "payment_rows", None) is None:
+        world.payment_rows = build_payment_rows(world)
+    return world.payment_rows
+
+
+def more_payments(world, n):
+    for _ in range(n):
+        # Each for its own session, so a query per row would show.
+        session = ChargingSessionFactory(
+            station=ChargingStationFactory(organization=world.org),
+            start=WHEN,
+            stop=WHEN,
+            state=SessionState.COMPLETED,
+        )
+        make_payment(world, session=session)
+
+
+def more_payment_refunds(world, n):
+    for _ in range(n):
+        # Each of its own payment and by its own person: both are fetched with the refund.
+        make_refund(make_payment(world), created_by=UserFactory())
+
+
 def tariff_body(world):
     return {
         "name": "Night",
@@ -122,6 +204,61 @@ def tariff_body(world):
 
 
 ENDPOINTS = [
+    Endpoint(
+        "payment-list",
+        "get",
+        lambda w: "/api/v1/payments/",
+        Role.VIEWER,
+        ours=lambda w: payment_rows(w).payment.pk,
+        more=more_payments,
+    ),
+    Endpoint(
+        "payment-detail",
+        "get",
+        lambda w: f"/api/v1/payments/{payment_rows(w).payment.pk}/",
+        Role.VIEWER,
+    ),
+    Endpoint(
+        "payment-refund",
+        "post",
+        lambda w: f"/api/v1/payments/{payment_rows(w).payment.pk}/refund/",
+        Role.ADMIN,
+        body=lambda w: {"amount": "1.00", "reason": "Matrix"},
+        # No provider keys in the tests: past the role check, the refund is refused (409)
+        # before anything is written or any provider is called.
+        ok=(409,),
+    ),
+    Endpoint(
+        "paymentrefund-list",
+        "get",
+        lambda w: "/api/v1/payment-refunds/",
+        Role.VIEWER,
+        ours=lambda w: payment_rows(w).refund.pk,
+        more=more_payment_refunds,
+    ),
+    Endpoint(
+        "paymentrefund-detail",
+        "get",
+        lambda w: f"/api/v1/payment-refunds/{payment_rows(w).refund.pk}/",
+        Role.VIEWER,
+    ),
+    Endpoint(
+        "organization-payment-account",
+        "get",
+        lambda w: f"/api/v1/organizations/{w.org.pk}/payment-account/",
+        Role.OPERATOR,
+    ),
+    Endpoint(
+        "organization-payment-account",
+        "put",
+        lambda w: f"/api/v1/organizations/{w.org.pk}/payment-account/",
+        Role.ADMIN,
+        body=lambda w: {
+            "account_id": "acct_1Matrix",
+            "currency": "EUR",
+            "enabled": True,
+        },
+    ),
     Endpoint(
         "tariff-list",
         "get",

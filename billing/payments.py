@@ -1,0 +1,283 @@
+"""Payment services: hold, collect, release and pay back money through a provider."""
+
+import logging
+import uuid
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.choices import PaymentStatus, RefundStatus
+from billing.models import Payment, PaymentAccount, PaymentEvent, PaymentRefund
+from billing.providers import (
+    Intent,
+    PaymentGateway,
+    PaymentsNotConfigured,
+    ProviderError,
+    WebhookEvent,
+    gateway_for,
+)
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+# A status only moves forward: a late or replayed answer never takes a payment back.
+RANK = {
+    PaymentStatus.PENDING: 0,
+    PaymentStatus.FAILED: 0,
+    PaymentStatus.AUTHORIZED: 1,
+    PaymentStatus.CAPTURED: 2,
+    PaymentStatus.CANCELED: 2,
+}
+
+
+class PaymentRefused(Exception):
+    """A payment operation the rules forbid (more than held or collected, wrong status)."""
+
+
+def payment_account_of(organization) -> PaymentAccount:
+    """The organization's enabled payment account; PaymentsNotConfigured when there is none."""
+    account = PaymentAccount.objects.filter(organization=organization, enabled=True).first()
+    if account is None:
+        raise PaymentsNotConfigured(f"{organization} takes no payments")
+    return account
+
+
+def gateway_of(payment: Payment) -> PaymentGateway:
+    """The adapter that made a payment, for the account it was made on."""
+    account = PaymentAccount.objects.filter(organization_id=payment.organization_id).first()
+    return gateway_for(payment.provider, account.account_id if account else "")
+
+
+def authorize_payment(
+    *,
+    organization,
+    amount: Decimal,
+    purpose: str,
+    email: str = "",
+    session=None,
+    payment_method: str = "",
+    customer: str = "",
+    metadata: dict | None = None,
+) -> tuple[Payment, Intent | None]:
+    """Ask the provider to hold an amount; the payment row exists before the provider is asked."""
+    account = payment_account_of(organization)
+    gateway = gateway_for(account.provider, account.account_id)
+    if amount <= 0:
+        raise PaymentRefused(_("An authorization must hold more than nothing."))
+    # Written and committed first: a crash after the provider's answer leaves a row whose
+    # idempotency key finds the same provider payment again instead of holding money twice.
+    payment = Payment.objects.create(
+        organization=organization,
+        provider=account.provider,
+        idempotency_key=uuid.uuid4().hex,
+        purpose=purpose,
+        currency=account.currency,
+        amount_authorized=amount,
+        session=session,
+        email=email,
+    )
+    try:
+        intent = gateway.authorize(
+            amount=amount,
+            currency=account.currency,
+            idempotency_key=payment.idempotency_key,
+            metadata={
+                "payment": payment.pk,
+                "organization": organization.pk,
+                "purpose": purpose,
+                **(metadata or {}),
+            },
+            payment_method=payment_method,
+            customer=customer,
+        )
+    except ProviderError as error:
+        Payment.objects.filter(pk=payment.pk).update(
+            status=PaymentStatus.FAILED,
+            amount_authorized=ZERO,
+            failure=error.message[:255],
+            updated=timezone.now(),
+        )
+        payment.refresh_from_db()
+        return payment, None
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked.reference = intent.reference
+        _apply_intent(locked, intent)
+    return locked, intent
+
+
+def sync_payment(payment_id: int) -> Payment:
+    """Read a payment back from its provider (after the payer's page returned, or a sweep)."""
+    payment = Payment.objects.get(pk=payment_id)
+    if not payment.reference:
+        return payment
+    intent = gateway_of(payment).retrieve(payment.reference)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment_id)
+        _apply_intent(locked, intent)
+    return locked
+
+
+def capture_payment(payment_id: int, amount: Decimal) -> Payment:
+    """Collect at most what is held (the rest is released); nothing at all cancels instead."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status == PaymentStatus.CAPTURED:
+            return payment
+        if payment.status != PaymentStatus.AUTHORIZED:
+            raise PaymentRefused(
+                _("Only an authorized payment can be captured; this one is: %(status)s.")
+                % {"status": payment.get_status_display()}
+            )
+    amount = min(max(amount, ZERO), payment.amount_authorized)
+    if amount == 0:
+        return cancel_payment(payment_id)
+    intent = gateway_of(payment).capture(
+        payment.reference, amount=amount, idempotency_key=f"{payment.idempotency_key}-capture"
+    )
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment_id)
+        _apply_intent(locked, intent)
+    return locked
+
+
+def cancel_payment(payment_id: int) -> Payment:
+    """Release what is held; a payment already released or never confirmed stays as it is."""
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status in (PaymentStatus.CANCELED, PaymentStatus.CAPTURED):
+        return payment
+    if not payment.reference:
+        Payment.objects.filter(pk=payment_id).update(
+            status=PaymentStatus.CANCELED, canceled_at=timezone.now(), updated=timezone.now()
+        )
+        payment.refresh_from_db()
+        return payment
+    intent = gateway_of(payment).cancel(
+        payment.reference, idempotency_key=f"{payment.idempotency_key}-cancel"
+    )
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment_id)
+        _apply_intent(locked, intent)
+    return locked
+
+
+def refund_payment(payment_id: int, amount: Decimal, reason: str, user=None) -> PaymentRefund:
+    """Pay back part or all of what was collected; never more than is left to pay back."""
+    reason = reason.strip()
+    if not reason:
+        raise PaymentRefused(_("A refund needs a reason."))
+    # Looked up first: without a provider nothing may be counted as paid back.
+    gateway = gateway_of(Payment.objects.get(pk=payment_id))
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status != PaymentStatus.CAPTURED:
+            raise PaymentRefused(
+                _("Only a captured payment can be refunded; this one is: %(status)s.")
+                % {"status": payment.get_status_display()}
+            )
+        if amount <= 0 or amount > payment.refundable:
+            raise PaymentRefused(
+                _("A refund must be more than 0 and at most %(amount)s %(currency)s.")
+                % {"amount": payment.refundable.quantize(CENT), "currency": payment.currency}
+            )
+        # Counted at once, before the provider is asked: two refunds at the same time can
+        # never pay back more than was collected.
+        refund = PaymentRefund.objects.create(
+            payment=payment,
+            idempotency_key=uuid.uuid4().hex,
+            amount=amount,
+            reason=reason[:255],
+            created_by=user,
+        )
+        payment.amount_refunded += amount
+        payment.save(update_fields=["amount_refunded", "updated"])
+    try:
+        result = gateway.refund(
+            payment.reference,
+            amount=amount,
+            idempotency_key=refund.idempotency_key,
+            reason=reason,
+        )
+    except ProviderError as error:
+        _refund_failed(refund, error.message)
+        raise
+    PaymentRefund.objects.filter(pk=refund.pk).update(
+        reference=result.reference, status=result.status, failure=result.failure[:255]
+    )
+    if result.status == RefundStatus.FAILED:
+        _refund_failed(refund, result.failure)
+    refund.refresh_from_db()
+    return refund
+
+
+def _refund_failed(refund: PaymentRefund, message: str) -> None:
+    """A refund the provider did not pay: its amount is refundable again."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        row = PaymentRefund.objects.select_for_update().get(pk=refund.pk)
+        if row.status == RefundStatus.FAILED and row.failure:
+            return
+        row.status = RefundStatus.FAILED
+        row.failure = (message or "refused")[:255]
+        row.save(update_fields=["status", "failure"])
+        payment.amount_refunded = max(payment.amount_refunded - row.amount, ZERO)
+        payment.save(update_fields=["amount_refunded", "updated"])
+
+
+def record_webhook(provider: str, body: bytes, headers) -> tuple[PaymentEvent | None, bool]:
+    """Verify and apply a provider's event once; a replay finds its id and changes nothing."""
+    event: WebhookEvent = gateway_for(provider).parse_webhook(body, headers)
+    with transaction.atomic():
+        payment = None
+        if event.intent is not None:
+            payment = (
+                Payment.objects.select_for_update()
+                .filter(provider=provider, reference=event.intent.reference)
+                .first()
+            )
+        try:
+            with transaction.atomic():
+                row = PaymentEvent.objects.create(
+                    provider=provider,
+                    event_id=event.event_id,
+                    type=event.type[:64],
+                    payment=payment,
+                    payload=event.payload,
+                )
+        except IntegrityError:
+            return None, False
+        if payment is not None:
+            _apply_intent(payment, event.intent)
+    return row, True
+
+
+def _apply_intent(payment: Payment, intent: Intent) -> None:
+    """Bring a locked payment row to what the provider says, never backwards."""
+    now = timezone.now()
+    if RANK[intent.status] < RANK[PaymentStatus(payment.status)]:
+        return
+    fields = {"status", "updated", "failure"}
+    if intent.status == PaymentStatus.PENDING and intent.failure:
+        payment.status = PaymentStatus.FAILED
+    else:
+        payment.status = intent.status
+    payment.failure = intent.failure[:255]
+    if intent.status == PaymentStatus.AUTHORIZED:
+        payment.amount_authorized = intent.amount_authorized
+        payment.authorized_at = payment.authorized_at or now
+        fields |= {"amount_authorized", "authorized_at"}
+    elif intent.status == PaymentStatus.CAPTURED:
+        if intent.amount_captured is not None:
+            # Whatever the provider collected, the row never claims more than was held.
+            payment.amount_captured = min(intent.amount_captured, payment.amount_authorized)
+        payment.captured_at = payment.captured_at or now
+        fields |= {"amount_captured", "captured_at"}
+    elif intent.status == PaymentStatus.CANCELED:
+        payment.canceled_at = payment.canceled_at or now
+        fields |= {"canceled_at"}
+    if payment.reference:
+        fields.add("reference")
+    payment.save(update_fields=sorted(fields))

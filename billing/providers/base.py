@@ -1,0 +1,99 @@
+"""What every payment provider adapter offers: intents, capture, cancel, refund, webhooks."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+class PaymentsNotConfigured(Exception):
+    """The platform has no keys for the provider, or the organization no payment account."""
+
+
+class ProviderError(Exception):
+    """The provider refused or failed a call; `declined` when the payer's bank said no."""
+
+    def __init__(self, message: str, *, code: str = "", declined: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.declined = declined
+
+
+class WebhookSignatureInvalid(Exception):
+    """A webhook whose signature does not verify with the endpoint's secret (or is too old)."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A provider's payment as we read it back: how much is held and how much collected."""
+
+    reference: str
+    # One of billing.choices.PaymentStatus.
+    status: str
+    currency: str
+    amount_authorized: Decimal
+    amount_captured: Decimal | None
+    client_secret: str = ""
+    failure: str = ""
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """A refund as the provider answered it."""
+
+    reference: str
+    # One of billing.choices.RefundStatus.
+    status: str
+    amount: Decimal
+    failure: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified provider event: its id (for replays), type, and the intent it concerns."""
+
+    event_id: str
+    type: str
+    payload: dict = field(default_factory=dict)
+    intent: Intent | None = None
+
+
+class PaymentGateway(ABC):
+    """One provider, acting for one account; amounts are Decimals in the currency's units."""
+
+    provider: str
+
+    @abstractmethod
+    def authorize(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict,
+        payment_method: str = "",
+        customer: str = "",
+    ) -> Intent:
+        """Hold an amount; with a saved payment method it is confirmed at once (off session)."""
+
+    @abstractmethod
+    def retrieve(self, reference: str) -> Intent:
+        """The payment as the provider has it now."""
+
+    @abstractmethod
+    def capture(self, reference: str, *, amount: Decimal, idempotency_key: str) -> Intent:
+        """Collect part or all of what is held; the rest is released."""
+
+    @abstractmethod
+    def cancel(self, reference: str, *, idempotency_key: str) -> Intent:
+        """Release what is held; nothing is collected."""
+
+    @abstractmethod
+    def refund(
+        self, reference: str, *, amount: Decimal, idempotency_key: str, reason: str
+    ) -> RefundResult:
+        """Pay back part or all of what was collected."""
+
+    @abstractmethod
+    def parse_webhook(self, body: bytes, headers) -> WebhookEvent:
+        """Verify a webhook delivery's signature and read it; raises WebhookSignatureInvalid."""
