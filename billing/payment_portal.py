@@ -39,7 +39,9 @@ PAYMENT_NOUNS = Nouns(
     ),
     total=ngettext_lazy("%(count)s payment.", "%(count)s payments.", "count"),
     none_matched=gettext_lazy("No payments match these filters."),
-    none=gettext_lazy("No payments yet: drivers pay here once payments are enabled."),
+    none=gettext_lazy(
+        "No payments yet: drivers' payments are listed here once payments are enabled."
+    ),
 )
 PAYMENT_CSV_COLUMNS = [
     ("id", "id"),
