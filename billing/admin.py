@@ -417,11 +417,20 @@ class PaymentRefundInline(ReadOnlyTabularInline):
     """What was paid back of a payment."""
 
     model = PaymentRefund
-    fields = ("created", "amount", "reason", "status", "failure", "created_by", "reference")
+    fields = (
+        "created",
+        "amount",
+        "reason",
+        "status",
+        "failure",
+        "credit",
+        "created_by",
+        "reference",
+    )
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("created_by")
+        return super().get_queryset(request).select_related("created_by", "credit")
 
 
 class PaymentEventInline(ReadOnlyTabularInline):

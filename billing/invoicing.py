@@ -86,7 +86,7 @@ def _close_period(organization, start, end) -> tuple[BillingPeriod, bool]:
             # No lower bound: a record rated or credited after its own period was closed is
             # invoiced with the next close instead of never.
             .filter(accounted_at__lt=end)
-            .select_related("session__station", "id_token", "roaming_partner")
+            .select_related("session__station", "id_token", "roaming_partner", "corrects")
             .order_by("accounted_at", "pk")
         )
         groups = _group_by_account(records)
@@ -180,7 +180,9 @@ def _amount(value: Decimal) -> str:
 def _line(invoice: Invoice, record: ChargeDetailRecord, zone: tzinfo) -> InvoiceLine:
     """The invoice line of one record: one session at the record's total, tax as rated."""
     session = record.session
-    kwh = Decimal(record.energy_wh) / 1000
+    # A credit of part of a charge (a refund) carries no energy of its own: named by its charge's.
+    measured = record.corrects if record.kind == CdrKind.CREDIT and record.corrects else record
+    kwh = Decimal(measured.energy_wh) / 1000
     subject = (
         f"session at {session.station.ocpp_id} on "
         f"{session.start.astimezone(zone):%Y-%m-%d %H:%M}, {kwh:.3f} kWh"

@@ -311,9 +311,6 @@ class ChargeDetailRecord(models.Model):
             models.UniqueConstraint(
                 fields=["session"], condition=Q(kind="charge"), name="one_charge_cdr_per_session"
             ),
-            models.UniqueConstraint(
-                fields=["corrects"], condition=Q(kind="credit"), name="one_credit_per_charge"
-            ),
             models.CheckConstraint(
                 condition=Q(kind="credit") | Q(total_incl_tax__gte=0),
                 name="charge_cdr_total_not_negative",
@@ -608,6 +605,15 @@ class PaymentRefund(models.Model):
         _("status"), max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING
     )
     failure = models.CharField(_("failure"), max_length=255, blank=True)
+    # The credit CDR that takes the refunded amount off the session's charge, when it had one.
+    credit = models.OneToOneField(
+        ChargeDetailRecord,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refund",
+        verbose_name=_("credit record"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -227,7 +227,9 @@ class PaymentDetailView(BillingTabMixin, PortalView):
         payment = self.get_payment()
         context.update(
             payment=payment,
-            refunds=list(payment.refunds.select_related("created_by").order_by("-created", "-id")),
+            refunds=list(
+                payment.refunds.select_related("created_by", "credit").order_by("-created", "-id")
+            ),
             events=list(payment.events.order_by("-received_at", "-id")),
             time_zone=timezones.zone_of(self.organization),
         )

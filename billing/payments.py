@@ -8,8 +8,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.choices import PaymentStatus, RefundStatus
-from billing.models import Payment, PaymentAccount, PaymentEvent, PaymentRefund
+from billing import services
+from billing.choices import CdrKind, PaymentStatus, RefundStatus
+from billing.models import (
+    ChargeDetailRecord,
+    Payment,
+    PaymentAccount,
+    PaymentEvent,
+    PaymentRefund,
+)
 from billing.providers import (
     Intent,
     PaymentGateway,
@@ -209,8 +216,25 @@ def refund_payment(payment_id: int, amount: Decimal, reason: str, user=None) -> 
     )
     if result.status == RefundStatus.FAILED:
         _refund_failed(refund, result.failure)
+    elif result.status == RefundStatus.SUCCEEDED:
+        _credit_refund(refund)
     refund.refresh_from_db()
     return refund
+
+
+def _credit_refund(refund: PaymentRefund) -> None:
+    """A credit CDR of the refunded amount against the charge the payment paid for."""
+    payment = refund.payment
+    charge = payment.cdr
+    if charge is None and payment.session_id is not None:
+        charge = ChargeDetailRecord.objects.filter(
+            session_id=payment.session_id, kind=CdrKind.CHARGE
+        ).first()
+    if charge is None:
+        return
+    credit = services.credit_charge(charge, refund.amount, f"Refund: {refund.reason}")
+    if credit is not None:
+        PaymentRefund.objects.filter(pk=refund.pk).update(credit=credit)
 
 
 def _refund_failed(refund: PaymentRefund, message: str) -> None:

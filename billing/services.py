@@ -287,16 +287,44 @@ def tariff_snapshot(tariff: Tariff) -> dict:
 
 
 def credit_session(session: ChargingSession) -> ChargeDetailRecord | None:
-    """After billing was stopped: a credit cancelling the session's charge CDR, if it has one."""
+    """After billing was stopped: a credit of what is left of the session's charge CDR."""
     # A billing-stop hook (sessions_app.hooks, registered in BillingConfig.ready()): it runs in
     # stop_billing's transaction, under its lock on the session.
     charge = _charge_record_of(session)
     if charge is None or charge.total_incl_tax == 0:
         # Not rated yet (rating will find billing stopped), or nothing to give back.
         return None
-    if charge.corrections.filter(kind=CdrKind.CREDIT).exists():
-        return None
     reason = f"Credit: {_stopped_reason(session)}"
+    if not charge.corrections.filter(kind=CdrKind.CREDIT).exists():
+        return _full_credit(charge, session, reason)
+    # Part of it was paid back already (refunds): only the rest is credited.
+    return _amount_credit(
+        charge,
+        credit_left(charge),
+        reason,
+        by=session.billing_stopped_by,
+        at=session.billing_stopped_at,
+    )
+
+
+def credit_charge(charge: ChargeDetailRecord, amount: Decimal, reason: str):
+    """A credit of part of a charge CDR (a refund); never more than is left of it."""
+    with transaction.atomic():
+        # The session's lock serializes credits of one charge with billing stops and refunds.
+        ChargingSession.objects.select_for_update().filter(pk=charge.session_id).first()
+        return _amount_credit(charge, min(amount, credit_left(charge)), reason)
+
+
+def credit_left(charge: ChargeDetailRecord) -> Decimal:
+    """What of a charge CDR's total no credit has taken back yet."""
+    credited = charge.corrections.filter(kind=CdrKind.CREDIT).aggregate(
+        total=models.Sum("total_incl_tax")
+    )["total"]
+    return max(charge.total_incl_tax + (credited or 0), Decimal(0))
+
+
+def _full_credit(charge: ChargeDetailRecord, session, reason: str) -> ChargeDetailRecord:
+    """A credit cancelling the whole charge, line by line."""
     credit = ChargeDetailRecord(
         organization_id=charge.organization_id,
         session=session,
@@ -327,6 +355,36 @@ def credit_session(session: ChargingSession) -> ChargeDetailRecord | None:
         reason=reason[: ChargeDetailRecord._meta.get_field("reason").max_length],
         billing_stopped_by=session.billing_stopped_by,
         accounted_at=session.billing_stopped_at,
+    )
+    credit.save()
+    return credit
+
+
+def _amount_credit(charge, amount: Decimal, reason: str, *, by=None, at=None):
+    """A credit of an amount incl. tax, taxed at the charge's rate; None for nothing."""
+    amount = engine.round_money(amount)
+    if amount <= 0:
+        return None
+    # The tax inside a gross amount: amount × rate / (100 + rate), as the charge was taxed.
+    tax = engine.round_money(amount * charge.tax_rate / (100 + charge.tax_rate))
+    credit = ChargeDetailRecord(
+        organization_id=charge.organization_id,
+        session_id=charge.session_id,
+        kind=CdrKind.CREDIT,
+        corrects=charge,
+        id_token_id=charge.id_token_id,
+        roaming_partner_id=charge.roaming_partner_id,
+        tariff_id=charge.tariff_id,
+        tariff_snapshot=charge.tariff_snapshot,
+        currency=charge.currency,
+        tax_rate=charge.tax_rate,
+        parking_tolerance_wh=charge.parking_tolerance_wh,
+        total_excl_tax=-(amount - tax),
+        tax_amount=-tax,
+        total_incl_tax=-amount,
+        reason=reason[: ChargeDetailRecord._meta.get_field("reason").max_length],
+        billing_stopped_by=by,
+        accounted_at=at,
     )
     credit.save()
     return credit

@@ -576,6 +576,7 @@ class PaymentRefundSerializer(serializers.ModelSerializer):
             "reason",
             "status",
             "failure",
+            "credit",
             "created_by",
             "created",
         ]
