@@ -327,3 +327,41 @@ class PaymentAccountView(BillingTabMixin, PortalView):
                 messages.success(request, _("Payment account saved."))
                 return redirect("billing:payment-account", org=self.organization.slug)
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+# Stripe's payout statuses, in words.
+PAYOUT_STATUS = {
+    "paid": gettext_lazy("Paid"),
+    "pending": gettext_lazy("Pending"),
+    "in_transit": gettext_lazy("In transit"),
+    "canceled": gettext_lazy("Canceled"),
+    "failed": gettext_lazy("Failed"),
+}
+
+
+class PayoutListView(BillingTabMixin, PortalView):
+    """The account's balance and latest payouts at the provider, read live (operators)."""
+
+    required_role = Role.OPERATOR
+    tab = "payments"
+    template_name = "billing/payouts.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            balance, payouts = payments.payouts_of(self.organization)
+        except PaymentsNotConfigured:
+            context["not_configured"] = True
+        except ProviderError as error:
+            context["provider_error"] = error.message
+        else:
+            context.update(
+                balance=sorted(
+                    (currency, amount, balance.pending.get(currency, Decimal(0)))
+                    for currency, amount in balance.available.items()
+                ),
+                payouts=[
+                    (payout, PAYOUT_STATUS.get(payout.status, payout.status)) for payout in payouts
+                ],
+            )
+        return context

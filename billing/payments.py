@@ -18,9 +18,11 @@ from billing.models import (
     PaymentRefund,
 )
 from billing.providers import (
+    Balance,
     Intent,
     PaymentGateway,
     PaymentsNotConfigured,
+    Payout,
     ProviderError,
     WebhookEvent,
     gateway_for,
@@ -56,6 +58,13 @@ def gateway_of(payment: Payment) -> PaymentGateway:
     """The adapter that made a payment, for the account it was made on."""
     account = PaymentAccount.objects.filter(organization_id=payment.organization_id).first()
     return gateway_for(payment.provider, account.account_id if account else "")
+
+
+def payouts_of(organization, limit: int = 20) -> tuple[Balance, list[Payout]]:
+    """The organization's balance at its provider and its latest payouts (read live, not kept)."""
+    account = payment_account_of(organization)
+    gateway = gateway_for(account.provider, account.account_id)
+    return gateway.balance(), gateway.payouts(limit)
 
 
 def authorize_payment(

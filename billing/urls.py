@@ -36,6 +36,7 @@ urlpatterns = [
     ),
     path("billing/cdrs/", views.CdrListView.as_view(), name="cdr-list"),
     path("billing/payments/", payment_portal.PaymentListView.as_view(), name="payment-list"),
+    path("billing/payouts/", payment_portal.PayoutListView.as_view(), name="payout-list"),
     path(
         "billing/payments/export.csv",
         payment_portal.PaymentExportView.as_view(),

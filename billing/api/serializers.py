@@ -608,3 +608,33 @@ class PaymentAccountSerializer(serializers.ModelSerializer):
         ]
         # The organization is the URL's; Stripe is the only provider there is an adapter for.
         read_only_fields = ["organization", "provider", "created", "updated"]
+
+
+class BalanceLineSerializer(serializers.Serializer):
+    """What the account holds at the provider in one currency."""
+
+    currency = serializers.CharField()
+    available = serializers.DecimalField(max_digits=14, decimal_places=2)
+    pending = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class PayoutSerializer(serializers.Serializer):
+    """A payout to the organization's bank, as the provider reports it."""
+
+    reference = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    status = serializers.CharField(help_text=_("paid, pending, in_transit, canceled or failed"))
+    created = serializers.DateTimeField()
+    arrival_date = serializers.DateField()
+    failure = serializers.CharField()
+
+
+class PayoutsSerializer(serializers.Serializer):
+    """The account's balance and latest payouts, read from the provider now."""
+
+    configured = serializers.BooleanField(
+        help_text=_("False when the organization takes no payments: nothing else to show.")
+    )
+    balance = BalanceLineSerializer(many=True)
+    payouts = PayoutSerializer(many=True)

@@ -9,6 +9,7 @@ from billing.api.views import (
     PaymentAccountViewSet,
     PaymentRefundViewSet,
     PaymentViewSet,
+    PayoutViewSet,
     TariffAssignmentViewSet,
     TariffViewSet,
 )
@@ -28,6 +29,7 @@ org_router.register("tariff-assignments", TariffAssignmentViewSet, basename="tar
 
 # One account per organization, not a collection: so no router.
 payment_account = PaymentAccountViewSet.as_view({"get": "retrieve", "put": "update"})
+payouts = PayoutViewSet.as_view({"get": "retrieve"})
 
 urlpatterns = [
     *router.urls,
@@ -37,4 +39,5 @@ urlpatterns = [
         payment_account,
         name="organization-payment-account",
     ),
+    path("organizations/<int:organization_pk>/payouts/", payouts, name="organization-payouts"),
 ]

@@ -20,6 +20,7 @@ from billing.api.serializers import (
     PaymentAccountSerializer,
     PaymentRefundSerializer,
     PaymentSerializer,
+    PayoutsSerializer,
     RefundRequestSerializer,
     TariffAssignmentSerializer,
     TariffSerializer,
@@ -424,3 +425,35 @@ class PaymentAccountViewSet(TenantViewSet):
             serializer.is_valid(raise_exception=True)
             serializer.save()
         return Response(serializer.data)
+
+
+class PayoutViewSet(TenantViewSet):
+    """The organization's balance and latest payouts at its provider (operators; read live)."""
+
+    queryset = PaymentAccount.objects.all()
+    serializer_class = PayoutsSerializer
+    required_role = {"retrieve": Role.OPERATOR}
+
+    @extend_schema(
+        responses={
+            200: PayoutsSerializer,
+            502: OpenApiResponse(response=DETAIL, description="The payment provider failed."),
+        }
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """The balance and the latest payouts, newest first."""
+        organization = self.get_organization()
+        try:
+            balance, payouts = payments.payouts_of(organization)
+        except PaymentsNotConfigured:
+            return Response({"configured": False, "balance": [], "payouts": []})
+        except ProviderError as error:
+            raise ProviderFailed(
+                _("The payment provider could not be asked: %(reason)s") % {"reason": error.message}
+            ) from None
+        lines = [
+            {"currency": currency, "available": amount, "pending": balance.pending.get(currency, 0)}
+            for currency, amount in sorted(balance.available.items())
+        ]
+        data = {"configured": True, "balance": lines, "payouts": [vars(p) for p in payouts]}
+        return Response(PayoutsSerializer(data).data)

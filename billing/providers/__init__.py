@@ -1,9 +1,11 @@
 """Payment providers behind one interface; `gateway_for` picks an organization's adapter."""
 
 from billing.providers.base import (
+    Balance,
     Intent,
     PaymentGateway,
     PaymentsNotConfigured,
+    Payout,
     ProviderError,
     RefundResult,
     WebhookEvent,
@@ -12,9 +14,11 @@ from billing.providers.base import (
 from billing.providers.stripe_adapter import StripeGateway
 
 __all__ = [
+    "Balance",
     "Intent",
     "PaymentGateway",
     "PaymentsNotConfigured",
+    "Payout",
     "ProviderError",
     "RefundResult",
     "StripeGateway",

@@ -2,6 +2,7 @@
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -58,6 +59,28 @@ class WebhookEvent:
     intent: Intent | None = None
 
 
+@dataclass(frozen=True)
+class Payout:
+    """Money the provider sent (or will send) to the account's bank."""
+
+    reference: str
+    amount: Decimal
+    currency: str
+    # The provider's word: paid, pending, in_transit, canceled, failed.
+    status: str
+    created: datetime
+    arrival_date: date
+    failure: str = ""
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What the account holds at the provider, per currency: available and still pending."""
+
+    available: dict[str, Decimal]
+    pending: dict[str, Decimal]
+
+
 class PaymentGateway(ABC):
     """One provider, acting for one account; amounts are Decimals in the currency's units."""
 
@@ -97,3 +120,11 @@ class PaymentGateway(ABC):
     @abstractmethod
     def parse_webhook(self, body: bytes, headers) -> WebhookEvent:
         """Verify a webhook delivery's signature and read it; raises WebhookSignatureInvalid."""
+
+    @abstractmethod
+    def payouts(self, limit: int) -> list[Payout]:
+        """The account's latest payouts, newest first."""
+
+    @abstractmethod
+    def balance(self) -> Balance:
+        """The account's balance at the provider."""

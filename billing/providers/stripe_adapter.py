@@ -1,5 +1,6 @@
 """Stripe through its official library: PaymentIntents with manual capture, refunds, webhooks."""
 
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import stripe
@@ -7,9 +8,11 @@ from django.conf import settings
 
 from billing.choices import PaymentStatus, RefundStatus
 from billing.providers.base import (
+    Balance,
     Intent,
     PaymentGateway,
     PaymentsNotConfigured,
+    Payout,
     ProviderError,
     RefundResult,
     WebhookEvent,
@@ -152,6 +155,43 @@ class StripeGateway(PaymentGateway):
             status=REFUND_STATUS.get(data.get("status"), RefundStatus.PENDING),
             amount=from_minor(data["amount"], data["currency"]),
             failure=data.get("failure_reason") or "",
+        )
+
+    def payouts(self, limit) -> list[Payout]:
+        with _translated_errors():
+            answer = self.client.v1.payouts.list(params={"limit": limit}, options=self._options())
+        rows = [
+            Payout(
+                reference=data["id"],
+                amount=from_minor(data["amount"], data["currency"]),
+                currency=data["currency"].upper(),
+                status=data.get("status") or "",
+                created=datetime.fromtimestamp(data["created"], UTC),
+                arrival_date=datetime.fromtimestamp(data["arrival_date"], UTC).date(),
+                failure=data.get("failure_message") or "",
+            )
+            for data in (payout.to_dict() for payout in answer.data)
+        ]
+        # Stripe lists newest first; a server that does not is sorted here.
+        return sorted(rows, key=lambda p: (p.created, p.reference), reverse=True)[:limit]
+
+    def balance(self) -> Balance:
+        with _translated_errors():
+            answer = self.client.v1.balance.retrieve(options=self._options()).to_dict()
+
+        def per_currency(funds) -> dict:
+            # Stripe answers a list of funds per currency; localstripe one object.
+            if isinstance(funds, dict):
+                funds = [funds]
+            totals = {}
+            for fund in funds or []:
+                currency = fund["currency"].upper()
+                totals[currency] = totals.get(currency, 0) + from_minor(fund["amount"], currency)
+            return totals
+
+        return Balance(
+            available=per_currency(answer.get("available")),
+            pending=per_currency(answer.get("pending")),
         )
 
     def parse_webhook(self, body, headers) -> WebhookEvent:

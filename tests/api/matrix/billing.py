@@ -249,6 +249,12 @@ ENDPOINTS = [
         Role.OPERATOR,
     ),
     Endpoint(
+        "organization-payouts",
+        "get",
+        lambda w: f"/api/v1/organizations/{w.org.pk}/payouts/",
+        Role.OPERATOR,
+    ),
+    Endpoint(
         "organization-payment-account",
         "put",
         lambda w: f"/api/v1/organizations/{w.org.pk}/payment-account/",
