@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing import engine
-from billing.choices import AssignmentScope, CdrKind
+from billing.choices import AssignmentScope, CdrKind, TariffType
 from billing.engine import TariffDefinition, Usage, price_session
 from billing.events import CDR_CREATED
 from billing.models import ChargeDetailRecord, Tariff, TariffAssignment
@@ -18,6 +18,7 @@ from sessions_app.choices import AuthMethod, AuthorizationStatus, SessionState
 from sessions_app.events import SESSION_HELD_FOR_REVIEW
 from sessions_app.models import ChargingSession
 from sessions_app.services import energy_readings
+from stations.models import ChargingStation
 
 logger = logging.getLogger(__name__)
 
@@ -33,27 +34,56 @@ PRECEDENCE = {scope: rank for rank, scope in enumerate(SCOPE_PRECEDENCE)}
 
 def find_tariff(session: ChargingSession) -> Tariff | None:
     """The tariff of the most specific assignment valid at the session start, or None."""
-    org_id = session.organization_id
-    targets = Q(scope=AssignmentScope.ORGANIZATION) | Q(
-        scope=AssignmentScope.STATION, station_id=session.station_id
+    # A session paid on the spot (Scan2Pay) pays the ad hoc price the connector's page shows;
+    # every other session never does.
+    return _assigned_tariff(
+        session.organization_id,
+        session.station_id,
+        session.station.site_id,
+        session.id_token_id,
+        session.start,
+        ad_hoc=session.auth_method == AuthMethod.SCAN2PAY,
     )
-    if session.station.site_id:
-        targets |= Q(scope=AssignmentScope.SITE, site_id=session.station.site_id)
-    if session.id_token_id:
+
+
+def ad_hoc_tariff_for(station: ChargingStation, moment=None) -> Tariff | None:
+    """The AD_HOC_PAYMENT tariff a driver without a card pays at `station` now, or None."""
+    if station.organization_id is None:
+        return None
+    return _assigned_tariff(
+        station.organization_id,
+        station.pk,
+        station.site_id,
+        None,
+        moment or timezone.now(),
+        ad_hoc=True,
+    )
+
+
+def _assigned_tariff(org_id, station_id, site_id, id_token_id, moment, *, ad_hoc: bool):
+    """The most specific assignment's tariff valid at `moment`, ad hoc ones or the others."""
+    targets = Q(scope=AssignmentScope.ORGANIZATION) | Q(
+        scope=AssignmentScope.STATION, station_id=station_id
+    )
+    if site_id:
+        targets |= Q(scope=AssignmentScope.SITE, site_id=site_id)
+    if id_token_id:
         targets |= Q(
             scope=AssignmentScope.ACCESS_GROUP,
             access_group__organization_id=org_id,
-            access_group__id_tokens=session.id_token_id,
+            access_group__id_tokens=id_token_id,
         )
     # Half-open window: a tariff that ends at the session start no longer applies to it.
-    valid = (Q(tariff__valid_from__isnull=True) | Q(tariff__valid_from__lte=session.start)) & (
-        Q(tariff__valid_to__isnull=True) | Q(tariff__valid_to__gt=session.start)
+    valid = (Q(tariff__valid_from__isnull=True) | Q(tariff__valid_from__lte=moment)) & (
+        Q(tariff__valid_to__isnull=True) | Q(tariff__valid_to__gt=moment)
     )
+    ad_hoc_type = Q(tariff__type=TariffType.AD_HOC_PAYMENT)
     candidates = (
         TariffAssignment.objects.for_org(org_id)
         # The tariff's own organization is checked too: a row that points at another tenant's
         # tariff is bad data and must never price this tenant's sessions.
-        .filter(targets, valid, tariff__organization_id=org_id)
+        .filter(targets, valid, ad_hoc_type if ad_hoc else ~ad_hoc_type)
+        .filter(tariff__organization_id=org_id)
         .select_related("tariff")
         .order_by()
     )

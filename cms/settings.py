@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "baselines",
     "ocpp_gateway",
     "fleet",
+    "scan2pay",
     "demo",
 ]
 

@@ -43,6 +43,8 @@ urlpatterns = [
     # Stations download firmware images by signed URL (no login, no organization in the path).
     path("firmware/", include("firmware.download_urls")),
     path("payments/", include("billing.payment_urls")),
+    # A connector's public Scan2Pay page (no login, no organization in the path): /pay/<code>/.
+    path("pay/", include("scan2pay.public_urls")),
     path("o/<slug:org>/", include("billing.urls")),
     path("o/<slug:org>/", include("availability.urls")),
     path("o/<slug:org>/", include("alerts.urls")),
@@ -50,5 +52,6 @@ urlpatterns = [
     path("o/<slug:org>/", include("baselines.urls")),
     path("o/<slug:org>/", include("ocpp_gateway.baseline_urls")),
     path("o/<slug:org>/", include("fleet.urls")),
+    path("o/<slug:org>/", include("scan2pay.urls")),
     path("", include("portal.urls")),
 ]

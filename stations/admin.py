@@ -161,8 +161,10 @@ class ConnectorInline(CmsTabularInline):
         "connector_type",
         "max_power_kw",
         *GATEWAY_OWNED_CONNECTOR_FIELDS,
+        "pay_code",
     )
-    readonly_fields = GATEWAY_OWNED_CONNECTOR_FIELDS
+    # The pay code is printed on the connector's Scan2Pay sticker: generated, never typed.
+    readonly_fields = (*GATEWAY_OWNED_CONNECTOR_FIELDS, "pay_code")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "evse":

@@ -1,5 +1,6 @@
 """Sites, stations, their EVSEs and connectors, status history, data transfers, profiles."""
 
+import secrets
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -307,6 +308,17 @@ class Evse(models.Model):
         return self.evse_id or f"{self.station}/{self.evse_number}"
 
 
+# A connector's pay code (Scan2Pay stickers): lowercase letters and digits without 0/o and 1/l,
+# so a code typed from a sticker is never misread; 10 of 32 characters are 50 random bits.
+PAY_CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+PAY_CODE_LENGTH = 10
+
+
+def new_pay_code() -> str:
+    """A fresh random pay code for a connector (unguessable, URL-safe, easy to type)."""
+    return "".join(secrets.choice(PAY_CODE_ALPHABET) for _ in range(PAY_CODE_LENGTH))
+
+
 class ConnectorQuerySet(TenantQuerySet):
     """Connectors narrowed by their station's organization."""
 
@@ -349,6 +361,15 @@ class Connector(models.Model):
     vendor_error_code = models.CharField(_("vendor error code"), max_length=50, blank=True)
     info = models.CharField(_("info"), max_length=50, blank=True)
     status_at = models.DateTimeField(_("status time"), null=True, blank=True)
+    # The public Scan2Pay page of this connector is /pay/<pay_code>/ (printed on its sticker).
+    pay_code = models.CharField(
+        _("pay code"),
+        max_length=PAY_CODE_LENGTH,
+        unique=True,
+        default=new_pay_code,
+        editable=False,
+        help_text=_("On the connector's Scan2Pay sticker: its public page is /pay/<code>/."),
+    )
 
     objects = ConnectorQuerySet.as_manager()
 

@@ -115,6 +115,7 @@ DOMAIN_APPS = (
     "firmware",
     "fleet",
     "baselines",
+    "scan2pay",
 )
 WHEN = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from billing.models import (
     InvoiceLine,
     TariffAssignment,
 )
-from billing.views import element_words
+from billing.words import element_words
 from organizations.choices import Role
 from roaming.models import RoamingPartner
 from tests.factories import (

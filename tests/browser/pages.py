@@ -10,6 +10,7 @@ from demo.seed import DEMO_PASSWORD, DEMO_USERNAME
 from fleet.models import Campaign
 from sessions_app.choices import SessionState
 from sessions_app.models import ChargingSession
+from stations.models import Connector
 from tests.browser.conftest import DESKTOP
 
 LOGIN = "/accounts/login/"
@@ -82,6 +83,17 @@ def main_pages(demo) -> list[MainPage]:
     return [MainPage(name, demo.url(path)) for name, path in pages] + [
         MainPage("preferences", "/settings/"),
     ]
+
+
+def scan2pay_page(demo) -> MainPage:
+    """The public Scan2Pay page (no login) of a connector at the demo's Scan2Pay site."""
+    connector = (
+        Connector.objects.for_org(demo.org)
+        .filter(station__site__scan2pay_enabled=True)
+        .order_by("station__ocpp_id", "connector_id")
+        .first()
+    )
+    return MainPage("scan2pay", f"/pay/{connector.pay_code}/")
 
 
 LANGUAGES = {"en": "en-US", "de": "de-DE"}

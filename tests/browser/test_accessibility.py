@@ -10,8 +10,10 @@ from tests.browser.conftest import DESKTOP, PHONE, SIMULATED, SIMULATED_PASSWORD
 from tests.browser.pages import (
     check_every_page,
     main_pages,
+    open_page,
     portal_tab,
     resize,
+    scan2pay_page,
 )
 
 pytestmark = [
@@ -198,3 +200,21 @@ def test_no_main_page_violates_wcag_22_aa(browser, portal_server, demo, simulate
         f"accessibility problems (checked {checked} at 1280 and 390 px, en and de):\n\n"
         + "\n\n".join(failures)
     )
+
+
+def test_the_public_scan2pay_page_passes_wcag_22_aa_on_a_phone(browser, portal_server, demo):
+    """A driver's page (no login) at 390 px and 1280 px, English and German, passes axe."""
+    if not AXE.is_file():
+        pytest.fail(AXE_MISSING, pytrace=False)
+    failures: list[str] = []
+    target = scan2pay_page(demo)
+    for language in ("en", "de"):
+        with portal_tab(browser, portal_server, language) as page:
+            problem = open_page(page, target.url, language)
+            if problem:
+                failures.append(f"{target.name} ({target.url}, {language}) {problem}")
+                continue
+            check(page, target.name, language, failures)
+            if page.script_errors:
+                failures.append(f"script errors ({language}): {page.script_errors}")
+    assert not failures, "accessibility problems:\n\n" + "\n\n".join(failures)

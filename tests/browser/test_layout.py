@@ -11,8 +11,10 @@ from tests.browser.conftest import DESKTOP, PHONE, screenshot
 from tests.browser.pages import (
     check_every_page,
     main_pages,
+    open_page,
     portal_tab,
     resize,
+    scan2pay_page,
 )
 
 pytestmark = [
@@ -123,3 +125,22 @@ def test_every_main_page_fits_a_phone_and_keeps_words_whole(browser, portal_serv
                 failures.append(f"script errors ({language}): {page.script_errors}")
     checked = ", ".join(["login"] + [p.name for p in pages])
     assert not failures, f"layout problems (checked {checked}):\n" + "\n".join(failures)
+
+
+def test_the_public_scan2pay_page_fits_a_phone_and_keeps_words_whole(browser, portal_server, demo):
+    """A driver's page (no login) at 390 px, in English and German; the English screenshot."""
+    failures: list[str] = []
+    target = scan2pay_page(demo)
+    for language in ("en", "de"):
+        with portal_tab(browser, portal_server, language) as page:
+            problem = open_page(page, target.url, language)
+            if problem:
+                failures.append(f"{target.name} ({target.url}, {language}) {problem}")
+                continue
+            resize(page, PHONE)
+            failures.extend(measure(page, target.name, "390 px", phone=True))
+            if language == "en":
+                screenshot(page, f"{target.name}-phone", phone=True)
+            if page.script_errors:
+                failures.append(f"script errors ({language}): {page.script_errors}")
+    assert not failures, "layout problems:\n" + "\n".join(failures)

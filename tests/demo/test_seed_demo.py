@@ -15,13 +15,14 @@ from django.db.models import Sum
 from django.test import RequestFactory
 from django.utils import timezone
 
-from billing.choices import AssignmentScope, CdrKind
+from billing.choices import AssignmentScope, CdrKind, TariffType
 from billing.engine import Usage, price_session
 from billing.models import (
     BillingPeriod,
     ChargeDetailRecord,
     Invoice,
     InvoiceLine,
+    PaymentAccount,
     Tariff,
     TariffAssignment,
 )
@@ -224,8 +225,7 @@ def test_seed_demo_creates_ten_cards_split_across_the_groups():
 def test_seed_demo_assigns_the_day_and_night_tariff_as_organization_default():
     seed()
     org = demo_org()
-    assignment = TariffAssignment.objects.for_org(org).get()
-    assert assignment.scope == AssignmentScope.ORGANIZATION
+    assignment = TariffAssignment.objects.for_org(org).get(scope=AssignmentScope.ORGANIZATION)
     tariff = assignment.tariff
     assert (tariff.name, tariff.elements, tariff.tax_rate) == (
         "Standard",
@@ -265,6 +265,21 @@ def test_the_demo_tariff_charges_night_energy_less_a_fee_and_idle_time_after_fou
         Decimal("0.49"),
         Decimal("4.00"),
     )
+
+
+def test_seed_demo_opens_scan2pay_at_the_public_hub_with_an_ad_hoc_tariff(client):
+    seed()
+    org = demo_org()
+    site = Site.objects.for_org(org).get(scan2pay_enabled=True)
+    assignment = TariffAssignment.objects.for_org(org).get(site=site)
+    assert assignment.tariff.type == TariffType.AD_HOC_PAYMENT
+    assert PaymentAccount.objects.for_org(org).get().enabled
+    connector = Connector.objects.filter(station__site=site).first()
+
+    response = client.get(f"/pay/{connector.pay_code}/")
+
+    assert response.status_code == 200
+    assert "0.49 EUR per kWh" in response.content.decode()
 
 
 def test_seed_demo_publishes_a_roaming_tariff_to_the_demo_partner():
