@@ -480,7 +480,7 @@ class PaymentAdmin(ImmutableModelAdmin):
             _("Amounts"),
             {"fields": ("currency", "amount_authorized", "amount_captured", "amount_refunded")},
         ),
-        (_("Paid for"), {"fields": ("session", "cdr", "email")}),
+        (_("Paid for"), {"fields": ("session", "cdr", "email", "receipt_id", "receipt_url")}),
         (
             _("History"),
             {"fields": ("created", "updated", "authorized_at", "captured_at", "canceled_at")},

@@ -43,6 +43,12 @@ class PaymentProvider(models.TextChoices):
     """Payment service providers the platform has an adapter for."""
 
     STRIPE = "stripe", _("Stripe")
+    # The station's own card terminal (OCPP 2.1 NotifySettlement): paid there, recorded here.
+    TERMINAL = "terminal", _("Payment terminal at the station")
+
+
+# Providers an organization can hold an account with (a station's terminal is not one).
+ACCOUNT_PROVIDERS = [(PaymentProvider.STRIPE.value, PaymentProvider.STRIPE.label)]
 
 
 class PaymentPurpose(models.TextChoices):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.choices import (
+    ACCOUNT_PROVIDERS,
     AssignmentScope,
     CdrKind,
     InvoiceStatus,
@@ -480,7 +481,7 @@ class PaymentAccount(models.Model):
     provider = models.CharField(
         _("provider"),
         max_length=16,
-        choices=PaymentProvider.choices,
+        choices=ACCOUNT_PROVIDERS,
         default=PaymentProvider.STRIPE,
     )
     # Stripe Connect: the organization's own connected account, paid out to the organization.
@@ -544,7 +545,10 @@ class Payment(models.Model):
         related_name="payments",
     )
     email = models.EmailField(_("receipt email"), blank=True)
-    failure = models.CharField(_("failure"), max_length=255, blank=True)
+    failure = models.CharField(_("failure"), max_length=500, blank=True)
+    # A receipt the payer got elsewhere (a station's terminal names its own).
+    receipt_id = models.CharField(_("receipt id"), max_length=50, blank=True)
+    receipt_url = models.URLField(_("receipt URL"), max_length=2000, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     authorized_at = models.DateTimeField(_("authorized at"), null=True, blank=True)

@@ -2,14 +2,18 @@
 
 import logging
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import services
-from billing.choices import CdrKind, PaymentStatus, RefundStatus
+from billing.choices import CdrKind, PaymentProvider, PaymentPurpose, PaymentStatus, RefundStatus
 from billing.models import (
     ChargeDetailRecord,
     Payment,
@@ -27,6 +31,8 @@ from billing.providers import (
     WebhookEvent,
     gateway_for,
 )
+from sessions_app.models import ChargingSession
+from stations.models import ChargingStation
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +119,7 @@ def authorize_payment(
         Payment.objects.filter(pk=payment.pk).update(
             status=PaymentStatus.FAILED,
             amount_authorized=ZERO,
-            failure=error.message[:255],
+            failure=error.message[:500],
             updated=timezone.now(),
         )
         payment.refresh_from_db()
@@ -185,6 +191,10 @@ def refund_payment(payment_id: int, amount: Decimal, reason: str, user=None) -> 
     reason = reason.strip()
     if not reason:
         raise PaymentRefused(_("A refund needs a reason."))
+    if Payment.objects.filter(pk=payment_id, provider=PaymentProvider.TERMINAL).exists():
+        raise PaymentRefused(
+            _("A payment made at a station's terminal is refunded by that terminal's provider.")
+        )
     # Looked up first: without a provider nothing may be counted as paid back.
     gateway = gateway_of(Payment.objects.get(pk=payment_id))
     with transaction.atomic():
@@ -297,7 +307,7 @@ def _apply_intent(payment: Payment, intent: Intent) -> None:
         payment.status = PaymentStatus.FAILED
     else:
         payment.status = intent.status
-    payment.failure = intent.failure[:255]
+    payment.failure = intent.failure[:500]
     if intent.status == PaymentStatus.AUTHORIZED:
         payment.amount_authorized = intent.amount_authorized
         payment.authorized_at = payment.authorized_at or now
@@ -314,3 +324,92 @@ def _apply_intent(payment: Payment, intent: Intent) -> None:
     if payment.reference:
         fields.add("reference")
     payment.save(update_fields=sorted(fields))
+
+
+# OCPP 2.1 PaymentStatusEnumType → where the payment is.
+SETTLEMENT_STATUS = {
+    "Settled": PaymentStatus.CAPTURED,
+    "Canceled": PaymentStatus.CANCELED,
+    "Rejected": PaymentStatus.FAILED,
+    "Failed": PaymentStatus.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class TerminalSettlement:
+    """A station's payment terminal reporting a payment (OCPP 2.1 NotifySettlement)."""
+
+    station_id: int
+    psp_reference: str
+    status: str
+    amount: Decimal
+    settled_at: datetime
+    transaction_id: str = ""
+    status_info: str = ""
+    receipt_id: str = ""
+    receipt_url: str = ""
+
+
+def record_terminal_settlement(settlement: TerminalSettlement) -> Payment | None:
+    """Keep a payment the station's own terminal took, on its session; once per PSP reference."""
+    station = ChargingStation.objects.filter(pk=settlement.station_id).first()
+    if station is None or station.organization_id is None:
+        return None
+    session = None
+    if settlement.transaction_id:
+        session = ChargingSession.objects.filter(
+            station=station, transaction_id=settlement.transaction_id
+        ).first()
+    status = SETTLEMENT_STATUS[settlement.status]
+    # The terminal names no currency: the organization's (its tariffs' and invoices').
+    currency = station.organization.currency
+    amount = max(settlement.amount, ZERO)
+    settled = status == PaymentStatus.CAPTURED
+    fields = {
+        "organization_id": station.organization_id,
+        "purpose": PaymentPurpose.AD_HOC,
+        "status": status,
+        "currency": currency,
+        "amount_authorized": amount if settled else ZERO,
+        "amount_captured": amount if settled else ZERO,
+        "session": session,
+        "failure": settlement.status_info[:500] if not settled else "",
+        "receipt_id": settlement.receipt_id[:50],
+        # Shown as a link to operators: an address of any other scheme is not kept.
+        "receipt_url": _web_address(settlement.receipt_url)[:2000],
+        "authorized_at": settlement.settled_at if settled else None,
+        "captured_at": settlement.settled_at if settled else None,
+        "canceled_at": settlement.settled_at if status == PaymentStatus.CANCELED else None,
+    }
+    with transaction.atomic():
+        existing = (
+            Payment.objects.select_for_update()
+            .filter(provider=PaymentProvider.TERMINAL, reference=settlement.psp_reference)
+            .first()
+        )
+        if existing is not None:
+            # A repeated report (the station retried) changes nothing; another station's
+            # organization never gets to overwrite it.
+            return existing if existing.organization_id == station.organization_id else None
+        try:
+            with transaction.atomic():
+                return Payment.objects.create(
+                    provider=PaymentProvider.TERMINAL,
+                    reference=settlement.psp_reference,
+                    idempotency_key=uuid.uuid4().hex,
+                    **fields,
+                )
+        except IntegrityError:
+            # The same report arrived twice at once: the first one is the payment.
+            return Payment.objects.filter(
+                provider=PaymentProvider.TERMINAL, reference=settlement.psp_reference
+            ).first()
+
+
+def _web_address(text: str) -> str:
+    """`text` if it is an http(s) URL, else nothing."""
+    try:
+        URLValidator(schemes=["http", "https"])(text)
+    except ValidationError:
+        return ""
+    return text

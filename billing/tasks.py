@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from billing import invoicing, payments, services
-from billing.choices import CdrKind, PaymentStatus
+from billing.choices import CdrKind, PaymentProvider, PaymentStatus
 from billing.models import ChargeDetailRecord, Payment
 from billing.providers import PaymentsNotConfigured, ProviderError
 from sessions_app.choices import SessionState
@@ -87,6 +87,8 @@ def reconcile_payments() -> int:
             updated__lt=now - PAYMENT_QUIET,
         )
         .exclude(reference="")
+        # A station's terminal settled its payments itself: nothing to read back.
+        .exclude(provider=PaymentProvider.TERMINAL)
         .order_by("updated")
         .values_list("pk", "status", "created")[:PAYMENT_BATCH]
     )

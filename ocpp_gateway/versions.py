@@ -12,6 +12,7 @@ from ocpp_gateway.v16 import calls as v16_calls
 from ocpp_gateway.v16 import formats as v16_formats
 from ocpp_gateway.v16.handlers import HANDLERS as V16_HANDLERS
 from ocpp_gateway.v21 import calls as v21_calls
+from ocpp_gateway.v21.handlers import HANDLERS as V21_HANDLERS
 from ocpp_gateway.v201 import calls as v201_calls
 from ocpp_gateway.v201 import formats as v201_formats
 from ocpp_gateway.v201.handlers import HANDLERS as V201_HANDLERS
@@ -46,9 +47,10 @@ class UnsupportedVersion(ValueError):
 
 # Newest first: the first of these a station offers is the one we speak.
 VERSIONS: tuple[Version, ...] = (
-    # 2.1 extends 2.0.1: the same handlers and calls, validated against the 2.1 schemas; what
-    # 2.1 adds beyond them is answered NotSupported (docs/ocpp.md lists it).
-    Version(OcppVersion.V21.value, V201_HANDLERS, v21_calls, v201_formats),
+    # 2.1 extends 2.0.1: the same handlers and calls (plus what 2.1 adds that the platform
+    # models), validated against the 2.1 schemas; the rest of 2.1 is answered NotSupported
+    # (docs/ocpp.md lists it).
+    Version(OcppVersion.V21.value, V21_HANDLERS, v21_calls, v201_formats),
     Version(OcppVersion.V201.value, V201_HANDLERS, v201_calls, v201_formats),
     Version(
         OcppVersion.V16.value,

@@ -546,6 +546,8 @@ class PaymentSerializer(serializers.ModelSerializer):
             "cdr",
             "email",
             "failure",
+            "receipt_id",
+            "receipt_url",
             "created",
             "updated",
             "authorized_at",

@@ -215,12 +215,7 @@ async def test_ocpp21_station_boots_and_authorizes_through_the_201_handlers(
         # What 2.1 adds and the platform does not model is refused, never a crash.
         with pytest.raises(NotSupportedError):
             await cs.call(
-                call21.NotifySettlement(
-                    psp_ref="psp-1",
-                    settlement_amount=12.5,
-                    settlement_time=now(),
-                    status="Settled",
-                ),
+                call21.NotifyPriorityCharging(transaction_id="TX-1", activated=True),
                 suppress=False,
             )
         beat = await cs.call(call21.Heartbeat())
