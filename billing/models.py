@@ -30,6 +30,8 @@ from stations.models import ChargingStation, Site
 
 ZERO = Decimal("0")
 CURRENCY = RegexValidator(r"^[A-Z]{3}$", _("Use an ISO 4217 code such as EUR."))
+# Codes of funds and metals, no money a driver pays with.
+UNPAYABLE_CURRENCIES = frozenset(["XAU", "XAG", "XPT", "XPD", "XDR", "XTS", "XXX"])
 
 
 def money_field(verbose_name, **kwargs):
@@ -502,9 +504,29 @@ class PaymentAccount(models.Model):
 
     class Meta:
         verbose_name = _("payment account")
+        constraints = [
+            # One organization per connected account: its money is that organization's alone.
+            models.UniqueConstraint(
+                fields=["account_id"], condition=~Q(account_id=""), name="one_org_per_account"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.organization} ({self.get_provider_display()})"
+
+    @staticmethod
+    def check_currency(currency: str) -> None:
+        """Refuse a currency payments cannot be taken in."""
+        if currency.upper() in UNPAYABLE_CURRENCIES:
+            raise ValidationError(
+                _("Payments cannot be taken in %(currency)s.") % {"currency": currency}
+            )
+
+    def clean(self):
+        try:
+            self.check_currency(self.currency)
+        except ValidationError as error:
+            raise ValidationError({"currency": error.messages}) from None
 
 
 class PaymentQuerySet(TenantQuerySet):
@@ -520,8 +542,14 @@ class Payment(models.Model):
     provider = models.CharField(_("provider"), max_length=16, choices=PaymentProvider.choices)
     # The provider's id of the payment (a Stripe PaymentIntent), unknown until it answered.
     reference = models.CharField(_("provider reference"), max_length=255, blank=True)
+    # The connected account it was made on (empty: the platform's): every later call about
+    # it goes there, whatever the organization's account is by then.
+    account_id = models.CharField(_("connected account"), max_length=64, blank=True)
     # Sent with every call that creates or moves money, so a retried call does it once.
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
+    # What the authorization asked the provider (metadata, saved payment method): an answer
+    # lost in transit is asked for again with the same key and the very same request.
+    request = models.JSONField(_("provider request"), default=dict, blank=True)
     purpose = models.CharField(_("purpose"), max_length=16, choices=PaymentPurpose.choices)
     status = models.CharField(
         _("status"), max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
@@ -561,8 +589,9 @@ class Payment(models.Model):
         ordering = ["-created", "-id"]
         verbose_name = _("payment")
         constraints = [
+            # Per organization: two organizations' terminals may use one PSP's reference format.
             models.UniqueConstraint(
-                fields=["provider", "reference"],
+                fields=["organization", "provider", "reference"],
                 condition=~Q(reference=""),
                 name="one_payment_per_provider_reference",
             ),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views import View
 
 from billing import payments
-from billing.api.views import PAYMENTS_OFF, refund_as
+from billing.api.views import PAYMENTS_OFF, refund_as, refund_failure_words
 from billing.choices import RefundStatus
 from billing.filtersets import PAYMENT_ORDERING, PaymentFilterSet
 from billing.models import Payment, PaymentAccount
@@ -135,11 +135,11 @@ class RefundForm(forms.Form):
 
 
 class PaymentAccountForm(OrganizationModelForm):
-    """The organization's account with the payment provider."""
+    """The organization's account with the payment provider (its connected account is staff's)."""
 
     class Meta:
         model = PaymentAccount
-        fields = ["account_id", "currency", "enabled"]
+        fields = ["currency", "enabled"]
 
 
 def payment_page(organization, payment) -> str:
@@ -259,13 +259,9 @@ class PaymentRefundView(PaymentDetailView):
             form.add_error(None, str(refused))
             return self.refused(form)
         except ProviderError as error:
-            # Nothing was paid back and the amount is refundable again; the form keeps what
-            # was typed, so trying again is one click.
-            messages.error(
-                request,
-                _("The payment provider refused the refund: %(reason)s")
-                % {"reason": error.message},
-            )
+            # Refused: nothing was paid back and the amount is refundable again. No answer:
+            # the refund stays pending and the sweep asks again with the same key.
+            messages.error(request, refund_failure_words(error))
             return self.refused(form, status=502)
         if refund.status == RefundStatus.FAILED:
             messages.error(
@@ -350,16 +346,22 @@ class PayoutListView(BillingTabMixin, PortalView):
         context = super().get_context_data(**kwargs)
         try:
             balance, payouts = payments.payouts_of(self.organization)
+        except payments.NoConnectedAccount:
+            context["platform_account"] = True
         except PaymentsNotConfigured:
             context["not_configured"] = True
         except ProviderError as error:
             context["provider_error"] = error.message
         else:
             context.update(
-                balance=sorted(
-                    (currency, amount, balance.pending.get(currency, Decimal(0)))
-                    for currency, amount in balance.available.items()
-                ),
+                balance=[
+                    (
+                        currency,
+                        balance.available.get(currency, Decimal(0)),
+                        balance.pending.get(currency, Decimal(0)),
+                    )
+                    for currency in sorted(balance.available.keys() | balance.pending.keys())
+                ],
                 payouts=[
                     (payout, PAYOUT_STATUS.get(payout.status, payout.status)) for payout in payouts
                 ],

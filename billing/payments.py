@@ -30,6 +30,8 @@ from billing.providers import (
     ProviderError,
     WebhookEvent,
     gateway_for,
+    representable,
+    smallest_unit,
 )
 from sessions_app.models import ChargingSession
 from stations.models import ChargingStation
@@ -60,15 +62,31 @@ def payment_account_of(organization) -> PaymentAccount:
     return account
 
 
+def ready_account(organization) -> PaymentAccount | None:
+    """The organization's account if a payment could be taken on it now (keys set), else None."""
+    try:
+        account = payment_account_of(organization)
+        gateway_for(account.provider, account.account_id)
+    except PaymentsNotConfigured:
+        return None
+    return account
+
+
 def gateway_of(payment: Payment) -> PaymentGateway:
     """The adapter that made a payment, for the account it was made on."""
-    account = PaymentAccount.objects.filter(organization_id=payment.organization_id).first()
-    return gateway_for(payment.provider, account.account_id if account else "")
+    return gateway_for(payment.provider, payment.account_id)
+
+
+class NoConnectedAccount(PaymentsNotConfigured):
+    """The organization is paid on the platform's own account: no balance of its own."""
 
 
 def payouts_of(organization, limit: int = 20) -> tuple[Balance, list[Payout]]:
     """The organization's balance at its provider and its latest payouts (read live, not kept)."""
     account = payment_account_of(organization)
+    if not account.account_id:
+        # The platform's account holds every such organization's money: none of it is theirs.
+        raise NoConnectedAccount(f"{organization} has no connected account")
     gateway = gateway_for(account.provider, account.account_id)
     return gateway.balance(), gateway.payouts(limit)
 
@@ -89,39 +107,65 @@ def authorize_payment(
     gateway = gateway_for(account.provider, account.account_id)
     if amount <= 0:
         raise PaymentRefused(_("An authorization must hold more than nothing."))
-    # Written and committed first: a crash after the provider's answer leaves a row whose
-    # idempotency key finds the same provider payment again instead of holding money twice.
+    # Written and committed first: a crash or a lost answer leaves a row whose idempotency key
+    # and request find the same provider payment again (resume_authorization) instead of
+    # holding money twice.
     payment = Payment.objects.create(
         organization=organization,
         provider=account.provider,
+        account_id=account.account_id,
         idempotency_key=uuid.uuid4().hex,
         purpose=purpose,
         currency=account.currency,
         amount_authorized=amount,
         session=session,
         email=email,
-    )
-    try:
-        intent = gateway.authorize(
-            amount=amount,
-            currency=account.currency,
-            idempotency_key=payment.idempotency_key,
-            metadata={
-                "payment": payment.pk,
+        request={
+            "metadata": {
                 "organization": organization.pk,
                 "purpose": purpose,
-                **(metadata or {}),
+                **{key: str(value) for key, value in (metadata or {}).items()},
             },
-            payment_method=payment_method,
-            customer=customer,
+            "payment_method": payment_method,
+            "customer": customer,
+        },
+    )
+    return _ask_authorization(gateway, payment)
+
+
+def resume_authorization(payment_id: int) -> Payment:
+    """Ask again for an authorization whose answer never came (same key: held once)."""
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.reference or payment.status != PaymentStatus.PENDING:
+        return payment
+    return _ask_authorization(gateway_of(payment), payment)[0]
+
+
+def _ask_authorization(gateway: PaymentGateway, payment: Payment):
+    """Send a payment's authorization; a refusal fails it, silence leaves it to be asked again."""
+    request = payment.request
+    try:
+        intent = gateway.authorize(
+            amount=payment.amount_authorized,
+            currency=payment.currency,
+            idempotency_key=payment.idempotency_key,
+            metadata={"payment": payment.pk, **request.get("metadata", {})},
+            payment_method=request.get("payment_method", ""),
+            customer=request.get("customer", ""),
         )
     except ProviderError as error:
-        Payment.objects.filter(pk=payment.pk).update(
-            status=PaymentStatus.FAILED,
-            amount_authorized=ZERO,
-            failure=error.message[:500],
-            updated=timezone.now(),
-        )
+        if error.definite or error.declined:
+            Payment.objects.filter(pk=payment.pk).update(
+                status=PaymentStatus.FAILED,
+                amount_authorized=ZERO,
+                failure=error.message[:500],
+                updated=timezone.now(),
+            )
+        else:
+            # Stripe may hold the money already: pending, and asked again by the sweep.
+            Payment.objects.filter(pk=payment.pk).update(
+                failure=error.message[:500], updated=timezone.now()
+            )
         payment.refresh_from_db()
         return payment, None
     with transaction.atomic():
@@ -166,10 +210,13 @@ def capture_payment(payment_id: int, amount: Decimal) -> Payment:
     return locked
 
 
-def cancel_payment(payment_id: int) -> Payment:
-    """Release what is held; a payment already released or never confirmed stays as it is."""
+def cancel_payment(payment_id: int, *, only_unconfirmed: bool = False) -> Payment:
+    """Release what is held; a payment already released or collected stays as it is."""
     payment = Payment.objects.get(pk=payment_id)
     if payment.status in (PaymentStatus.CANCELED, PaymentStatus.CAPTURED):
+        return payment
+    if only_unconfirmed and payment.status == PaymentStatus.AUTHORIZED:
+        # The sweep's release of an abandoned payment: the payer confirmed meanwhile.
         return payment
     if not payment.reference:
         Payment.objects.filter(pk=payment_id).update(
@@ -209,6 +256,11 @@ def refund_payment(payment_id: int, amount: Decimal, reason: str, user=None) -> 
                 _("A refund must be more than 0 and at most %(amount)s %(currency)s.")
                 % {"amount": payment.refundable.quantize(CENT), "currency": payment.currency}
             )
+        if not representable(amount, payment.currency):
+            raise PaymentRefused(
+                _("%(currency)s has no smaller unit than %(unit)s: round the amount.")
+                % {"currency": payment.currency, "unit": smallest_unit(payment.currency)}
+            )
         # Counted at once, before the provider is asked: two refunds at the same time can
         # never pay back more than was collected.
         refund = PaymentRefund.objects.create(
@@ -220,25 +272,41 @@ def refund_payment(payment_id: int, amount: Decimal, reason: str, user=None) -> 
         )
         payment.amount_refunded += amount
         payment.save(update_fields=["amount_refunded", "updated"])
+    return _ask_refund(gateway, refund)
+
+
+def _ask_refund(gateway: PaymentGateway, refund: PaymentRefund) -> PaymentRefund:
+    """Ask the provider for a counted refund; its answer decides, silence keeps it pending."""
+    payment = refund.payment
     try:
         result = gateway.refund(
             payment.reference,
-            amount=amount,
+            amount=refund.amount,
             idempotency_key=refund.idempotency_key,
-            reason=reason,
+            reason=refund.reason,
         )
     except ProviderError as error:
-        _refund_failed(refund, error.message)
+        if error.definite:
+            _refund_failed(refund, error.message)
+        # Otherwise the provider may have paid it: it stays counted and pending, and the
+        # sweep asks again with the same idempotency key, so it is never paid twice.
         raise
-    PaymentRefund.objects.filter(pk=refund.pk).update(
-        reference=result.reference, status=result.status, failure=result.failure[:255]
-    )
+    PaymentRefund.objects.filter(pk=refund.pk).update(reference=result.reference)
     if result.status == RefundStatus.FAILED:
         _refund_failed(refund, result.failure)
     elif result.status == RefundStatus.SUCCEEDED:
+        PaymentRefund.objects.filter(pk=refund.pk).update(status=RefundStatus.SUCCEEDED)
         _credit_refund(refund)
     refund.refresh_from_db()
     return refund
+
+
+def retry_refund(refund_id: int) -> PaymentRefund:
+    """Ask again for a refund whose answer never came (same idempotency key: paid once)."""
+    refund = PaymentRefund.objects.select_related("payment").get(pk=refund_id)
+    if refund.status != RefundStatus.PENDING or refund.reference:
+        return refund
+    return _ask_refund(gateway_of(refund.payment), refund)
 
 
 def _credit_refund(refund: PaymentRefund) -> None:
@@ -251,17 +319,27 @@ def _credit_refund(refund: PaymentRefund) -> None:
         ).first()
     if charge is None:
         return
+    if charge.currency != payment.currency:
+        # A credit is in its charge's currency: another currency's amount cannot go there.
+        logger.warning(
+            "refund %s (%s) not credited against CDR %s (%s): currencies differ",
+            refund.pk,
+            payment.currency,
+            charge.pk,
+            charge.currency,
+        )
+        return
     credit = services.credit_charge(charge, refund.amount, f"Refund: {refund.reason}")
     if credit is not None:
         PaymentRefund.objects.filter(pk=refund.pk).update(credit=credit)
 
 
 def _refund_failed(refund: PaymentRefund, message: str) -> None:
-    """A refund the provider did not pay: its amount is refundable again."""
+    """A refund the provider refused: its amount is refundable again (once)."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
         row = PaymentRefund.objects.select_for_update().get(pk=refund.pk)
-        if row.status == RefundStatus.FAILED and row.failure:
+        if row.status == RefundStatus.FAILED:
             return
         row.status = RefundStatus.FAILED
         row.failure = (message or "refused")[:255]
@@ -381,29 +459,32 @@ def record_terminal_settlement(settlement: TerminalSettlement) -> Payment | None
         "captured_at": settlement.settled_at if settled else None,
         "canceled_at": settlement.settled_at if status == PaymentStatus.CANCELED else None,
     }
-    with transaction.atomic():
-        existing = (
-            Payment.objects.select_for_update()
-            .filter(provider=PaymentProvider.TERMINAL, reference=settlement.psp_reference)
-            .first()
+    reported = Payment.objects.filter(
+        organization_id=station.organization_id,
+        provider=PaymentProvider.TERMINAL,
+        reference=settlement.psp_reference,
+    )
+    if not settlement.psp_reference:
+        # Nothing to know a repeat by: every such report is kept.
+        logger.warning("%s reported a settlement without a PSP reference", station.ocpp_id)
+        return Payment.objects.create(
+            provider=PaymentProvider.TERMINAL, idempotency_key=uuid.uuid4().hex, **fields
         )
-        if existing is not None:
-            # A repeated report (the station retried) changes nothing; another station's
-            # organization never gets to overwrite it.
-            return existing if existing.organization_id == station.organization_id else None
-        try:
-            with transaction.atomic():
-                return Payment.objects.create(
-                    provider=PaymentProvider.TERMINAL,
-                    reference=settlement.psp_reference,
-                    idempotency_key=uuid.uuid4().hex,
-                    **fields,
-                )
-        except IntegrityError:
-            # The same report arrived twice at once: the first one is the payment.
-            return Payment.objects.filter(
-                provider=PaymentProvider.TERMINAL, reference=settlement.psp_reference
-            ).first()
+    existing = reported.first()
+    if existing is not None:
+        # A repeated report (the station retried) changes nothing.
+        return existing
+    try:
+        with transaction.atomic():
+            return Payment.objects.create(
+                provider=PaymentProvider.TERMINAL,
+                reference=settlement.psp_reference,
+                idempotency_key=uuid.uuid4().hex,
+                **fields,
+            )
+    except IntegrityError:
+        # The same report arrived twice at once: the first one is the payment.
+        return reported.first()
 
 
 def _web_address(text: str) -> str:

@@ -77,16 +77,21 @@ def _assigned_tariff(org_id, station_id, site_id, id_token_id, moment, *, ad_hoc
     valid = (Q(tariff__valid_from__isnull=True) | Q(tariff__valid_from__lte=moment)) & (
         Q(tariff__valid_to__isnull=True) | Q(tariff__valid_to__gt=moment)
     )
-    ad_hoc_type = Q(tariff__type=TariffType.AD_HOC_PAYMENT)
-    candidates = (
+    candidates = list(
         TariffAssignment.objects.for_org(org_id)
         # The tariff's own organization is checked too: a row that points at another tenant's
         # tariff is bad data and must never price this tenant's sessions.
-        .filter(targets, valid, ad_hoc_type if ad_hoc else ~ad_hoc_type)
-        .filter(tariff__organization_id=org_id)
+        .filter(targets, valid, tariff__organization_id=org_id)
         .select_related("tariff")
         .order_by()
     )
+    ad_hoc_ones = [a for a in candidates if a.tariff.type == TariffType.AD_HOC_PAYMENT]
+    if ad_hoc:
+        candidates = ad_hoc_ones
+    else:
+        # Other sessions skip ad hoc prices, unless nothing else applies at all: a station
+        # priced only by an ad hoc tariff before Scan2Pay existed keeps being priced by it.
+        candidates = [a for a in candidates if a not in ad_hoc_ones] or candidates
     # A handful of rows at most (one per scope, one per priced group of the card), so the
     # precedence is applied here rather than compiled into SQL for every rating.
     # Only access groups can tie (a card in several priced groups); the oldest assignment,
@@ -395,8 +400,16 @@ def _amount_credit(charge, amount: Decimal, reason: str, *, by=None, at=None):
     amount = engine.round_money(amount)
     if amount <= 0:
         return None
-    # The tax inside a gross amount: amount × rate / (100 + rate), as the charge was taxed.
-    tax = engine.round_money(amount * charge.tax_rate / (100 + charge.tax_rate))
+    credited = charge.corrections.filter(kind=CdrKind.CREDIT).aggregate(
+        total=models.Sum("total_incl_tax"), tax=models.Sum("tax_amount")
+    )
+    if amount == charge.total_incl_tax + (credited["total"] or 0):
+        # The last of the charge: the tax left, so that the credits' tax adds up to the
+        # charge's exactly however each part was rounded.
+        tax = charge.tax_amount + (credited["tax"] or 0)
+    else:
+        # The tax inside a gross amount: amount × rate / (100 + rate), as the charge was taxed.
+        tax = engine.round_money(amount * charge.tax_rate / (100 + charge.tax_rate))
     credit = ChargeDetailRecord(
         organization_id=charge.organization_id,
         session_id=charge.session_id,

@@ -9,8 +9,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from billing import invoicing, payments, services
-from billing.choices import CdrKind, PaymentProvider, PaymentStatus
-from billing.models import ChargeDetailRecord, Payment
+from billing.choices import CdrKind, PaymentProvider, PaymentStatus, RefundStatus
+from billing.models import ChargeDetailRecord, Payment, PaymentRefund
 from billing.providers import PaymentsNotConfigured, ProviderError
 from sessions_app.choices import SessionState
 from sessions_app.models import ChargingSession
@@ -99,7 +99,7 @@ def reconcile_payments() -> int:
             if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED) and (
                 created < abandoned_before
             ):
-                payment = payments.cancel_payment(payment_id)
+                payment = payments.cancel_payment(payment_id, only_unconfirmed=True)
         except (ProviderError, PaymentsNotConfigured) as error:
             logger.warning("reconcile_payments: payment %s: %s", payment_id, error)
             continue
@@ -108,4 +108,32 @@ def reconcile_payments() -> int:
         else:
             # Touched, so the next run reads the oldest other payments first.
             Payment.objects.filter(pk=payment_id).update(updated=now)
+    # Authorizations whose answer never came (a day at most: Stripe keeps idempotency keys
+    # for 24 hours): asked again with the same key and request, then treated as above.
+    for payment_id in (
+        Payment.objects.filter(
+            status=PaymentStatus.PENDING,
+            reference="",
+            created__lt=now - PAYMENT_QUIET,
+            created__gt=now - timedelta(hours=23),
+        )
+        .exclude(provider=PaymentProvider.TERMINAL)
+        .values_list("pk", flat=True)[:PAYMENT_BATCH]
+    ):
+        try:
+            payment = payments.resume_authorization(payment_id)
+            if payment.reference and payment.created < abandoned_before:
+                payments.cancel_payment(payment_id, only_unconfirmed=True)
+            changed += 1
+        except (ProviderError, PaymentsNotConfigured) as error:
+            logger.warning("reconcile_payments: payment %s: %s", payment_id, error)
+    for refund_id in PaymentRefund.objects.filter(
+        status=RefundStatus.PENDING, reference="", created__lt=now - PAYMENT_QUIET
+    ).values_list("pk", flat=True)[:PAYMENT_BATCH]:
+        # A refund whose answer never came: asked again with its own idempotency key.
+        try:
+            payments.retry_refund(refund_id)
+            changed += 1
+        except (ProviderError, PaymentsNotConfigured) as error:
+            logger.warning("reconcile_payments: refund %s: %s", refund_id, error)
     return changed

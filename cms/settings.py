@@ -447,6 +447,8 @@ FIRMWARE_URL_HOURS = env_int("FIRMWARE_URL_HOURS", 48, minimum=1, maximum=24 * 9
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+# The signing secret of the Connect endpoint (events of connected accounts), if there is one.
+STRIPE_CONNECT_WEBHOOK_SECRET = env_str("STRIPE_CONNECT_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "").rstrip("/")
 # Minutes a payment may wait for its payer (the hosted page left open) before it is canceled.
 PAYMENT_PENDING_MINUTES = env_int("PAYMENT_PENDING_MINUTES", 30, minimum=5, maximum=24 * 60)

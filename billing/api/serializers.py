@@ -609,7 +609,13 @@ class PaymentAccountSerializer(serializers.ModelSerializer):
             "updated",
         ]
         # The organization is the URL's; Stripe is the only provider there is an adapter for.
-        read_only_fields = ["organization", "provider", "created", "updated"]
+        # The connected account is set by the platform's staff (Django admin) when they onboard
+        # the organization: an organization naming one could read another's money.
+        read_only_fields = ["organization", "provider", "account_id", "created", "updated"]
+
+    def validate_currency(self, currency):
+        PaymentAccount.check_currency(currency)
+        return currency
 
 
 class BalanceLineSerializer(serializers.Serializer):
@@ -637,6 +643,12 @@ class PayoutsSerializer(serializers.Serializer):
 
     configured = serializers.BooleanField(
         help_text=_("False when the organization takes no payments: nothing else to show.")
+    )
+    own_account = serializers.BooleanField(
+        help_text=_(
+            "False when the organization is paid on the platform's own account: its balance "
+            "and payouts are the platform's and are not shown."
+        )
     )
     balance = BalanceLineSerializer(many=True)
     payouts = PayoutSerializer(many=True)

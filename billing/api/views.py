@@ -310,6 +310,17 @@ class ProviderFailed(APIException):
     default_code = "provider_error"
 
 
+def refund_failure_words(error: ProviderError) -> str:
+    """What a failed refund means for the operator, in their language."""
+    if error.definite:
+        return _("The payment provider refused the refund: %(reason)s") % {"reason": error.message}
+    # The provider may have paid it: the refund stays counted and is asked for again.
+    return _(
+        "The payment provider did not answer (%(reason)s). The refund is kept as pending and "
+        "asked for again within minutes; it is never paid twice."
+    ) % {"reason": error.message}
+
+
 def refund_as(payment: Payment, amount, reason: str, user) -> PaymentRefund:
     """Pay back part of a payment for a page or the API, naming the person who did it."""
     # An API key acts for the organization: no person to name as the one who refunded.
@@ -368,9 +379,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         except payments.PaymentRefused as refused:
             raise Conflict(str(refused)) from None
         except ProviderError as error:
-            raise ProviderFailed(
-                _("The payment provider refused the refund: %(reason)s") % {"reason": error.message}
-            ) from None
+            raise ProviderFailed(refund_failure_words(error)) from None
         return Response(PaymentRefundSerializer(refund).data, status=status.HTTP_201_CREATED)
 
 
@@ -445,15 +454,30 @@ class PayoutViewSet(TenantViewSet):
         organization = self.get_organization()
         try:
             balance, payouts = payments.payouts_of(organization)
+        except payments.NoConnectedAccount:
+            return Response(
+                {"configured": True, "own_account": False, "balance": [], "payouts": []}
+            )
         except PaymentsNotConfigured:
-            return Response({"configured": False, "balance": [], "payouts": []})
+            return Response(
+                {"configured": False, "own_account": False, "balance": [], "payouts": []}
+            )
         except ProviderError as error:
             raise ProviderFailed(
                 _("The payment provider could not be asked: %(reason)s") % {"reason": error.message}
             ) from None
         lines = [
-            {"currency": currency, "available": amount, "pending": balance.pending.get(currency, 0)}
-            for currency, amount in sorted(balance.available.items())
+            {
+                "currency": currency,
+                "available": balance.available.get(currency, 0),
+                "pending": balance.pending.get(currency, 0),
+            }
+            for currency in sorted(balance.available.keys() | balance.pending.keys())
         ]
-        data = {"configured": True, "balance": lines, "payouts": [vars(p) for p in payouts]}
+        data = {
+            "configured": True,
+            "own_account": True,
+            "balance": lines,
+            "payouts": [vars(p) for p in payouts],
+        }
         return Response(PayoutsSerializer(data).data)

@@ -10,6 +10,8 @@ from billing.providers.base import (
     RefundResult,
     WebhookEvent,
     WebhookSignatureInvalid,
+    representable,
+    smallest_unit,
 )
 from billing.providers.stripe_adapter import StripeGateway
 
@@ -25,6 +27,8 @@ __all__ = [
     "WebhookEvent",
     "WebhookSignatureInvalid",
     "gateway_for",
+    "representable",
+    "smallest_unit",
 ]
 
 _ADAPTERS = {"stripe": StripeGateway}

@@ -13,11 +13,34 @@ class PaymentsNotConfigured(Exception):
 class ProviderError(Exception):
     """The provider refused or failed a call; `declined` when the payer's bank said no."""
 
-    def __init__(self, message: str, *, code: str = "", declined: bool = False):
+    def __init__(
+        self, message: str, *, code: str = "", declined: bool = False, definite: bool = True
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.declined = declined
+        # False when the call's outcome is unknown (no answer, a server error): it may have
+        # been done, so it is asked again with the same idempotency key, never given up.
+        self.definite = definite
+
+
+# ISO 4217 currencies counted in whole units, and those counted in thousandths (whose
+# providers take two decimals of them); every other one in hundredths.
+ZERO_DECIMAL = frozenset(
+    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()  # noqa: SIM905
+)
+THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+
+
+def smallest_unit(currency: str) -> Decimal:
+    """The smallest amount a payment in `currency` can move."""
+    return Decimal(1) if currency.upper() in ZERO_DECIMAL else Decimal("0.01")
+
+
+def representable(amount: Decimal, currency: str) -> bool:
+    """Whether `amount` is a whole number of the currency's smallest unit."""
+    return amount % smallest_unit(currency) == 0
 
 
 class WebhookSignatureInvalid(Exception):

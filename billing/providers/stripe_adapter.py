@@ -8,6 +8,8 @@ from django.conf import settings
 
 from billing.choices import PaymentStatus, RefundStatus
 from billing.providers.base import (
+    THREE_DECIMAL,
+    ZERO_DECIMAL,
     Balance,
     Intent,
     PaymentGateway,
@@ -17,30 +19,9 @@ from billing.providers.base import (
     RefundResult,
     WebhookEvent,
     WebhookSignatureInvalid,
+    smallest_unit,
 )
 
-# Stripe counts these currencies in whole units, every other one in hundredths.
-# https://docs.stripe.com/currencies#zero-decimal
-ZERO_DECIMAL = frozenset(
-    [
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "JPY",
-        "KMF",
-        "KRW",
-        "MGA",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    ]
-)
 INTENT_STATUS = {
     "requires_payment_method": PaymentStatus.PENDING,
     "requires_confirmation": PaymentStatus.PENDING,
@@ -50,6 +31,12 @@ INTENT_STATUS = {
     "succeeded": PaymentStatus.CAPTURED,
     "canceled": PaymentStatus.CANCELED,
 }
+DEFINITE_ERRORS = (
+    stripe.InvalidRequestError,
+    stripe.AuthenticationError,
+    stripe.PermissionError,
+    stripe.IdempotencyError,
+)
 REFUND_STATUS = {
     "succeeded": RefundStatus.SUCCEEDED,
     "failed": RefundStatus.FAILED,
@@ -58,14 +45,20 @@ REFUND_STATUS = {
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
-    """An amount in the smallest unit Stripe counts for the currency (cents, or yen)."""
-    exponent = Decimal(1) if currency.upper() in ZERO_DECIMAL else Decimal("0.01")
-    return int((amount / exponent).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """An amount in the smallest unit Stripe counts for the currency (cents, yen, fils)."""
+    currency = currency.upper()
+    if currency in THREE_DECIMAL:
+        # Counted in thousandths whose last digit must be 0: hundredths, times ten.
+        return 10 * int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int((amount / smallest_unit(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def from_minor(minor: int, currency: str) -> Decimal:
     """A Stripe amount back in the currency's units."""
-    return Decimal(minor) if currency.upper() in ZERO_DECIMAL else Decimal(minor) / 100
+    currency = currency.upper()
+    if currency in THREE_DECIMAL:
+        return Decimal(minor) / 1000
+    return Decimal(minor) if currency in ZERO_DECIMAL else Decimal(minor) / 100
 
 
 class StripeGateway(PaymentGateway):
@@ -195,15 +188,26 @@ class StripeGateway(PaymentGateway):
         )
 
     def parse_webhook(self, body, headers) -> WebhookEvent:
-        secret = settings.STRIPE_WEBHOOK_SECRET
-        if not secret:
+        # Stripe signs events of the platform's account and of connected accounts at two
+        # endpoints with two secrets; either may deliver here.
+        secrets = [
+            secret
+            for secret in (settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET)
+            if secret
+        ]
+        if not secrets:
             raise PaymentsNotConfigured("STRIPE_WEBHOOK_SECRET is not set")
-        try:
-            event = stripe.Webhook.construct_event(
-                body, headers.get("Stripe-Signature", ""), secret
-            )
-        except (stripe.SignatureVerificationError, ValueError) as error:
-            raise WebhookSignatureInvalid(str(error)) from None
+        event = None
+        for secret in secrets:
+            try:
+                event = stripe.Webhook.construct_event(
+                    body, headers.get("Stripe-Signature", ""), secret
+                )
+                break
+            except (stripe.SignatureVerificationError, ValueError) as error:
+                failure = error
+        if event is None:
+            raise WebhookSignatureInvalid(str(failure))
         data = event.to_dict()
         obj = (data.get("data") or {}).get("object") or {}
         intent = intent_of_data(obj) if obj.get("object") == "payment_intent" else None
@@ -251,5 +255,8 @@ class _translated_errors:
                 error.user_message or str(error), code=error.code or "", declined=True
             ) from error
         raise ProviderError(
-            error.user_message or str(error) or type(error).__name__, code=error.code or ""
+            error.user_message or str(error) or type(error).__name__,
+            code=error.code or "",
+            # Stripe said no (4xx): nothing was done. No answer, or a 5xx: it may have been.
+            definite=isinstance(error, DEFINITE_ERRORS),
         ) from error

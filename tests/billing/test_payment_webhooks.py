@@ -147,3 +147,28 @@ def test_without_a_webhook_secret_deliveries_are_asked_again_later(client, setti
     answer = client.post(reverse("payments:stripe-webhook"), body, content_type="application/json")
     assert answer.status_code == 503
     assert not PaymentEvent.objects.exists()
+
+
+def test_a_delivery_signed_with_the_connect_endpoints_secret_is_read_too(client, db, org, settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_platform"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_connect_endpoint"
+    event = {
+        "id": "evt_connect",
+        "object": "event",
+        "type": "account.updated",
+        "account": "acct_1Operator",
+        "created": int(time.time()),
+        "data": {"object": {"id": "acct_1Operator", "object": "account"}},
+    }
+    body = json.dumps(event).encode()
+
+    for secret, expected in (("whsec_connect_endpoint", 200), ("whsec_someone_else", 400)):
+        answer = client.post(
+            reverse("payments:stripe-webhook"),
+            body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=signed(body, secret=secret)["Stripe-Signature"],
+        )
+        assert answer.status_code == expected
+    assert list(PaymentEvent.objects.values_list("event_id", flat=True)) == ["evt_connect"]

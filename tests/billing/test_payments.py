@@ -11,7 +11,7 @@ from django.utils import timezone
 from billing import payments, tasks
 from billing.choices import PaymentPurpose, PaymentStatus, RefundStatus
 from billing.models import Payment, PaymentAccount, PaymentRefund
-from billing.providers import PaymentsNotConfigured, ProviderError
+from billing.providers import PaymentsNotConfigured, ProviderError, RefundResult, StripeGateway
 from billing.providers.stripe_adapter import from_minor, to_minor
 
 DECLINED_AT_CHARGE = "4000000000000341"
@@ -274,3 +274,103 @@ def test_the_sweep_never_releases_an_authorized_hold(org, account, stripe_fake, 
     tasks.reconcile_payments()
     assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.AUTHORIZED
     assert stripe_fake.intent(payment.reference)["status"] == "requires_capture"
+
+
+def test_a_refund_stripe_answers_failed_is_refundable_again(org, account, stripe_fake, monkeypatch):
+    payment = payments.capture_payment(authorized(org, stripe_fake).pk, Decimal("20"))
+    monkeypatch.setattr(
+        StripeGateway,
+        "refund",
+        lambda self, reference, **kw: RefundResult(
+            "re_failed", RefundStatus.FAILED, kw["amount"], "lost_card"
+        ),
+    )
+
+    refund = payments.refund_payment(payment.pk, Decimal("5"), "Broken plug")
+
+    assert (refund.status, refund.failure, refund.reference) == (
+        RefundStatus.FAILED,
+        "lost_card",
+        "re_failed",
+    )
+    assert Payment.objects.get(pk=payment.pk).amount_refunded == 0
+    assert refund.credit is None
+
+
+def test_a_refund_stripe_never_answered_stays_counted_and_the_sweep_asks_again_once(
+    org, account, stripe_fake, settings
+):
+    payment = payments.capture_payment(authorized(org, stripe_fake).pk, Decimal("20"))
+    reachable = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing answers there
+
+    with pytest.raises(ProviderError) as raised:
+        payments.refund_payment(payment.pk, Decimal("3"), "Broken plug")
+    assert not raised.value.definite
+    refund = PaymentRefund.objects.get()
+    assert (refund.status, refund.reference) == (RefundStatus.PENDING, "")
+    assert Payment.objects.get(pk=payment.pk).amount_refunded == Decimal("3")
+
+    settings.STRIPE_API_BASE = reachable
+    PaymentRefund.objects.filter(pk=refund.pk).update(
+        created=timezone.now() - timedelta(minutes=11)
+    )
+    tasks.reconcile_payments()
+    tasks.reconcile_payments()
+
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.SUCCEEDED and refund.reference.startswith("re_")
+    charge = stripe_fake.intent(payment.reference)["latest_charge"]
+    assert [r["amount"] for r in charge["refunds"]["data"]].count(300) == 1
+    assert Payment.objects.get(pk=payment.pk).amount_refunded == Decimal("3")
+
+
+def test_a_refund_finer_than_the_currencys_unit_is_refused(org, account, stripe_fake):
+    payment = payments.capture_payment(authorized(org, stripe_fake).pk, Decimal("20"))
+    with pytest.raises(payments.PaymentRefused):
+        payments.refund_payment(payment.pk, Decimal("1.005"), "Rounding")
+    assert not PaymentRefund.objects.exists()
+
+
+def test_later_calls_go_to_the_account_a_payment_was_made_on(org, account, stripe_fake):
+    account.account_id = "acct_1First"
+    account.save()
+    payment = authorized(org, stripe_fake)
+    account.account_id = "acct_1Second"
+    account.save()
+    assert payments.gateway_of(payment).account_id == "acct_1First"
+
+
+def test_an_authorization_whose_answer_never_came_is_asked_again_with_the_same_key(
+    org, account, stripe_fake, settings
+):
+    reachable = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing answers there
+    payment, intent = payments.authorize_payment(
+        organization=org, amount=Decimal("25"), purpose=PaymentPurpose.AD_HOC
+    )
+    assert intent is None
+    assert (payment.status, payment.reference) == (PaymentStatus.PENDING, "")
+    assert payment.amount_authorized == Decimal("25")
+
+    settings.STRIPE_API_BASE = reachable
+    Payment.objects.filter(pk=payment.pk).update(created=timezone.now() - timedelta(minutes=11))
+    tasks.reconcile_payments()
+
+    payment.refresh_from_db()
+    assert payment.reference.startswith("pi_")
+    at_stripe = stripe_fake.intent(payment.reference)
+    assert (at_stripe["amount"], at_stripe["metadata"]["payment"]) == (2500, str(payment.pk))
+
+
+def test_a_declined_saved_card_fails_the_authorization_at_once(org, account, stripe_fake):
+    card = stripe_fake.card(DECLINED_AT_CHARGE)
+    payment, intent = payments.authorize_payment(
+        organization=org,
+        amount=Decimal("25"),
+        purpose=PaymentPurpose.SESSION,
+        payment_method=card,
+    )
+    assert intent is None
+    assert payment.status == PaymentStatus.FAILED
+    assert payment.amount_authorized == 0

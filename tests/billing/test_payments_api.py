@@ -301,11 +301,11 @@ def test_the_account_reads_as_disabled_until_one_is_saved(org):
 
 def test_an_admin_sets_the_account_of_the_organization_in_the_url(org, admin_api):
     body = {
-        "account_id": "acct_1Stadtwerke",
         "currency": "EUR",
         "enabled": True,
-        # Read-only: the URL names the organization.
+        # Read-only: the URL names the organization, the platform's staff the connected account.
         "organization": 999999,
+        "account_id": "acct_1SomeoneElses",
     }
 
     first = admin_api.put(account_url(org), body, format="json")
@@ -313,28 +313,29 @@ def test_an_admin_sets_the_account_of_the_organization_in_the_url(org, admin_api
 
     assert (first.status_code, again.status_code) == (200, 200)
     account = PaymentAccount.objects.get()
-    assert (account.organization, account.account_id, account.enabled) == (
-        org,
-        "acct_1Stadtwerke",
-        True,
-    )
+    assert (account.organization, account.account_id, account.enabled) == (org, "", True)
     assert account.currency == "CHF"
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("account_id", "not-an-account"),
-        ("currency", "euro"),
-    ],
-)
-def test_an_invalid_account_is_400_and_nothing_is_saved(org, admin_api, field, value):
-    body = {"account_id": "", "currency": "EUR", "enabled": True}
+def test_an_admin_cannot_name_a_connected_account_another_organization_has(
+    org, other_org, admin_api
+):
+    PaymentAccount.objects.create(organization=other_org, account_id="acct_1Theirs")
+    body = {"account_id": "acct_1Theirs", "currency": "EUR", "enabled": True}
 
-    response = admin_api.put(account_url(org), {**body, field: value}, format="json")
+    assert admin_api.put(account_url(org), body, format="json").status_code == 200
+
+    assert PaymentAccount.objects.get(organization=org).account_id == ""
+
+
+@pytest.mark.parametrize("value", ["euro", "XAU"])
+def test_an_invalid_currency_is_400_and_nothing_is_saved(org, admin_api, value):
+    body = {"currency": value, "enabled": True}
+
+    response = admin_api.put(account_url(org), body, format="json")
 
     assert response.status_code == 400
-    assert field in response.json()
+    assert "currency" in response.json()
     assert not PaymentAccount.objects.exists()
 
 

@@ -36,7 +36,10 @@ def api_as(org, role):
 
 @pytest.fixture
 def account(org, stripe_fake):
-    return PaymentAccount.objects.create(organization=org, currency="EUR", enabled=True)
+    # Its own connected account: localstripe keeps one set of payouts, ours for these tests.
+    return PaymentAccount.objects.create(
+        organization=org, account_id="acct_1Own", currency="EUR", enabled=True
+    )
 
 
 def test_operators_see_the_latest_payouts_with_their_status(org, account, stripe_fake):
@@ -61,7 +64,7 @@ def test_the_api_answers_the_balance_and_the_payouts_newest_first(org, account, 
 
     assert answer.status_code == 200
     data = answer.json()
-    assert data["configured"] is True
+    assert (data["configured"], data["own_account"]) == (True, True)
     assert [line["currency"] for line in data["balance"]] == ["EUR"]
     assert {p["reference"] for p in data["payouts"]} == {first, second}
     amounts = {p["reference"]: Decimal(p["amount"]) for p in data["payouts"]}
@@ -75,7 +78,32 @@ def test_without_a_payment_account_there_is_nothing_to_show(org, stripe_fake):
     answer = api_as(org, Role.OPERATOR).get(f"/api/v1/organizations/{org.pk}/payouts/")
 
     assert "Payments are not set up for this organization" in page.content.decode()
-    assert answer.json() == {"configured": False, "balance": [], "payouts": []}
+    assert answer.json() == {
+        "configured": False,
+        "own_account": False,
+        "balance": [],
+        "payouts": [],
+    }
+
+
+def test_an_organization_paid_on_the_platforms_account_sees_none_of_its_money(
+    org, other_org, stripe_fake
+):
+    for organization in (org, other_org):
+        PaymentAccount.objects.create(organization=organization, currency="EUR", enabled=True)
+    platform = paid_out(stripe_fake, 99_999, "paid")
+
+    page = portal_client(org, Role.OPERATOR).get(org_url(org, PAGE))
+    answer = api_as(org, Role.OPERATOR).get(f"/api/v1/organizations/{org.pk}/payouts/")
+
+    assert platform not in page.content.decode()
+    assert "paid on the platform's own payment account" in page.content.decode()
+    assert answer.json() == {
+        "configured": True,
+        "own_account": False,
+        "balance": [],
+        "payouts": [],
+    }
 
 
 def test_a_provider_failure_is_said_on_the_page_and_is_a_502_in_the_api(

@@ -136,3 +136,14 @@ def test_the_payment_page_and_the_api_name_the_refunds_credit_record(org, paid):
     api.force_authenticate(MembershipFactory(organization=org, role=Role.VIEWER).user)
     answer = api.get(f"/api/v1/payment-refunds/{refund.pk}/")
     assert answer.json()["credit"] == refund.credit_id
+
+
+def test_the_credits_of_a_whole_charge_carry_its_tax_exactly(paid):
+    session, charge, payment = paid
+    for amount in ("1.55", "1.55", "1.54"):
+        payments.refund_payment(payment.pk, Decimal(amount), "In parts")
+
+    credits = credits_of(session)
+    assert sum(c.total_incl_tax for c in credits) == -charge.total_incl_tax
+    assert sum(c.tax_amount for c in credits) == -charge.tax_amount
+    assert sum(c.total_excl_tax for c in credits) == -charge.total_excl_tax

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from ocpp.exceptions import PropertyConstraintViolationError
 from ocpp.v21 import ChargePoint as ChargePoint21
 from ocpp.v21 import call
 
@@ -105,7 +106,7 @@ async def test_a_failed_terminal_payment_is_kept_failed_with_the_stations_reason
     assert payment.amount_captured == 0
 
 
-def test_another_organizations_station_never_takes_over_a_reported_payment(org, other_org):
+def test_two_organizations_terminals_may_report_the_same_psp_reference(org, other_org):
     own = ChargingStationFactory(organization=org, ocpp_id="CS-OWN")
     foreign = ChargingStationFactory(organization=other_org, ocpp_id="CS-FOREIGN")
     report = {
@@ -114,10 +115,43 @@ def test_another_organizations_station_never_takes_over_a_reported_payment(org, 
         "amount": Decimal("5"),
         "settled_at": datetime.now(UTC),
     }
-    kept = payments.record_terminal_settlement(payments.TerminalSettlement(own.pk, **report))
-    answer = payments.record_terminal_settlement(payments.TerminalSettlement(foreign.pk, **report))
-    assert answer is None
-    assert list(Payment.objects.values_list("pk", "organization")) == [(kept.pk, org.pk)]
+    ours = payments.record_terminal_settlement(payments.TerminalSettlement(own.pk, **report))
+    theirs = payments.record_terminal_settlement(payments.TerminalSettlement(foreign.pk, **report))
+    again = payments.record_terminal_settlement(payments.TerminalSettlement(own.pk, **report))
+    assert again == ours != theirs
+    assert sorted(Payment.objects.values_list("organization", flat=True)) == sorted(
+        [org.pk, other_org.pk]
+    )
+
+
+def test_settlements_without_a_psp_reference_are_each_kept(org):
+    station = ChargingStationFactory(organization=org, ocpp_id="CS-NO-REF")
+    for amount in ("5", "5", "7"):
+        payments.record_terminal_settlement(
+            payments.TerminalSettlement(
+                station.pk, "", "Settled", Decimal(amount), datetime.now(UTC)
+            )
+        )
+    assert Payment.objects.filter(reference="").count() == 3
+
+
+async def test_a_settlement_amount_no_money_column_holds_is_refused(
+    ocpp_server, terminal_station, db_call
+):
+    async with connected_station201(
+        ocpp_server, IDENTITY, cls=ChargePoint21, subprotocol="ocpp2.1"
+    ) as cs:
+        with pytest.raises(PropertyConstraintViolationError):
+            await cs.call(
+                call.NotifySettlement(
+                    psp_ref="psp-huge",
+                    status="Settled",
+                    settlement_amount=1e9,
+                    settlement_time=now(),
+                ),
+                suppress=False,
+            )
+    assert not await db_call(Payment.objects.exists)
 
 
 def test_a_terminal_payment_is_not_refunded_here(org):
