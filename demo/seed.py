@@ -648,8 +648,8 @@ def _seed_fleet(org: Organization, user, stations: list[ChargingStation]) -> Non
 
 def _seed_scan2pay(org: Organization, sites: list[Site]) -> None:
     """Scan2Pay at its sites: an AD_HOC_PAYMENT tariff assigned there, payments enabled."""
-    # Assigned after the history is rated, so the demo's card sessions there keep the price
-    # they were rated with (rating does not tell tariff types apart yet: see docs/scan2pay.md).
+    # Card sessions there skip it (billing.services: only Scan2Pay sessions pay ad hoc prices)
+    # and keep the organization's default price.
     tariff = _seed_tariff(
         org, DEMO_SCAN2PAY_TARIFF_NAME, DEMO_SCAN2PAY_ELEMENTS, TariffType.AD_HOC_PAYMENT
     )

@@ -38,13 +38,20 @@ def price_words(tariff: Tariff, time_zone: str, now: datetime | None = None) -> 
         return None
     currency = tariff.currency
     notes = []
-    if tariff.tax_rate:
+    # The rates that really apply: a component's own VAT, else the tariff's.
+    rates = {
+        component.vat if component.vat is not None else tariff.tax_rate
+        for element in elements
+        for component in element.price_components
+    } or {tariff.tax_rate}
+    if rates == {0}:
+        notes.append(_("No VAT is added to these prices."))
+    elif len(rates) == 1:
         notes.append(
-            _("Prices exclude VAT; %(rate)s %% VAT is added.")
-            % {"rate": number_words(tariff.tax_rate)}
+            _("Prices exclude VAT; %(rate)s %% VAT is added.") % {"rate": number_words(rates.pop())}
         )
     else:
-        notes.append(_("No VAT is added to these prices."))
+        notes.append(_("Prices exclude VAT; the VAT shown with each price is added."))
     if tariff.min_price is not None:
         notes.append(
             _("A charge costs at least %(amount)s (excl. VAT).")

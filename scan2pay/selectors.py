@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import PaymentAccount, Tariff
+from billing.models import Tariff
+from billing.payments import ready_account
 from billing.services import ad_hoc_tariff_for
 from stations.choices import ConnectorStatus
 from stations.models import PAY_CODE_ALPHABET, PAY_CODE_LENGTH, Connector
@@ -112,7 +113,8 @@ def scan2pay_connector(pay_code: str) -> Connector | None:
 def payable_tariff(connector: Connector) -> Tariff | None:
     """The ad-hoc tariff a driver pays at the connector, if paying there is possible now."""
     station = connector.station
-    account = PaymentAccount.objects.for_org(station.organization_id).filter(enabled=True).first()
+    # Enabled and the platform's provider keys set: a price nobody can pay is not offered.
+    account = ready_account(station.organization)
     if account is None:
         return None
     tariff = ad_hoc_tariff_for(station)

@@ -19,12 +19,15 @@ def fill_pay_codes(apps, schema_editor):
     taken = set(
         Connector.objects.exclude(pay_code__isnull=True).values_list("pay_code", flat=True)
     )
-    for pk in Connector.objects.filter(pay_code__isnull=True).values_list("pk", flat=True):
+    pending = list(Connector.objects.filter(pay_code__isnull=True).only("pk"))
+    for connector in pending:
         code = new_code()
         while code in taken:
             code = new_code()
         taken.add(code)
-        Connector.objects.filter(pk=pk).update(pay_code=code)
+        connector.pay_code = code
+    # A few statements for a whole fleet, not one per connector.
+    Connector.objects.bulk_update(pending, ["pay_code"], batch_size=500)
 
 
 class Migration(migrations.Migration):

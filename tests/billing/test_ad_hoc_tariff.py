@@ -68,3 +68,10 @@ def test_a_scan2pay_session_is_priced_by_the_ad_hoc_tariff_its_page_showed(org, 
     ad_hoc = assign(org, AssignmentScope.SITE, site=station.site)
     session = ChargingSessionFactory(station=station, auth_method=AuthMethod.SCAN2PAY)
     assert find_tariff(session) == ad_hoc == ad_hoc_tariff_for(station)
+
+
+def test_a_card_session_where_only_an_ad_hoc_tariff_applies_is_priced_by_it(org, station):
+    # As before ad hoc tariffs were told apart: such a station is never rated free.
+    only = assign(org, AssignmentScope.STATION, station=station)
+    session = ChargingSessionFactory(station=station, auth_method=AuthMethod.RFID)
+    assert find_tariff(session) == only

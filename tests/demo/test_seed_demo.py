@@ -267,7 +267,7 @@ def test_the_demo_tariff_charges_night_energy_less_a_fee_and_idle_time_after_fou
     )
 
 
-def test_seed_demo_opens_scan2pay_at_the_public_hub_with_an_ad_hoc_tariff(client):
+def test_seed_demo_opens_scan2pay_at_the_public_hub_with_an_ad_hoc_tariff(client, settings):
     seed()
     org = demo_org()
     site = Site.objects.for_org(org).get(scan2pay_enabled=True)
@@ -276,6 +276,9 @@ def test_seed_demo_opens_scan2pay_at_the_public_hub_with_an_ad_hoc_tariff(client
     assert PaymentAccount.objects.for_org(org).get().enabled
     connector = Connector.objects.filter(station__site=site).first()
 
+    # Without the platform's Stripe keys (make run) no price is offered: nobody could pay it.
+    assert "0.49 EUR per kWh" not in client.get(f"/pay/{connector.pay_code}/").content.decode()
+    settings.STRIPE_SECRET_KEY = "sk_test_platform"
     response = client.get(f"/pay/{connector.pay_code}/")
 
     assert response.status_code == 200

@@ -70,7 +70,9 @@ def ad_hoc_tariff(org, pay_site):
 
 
 @pytest.fixture
-def payment_account(org):
+def payment_account(org, settings):
+    # The platform's provider keys are set (nothing is called: the page only offers a price).
+    settings.STRIPE_SECRET_KEY = "sk_test_platform"
     return PaymentAccount.objects.create(organization=org, enabled=True, currency="EUR")
 
 

@@ -39,7 +39,6 @@ def test_the_page_needs_no_login_and_names_the_charger(client, payable):
     html = text(response)
     assert "Ladepark Mitte" in html
     assert "Hauptstraße 1, 10115 Berlin" in html
-    assert "CS-PAY-1" in html
     assert "EVSE 1, connector 1" in html
     assert f"DE*ABC*E{payable.station_id}*1" in html
     assert 'name="robots" content="noindex' in html
@@ -55,7 +54,7 @@ def test_the_page_has_its_own_base_without_the_portal_navigation(client, payable
 def test_a_code_typed_in_capitals_finds_the_same_connector(client, payable):
     response = client.get(f"/pay/{payable.pay_code.upper()}/")
     assert response.status_code == 200
-    assert "CS-PAY-1" in text(response)
+    assert f"DE*ABC*E{payable.station_id}*1" in text(response)
 
 
 @pytest.mark.parametrize(
@@ -274,3 +273,23 @@ def test_the_language_switch_sets_the_language_and_returns_to_the_page(client, p
 
 def test_the_page_is_not_cached(client, payable):
     assert "no-cache" in page(client, payable)["Cache-Control"]
+
+
+def test_the_page_never_shows_the_stations_ocpp_identity(client, payable):
+    # The identity is the station's login name (its only credential without a password).
+    response = page(client, payable)
+    assert response.status_code == 200
+    assert payable.station.ocpp_id not in text(response)
+
+
+def test_the_vat_note_follows_the_rates_the_prices_really_carry(client, payable, ad_hoc_tariff):
+    ad_hoc_tariff.tax_rate = Decimal(0)
+    ad_hoc_tariff.elements = [
+        {"price_components": [{"type": "ENERGY", "price": "0.40", "step_size": 1, "vat": 19}]}
+    ]
+    ad_hoc_tariff.save()
+
+    html = text(page(client, payable))
+
+    assert "No VAT is added" not in html
+    assert "Prices exclude VAT; 19 % VAT is added." in html
