@@ -29,7 +29,11 @@ class PayPageView(View):
             return render(request, PAGE_TEMPLATE, {"connector": None}, status=404)
         station = connector.station
         tariff = payable_tariff(connector)
-        price = price_words(tariff, station.organization.timezone) if tariff else None
+        price = (
+            price_words(tariff, station.organization.timezone, power_kw=connector.max_power_kw)
+            if tariff
+            else None
+        )
         context = {
             "connector": connector,
             "station": station,

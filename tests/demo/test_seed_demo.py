@@ -277,12 +277,12 @@ def test_seed_demo_opens_scan2pay_at_the_public_hub_with_an_ad_hoc_tariff(client
     connector = Connector.objects.filter(station__site=site).first()
 
     # Without the platform's Stripe keys (make run) no price is offered: nobody could pay it.
-    assert "0.49 EUR per kWh" not in client.get(f"/pay/{connector.pay_code}/").content.decode()
+    assert "0.5831 EUR per kWh" not in client.get(f"/pay/{connector.pay_code}/").content.decode()
     settings.STRIPE_SECRET_KEY = "sk_test_platform"
     response = client.get(f"/pay/{connector.pay_code}/")
 
     assert response.status_code == 200
-    assert "0.49 EUR per kWh" in response.content.decode()
+    assert "0.5831 EUR per kWh" in response.content.decode()
 
 
 def test_seed_demo_publishes_a_roaming_tariff_to_the_demo_partner():

@@ -28,6 +28,14 @@ def text(response) -> str:
     return response.content.decode()
 
 
+def gross(net: str, rate="19") -> str:
+    """A unit price with its VAT, as the page writes it: up to four decimals, at least two."""
+    value = (Decimal(net) * (1 + Decimal(rate) / 100)).quantize(Decimal("0.0001"))
+    text = f"{value:f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}"
+
+
 def eur(amount: Decimal) -> str:
     return f"{amount.quantize(Decimal('0.01'), ROUND_HALF_UP)} EUR"
 
@@ -103,10 +111,11 @@ def test_a_station_that_reports_itself_faulted_is_out_of_order_on_every_connecto
 def test_the_price_is_said_in_words_with_tax_and_fees(client, payable):
     html = text(page(client, payable))
 
-    assert "0.39 EUR per kWh" in html
-    assert "0.49 EUR per session" in html
-    assert "6.00 EUR per hour parking (in steps of 1 min) · after 4 h" in html
-    assert "Prices exclude VAT; 19 % VAT is added." in html
+    # What the driver pays: each net price with its 19 % VAT (0.39 × 1.19 = 0.4641).
+    assert f"{gross('0.39')} EUR per kWh" in html
+    assert f"{gross('0.49')} EUR per session" in html
+    assert f"{gross('6.00')} EUR per hour parking (in steps of 1 min) · after 4 h" in html
+    assert "Prices include 19 % VAT." in html
 
 
 def test_the_example_is_priced_by_the_engine(client, payable):
@@ -127,8 +136,8 @@ def test_min_and_max_prices_are_said(client, payable, ad_hoc_tariff):
 
     html = text(page(client, payable))
 
-    assert "A charge costs at least 2.00 EUR (excl. VAT)." in html
-    assert "A charge costs at most 50.00 EUR (excl. VAT)." in html
+    assert f"A charge costs at least {eur(Decimal('2') * Decimal('1.19'))}." in html
+    assert f"A charge costs at most {eur(Decimal('50') * Decimal('1.19'))}." in html
 
 
 def test_a_station_assignment_beats_the_sites(client, org, payable, pay_station):
@@ -143,8 +152,8 @@ def test_a_station_assignment_beats_the_sites(client, org, payable, pay_station)
 
     html = text(page(client, payable))
 
-    assert "0.79 EUR per kWh" in html
-    assert "0.39 EUR per kWh" not in html
+    assert f"{gross('0.79', dearer.tax_rate)} EUR per kWh" in html
+    assert f"{gross('0.39')} EUR per kWh" not in html
 
 
 def test_a_regular_tariff_is_not_shown_as_the_ad_hoc_price(client, org, connector, pay_station):
@@ -256,7 +265,7 @@ def test_the_page_is_german_for_a_german_browser(client, payable):
     assert "Verfügbar" in html
     assert "Preis" in html
     # German numbers: a decimal comma in the unit prices and in the example's amount.
-    assert "0,39 EUR" in html
+    assert f"{gross('0.39').replace('.', ',')} EUR" in html
     charge = (Decimal("20") * Decimal("0.39") + Decimal("0.49")) * Decimal("1.19")
     assert eur(charge).replace(".", ",") in html
 
@@ -292,4 +301,32 @@ def test_the_vat_note_follows_the_rates_the_prices_really_carry(client, payable,
     html = text(page(client, payable))
 
     assert "No VAT is added" not in html
-    assert "Prices exclude VAT; 19 % VAT is added." in html
+    assert "Prices include 19 % VAT." in html
+    assert f"{gross('0.40')} EUR per kWh" in html
+
+
+def test_the_example_charge_takes_as_long_as_the_connector_needs(client, payable):
+    Connector.objects.filter(pk=payable.pk).update(max_power_kw=Decimal("11"))
+
+    html = text(page(client, payable))
+
+    # 20 kWh at 11 kW: 110 minutes; energy and session fee as before, plus VAT.
+    charge = Decimal("20") * Decimal("0.39") + Decimal("0.49")
+    assert f"A 20 kWh charge taking 1 h 50 min costs {eur(charge * Decimal('1.19'))}" in html
+
+
+def test_the_parking_example_reaches_a_parking_fee_that_starts_late(client, payable, ad_hoc_tariff):
+    ad_hoc_tariff.elements = [
+        {"price_components": [{"type": "ENERGY", "price": "0.39", "step_size": 1}]},
+        {
+            "price_components": [{"type": "PARKING_TIME", "price": "6.00", "step_size": 60}],
+            "restrictions": {"min_duration": 6 * 3600},
+        },
+    ]
+    ad_hoc_tariff.save()
+
+    html = text(page(client, payable))
+
+    # 1 h charging, then 6 h plugged in: the last hour is past the 6 h mark and costs 6.00.
+    parked = (Decimal("20") * Decimal("0.39") + Decimal("6.00")) * Decimal("1.19")
+    assert f"plugged in 6 h longer costs {eur(parked)}" in html
