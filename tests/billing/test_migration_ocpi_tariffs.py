@@ -40,7 +40,9 @@ def old_apps(transactional_db):
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
-def test_flat_prices_become_one_ocpi_element(old_apps):
+def test_migration_0002_turns_flat_prices_into_elements_and_keeps_cdrs_as_they_were(old_apps):
+    # One migration run for both (going back and forth costs half a minute): the tariffs'
+    # prices, then the CDRs' reason, card and accounting time.
     Organization = old_apps.get_model("organizations", "Organization")
     Tariff = old_apps.get_model("billing", "Tariff")
     org = Organization.objects.create(name="Old", slug="old")
@@ -54,32 +56,13 @@ def test_flat_prices_become_one_ocpi_element(old_apps):
     )
     Tariff.objects.create(organization=org, name="Energy only", price_per_kwh=Decimal("0.30"))
 
-    new_apps = migrate(AFTER)
-
-    tariffs = {t.name: t for t in new_apps.get_model("billing", "Tariff").objects.all()}
-    flat = parse_elements(tariffs["Flat"].elements)
-    assert len(flat) == 1
-    prices = {c.type: c.price for c in flat[0].price_components}
-    # Per-minute prices become per-hour prices (× 60), as OCPI quotes TIME and PARKING_TIME.
-    assert prices == {
-        "ENERGY": Decimal("0.39"),
-        "TIME": Decimal("3.00"),
-        "PARKING_TIME": Decimal("6.00"),
-        "FLAT": Decimal("1.00"),
-    }
-    energy_only = parse_elements(tariffs["Energy only"].elements)
-    assert "FLAT" not in {c.type for c in energy_only[0].price_components}
-
-
-def test_existing_cdrs_keep_their_reason_card_and_time(old_apps):
-    Organization = old_apps.get_model("organizations", "Organization")
     Station = old_apps.get_model("stations", "ChargingStation")
     Connector = old_apps.get_model("stations", "Connector")
     Evse = old_apps.get_model("stations", "Evse")
     IdToken = old_apps.get_model("organizations", "IdToken")
     Session = old_apps.get_model("sessions_app", "ChargingSession")
     Cdr = old_apps.get_model("billing", "ChargeDetailRecord")
-    org = Organization.objects.create(name="Old", slug="old")
+    org = Organization.objects.create(name="Older", slug="older")
     station = Station.objects.create(organization=org, ocpp_id="OLD-1")
     evse = Evse.objects.create(station=station, evse_number=1)
     connector = Connector.objects.create(station=station, evse=evse, connector_id=1)
@@ -99,6 +82,20 @@ def test_existing_cdrs_keep_their_reason_card_and_time(old_apps):
     )
 
     new_apps = migrate(AFTER)
+
+    tariffs = {t.name: t for t in new_apps.get_model("billing", "Tariff").objects.all()}
+    flat = parse_elements(tariffs["Flat"].elements)
+    assert len(flat) == 1
+    prices = {c.type: c.price for c in flat[0].price_components}
+    # Per-minute prices become per-hour prices (× 60), as OCPI quotes TIME and PARKING_TIME.
+    assert prices == {
+        "ENERGY": Decimal("0.39"),
+        "TIME": Decimal("3.00"),
+        "PARKING_TIME": Decimal("6.00"),
+        "FLAT": Decimal("1.00"),
+    }
+    energy_only = parse_elements(tariffs["Energy only"].elements)
+    assert "FLAT" not in {c.type for c in energy_only[0].price_components}
 
     cdr = new_apps.get_model("billing", "ChargeDetailRecord").objects.get()
     assert (cdr.reason, cdr.id_token_id, cdr.accounted_at) == ("No tariff applies", card.pk, stop)
