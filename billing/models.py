@@ -632,6 +632,9 @@ class PaymentRefund(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     reference = models.CharField(_("provider reference"), max_length=255, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
+    # The key the operator's request carried (API Idempotency-Key, the form's own): the same
+    # request sent twice (a retry, a double click) is one refund.
+    request_key = models.CharField(_("request key"), max_length=64, blank=True)
     amount = money_field(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
     reason = models.CharField(_("reason"), max_length=255)
     status = models.CharField(
@@ -664,6 +667,11 @@ class PaymentRefund(models.Model):
         verbose_name = _("refund")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.UniqueConstraint(
+                fields=["payment", "request_key"],
+                condition=~Q(request_key=""),
+                name="one_refund_per_request",
+            ),
         ]
 
     def __str__(self):

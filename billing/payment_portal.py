@@ -1,5 +1,6 @@
 """Portal pages of payments: the list (filters, CSV), a payment with its refunds, the account."""
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -123,11 +124,14 @@ class RefundForm(forms.Form):
         max_length=255,
         help_text=gettext_lazy("Kept with the refund and sent to the payment provider."),
     )
+    # One per form shown: a double click sends it twice and still makes one refund.
+    request_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
     def __init__(self, *args, payment: Payment, **kwargs):
         super().__init__(*args, **kwargs)
         # What a full refund would be, so the usual case needs no typing.
         self.fields["amount"].initial = payment.refundable.quantize(Decimal("0.01"))
+        self.fields["request_key"].initial = uuid.uuid4().hex
         self.fields["amount"].help_text = _("At most %(amount)s %(currency)s.") % {
             "amount": payment.refundable.quantize(Decimal("0.01")),
             "currency": payment.currency,
@@ -251,7 +255,9 @@ class PaymentRefundView(PaymentDetailView):
             return self.refused(form)
         amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
         try:
-            refund = refund_as(payment, amount, reason, request.user)
+            refund = refund_as(
+                payment, amount, reason, request.user, form.cleaned_data["request_key"]
+            )
         except PaymentsNotConfigured:
             form.add_error(None, str(PAYMENTS_OFF))
             return self.refused(form)
@@ -281,6 +287,10 @@ class PaymentRefundView(PaymentDetailView):
         """The payment's page again, with the form as it was sent and why it was refused."""
         # Read again: a refusal may follow a change the page should show (a refund meanwhile).
         del self._payment
+        if form.is_bound:
+            # Sending the form again is a new request: the refused one stays what it was.
+            form.data = form.data.copy()
+            form.data["request_key"] = uuid.uuid4().hex
         return self.render_to_response(self.get_context_data(refund_form=form), status=status)
 
 

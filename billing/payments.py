@@ -233,8 +233,15 @@ def cancel_payment(payment_id: int, *, only_unconfirmed: bool = False) -> Paymen
     return locked
 
 
-def refund_payment(payment_id: int, amount: Decimal, reason: str, user=None) -> PaymentRefund:
+def refund_payment(
+    payment_id: int, amount: Decimal, reason: str, user=None, *, request_key: str = ""
+) -> PaymentRefund:
     """Pay back part or all of what was collected; never more than is left to pay back."""
+    if request_key:
+        # The same request again (a retry, a double click): the refund it made, unchanged.
+        done = PaymentRefund.objects.filter(payment_id=payment_id, request_key=request_key).first()
+        if done is not None:
+            return done
     reason = reason.strip()
     if not reason:
         raise PaymentRefused(_("A refund needs a reason."))
@@ -263,9 +270,15 @@ def refund_payment(payment_id: int, amount: Decimal, reason: str, user=None) -> 
             )
         # Counted at once, before the provider is asked: two refunds at the same time can
         # never pay back more than was collected.
+        if request_key:
+            done = PaymentRefund.objects.filter(payment=payment, request_key=request_key).first()
+            if done is not None:
+                # Its twin got the lock first.
+                return done
         refund = PaymentRefund.objects.create(
             payment=payment,
             idempotency_key=uuid.uuid4().hex,
+            request_key=request_key,
             amount=amount,
             reason=reason[:255],
             created_by=user,

@@ -321,11 +321,11 @@ def refund_failure_words(error: ProviderError) -> str:
     ) % {"reason": error.message}
 
 
-def refund_as(payment: Payment, amount, reason: str, user) -> PaymentRefund:
+def refund_as(payment: Payment, amount, reason: str, user, request_key="") -> PaymentRefund:
     """Pay back part of a payment for a page or the API, naming the person who did it."""
     # An API key acts for the organization: no person to name as the one who refunded.
     person = None if api_key_of(user) is not None else user
-    return payments.refund_payment(payment.pk, amount, reason, person)
+    return payments.refund_payment(payment.pk, amount, reason, person, request_key=request_key[:64])
 
 
 @extend_schema_view(
@@ -345,7 +345,9 @@ def refund_as(payment: Payment, amount, reason: str, user) -> PaymentRefund:
             ),
         },
         description="Pay back part or all of what a captured payment collected (admins). The "
-        "refund's `status` says whether the provider paid it.",
+        "refund's `status` says whether the provider paid it. Send an `Idempotency-Key` header "
+        "(up to 64 characters) to make a retried request safe: the same key on the same payment "
+        "answers the refund it made, and pays nothing more.",
     ),
 )
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -373,7 +375,13 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            refund = refund_as(payment, data["amount"], data["reason"], request.user)
+            refund = refund_as(
+                payment,
+                data["amount"],
+                data["reason"],
+                request.user,
+                request.headers.get("Idempotency-Key", ""),
+            )
         except PaymentsNotConfigured:
             raise Conflict(PAYMENTS_OFF) from None
         except payments.PaymentRefused as refused:

@@ -358,3 +358,23 @@ def test_an_outsider_neither_reads_nor_sets_the_account(org, outsider_user):
     assert outsider.get(account_url(org)).status_code == 404
     assert outsider.put(account_url(org), body, format="json").status_code == 404
     assert PaymentAccount.objects.get().account_id == "acct_1Ours"
+
+
+def test_a_refund_sent_twice_with_one_idempotency_key_pays_back_once(
+    captured, admin_api, stripe_fake
+):
+    body = {"amount": "4.00", "reason": "Cable fault"}
+    first = admin_api.post(
+        refund_url(captured), body, format="json", HTTP_IDEMPOTENCY_KEY="erp-4711"
+    )
+    again = admin_api.post(
+        refund_url(captured), body, format="json", HTTP_IDEMPOTENCY_KEY="erp-4711"
+    )
+    other = admin_api.post(
+        refund_url(captured), body, format="json", HTTP_IDEMPOTENCY_KEY="erp-4712"
+    )
+
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 201)
+    assert first.json()["id"] == again.json()["id"] != other.json()["id"]
+    assert PaymentRefund.objects.count() == 2
+    assert Payment.objects.get(pk=captured.pk).amount_refunded == Decimal("8.00")

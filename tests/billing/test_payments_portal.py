@@ -364,3 +364,17 @@ def test_the_account_page_says_when_the_platform_has_no_provider_keys(org, setti
     assert "has no payment provider keys yet" in client.get(org_url(org, ACCOUNT)).content.decode()
     settings.STRIPE_SECRET_KEY = "sk_test_platform"
     assert "has no payment provider keys" not in client.get(org_url(org, ACCOUNT)).content.decode()
+
+
+def test_a_double_clicked_refund_form_pays_back_once(org, captured):
+    client = portal_client(org, Role.ADMIN)
+    form = client.get(page(org, captured)).context["refund_form"]
+    key = form["request_key"].initial
+    sent = {"amount": "3.00", "reason": "Double click", "request_key": key}
+
+    first = client.post(page(org, captured, "refund/"), sent)
+    second = client.post(page(org, captured, "refund/"), sent)
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert PaymentRefund.objects.count() == 1
+    assert Payment.objects.get(pk=captured.pk).amount_refunded == Decimal("3.00")
