@@ -5,13 +5,14 @@ the credentials module, served by pytest-django's live server (a real socket): e
 built on it exchanges real OCPI requests between two instances of our roaming module.
 """
 
+import time
 from dataclasses import dataclass
 
 import pytest
 
 from organizations.models import Organization
-from roaming.choices import PartnerRole, PartnerStatus
-from roaming.models import RoamingPartner, RoamingProfile
+from roaming.choices import Direction, PartnerRole, PartnerStatus
+from roaming.models import OcpiExchange, RoamingPartner, RoamingProfile
 from roaming.ocpi import registration, tokens
 from tests.factories import OrganizationFactory
 
@@ -94,6 +95,14 @@ def make_pair(cpo: Organization, emsp: Organization) -> Pair:
     registration.connect(cpo_at_emsp, url=registration.versions_url(cpo), token_a=token_a)
     pair = Pair(cpo, emsp, emsp_at_cpo, cpo_at_emsp).refresh()
     assert pair.emsp_at_cpo.status == pair.cpo_at_emsp.status == PartnerStatus.ACTIVE
+    # The CPO logs an exchange once its answer has gone out (OcpiResponse.close), which may be
+    # after the eMSP has read it: wait for the last one, so each test starts from a whole log.
+    last = OcpiExchange.objects.filter(
+        organization=cpo, direction=Direction.INCOMING, method="POST", url__contains="credentials"
+    )
+    deadline = time.monotonic() + 10
+    while not last.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
     return pair
 
 
