@@ -1,6 +1,5 @@
 """Firmware campaigns end to end: 1.6 and 2.0.1 stations on real sockets, the tick run by hand."""
 
-import asyncio
 from datetime import UTC, datetime
 
 from asgiref.sync import sync_to_async
@@ -27,7 +26,13 @@ from tests.fleet.factories_campaigns import (
     make_image,
     make_station,
 )
-from tests.ocpp_gateway.conftest import Station, Station201, connected_station, connected_station201
+from tests.ocpp_gateway.conftest import (
+    Station,
+    Station201,
+    connected_station,
+    connected_station201,
+    until,
+)
 
 State = CampaignStationState
 
@@ -116,14 +121,6 @@ async def tick():
     await sync_to_async(work, thread_sensitive=False)()
 
 
-async def until(db_call, check, timeout=5.0):
-    """Wait for the gateway's database thread and the subscribers to catch up."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await db_call(check):
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 def snapshot(campaign_id):
     campaign = Campaign.objects.get(pk=campaign_id)
     rows = {
@@ -150,20 +147,20 @@ async def test_a_failing_canary_pauses_the_campaign_before_the_rest_is_sent(
         connected_station(ocpp_server, "FAIL-B", cls=Station16) as rest,
     ):
         await until(
-            db_call,
             lambda: (
                 CampaignStation.objects.filter(
                     campaign_id=campaign_id, station__connection_state=ConnectionState.ONLINE
                 ).count()
                 == 2
             ),
+            db_call,
         )
         await tick()
         assert len(canary.updates) == 1
         await canary.report("Downloading", "DownloadFailed")
         await until(
-            db_call,
             lambda: Campaign.objects.filter(pk=campaign_id, state=CampaignState.PAUSED).exists(),
+            db_call,
         )
         await tick()
 
@@ -195,20 +192,20 @@ async def test_a_campaign_reaches_every_station_waits_for_the_charging_one_and_c
         connected_station(ocpp_server, "OK-C16", cls=Station16) as busy,
     ):
         await until(
-            db_call,
             lambda: (
                 CampaignStation.objects.filter(
                     campaign_id=campaign_id, station__connection_state=ConnectionState.ONLINE
                 ).count()
                 == 3
             ),
+            db_call,
         )
         # The canary wave: one station of three.
         await tick()
         assert (len(a16.updates), len(b201.updates), len(busy.updates)) == (1, 0, 0)
         await a16.install(NEW)
         await until(
-            db_call, lambda: Campaign.objects.filter(pk=campaign_id, current_wave=1).exists()
+            lambda: Campaign.objects.filter(pk=campaign_id, current_wave=1).exists(), db_call
         )
 
         # The second wave: the charging station waits.
@@ -226,8 +223,8 @@ async def test_a_campaign_reaches_every_station_waits_for_the_charging_one_and_c
         assert len(busy.updates) == 1
         await busy.install(NEW)
         await until(
-            db_call,
             lambda: Campaign.objects.filter(pk=campaign_id, state=CampaignState.COMPLETED).exists(),
+            db_call,
         )
 
     state, rows = await db_call(snapshot, campaign_id)

@@ -170,3 +170,12 @@ async def db_call():
     yield wrap
     # That thread keeps its connection open (CONN_MAX_AGE); the test database must be droppable.
     await sync_to_async(connections.close_all)()
+
+
+async def until(check, db_call, timeout: float = 20.0):
+    """Wait until `check()` (ORM code, run as the gateway runs its own) answers something true."""
+    # What the gateway writes after its answer (the station's next frame may come first).
+    async with asyncio.timeout(timeout):
+        while not (answer := await db_call(check)):
+            await asyncio.sleep(0.05)
+    return answer

@@ -27,6 +27,7 @@ from tests.ocpp_gateway.conftest import (
     Station201,
     connected_station,
     connected_station201,
+    until,
 )
 
 OWNER = Actor(role=Role.OWNER)
@@ -133,14 +134,6 @@ async def in_thread(fn):
             connections.close_all()
 
     return await sync_to_async(run, thread_sensitive=False)()
-
-
-async def until(check, db_call):
-    """Wait until `check()` (ORM code) answers something true; that answer."""
-    async with asyncio.timeout(PATIENCE):
-        while not (answer := await db_call(check)):
-            await asyncio.sleep(0.05)
-    return answer
 
 
 def command(identity: str, name: str, params: dict):

@@ -26,6 +26,7 @@ from tests.ocpp_gateway.conftest import (
     Station201,
     connected_station,
     connected_station201,
+    until,
 )
 
 PATIENCE = 20.0
@@ -50,14 +51,6 @@ async def finished(db_call) -> BulkCommand:
     return await until(
         lambda: BulkCommand.objects.filter(finished_at__isnull=False).first(), db_call
     )
-
-
-async def until(check, db_call):
-    """Wait until `check()` (ORM code) answers something true; that answer."""
-    async with asyncio.timeout(PATIENCE):
-        while not (answer := await db_call(check)):
-            await asyncio.sleep(0.05)
-    return answer
 
 
 async def all_online(stations, db_call):

@@ -11,7 +11,7 @@ from ocpp.v16.enums import Action
 from availability.choices import WindowStationState
 from availability.models import MaintenanceWindow, MaintenanceWindowStation
 from tests.factories import ChargingStationFactory
-from tests.ocpp_gateway.conftest import Station, connected_station, served
+from tests.ocpp_gateway.conftest import Station, connected_station, served, until
 
 
 class Recording(Station):
@@ -66,14 +66,10 @@ async def test_a_window_running_now_reaches_its_station_without_celery_or_redis(
                 break
             await asyncio.sleep(0.05)
         # The station's answer is written after it is sent: wait for the row, not the frame.
-        state = None
-        for _ in range(200):
-            row = await db_call(
-                lambda: MaintenanceWindowStation.objects.filter(window=window).first()
-            )
-            state = row.state if row else None
-            if state == WindowStationState.INOPERATIVE:
-                break
-            await asyncio.sleep(0.05)
+        await until(
+            lambda: MaintenanceWindowStation.objects.filter(
+                window=window, state=WindowStationState.INOPERATIVE
+            ).exists(),
+            db_call,
+        )
     assert Recording.received == [(0, "Inoperative")]
-    assert state == WindowStationState.INOPERATIVE

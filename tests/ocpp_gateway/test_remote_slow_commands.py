@@ -18,7 +18,7 @@ from organizations.choices import Role
 from stations.models import ChargingStation, DiagnosticsFile
 from tests.apiclients import member
 from tests.factories import ChargingStationFactory
-from tests.ocpp_gateway.conftest import Station, connected_station
+from tests.ocpp_gateway.conftest import Station, connected_station, until
 from tests.ocpp_gateway.test_remote_portal import command_url, in_thread, station_url
 
 # Long enough for a loaded CI machine; the waits end as soon as the thing happened.
@@ -59,14 +59,6 @@ def admin(org):
 @pytest.fixture
 def outsider(other_org):
     return client_of(other_org, Role.OWNER)
-
-
-async def until(check, db_call):
-    """Wait until `check()` (ORM code) answers something true; that answer."""
-    async with asyncio.timeout(PATIENCE):
-        while not (answer := await db_call(check)):
-            await asyncio.sleep(0.05)
-    return answer
 
 
 async def online(station, db_call, state: str = "online"):
